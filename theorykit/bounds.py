@@ -1,0 +1,279 @@
+"""The weight-decay (lambda) and batch-size bounds of Tang et al. 2025.
+
+Two kinds of statement live here.
+
+**Asymptotic statements** (:class:`Bound`): the theorems' conditions, with every hidden constant a
+named sympy symbol (``theorykit.symbols.HIDDEN_CONSTANTS``, default value 1 in
+:class:`HiddenConstants`). At a finite setting, ``lam = o(f)`` is read as ``lam <= C f``,
+``lam = omega(f)`` / ``Omega~(f)`` as ``lam >= C f``, ``n/B = Theta(1)`` as ``n/B <= C``; the
+constant is exposed so that a user can ask how the verdict moves with it.
+
+* Thm 4.1/4.2 (Adam admissible): lam = o(sigma0^{q-2} sigma_p / n)
+* Cor 4.3 (Adam stuck at initialisation): lam = omega(sigma0^{q-2})
+* Thm 4.4/4.5, Cor 4.6 (AdamW window): Omega~(B^2/n ^ 1) <= lam <= O~(1)
+* batch regimes: n/B = Theta(1) (Thm 4.1, 4.4), n/B >= Theta(log 1/eps) (Thm 4.2, 4.5),
+  n/B = omega(s sigma_p v sqrt n) (Thm 4.5), n/B = o(s sigma_p) (Thm 4.4)
+
+**Finite-size thresholds** (``LAMBDA_STAR_ADAM``, ``LAMBDA_STAR_ADAMW``): explicit predictions of the
+lam above which the feature coefficient cannot grow from initialisation. Derivation (Lemma A.7 at
+t = 0, as in the proofs of Lemma C.10/B.5):
+
+1. At t = 0 the two heads' outputs are O(m sigma0^q) apart, so |ell_{j,i}^(0)| = 1/2 (Lemma A.3:
+   Theta(1); the value 1/2 is its leading order).
+2. For the best filter of head j, gamma0 = max_r <w^(0)_{j,r}, j v> (``theorykit.initialization``),
+   the batch-mean feature drive (``updates.FEATURE_DRIVE_PER_SAMPLE`` averaged over the batch and
+   over the initialisation) is
+   ``D0 = |ell0| [ (1/2) q gamma0^{q-1} - alpha q (sigma0 noise_norm)^{q-1} M_{q-1} ]``:
+   half of the samples have y_i = j and feed sigma'(gamma0); every sample feeds the feature-noise
+   term through xi_i[1] = -alpha y_i with rho^(0) ~ N(0, sigma0^2 noise_norm^2), and
+   E[sigma'(rho^(0))] = q (sigma0 noise_norm)^{q-1} M_{q-1}, M_k = E[max(Z, 0)^k].
+   (Adam's beta1 averages over ~1/(1-beta1) batches, so the batch mean, not one batch, sets the sign.)
+3. Adam (L2 inside the normalisation, (3.3)-(3.5)) moves gamma by +-eta along sgn(D0 - lam gamma0)
+   (Lemma C.2), so the feature grows iff lam < D0 / gamma0 =: lambda*_Adam. Above it gamma shrinks,
+   gamma^{q-2} shrinks with it and the inequality only worsens: training is stuck (Cor. 4.3). The
+   scale is (q/4) gamma0^{q-2} ~ sigma0^{q-2}, Cor. 4.3's.
+4. AdamW ((3.6)) moves gamma by eta u - eta lam gamma0 with the normalised step
+   u = D0 / (|D0| + eps) (the steady state m = g, v = g^2 of a constant gradient), so the feature
+   grows iff lam < u / gamma0 =: lambda*_AdamW ~ 1/sigma0, a constant-order window as in Cor. 4.6.
+
+A negative threshold means the feature-noise term already wins at initialisation: no lam >= 0 lets
+the feature grow. Thresholds are not clamped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal, NamedTuple
+
+import sympy as sp
+
+from theorykit import symbols as S
+from theorykit.formula import Formula
+from theorykit.initialization import positive_part_moment
+from theorykit.params import ProblemParams
+
+ABS_ELL_AT_INIT = sp.Rational(1, 2)
+
+FEATURE_DRIVE_AT_INIT = Formula(
+    "feature_drive_at_init",
+    ABS_ELL_AT_INIT * (S.q * S.gamma0 ** (S.q - 1) / 2
+                       - S.alpha * S.q * (S.sigma0 * S.noise_norm) ** (S.q - 1) * positive_part_moment(S.q - 1)),
+    "Lemma A.7 (k = 1) at t = 0, averaged over the batch and the initialisation, for the best filter gamma0; "
+    "|ell^(0)| = 1/2 (Lemma A.3)",
+)
+
+LAMBDA_STAR_ADAM = Formula(
+    "lambda_star_adam",
+    FEATURE_DRIVE_AT_INIT.expr / S.gamma0,
+    "finite-size Cor. 4.3: Adam's feature grows from init iff lam < D0/gamma0 (derivation in theorykit.bounds)",
+)
+
+LAMBDA_STAR_ADAMW = Formula(
+    "lambda_star_adamw",
+    FEATURE_DRIVE_AT_INIT.expr / (sp.Abs(FEATURE_DRIVE_AT_INIT.expr) + S.eps) / S.gamma0,
+    "finite-size counterpart for AdamW (3.6): feature grows from init iff lam < u0/gamma0, u0 = D0/(|D0| + eps)",
+)
+
+ADAM_LAMBDA_CEILING = Formula(
+    "adam_lambda_ceiling",
+    S.C_adam_ceiling * S.sigma0 ** (S.q - 2) * S.sigma_p / S.n,
+    "Thm 4.1/4.2: 0 < lam = o(sigma0^{q-2} sigma_p / n), read as lam <= C_adam_ceiling sigma0^{q-2} sigma_p/n",
+)
+
+ADAM_STUCK_FLOOR = Formula(
+    "adam_stuck_floor",
+    S.C_adam_stuck * S.sigma0 ** (S.q - 2),
+    "Cor 4.3: lam = omega(sigma0^{q-2}) => Adam stuck at init, read as lam >= C_adam_stuck sigma0^{q-2}",
+)
+
+ADAMW_LAMBDA_FLOOR = Formula(
+    "adamw_lambda_floor",
+    S.C_adamw_floor * sp.Min(S.B**2 / S.n, 1),
+    "Thm 4.4/4.5, Cor 4.6: lam = Omega~(B^2/n ^ 1), read as lam >= C_adamw_floor min(B^2/n, 1)",
+)
+
+ADAMW_LAMBDA_CEILING = Formula(
+    "adamw_lambda_ceiling",
+    S.C_adamw_ceiling * sp.Integer(1),
+    "Thm 4.4/4.5, Cor 4.6: lam = O~(1), read as lam <= C_adamw_ceiling",
+)
+
+STEPS_PER_EPOCH = Formula("steps_per_epoch", S.n / S.B, "n/B iterations per epoch (Sec. 3)")
+
+LARGE_BATCH_CEILING = Formula(
+    "large_batch_ceiling",
+    S.C_large_batch * sp.Integer(1),
+    "Thm 4.1/4.4: n/B = Theta(1), read as n/B <= C_large_batch",
+)
+
+MINI_BATCH_FLOOR = Formula(
+    "mini_batch_floor",
+    S.C_mini_batch * sp.log(1 / S.eps),
+    "Thm 4.2/4.5: n/B >= Theta(log 1/eps), read as n/B >= C_mini_batch log(1/eps) (eps: Adam's stability constant)",
+)
+
+ADAMW_MINI_BATCH_FLOOR = Formula(
+    "adamw_mini_batch_floor",
+    S.C_adamw_mini_batch * sp.Max(S.s * S.sigma_p, sp.sqrt(S.n)),
+    "Thm 4.5: n/B = omega(s sigma_p v n^{1/2}), read as n/B >= C_adamw_mini_batch max(s sigma_p, sqrt n)",
+)
+
+ADAMW_LARGE_BATCH_CEILING = Formula(
+    "adamw_large_batch_ceiling",
+    S.s * S.sigma_p / S.C_adamw_mini_batch,
+    "Thm 4.4: n/B = o(s sigma_p), read as n/B < s sigma_p / C_adamw_mini_batch",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class HiddenConstants:
+    """Values of the theorems' hidden constants (``theorykit.symbols.HIDDEN_CONSTANTS``).
+
+    All are 1 except ``large_batch = 2``: with 1, "n/B = Theta(1)" would admit only the full batch,
+    whereas the paper's own large-batch run (App. D.2: n = 200, B = 100) has n/B = 2.
+
+    ``margin`` is the factor used for the softer data/hyper-parameter conditions of
+    :mod:`theorykit.conditions` (``a = o(b)`` read as ``a <= b / margin``, ``omega`` as ``a >= b margin``,
+    ``Theta`` as ``b / margin <= a <= b margin``).
+    """
+
+    adam_ceiling: float = 1.0
+    adam_stuck: float = 1.0
+    adamw_floor: float = 1.0
+    adamw_ceiling: float = 1.0
+    large_batch: float = 2.0
+    mini_batch: float = 1.0
+    adamw_mini_batch: float = 1.0
+    margin: float = 2.0
+
+    def __post_init__(self) -> None:
+        from theorykit.errors import ParameterError
+
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+                raise ParameterError(field.name, value, "a hidden constant must be a finite number > 0")
+
+    def symbol_values(self) -> dict[str, float]:
+        """``{"C_adam_ceiling": ..., ...}``: keyword arguments for :meth:`Formula.__call__`."""
+        values = {f"C_{field.name}": getattr(self, field.name) for field in dataclasses.fields(self)}
+        values["margin"] = values.pop("C_margin")
+        return values
+
+
+class Evaluation(NamedTuple):
+    """A :class:`Bound` at one setting: the quantity, its threshold(s) and the verdict."""
+
+    quantity: float
+    threshold: float
+    holds: bool
+    lower: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Bound:
+    """A finite-size reading of one asymptotic statement: ``quantity <relation> threshold``.
+
+    ``relation`` is ``"<="``, ``">="``, ``"<"``, or ``"between"`` (``lower <= quantity <= threshold``,
+    the reading of a Theta(.) statement).
+    """
+
+    name: str
+    statement: str
+    quantity: Formula
+    relation: Literal["<=", ">=", "<", "between"]
+    threshold: Formula
+    lower: Formula | None = None
+
+    def evaluate(self, params: ProblemParams, constants: HiddenConstants | None = None) -> Evaluation:
+        """The quantity, threshold(s) and verdict at ``params``."""
+        values = (constants or HiddenConstants()).symbol_values()
+        quantity = float(self.quantity.at(params, **values))
+        threshold = float(self.threshold.at(params, **values))
+        if self.relation == "between":
+            if self.lower is None:
+                raise ValueError(f"bound {self.name!r}: relation 'between' needs a lower threshold")
+            lower = float(self.lower.at(params, **values))
+            return Evaluation(quantity, threshold, lower <= quantity <= threshold, lower)
+        holds = {"<=": quantity <= threshold, ">=": quantity >= threshold, "<": quantity < threshold}[self.relation]
+        return Evaluation(quantity, threshold, holds)
+
+
+_LAM = Formula("lam", S.lam, "weight decay")
+
+ADAM_ADMISSIBLE = Bound("adam_admissible", "lam = o(sigma0^{q-2} sigma_p / n)  [Thm 4.1/4.2]", _LAM, "<=", ADAM_LAMBDA_CEILING)
+ADAM_STUCK = Bound("adam_stuck", "lam = omega(sigma0^{q-2})  [Cor 4.3]", _LAM, ">=", ADAM_STUCK_FLOOR)
+ADAMW_ABOVE_FLOOR = Bound("adamw_above_floor", "lam = Omega~(B^2/n ^ 1)  [Thm 4.4/4.5]", _LAM, ">=", ADAMW_LAMBDA_FLOOR)
+ADAMW_BELOW_CEILING = Bound("adamw_below_ceiling", "lam = O~(1)  [Thm 4.4/4.5]", _LAM, "<=", ADAMW_LAMBDA_CEILING)
+LARGE_BATCH = Bound("large_batch", "n/B = Theta(1)  [Thm 4.1/4.4]", STEPS_PER_EPOCH, "<=", LARGE_BATCH_CEILING)
+MINI_BATCH = Bound("mini_batch", "n/B >= Theta(log 1/eps)  [Thm 4.2/4.5]", STEPS_PER_EPOCH, ">=", MINI_BATCH_FLOOR)
+ADAMW_MINI_BATCH = Bound("adamw_mini_batch", "n/B = omega(s sigma_p v sqrt n)  [Thm 4.5]", STEPS_PER_EPOCH, ">=",
+                         ADAMW_MINI_BATCH_FLOOR)
+ADAMW_LARGE_BATCH = Bound("adamw_large_batch", "n/B = o(s sigma_p)  [Thm 4.4]", STEPS_PER_EPOCH, "<",
+                          ADAMW_LARGE_BATCH_CEILING)
+
+ADAM_FAMILY = frozenset({"adam", "signsgd"})
+ADAMW_FAMILY = frozenset({"adamw", "signsgdw"})
+
+
+def batch_regime(params: ProblemParams, constants: HiddenConstants | None = None) -> str:
+    """``"large-batch"``, ``"mini-batch"`` or ``"intermediate"`` for the Adam or AdamW theorems.
+
+    Adam family (adam, signsgd): large iff n/B = Theta(1) (Thm 4.1); mini iff n/B >= Theta(log 1/eps)
+    (Thm 4.2). AdamW family (adamw, signsgdw): large iff n/B = Theta(1) or n/B = o(s sigma_p)
+    (Thm 4.4); mini iff n/B >= Theta(log 1/eps) and n/B = omega(s sigma_p v sqrt n) (Thm 4.5).
+    ``gd`` is read with the Adam-family batch conditions. "intermediate" means no theorem covers it.
+    """
+    def holds(bound: Bound) -> bool:
+        return bound.evaluate(params, constants).holds
+
+    if params.optimizer in ADAMW_FAMILY:
+        if holds(LARGE_BATCH) or holds(ADAMW_LARGE_BATCH):
+            return "large-batch"
+        return "mini-batch" if holds(MINI_BATCH) and holds(ADAMW_MINI_BATCH) else "intermediate"
+    if holds(LARGE_BATCH):
+        return "large-batch"
+    return "mini-batch" if holds(MINI_BATCH) else "intermediate"
+
+
+def lambda_regime(params: ProblemParams, constants: HiddenConstants | None = None) -> str:
+    """Where ``params.lam`` sits relative to the theorems' lambda statements for its optimiser.
+
+    Adam family: "admissible" (Thm 4.1/4.2), "stuck" (Cor 4.3) or "gap" (between the two, where no
+    statement applies). AdamW family: "window" (Thm 4.4/4.5), "below window", "above window".
+    GD: "n/a" (Tang et al. make no GD statement).
+    """
+    if params.optimizer in ADAM_FAMILY:
+        if ADAM_STUCK.evaluate(params, constants).holds:
+            return "stuck"
+        return "admissible" if ADAM_ADMISSIBLE.evaluate(params, constants).holds else "gap"
+    if params.optimizer in ADAMW_FAMILY:
+        if not ADAMW_ABOVE_FLOOR.evaluate(params, constants).holds:
+            return "below window"
+        return "window" if ADAMW_BELOW_CEILING.evaluate(params, constants).holds else "above window"
+    return "n/a"
+
+
+_OUTCOMES = {
+    ("adam", "large-batch", "admissible"): "train error 0, test error >= 1/2 - o(1)  [Thm 4.1]",
+    ("adam", "mini-batch", "admissible"): "train error 0, test error o(1)  [Thm 4.2]",
+    ("adamw", "large-batch", "window"): "train error 0, test error >= 1/2 - o(1)  [Thm 4.4]",
+    ("adamw", "mini-batch", "window"): "train error 0, test error o(1)  [Thm 4.5]",
+}
+
+
+def predicted_outcome(params: ProblemParams, constants: HiddenConstants | None = None) -> str:
+    """The theorem that applies at ``params`` and what it predicts, or why none applies.
+
+    Reads :func:`batch_regime` and :func:`lambda_regime` together: Cor 4.3's "stuck at
+    initialisation" holds in either batch regime; Thms 4.1/4.2/4.4/4.5 need both their batch and
+    their lambda condition.
+    """
+    family = "adam" if params.optimizer in ADAM_FAMILY else "adamw" if params.optimizer in ADAMW_FAMILY else None
+    if family is None:
+        return "no statement in Tang et al. 2025 (GD: see Zou et al. 2023)"
+    regime, lam_regime = batch_regime(params, constants), lambda_regime(params, constants)
+    if family == "adam" and lam_regime == "stuck":
+        return "training stuck at initialisation  [Cor 4.3]"
+    return _OUTCOMES.get((family, regime, lam_regime),
+                         f"no theorem applies ({regime}, lam {lam_regime})")

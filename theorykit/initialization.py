@@ -1,0 +1,76 @@
+"""Statistics of the Gaussian initialisation (Tang et al. 2025, Lemma A.3; Def. 3.2).
+
+With w^(0)_{j,r} ~ N(0, sigma0^2 I_d):
+
+* gamma_{j,r}^(0) = <w^(0)_{j,r}, j v> ~ N(0, sigma0^2), i.i.d. over the m filters of a head. Only a
+  filter with gamma > 0 receives signal gradient (sigma'(gamma) = 0 otherwise), and with probability
+  2^{-m} a head has none. The best filter therefore starts, in expectation given that the head can
+  learn at all, at ``gamma0 = sigma0 * E[max_r Z_r | max_r Z_r > 0]`` (Lemma A.3:
+  max_r <w^(0)_{j,r}, j v> = Theta~(sigma0));
+* rho_{j,r,i}^(0) = <w^(0)_{j,r}, xi_i> ~ N(0, sigma0^2 ||xi_i||^2) with
+  E||xi_i||_2^2 = s sigma_p^2 + alpha^2 (Def. 3.1: Gaussian part plus the feature noise -alpha y v),
+  so ``noise_norm = sqrt(s sigma_p^2 + alpha^2)`` (Lemma A.3: Theta~(s^{1/2} sigma_p sigma0)).
+
+All numbers are float64.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import TYPE_CHECKING
+
+import sympy as sp
+from scipy import integrate, special
+
+from theorykit import symbols as S
+from theorykit.errors import ParameterError
+from theorykit.formula import Formula
+
+if TYPE_CHECKING:
+    from theorykit.params import ProblemParams
+
+
+def _check_filter_count(m: int) -> int:
+    if isinstance(m, bool) or not isinstance(m, (int, float)) or int(m) != m or m < 1:
+        raise ParameterError("m", m, "a whole number >= 1 (filters per head)")
+    return int(m)
+
+
+def _max_normal_density_times_z(z: float, m: int) -> float:
+    return z * m * math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) * special.ndtr(z) ** (m - 1)
+
+
+@functools.lru_cache(maxsize=None)
+def expected_positive_max_std_normal(m: int) -> float:
+    """E[max_r Z_r | max_r Z_r > 0] for m i.i.d. standard normals (float64).
+
+    = E[max_r Z_r ; max > 0] / (1 - 2^{-m}). m = 1 gives sqrt(2/pi) = 0.7979; m = 20 gives 1.8675
+    (the unconditioned E[max] is 1.8675 too: the conditioning matters only at small m). This is ``gamma0 / sigma0`` (Lemma A.3).
+    """
+    m = _check_filter_count(m)
+    value, _ = integrate.quad(_max_normal_density_times_z, 0.0, 12.0, args=(m,), limit=200, epsabs=1e-13)
+    return float(value) / (1.0 - 2.0 ** (-m))
+
+
+def positive_part_moment(k: sp.Expr) -> sp.Expr:
+    """M_k = E[max(Z, 0)^k] for Z ~ N(0, 1): 2^{k/2} Gamma((k+1)/2) / (2 sqrt(pi)), k > -1.
+
+    Enters the expected activation derivative E[sigma'(rho^(0))] = q (sigma0 * noise_norm)^{q-1} M_{q-1}.
+    """
+    return 2 ** (k / 2) * sp.gamma((k + 1) / 2) / (2 * sp.sqrt(sp.pi))
+
+
+NOISE_NORM = Formula(
+    "noise_norm",
+    sp.sqrt(S.s * S.sigma_p**2 + S.alpha**2),
+    "sqrt(E||xi_i||_2^2) = sqrt(s sigma_p^2 + alpha^2); Def. 3.1 (the feature-noise coordinate included)",
+)
+
+
+def derived_values(params: ProblemParams) -> dict[str, float]:
+    """The derived scalars a formula may need at ``params``: ``gamma0`` and ``noise_norm``."""
+    return {
+        "gamma0": params.sigma0 * expected_positive_max_std_normal(params.m),
+        "noise_norm": NOISE_NORM(s=params.s, sigma_p=params.sigma_p, alpha=params.alpha),
+    }

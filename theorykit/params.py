@@ -1,0 +1,202 @@
+"""The problem specification: one validated, immutable parameter object.
+
+:class:`ProblemParams` holds everything the theory of Tang, Zhang, Cao, Zou (NeurIPS 2025,
+arXiv 2510.11354) and Zou, Cao, Li, Gu (ICLR 2023, arXiv 2108.11371) needs about a run:
+
+* data (Definition 3.1): ``n`` samples, patch dimension ``d``, noise sparsity ``s``, noise scale
+  ``sigma_p``, feature-noise strength ``alpha``;
+* model (Definition 3.2): ``m`` filters per head, activation power ``q`` (sigma(z) = max(z, 0)^q),
+  initialisation scale ``sigma0``;
+* optimiser (eqs. 3.3-3.6, 5.1, B.1-B.2): ``optimizer`` name, learning rate ``eta``, batch size ``B``,
+  weight decay ``lam``, Adam moments ``beta1``, ``beta2``, stability constant ``eps``,
+  ``bias_correction`` and the horizon ``epochs``.
+
+Conventions (used throughout the toolkit):
+
+* ``lam`` enters Adam/SignSGD/GD through the objective (3.1), L = (1/n) sum_i L_i + (lam/2)||W||_F^2,
+  so the gradient carries ``+lam * w``; AdamW/SignSGDW use the decoupled factor (1 - eta*lam) of
+  eq. (3.6) on the regularisation-free objective (3.2).
+* ``bias_correction=False`` is the paper's Adam (eqs. 3.4-3.5 start from m = v = 0 and do not
+  rescale); ``True`` is ``torch.optim.Adam``/``AdamW``.
+* Time is counted in epochs of n/B iterations (the theorems' unit); n/B need not be an integer.
+
+Validation happens at construction: an invalid value raises :class:`~theorykit.errors.ParameterError`
+naming the field, the value and the rule. Whether the *theorems'* asymptotic conditions hold is a
+separate, softer question answered by :meth:`ProblemParams.conditions`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+from typing import TYPE_CHECKING, Any
+
+from theorykit.errors import ParameterError
+
+if TYPE_CHECKING:
+    from theorykit.conditions import ConditionReport, HiddenConstants
+
+#: Optimisers the toolkit encodes. ``gd`` is minibatch gradient descent on objective (3.1);
+#: with ``B == n`` it is the full-batch GD of Zou et al. 2023.
+OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "signsgd", "signsgdw", "gd")
+
+#: Optimisers whose weight decay is decoupled, w <- (1 - eta*lam) w - eta*step (eq. 3.6, B.2).
+DECOUPLED_DECAY: frozenset[str] = frozenset({"adamw", "signsgdw"})
+
+
+def _integer(name: str, value: Any, minimum: int, rule: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(name, value, f"must be an integer; {rule}")
+    if not math.isfinite(float(value)) or float(value) != int(value):
+        raise ParameterError(name, value, f"must be an integer; {rule}")
+    as_int = int(value)
+    if as_int < minimum:
+        raise ParameterError(name, value, rule)
+    return as_int
+
+
+def _real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(name, value, "must be a real number")
+    as_float = float(value)
+    if not math.isfinite(as_float):
+        raise ParameterError(name, value, "must be finite (not NaN or infinity)")
+    return as_float
+
+
+@dataclasses.dataclass(frozen=True)
+class ProblemParams:
+    """Validated parameters of the two-layer CNN problem and its optimiser.
+
+    Source of each rule: Definition 3.1 (data), Definition 3.2 (CNN), eqs. (3.3)-(3.6) and (5.1),
+    (B.1)-(B.2) (optimisers) of Tang et al. 2025. See the module docstring for the lambda/2 and
+    bias-correction conventions. All values are stored as Python ``int``/``float`` (float64).
+    """
+
+    n: int
+    d: int
+    s: int
+    sigma_p: float
+    alpha: float
+    m: int
+    q: float
+    sigma0: float
+    optimizer: str
+    eta: float
+    B: int
+    lam: float
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    bias_correction: bool = False
+    epochs: int = 10_000
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "n", _integer("n", self.n, 2, "n >= 2 (both labels must be possible)"))
+        set_(self, "d", _integer("d", self.d, 2, "d >= 2 (coordinate 1 is the feature v = e_1)"))
+        set_(self, "s", _integer("s", self.s, 1, "s >= 1 (Def. 3.1: s noise coordinates)"))
+        if self.s > self.d - 1:
+            raise ParameterError(
+                "s", self.s, f"s <= d - 1 = {self.d - 1} (Def. 3.1: supports drawn from [d] minus {{1}})"
+            )
+        for name in ("sigma_p", "sigma0", "eta"):
+            value = _real(name, getattr(self, name))
+            if value <= 0:
+                raise ParameterError(name, value, f"{name} > 0")
+            set_(self, name, value)
+        alpha = _real("alpha", self.alpha)
+        if not 0.0 <= alpha < 1.0:
+            raise ParameterError("alpha", self.alpha, "0 <= alpha < 1 (Def. 3.1: alpha in (0, 1); 0 = ablation)")
+        set_(self, "alpha", alpha)
+        set_(self, "m", _integer("m", self.m, 1, "m >= 1 (filters per head, Def. 3.2)"))
+        q = _real("q", self.q)
+        if q < 3:
+            raise ParameterError("q", self.q, "q >= 3 for the theorems (ReLU^q activation; Def. 3.2)")
+        set_(self, "q", int(q) if q == int(q) else q)
+        if self.optimizer not in OPTIMIZERS:
+            raise ParameterError("optimizer", self.optimizer, f"one of {', '.join(OPTIMIZERS)}")
+        set_(self, "B", _integer("B", self.B, 1, "B >= 1"))
+        if self.B > self.n:
+            raise ParameterError("B", self.B, f"B <= n = {self.n} (a batch is drawn without replacement)")
+        lam = _real("lam", self.lam)
+        if lam < 0:
+            raise ParameterError("lam", lam, "lam >= 0")
+        set_(self, "lam", lam)
+        if self.optimizer in DECOUPLED_DECAY and self.eta * lam >= 1:
+            raise ParameterError(
+                "lam", lam, f"eta * lam < 1 for decoupled decay (1 - eta*lam) > 0, eq. (3.6); eta = {self.eta}"
+            )
+        for name in ("beta1", "beta2"):
+            value = _real(name, getattr(self, name))
+            if not 0.0 <= value < 1.0:
+                raise ParameterError(name, value, f"0 <= {name} < 1 (Sec. 3, Adam moments)")
+            set_(self, name, value)
+        eps = _real("eps", self.eps)
+        if eps < 0:
+            raise ParameterError("eps", eps, "eps >= 0 (Adam stability constant)")
+        set_(self, "eps", eps)
+        if not isinstance(self.bias_correction, bool):
+            raise ParameterError("bias_correction", self.bias_correction, "must be True or False")
+        set_(self, "epochs", _integer("epochs", self.epochs, 1, "epochs >= 1"))
+
+    @property
+    def steps_per_epoch(self) -> float:
+        """n/B, the number of iterations in one epoch (Sec. 3; a real number in the theorems)."""
+        return self.n / self.B
+
+    @property
+    def decoupled_decay(self) -> bool:
+        """True for AdamW/SignSGDW, whose decay is the factor (1 - eta*lam) of eq. (3.6)."""
+        return self.optimizer in DECOUPLED_DECAY
+
+    def replace(self, **changes: Any) -> ProblemParams:
+        """A copy with ``changes`` applied and validated again."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ParameterError(unknown[0], changes[unknown[0]], f"a field of ProblemParams ({field_names()})")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a plain ``dict`` (JSON-serialisable)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ProblemParams:
+        """Build from a mapping; an unknown or missing key raises :class:`ParameterError`."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key in values:
+            if key not in known:
+                raise ParameterError(str(key), values[key], f"a field of ProblemParams ({field_names()})")
+        required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
+        for key in required:
+            if key not in values:
+                raise ParameterError(key, None, "is required")
+        return cls(**values)
+
+    def conditions(self, constants: HiddenConstants | None = None) -> ConditionReport:
+        """Which of the theorems' conditions hold at these values: see :mod:`theorykit.conditions`."""
+        from theorykit.conditions import check_conditions
+
+        return check_conditions(self, constants)
+
+
+def field_names() -> str:
+    """The comma-separated field names of :class:`ProblemParams`, for error messages."""
+    return ", ".join(f.name for f in dataclasses.fields(ProblemParams))
+
+
+def tang2025_synthetic(**overrides: Any) -> ProblemParams:
+    """The synthetic setting of Tang et al. 2025, Appendix D.2.
+
+    d = 1000, n = 200, s = 0.1 d = 100, sigma_p = 1/sqrt(s) = 0.1, alpha = 0.2, m = 20,
+    sigma0 = 0.01, eta = 5e-5, (beta1, beta2) = (0.9, 0.999), 10^4 epochs, Adam with lam = 1e-5 and
+    B = 16. The paper does not state q; q = 3 reproduces Table 1 (shared/theory notes, Sec. 6.4).
+    ``overrides`` replace any field (e.g. ``optimizer="adamw", lam=0.01, B=2``).
+    """
+    base = ProblemParams(
+        n=200, d=1000, s=100, sigma_p=0.1, alpha=0.2, m=20, q=3, sigma0=0.01,
+        optimizer="adam", eta=5e-5, B=16, lam=1e-5,
+    )
+    return base.replace(**overrides) if overrides else base

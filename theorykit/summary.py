@@ -1,0 +1,90 @@
+"""One call for "what does the theory say at this setting": thresholds, regimes, conditions.
+
+:func:`bounds_summary` is what ``theorykit bounds`` prints, so the command line and the Python API
+return the same numbers. It evaluates the lambda thresholds of :mod:`theorykit.bounds`, reads the
+batch-size and lambda regimes for both optimiser families (Adam: Thms 4.1/4.2, Cor 4.3;
+AdamW: Thms 4.4/4.5, Cor 4.6) and attaches the full condition report for ``params.optimizer``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from theorykit import bounds
+from theorykit.bounds import HiddenConstants
+from theorykit.conditions import ConditionReport, check_conditions, json_safe
+from theorykit.params import ProblemParams
+
+_THRESHOLD_LABELS = {
+    "lambda_star_adam": "Adam: feature stuck above (finite-size Cor 4.3)",
+    "adam_lambda_ceiling": "Adam: admissible below, o(sigma0^{q-2} sigma_p/n) (Thm 4.1/4.2)",
+    "adam_stuck_floor": "Adam: stuck above, omega(sigma0^{q-2}) (Cor 4.3)",
+    "lambda_star_adamw": "AdamW: feature stuck above (finite-size counterpart)",
+    "adamw_lambda_floor": "AdamW: window from, Omega~(B^2/n ^ 1) (Thm 4.4/4.5)",
+    "adamw_lambda_ceiling": "AdamW: window to, O~(1) (Thm 4.4/4.5)",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilyRegime:
+    """How the Adam or AdamW theorems read ``params.B`` and ``params.lam``."""
+
+    optimizer: str
+    batch_regime: str
+    lambda_regime: str
+    predicted_outcome: str
+
+
+@dataclasses.dataclass(frozen=True)
+class BoundsSummary:
+    """The output of :func:`bounds_summary`."""
+
+    params: ProblemParams
+    thresholds: dict[str, float]
+    regimes: tuple[FamilyRegime, ...]
+    conditions: ConditionReport
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.params.to_dict(),
+            "thresholds": json_safe(self.thresholds),
+            "regimes": [dataclasses.asdict(regime) for regime in self.regimes],
+            "conditions": self.conditions.to_dict()["checks"],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def __str__(self) -> str:
+        p = self.params
+        lines = [
+            f"setting: n={p.n} d={p.d} s={p.s} sigma_p={p.sigma_p:g} alpha={p.alpha:g} sigma0={p.sigma0:g} "
+            f"m={p.m} q={p.q:g} B={p.B} (n/B={p.steps_per_epoch:g}) eta={p.eta:g} eps={p.eps:g}",
+            "",
+            "lambda thresholds",
+        ]
+        lines += [f"  {_THRESHOLD_LABELS[name]:<62} {value:.4g}" for name, value in self.thresholds.items()]
+        lines += ["", f"regimes at lam = {p.lam:g}"]
+        lines += [f"  {r.optimizer:<6} batch: {r.batch_regime:<13} lam: {r.lambda_regime:<13} -> {r.predicted_outcome}"
+                  for r in self.regimes]
+        lines += ["", f"conditions for {p.optimizer}", str(self.conditions)]
+        return "\n".join(lines)
+
+
+def bounds_summary(params: ProblemParams, constants: HiddenConstants | None = None) -> BoundsSummary:
+    """Thresholds, per-family regimes and the condition report at ``params`` (see the module docstring).
+
+    The regimes for the Adam and AdamW families are read at the same (B, lam); lam is
+    interpreted as L2 in the loss (lambda/2 convention) for Adam and as the decoupled factor
+    (1 - eta lam) for AdamW.
+    """
+    report = check_conditions(params, constants)
+    ordered = {name: report.thresholds[name] for name in _THRESHOLD_LABELS}
+    regimes = []
+    for optimizer in ("adam", "adamw"):
+        variant = params.replace(optimizer=optimizer)
+        regimes.append(FamilyRegime(optimizer, bounds.batch_regime(variant, constants),
+                                    bounds.lambda_regime(variant, constants), bounds.predicted_outcome(variant, constants)))
+    return BoundsSummary(params, ordered, tuple(regimes), report)
