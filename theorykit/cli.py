@@ -5,6 +5,9 @@ Subcommands import what they need when they run, so ``theorykit bounds`` never l
 ``theorykit bounds [--preset NAME] [--n 200 --B 16 ...] [--constant NAME=VALUE ...] [--json]``
     lambda thresholds, batch/lambda regimes for Adam and AdamW, and the condition report
     (:func:`theorykit.summary.bounds_summary`).
+``theorykit validate --preset quick|tang2025-table [--out DIR]``
+    train the preset's CNNs (resuming from DIR/results.json), write plots and DIR/report.md, print the
+    report; exit status 1 when one of the paper's outcomes is not reproduced.
 """
 
 from __future__ import annotations
@@ -80,6 +83,22 @@ def _run_bounds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from validation.presets import PRESETS as VALIDATION_PRESETS
+    from validation.report import run_preset, write_report
+
+    preset = VALIDATION_PRESETS[args.preset]()
+    out_dir = Path(args.out or f"runs/{preset.name}")
+    records = run_preset(preset, out_dir)
+    text, checks = write_report(preset, records, out_dir)
+    print(text)
+    print(f"written: {out_dir / 'results.json'}, {out_dir / 'report.md'}, {out_dir / 'trajectories.png'}, "
+          f"{out_dir / 'test_error.png'}")
+    return 0 if all(check.holds for check in checks) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="theorykit", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a hidden constant of the theorems (see theorykit.bounds.HiddenConstants)")
     bounds.add_argument("--json", action="store_true", help="machine-readable output")
     bounds.set_defaults(run=_run_bounds)
+    validate = commands.add_parser("validate", help="train a preset's CNNs and compare with the paper and the theory")
+    validate.add_argument("--preset", choices=["quick", "tang2025-table"], default="quick")
+    validate.add_argument("--out", default=None, help="output directory (default: runs/PRESET)")
+    validate.set_defaults(run=_run_validate)
     return parser
 
 

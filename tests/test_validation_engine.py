@@ -1,0 +1,69 @@
+"""validation engine: grouping, stacked training equals training members alone, resume without rework."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from theorykit import ParameterError, tang2025_synthetic
+from validation.engine import METRICS, EngineOptions, RunSpec, group_specs, train, train_group
+from validation.presets import Expectation, Preset
+from validation.report import run_preset, write_report
+
+OPTIONS = EngineOptions(record_every=2, test_size=100)
+
+
+def _spec(seed: int, **overrides: object) -> RunSpec:
+    base = dict(n=20, d=60, s=5, m=4, B=4, epochs=4, eta=1e-3, lam=1e-4, bias_correction=True)
+    return RunSpec(tang2025_synthetic(**{**base, **overrides}), data_seed=seed, init_seed=seed, name=f"run{seed}")
+
+
+def test_trajectory_schema_and_recording_cadence() -> None:
+    (trajectory,) = train_group([_spec(0)], OPTIONS)
+    np.testing.assert_array_equal(trajectory.epoch, [0, 2, 4])
+    assert set(trajectory.metrics) == set(METRICS)
+    assert all(values.shape == (3,) for values in trajectory.metrics.values())
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "signsgd", "signsgdw", "gd"])
+def test_a_member_trains_the_same_alone_and_in_an_ensemble(optimizer: str) -> None:
+    # float64, identical operations per member: stacking must not couple members (rtol 1e-10 for reordered sums).
+    specs = [_spec(seed, optimizer=optimizer, lam=lam) for seed, lam in ((1, 1e-4), (2, 3e-2), (3, 0.0))]
+    together = train_group(specs, OPTIONS)
+    alone = train_group([specs[1]], OPTIONS)[0]
+    for name in METRICS:
+        np.testing.assert_allclose(together[1].metrics[name], alone.metrics[name], rtol=1e-10, atol=1e-12)
+
+
+def test_incompatible_specs_are_grouped_apart() -> None:
+    specs = [_spec(0), _spec(1, B=5), _spec(2), _spec(3, optimizer="adamw")]
+    assert group_specs(specs) == [[0, 2], [1], [3]]
+    with pytest.raises(ParameterError):
+        train_group(specs, OPTIONS)
+    assert [t.spec for t in train(specs, OPTIONS)] == specs
+
+
+def test_partial_last_batch_is_used(tmp_path: Path) -> None:
+    (trajectory,) = train_group([_spec(0, B=6)], OPTIONS)  # 20 = 3 * 6 + 2
+    assert np.all(np.isfinite(trajectory.metrics["loss"]))
+
+
+def test_rerun_resumes_from_the_results_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    preset = Preset("tiny", "two tiny runs", (_spec(0), _spec(1, B=5)), OPTIONS,
+                    (Expectation("run0", "train_error", "<=", 1.0, "trivial"),))
+    first = run_preset(preset, tmp_path)
+    stored = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert set(stored) == set(first)
+
+    import validation.report as report
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(report, "train_group", fail)
+    assert run_preset(preset, tmp_path) == first
+    text, checks = write_report(preset, first, tmp_path)
+    assert "reproduced" in text and checks[0].holds
+    assert (tmp_path / "trajectories.png").exists() and (tmp_path / "test_error.png").exists()
+    assert not list(tmp_path.glob("*.tmp"))

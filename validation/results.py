@@ -1,0 +1,80 @@
+"""A JSON results file that never loses finished work: atomic writes, keyed records, resume.
+
+Each finished run is one record under a key derived from everything that determines it (the full
+parameter set, seeds, data options and engine options). :meth:`ResultsFile.add` rewrites the file
+through a temporary file and ``os.replace``, so a killed process leaves either the old or the new
+complete file, never a half-written one; a rerun asks :meth:`ResultsFile.has` and skips what is done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from validation.engine import EngineOptions, RunSpec, Trajectory
+
+
+def run_key(spec: RunSpec, options: EngineOptions) -> str:
+    """A stable identifier of a run: sha1 of its parameters, seeds, data options and engine options."""
+    identity = {
+        "params": spec.params.to_dict(),
+        "data_seed": spec.data_seed, "init_seed": spec.init_seed, "supports": spec.supports, "labels": spec.labels,
+        "record_every": options.record_every, "test_size": options.test_size, "test_seed": options.test_seed,
+        "order": options.order, "dtype": str(options.dtype),
+    }
+    return hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def trajectory_record(trajectory: Trajectory) -> dict[str, Any]:
+    spec = trajectory.spec
+    return {
+        "name": spec.name, "params": spec.params.to_dict(), "data_seed": spec.data_seed, "init_seed": spec.init_seed,
+        "supports": spec.supports, "labels": spec.labels,
+        "epoch": trajectory.epoch.tolist(),
+        "metrics": {name: values.tolist() for name, values in trajectory.metrics.items()},
+        "final": trajectory.final(),
+    }
+
+
+class ResultsFile:
+    """Records keyed by :func:`run_key`, stored as one JSON document at ``path``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.records: dict[str, dict[str, Any]] = {}
+        if self.path.exists():
+            self.records = json.loads(self.path.read_text())["runs"]
+
+    def has(self, key: str) -> bool:
+        return key in self.records
+
+    def add(self, items: list[tuple[str, Trajectory]]) -> None:
+        """Add finished runs and write the whole file atomically."""
+        for key, trajectory in items:
+            self.records[key] = trajectory_record(trajectory)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w") as stream:
+                json.dump({"runs": self.records}, stream, indent=1, default=_jsonable)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
