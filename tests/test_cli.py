@@ -41,3 +41,10 @@ def test_console_script_runs_in_a_fresh_process() -> None:
     result = subprocess.run([sys.executable, "-m", "theorykit.cli", "bounds", "--B", "2", "--json"],
                             capture_output=True, text=True, check=True)
     assert json.loads(result.stdout)["regimes"][0]["batch_regime"] == "mini-batch"
+
+
+def test_validate_rejects_an_unknown_device_before_training(tmp_path, capsys) -> None:  # noqa: ANN001
+    from theorykit.cli import main
+
+    assert main(["validate", "--preset", "quick", "--device", "warp-drive", "--out", str(tmp_path)]) == 2
+    assert "'device' = 'warp-drive'" in capsys.readouterr().err

@@ -67,3 +67,35 @@ def test_rerun_resumes_from_the_results_file(tmp_path: Path, monkeypatch: pytest
     assert "reproduced" in text and checks[0].holds
     assert (tmp_path / "trajectories.png").exists() and (tmp_path / "test_error.png").exists()
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_compiled_step_equals_eager_step() -> None:
+    # float64; torch.compile fuses the same operations in another order, so agreement is to round-off
+    # accumulated over 4 epochs x 5 steps (rtol 1e-9), not bitwise.
+    specs = [_spec(seed, lam=lam) for seed, lam in ((1, 1e-4), (2, 3e-2))]
+    eager = train_group(specs, OPTIONS)
+    compiled = train_group(specs, EngineOptions(record_every=2, test_size=100, compile=True))
+    for fast, slow in zip(compiled, eager):
+        for name in METRICS:
+            np.testing.assert_allclose(fast.metrics[name], slow.metrics[name], rtol=1e-9, atol=1e-12)
+
+
+def test_float32_training_runs_and_rejects_other_dtypes() -> None:
+    import torch
+
+    (trajectory,) = train_group([_spec(0)], EngineOptions(record_every=2, test_size=100, dtype=torch.float32))
+    assert np.all(np.isfinite(trajectory.metrics["loss"]))
+    with pytest.raises(ParameterError) as caught:
+        EngineOptions(dtype=torch.float16)
+    assert caught.value.name == "dtype"
+
+
+def test_unknown_or_absent_device_is_a_parameter_error() -> None:
+    import torch
+
+    with pytest.raises(ParameterError) as caught:
+        EngineOptions(device="tpu-please").resolved_device()
+    assert caught.value.name == "device"
+    if not torch.cuda.is_available():
+        with pytest.raises(ParameterError, match="CUDA is not available"):
+            EngineOptions(device="cuda").resolved_device()

@@ -5,9 +5,14 @@ Subcommands import what they need when they run, so ``theorykit bounds`` never l
 ``theorykit bounds [--preset NAME] [--n 200 --B 16 ...] [--constant NAME=VALUE ...] [--json]``
     lambda thresholds, batch/lambda regimes for Adam and AdamW, and the condition report
     (:func:`theorykit.summary.bounds_summary`).
-``theorykit validate --preset quick|tang2025-table [--out DIR]``
+``theorykit validate --preset quick|lambda-sensitivity|tang2025-table [--out DIR] [--dtype float32]
+[--compile] [--device cuda]``
     train the preset's CNNs (resuming from DIR/results.json), write plots and DIR/report.md, print the
-    report; exit status 1 when one of the paper's outcomes is not reproduced.
+    report; exit status 1 when one of the paper's outcomes is not reproduced. ``--compile`` fuses each
+    training step with torch.compile (see ``validation.engine.EngineOptions``).
+``theorykit compare [--out DIR] [--epochs 50]``
+    Adam stuck thresholds from theorykit, the reduced dynamics and the CNN across settings, and
+    coefficient checks (:mod:`validation.comparison`); resumable.
 """
 
 from __future__ import annotations
@@ -89,14 +94,30 @@ def _run_validate(args: argparse.Namespace) -> int:
     from validation.presets import PRESETS as VALIDATION_PRESETS
     from validation.report import run_preset, write_report
 
+    import torch
+
     preset = VALIDATION_PRESETS[args.preset]()
-    out_dir = Path(args.out or f"runs/{preset.name}")
+    options = dataclasses.replace(preset.options, dtype=getattr(torch, args.dtype), compile=args.compile,
+                                  device=args.device)
+    preset = dataclasses.replace(preset, options=options)
+    out_dir = Path(args.out or f"runs/{preset.name}" + ("" if args.dtype == "float64" else f"-{args.dtype}"))
     records = run_preset(preset, out_dir)
     text, checks = write_report(preset, records, out_dir)
     print(text)
     print(f"written: {out_dir / 'results.json'}, {out_dir / 'report.md'}, {out_dir / 'trajectories.png'}, "
           f"{out_dir / 'test_error.png'}")
     return 0 if all(check.holds for check in checks) else 1
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from validation.comparison import write_comparison
+
+    out_dir = Path(args.out)
+    print(write_comparison(out_dir, epochs=args.epochs))
+    print(f"written: {out_dir / 'comparison.md'}, {out_dir / 'coefficient_check.png'}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,9 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
     bounds.add_argument("--json", action="store_true", help="machine-readable output")
     bounds.set_defaults(run=_run_bounds)
     validate = commands.add_parser("validate", help="train a preset's CNNs and compare with the paper and the theory")
-    validate.add_argument("--preset", choices=["quick", "tang2025-table"], default="quick")
-    validate.add_argument("--out", default=None, help="output directory (default: runs/PRESET)")
+    validate.add_argument("--preset", choices=["quick", "lambda-sensitivity", "tang2025-table"], default="quick")
+    validate.add_argument("--out", default=None, help="output directory (default: runs/PRESET[-float32])")
+    validate.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    validate.add_argument("--compile", action="store_true", help="torch.compile each training step (one-off compile cost)")
+    validate.add_argument("--device", default="auto", help="torch device: auto (CUDA when present), cpu, cuda, cuda:1 ...")
     validate.set_defaults(run=_run_validate)
+    compare = commands.add_parser("compare", help="Adam stuck thresholds (theory, reduced dynamics, CNN) across "
+                                                  "settings, and coefficient checks")
+    compare.add_argument("--out", default="runs/compare", help="output directory (default: %(default)s)")
+    compare.add_argument("--epochs", type=int, default=50, help="CNN and reduced-dynamics horizon (default: %(default)s)")
+    compare.set_defaults(run=_run_compare)
     return parser
 
 

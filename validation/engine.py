@@ -25,7 +25,7 @@ from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 from validation.data import sample_patch_data
 from validation.model import cross_entropy, data_gradient, error_rate, forward, label_index
-from validation.optim import Hyper, StackedOptimizer
+from validation.optim import AdamState, Hyper, StackedOptimizer
 
 METRICS = ("feature_pos", "feature_neg", "noise_min", "noise_max", "train_error", "test_error", "loss")
 
@@ -52,7 +52,10 @@ class EngineOptions:
 
     ``order="reshuffle"`` draws a new permutation every epoch; ``"cyclic"`` keeps one fixed order
     (Lemma C.2's schedule). Every sample is used once per epoch; when B does not divide n the last
-    batch of an epoch is smaller.
+    batch of an epoch is smaller. ``dtype`` is float64 (default) or float32. ``compile=True`` runs the
+    gradient and optimiser update as one ``torch.compile``d function (fused loops on CPU, fused kernels
+    on CUDA): a one-off compile of ~10-20 s per group shape, then several times fewer passes over
+    memory per step (``benchmarks/engine_throughput.py``); same arithmetic up to operation order.
     """
 
     record_every: int = 100
@@ -61,6 +64,7 @@ class EngineOptions:
     order: Literal["reshuffle", "cyclic"] = "reshuffle"
     dtype: torch.dtype = torch.float64
     device: str = "auto"
+    compile: bool = False
 
     def __post_init__(self) -> None:
         if self.record_every < 1:
@@ -69,11 +73,20 @@ class EngineOptions:
             raise ParameterError("test_size", self.test_size, "test_size >= 1")
         if self.order not in ("reshuffle", "cyclic"):
             raise ParameterError("order", self.order, "'reshuffle' or 'cyclic'")
+        if self.dtype not in (torch.float32, torch.float64):
+            raise ParameterError("dtype", self.dtype, "torch.float32 or torch.float64")
 
     def resolved_device(self) -> torch.device:
+        """The torch device: CUDA when present for "auto"; a clear error for an unknown or absent one."""
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        try:
+            device = torch.device(self.device)
+        except RuntimeError:
+            raise ParameterError("device", self.device, "'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ParameterError("device", self.device, "CUDA is not available on this machine; use 'auto' or 'cpu'")
+        return device
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,52 +130,129 @@ def _measure(W: torch.Tensor, y: torch.Tensor, xi: torch.Tensor, q: torch.Tensor
     }
 
 
-def train_group(specs: Sequence[RunSpec], options: EngineOptions = EngineOptions(),
-                progress: Callable[[int, int], None] | None = None) -> list[Trajectory]:
-    """Train one compatible group as a stacked ensemble (all specs share :meth:`RunSpec.group_key`)."""
+def _train_step(optimizer: StackedOptimizer, W: torch.Tensor, state: AdamState | None, y: torch.Tensor,
+                xi: torch.Tensor, q: torch.Tensor, hyper: Hyper) -> None:
+    """Data gradient (Lemma A.5) on the minibatch (y, xi) and one optimiser step, in place on W and state."""
+    optimizer.update(W, data_gradient(W, y, xi, q), hyper, state)
+
+
+#: Compiled graphs kept per process: one per (kind, E, B, dtype, device) a session trains; torch's
+#: default (8) would silently fall back to eager after a few groups.
+COMPILED_SHAPES_LIMIT = 64
+
+
+def _compiled_train_step() -> Callable[..., None]:
+    import torch._dynamo
+
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, COMPILED_SHAPES_LIMIT)
+    return torch.compile(_train_step, dynamic=False)
+
+
+@dataclasses.dataclass
+class Ensemble:
+    """A group's training state: data, weights, optimiser state and minibatch order (one per member).
+
+    :meth:`epoch_batches` yields each epoch's (E, B) sample indices (the last batch smaller when B does
+    not divide n), :meth:`step` applies one optimiser step to every member, :meth:`measure` returns the
+    App. D.2 metrics. :func:`train_group` is the loop over these; the benchmarks and the dynamics
+    coefficient check drive the same object step by step.
+    """
+
+    specs: tuple[RunSpec, ...]
+    options: EngineOptions
+    W: torch.Tensor  # (E, 2, m, d)
+    y: torch.Tensor  # (E, n)
+    xi: torch.Tensor  # (E, n, d)
+    q: torch.Tensor  # (E,)
+    hyper: Hyper
+    optimizer: StackedOptimizer
+    state: AdamState | None
+    shufflers: list[torch.Generator]
+    order: torch.Tensor  # (E, n): the current epoch's sample order
+    y_test: torch.Tensor | None = None
+    xi_test: torch.Tensor | None = None
+    step_function: Callable[..., None] = _train_step
+
+    @property
+    def batch_size(self) -> int:
+        return self.specs[0].params.B
+
+    def _permutation(self) -> torch.Tensor:
+        n = self.y.shape[1]
+        return torch.stack([torch.randperm(n, generator=g) for g in self.shufflers]).to(self.W.device)
+
+    def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
+        """Sample indices of every step of ``epoch`` (1-based): a fresh order per epoch when reshuffling."""
+        if self.options.order == "reshuffle" and epoch > 1:
+            self.order = self._permutation()
+        n, B = self.y.shape[1], self.batch_size
+        return [self.order[:, start:start + B] for start in range(0, n, B)]
+
+    def step(self, idx: torch.Tensor) -> None:
+        """One optimiser step of every member on its own minibatch ``idx`` (E, B)."""
+        members = torch.arange(idx.shape[0], device=idx.device)[:, None]
+        self.step_function(self.optimizer, self.W, self.state, self.y.gather(1, idx), self.xi[members, idx], self.q,
+                           self.hyper)
+
+    def measure(self) -> dict[str, torch.Tensor]:
+        """The App. D.2 metrics of every member (test error on the group's test sets)."""
+        if self.y_test is None or self.xi_test is None:
+            raise ParameterError("test_size", None, "an ensemble built with test data (build_ensemble(with_test=True))")
+        return _measure(self.W, self.y, self.xi, self.q, self.y_test, self.xi_test)
+
+
+def build_ensemble(specs: Sequence[RunSpec], options: EngineOptions = EngineOptions(), with_test: bool = True) -> Ensemble:
+    """Data, initial weights w ~ N(0, sigma0^2 I) (Def. 3.2) and optimiser state of one compatible group."""
     keys = {spec.group_key() for spec in specs}
     if len(keys) != 1:
         raise ParameterError("specs", sorted(keys), "one group: equal (n, d, m, optimizer, B, epochs, bias_correction)")
     device, dtype = options.resolved_device(), options.dtype
     first = specs[0].params
-    n, d, m, B, E = first.n, first.d, first.m, first.B, len(specs)
     y, xi = _stack_data(specs, None, lambda spec: spec.data_seed, dtype, device)
-    y_test, xi_test = _stack_data(specs, options.test_size, lambda spec: options.test_seed + spec.data_seed, dtype, device)
+    y_test = xi_test = None
+    if with_test:
+        y_test, xi_test = _stack_data(specs, options.test_size, lambda spec: options.test_seed + spec.data_seed,
+                                      dtype, device)
 
     def column(field: str) -> torch.Tensor:
         return torch.tensor([getattr(spec.params, field) for spec in specs], dtype=dtype, device=device)
 
-    q, sigma0 = column("q"), column("sigma0")
-    hyper = Hyper(column("eta"), column("lam"), column("beta1"), column("beta2"), column("eps"))
-    W = torch.stack([torch.randn(2, m, d, generator=torch.Generator().manual_seed(spec.init_seed), dtype=torch.float64)
-                     for spec in specs]).to(device=device, dtype=dtype) * sigma0.view(-1, 1, 1, 1)
+    sigma0 = column("sigma0")
+    W = torch.stack([torch.randn(2, first.m, first.d, generator=torch.Generator().manual_seed(spec.init_seed),
+                                 dtype=torch.float64) for spec in specs]).to(device=device, dtype=dtype)
+    W *= sigma0.view(-1, 1, 1, 1)
     optimizer = StackedOptimizer(first.optimizer, bias_correction=first.bias_correction)
-    state = optimizer.init(W)
     shufflers = [torch.Generator().manual_seed(10_007 * spec.data_seed + 1) for spec in specs]
-    order = torch.stack([torch.randperm(n, generator=g) for g in shufflers]).to(device)
-    members = torch.arange(E, device=device)[:, None]
+    ensemble = Ensemble(tuple(specs), options, W, y, xi, column("q"),
+                        Hyper(column("eta"), column("lam"), column("beta1"), column("beta2"), column("eps")),
+                        optimizer, optimizer.init(W), shufflers, torch.empty(0), y_test, xi_test,
+                        _compiled_train_step() if options.compile else _train_step)
+    ensemble.order = ensemble._permutation()
+    return ensemble
 
+
+def train_group(specs: Sequence[RunSpec], options: EngineOptions = EngineOptions(),
+                progress: Callable[[int, int], None] | None = None) -> list[Trajectory]:
+    """Train one compatible group as a stacked ensemble (all specs share :meth:`RunSpec.group_key`)."""
+    ensemble = build_ensemble(specs, options)
+    epochs = specs[0].params.epochs
     records: list[dict[str, torch.Tensor]] = []
     epochs_recorded: list[int] = []
 
     def record(epoch: int) -> None:
-        records.append({k: v.detach().cpu() for k, v in _measure(W, y, xi, q, y_test, xi_test).items()})
+        records.append({k: v.detach().cpu() for k, v in ensemble.measure().items()})
         epochs_recorded.append(epoch)
 
     record(0)
-    for epoch in range(1, first.epochs + 1):
-        if options.order == "reshuffle" and epoch > 1:
-            order = torch.stack([torch.randperm(n, generator=g) for g in shufflers]).to(device)
-        for start in range(0, n, B):
-            idx = order[:, start:start + B]
-            grad, _ = data_gradient(W, y.gather(1, idx), xi[members, idx], q)
-            optimizer.update(W, grad, hyper, state)
-        if epoch % options.record_every == 0 or epoch == first.epochs:
+    for epoch in range(1, epochs + 1):
+        for idx in ensemble.epoch_batches(epoch):
+            ensemble.step(idx)
+        if epoch % options.record_every == 0 or epoch == epochs:
             record(epoch)
         if progress is not None:
-            progress(epoch, first.epochs)
-    epochs = np.asarray(epochs_recorded, dtype=np.float64)
-    return [Trajectory(spec, epochs, {name: np.array([r[name][e].item() for r in records]) for name in METRICS})
+            progress(epoch, epochs)
+    recorded = np.asarray(epochs_recorded, dtype=np.float64)
+    return [Trajectory(spec, recorded, {name: np.array([r[name][e].item() for r in records]) for name in METRICS})
             for e, spec in enumerate(specs)]
 
 

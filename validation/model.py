@@ -11,7 +11,7 @@ decay is the optimiser's business (``validation.optim``). The gradient is writte
 grad_{w_{j,r}} (1/B) sum_i L_i = -(1/B) sum_i ell_{j,i} [sigma'(y_i w_{j,r}[1]) y_i e_1 + sigma'(rho_{j,r,i}) xi_i],
 ell_{j,i} = 1[y_i = j] - softmax_j(F(x_i)),
 
-which ``tests/test_validation_model.py`` checks against torch autograd.
+which ``tests/test_validation_engine_parts.py`` checks against torch autograd.
 """
 
 from __future__ import annotations
@@ -56,8 +56,11 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -log_probs.gather(1, label_index(y)[:, None, :]).squeeze(1).mean(dim=1)
 
 
-def data_gradient(W: torch.Tensor, y: torch.Tensor, xi: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(gradient of the batch-mean cross-entropy w.r.t. W, per-member loss), Lemma A.5. Shapes (E, 2, m, d), (E,)."""
+def data_gradient(W: torch.Tensor, y: torch.Tensor, xi: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Gradient of the batch-mean cross-entropy w.r.t. W (Lemma A.5), shape (E, 2, m, d); no weight decay.
+
+    The training hot path: it does not form the loss (use :func:`cross_entropy` on ``forward`` for that).
+    """
     out = forward(W, y, xi, q)
     q4 = q.view(-1, 1, 1, 1)
     probs = torch.softmax(out.logits, dim=1)  # (E, 2, n)
@@ -68,7 +71,7 @@ def data_gradient(W: torch.Tensor, y: torch.Tensor, xi: torch.Tensor, q: torch.T
     coef_signal = -ell * q4 * torch.clamp_min(out.signal, 0.0) ** (q4 - 1) * y[:, None, None, :] / batch
     grad = torch.einsum("ejrn,end->ejrd", coef_noise, xi)
     grad[..., 0] += coef_signal.sum(dim=-1)
-    return grad, cross_entropy(out.logits, y)
+    return grad
 
 
 def error_rate(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

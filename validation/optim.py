@@ -44,11 +44,15 @@ class Hyper:
 
 @dataclasses.dataclass
 class AdamState:
-    """First and second moments and the step count t (t = 0 before the first step)."""
+    """First and second moments and the step count t (a one-element tensor, 0 before the first step).
+
+    t is a tensor, not a Python int, so that a compiled step (``EngineOptions(compile=True)``) sees the
+    same graph at every step instead of recompiling for each new t.
+    """
 
     mom1: torch.Tensor
     mom2: torch.Tensor
-    t: int = 0
+    t: torch.Tensor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +68,7 @@ class StackedOptimizer:
 
     def init(self, W: torch.Tensor) -> AdamState | None:
         if self.kind in ("adam", "adamw"):
-            return AdamState(torch.zeros_like(W), torch.zeros_like(W))
+            return AdamState(torch.zeros_like(W), torch.zeros_like(W), torch.zeros(1, dtype=W.dtype, device=W.device))
         return None
 
     def update(self, W: torch.Tensor, grad: torch.Tensor, hyper: Hyper, state: AdamState | None) -> None:
@@ -85,7 +89,7 @@ class StackedOptimizer:
     def _adam_step(self, W: torch.Tensor, gradient: torch.Tensor, hyper: Hyper, state: AdamState) -> None:
         beta1, beta2 = hyper.broadcast("beta1", W.ndim), hyper.broadcast("beta2", W.ndim)
         eta, eps = hyper.broadcast("eta", W.ndim), hyper.broadcast("eps", W.ndim)
-        state.t += 1
+        state.t.add_(1)
         state.mom1.mul_(beta1).add_((1 - beta1) * gradient)
         state.mom2.mul_(beta2).add_((1 - beta2) * gradient * gradient)
         if self.bias_correction:

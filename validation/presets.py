@@ -10,7 +10,12 @@
   shortcut: at eta = 2e-4 large-batch Adam did not reverse the feature within 2500 epochs (test error
   0.08), because beta2 = 0.999 averages over ~1000 steps in which the weights then move 4x further.
 
-Both use torch-style Adam (bias correction on, eps = 1e-8) and reshuffled epochs, as in the notes'
+* ``lambda-sensitivity`` -- test error vs lam at B = 2 (the paper's Fig. 2 on the synthetic problem):
+  Adam on a sqrt(2)-spaced grid around the finite-size stuck threshold lambda*_Adam = 0.013 (plus
+  1e-5 and 1e-3), AdamW from 1e-3 to 100 (lambda*_AdamW = 54); 300 epochs, one seed. The report draws
+  theorykit's thresholds on the plot and prints the measured stuck threshold next to the predicted one.
+
+All use torch-style Adam (bias correction on, eps = 1e-8) and reshuffled epochs, as in the notes'
 reproduction (shared/theory, Sec. 6.4). Each preset lists the outcomes the paper reports, as
 :class:`Expectation` rows that the report checks and prints.
 """
@@ -87,6 +92,28 @@ def _quick() -> Preset:
     )
 
 
+#: lam grids of the lambda-sensitivity preset (B = 2).
+ADAM_LAMBDA_GRID = (1e-5, 1e-3, 0.005, 0.007, 0.01, 0.014, 0.02, 0.028, 0.04)
+ADAMW_LAMBDA_GRID = (1e-3, 0.01, 0.1, 0.5, 2.0, 10.0, 30.0, 60.0, 100.0)
+
+
+def _lambda_sensitivity() -> Preset:
+    runs = tuple(
+        RunSpec(tang2025_synthetic(optimizer=optimizer, lam=lam, B=2, eta=5e-5, epochs=300, bias_correction=True),
+                name=run_name(optimizer, lam, 2))
+        for optimizer, grid in (("adam", ADAM_LAMBDA_GRID), ("adamw", ADAMW_LAMBDA_GRID)) for lam in grid
+    )
+    return Preset(
+        "lambda-sensitivity", "test error vs lam at B = 2, Adam and AdamW, eta = 5e-5, 300 epochs, one seed",
+        runs, EngineOptions(record_every=50, test_size=2000),
+        (
+            Expectation(run_name("adam", 1e-5, 2), "test_error", "<=", 0.05, "Thm 4.2: small lam, mini-batch Adam"),
+            Expectation(run_name("adam", 0.04, 2), "train_error", ">=", 0.1, "Cor 4.3; Fig. 2: Adam fails at large lam"),
+            Expectation(run_name("adamw", 0.5, 2), "test_error", "<=", 0.05, "Cor 4.6; Fig. 2: AdamW robust to lam = 0.5"),
+        ),
+    )
+
+
 def _table() -> Preset:
     return Preset(
         "tang2025-table", "App. D.2 protocol: 6 settings x 5 seeds, eta = 5e-5, 10^4 epochs; GPU-sized",
@@ -96,4 +123,5 @@ def _table() -> Preset:
     )
 
 
-PRESETS: dict[str, Callable[[], Preset]] = {"quick": _quick, "tang2025-table": _table}
+PRESETS: dict[str, Callable[[], Preset]] = {"quick": _quick, "tang2025-table": _table,
+                                            "lambda-sensitivity": _lambda_sensitivity}

@@ -2,8 +2,10 @@
 
 Output directory layout: ``results.json`` (every run's trajectory, written as each group finishes),
 ``trajectories.png`` (feature learning and noise memorisation per run, as the paper's Figs 3-6),
-``test_error.png`` (final train/test error per run) and ``report.md`` (final metrics, the paper's
-expected outcomes with a pass/fail verdict, and the theory's predictions from ``theorykit``).
+``test_error.png`` (final train/test error per run), ``test_error_vs_lambda.png`` /
+``test_error_vs_batch.png`` when the preset sweeps lam / B for an optimiser (with theorykit's lam
+thresholds drawn), and ``report.md`` (final metrics, the paper's expected outcomes with a pass/fail
+verdict, the theory's predictions, and measured vs predicted stuck thresholds).
 """
 
 from __future__ import annotations
@@ -44,14 +46,50 @@ def run_preset(preset: Preset, out_dir: Path, log=sys.stderr) -> dict[str, dict]
         specs = [preset.specs[i] for i in indices]
         label = f"group {number}/{len(groups)} ({specs[0].params.optimizer}, B={specs[0].params.B}, {len(specs)} members)"
 
-        def progress(epoch: int, total: int, label: str = label) -> None:
-            if epoch == total or epoch % max(1, total // 10) == 0:
-                print(f"\r{label}: epoch {epoch}/{total}  [{time.time() - start:.0f}s]", end="", file=log, flush=True)
+        def progress(epoch: int, total: int, label: str = label, began: float = time.time()) -> None:
+            if epoch == total or epoch % max(1, total // 100) == 0:
+                print(f"\r{label}: {progress_bar(epoch, total, time.time() - began)}", end="", file=log, flush=True)
 
         trajectories = train_group(specs, preset.options, progress)
         print(file=log)
         results.add([(keys[i], trajectory) for i, trajectory in zip(indices, trajectories)])
     return {key: results.records[key] for key in keys}
+
+
+def progress_bar(done: int, total: int, elapsed: float, width: int = 30) -> str:
+    """``[#########.....]  45% 450/1000  12s elapsed, ~15s left``."""
+    filled = width * done // total
+    left = elapsed * (total - done) / done if done else float("nan")
+    return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * done // total:3d}% {done}/{total}  "
+            f"{elapsed:.0f}s elapsed, ~{left:.0f}s left")
+
+
+#: train error at or above which a run counts as not trained (Cor 4.3's "stuck"; chance is 0.5).
+STUCK_TRAIN_ERROR = 0.1
+
+
+def measured_stuck_thresholds(records: dict[str, dict]) -> dict[tuple[str, int], tuple[float, float] | None]:
+    """Per (optimizer, B) with >= 3 lam values: (largest lam that trains, smallest lam stuck above it).
+
+    "Stuck" is final train error >= :data:`STUCK_TRAIN_ERROR`; None where the grid shows no such
+    transition. The measured threshold lies between the two (the report quotes their geometric mean).
+    """
+    by_setting: dict[tuple[str, int], dict[float, float]] = defaultdict(dict)
+    for record in records.values():
+        params = record["params"]
+        errors = by_setting[(params["optimizer"], params["B"])]
+        errors[params["lam"]] = max(errors.get(params["lam"], 0.0), record["final"]["train_error"])
+    out: dict[tuple[str, int], tuple[float, float] | None] = {}
+    for key, errors in by_setting.items():
+        if len(errors) < 3:
+            continue
+        lams = sorted(errors)
+        out[key] = None
+        for below, above in zip(lams, lams[1:]):
+            if errors[below] < STUCK_TRAIN_ERROR <= errors[above]:
+                out[key] = (below, above)
+                break
+    return out
 
 
 def check_expectations(preset: Preset, records: dict[str, dict]) -> list[ExpectationCheck]:
@@ -66,11 +104,17 @@ def check_expectations(preset: Preset, records: dict[str, dict]) -> list[Expecta
     return checks
 
 
-def _plot(preset: Preset, records: dict[str, dict], out_dir: Path) -> None:
+def _pyplot():  # noqa: ANN202 - the matplotlib.pyplot module, imported headless on first use
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot(preset: Preset, records: dict[str, dict], out_dir: Path) -> None:
+    plt = _pyplot()
 
     first_seed = {}
     for record in records.values():
@@ -113,9 +157,61 @@ def _plot(preset: Preset, records: dict[str, dict], out_dir: Path) -> None:
     plt.close(fig)
 
 
+def _plot_sweep(records: dict[str, dict], axis: str, thresholds: dict[str, float], path: Path) -> bool:
+    """Final test (solid) and train (dashed) error vs ``axis`` ("lam" or "B") per optimiser; False if no sweep."""
+    plt = _pyplot()
+
+    curves: dict[str, dict[float, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
+    for record in records.values():
+        params, final = record["params"], record["final"]
+        other = params["B"] if axis == "lam" else params["lam"]
+        curves[f"{params['optimizer']} ({'B' if axis == 'lam' else 'lam'}={other:g})"][params[axis]].append(
+            (final["test_error"], final["train_error"]))
+    curves = {label: points for label, points in curves.items() if len(points) >= 2}
+    if not curves:
+        return False
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    for label, points in curves.items():
+        xs = sorted(points)
+        line, = ax.plot(xs, [np.mean([p[0] for p in points[x]]) for x in xs], "o-", label=f"{label}: test")
+        ax.plot(xs, [np.mean([p[1] for p in points[x]]) for x in xs], "x--", color=line.get_color(), label=f"{label}: train")
+    if axis == "lam":
+        styles = {"lambda_star_adam": ("C0", "-"), "adam_stuck_floor": ("C0", ":"), "adam_lambda_ceiling": ("C0", "-."),
+                  "lambda_star_adamw": ("C1", "-"), "adamw_lambda_floor": ("C1", ":")}
+        for name, (color, style) in styles.items():
+            ax.axvline(thresholds[name], color=color, ls=style, lw=0.8, label=f"{name} = {thresholds[name]:.3g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("weight decay lam" if axis == "lam" else "batch size B")
+    ax.set_ylabel("final error")
+    ax.axhline(0.5, color="grey", lw=0.5)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set_title(f"error vs {'lam (thresholds from theorykit)' if axis == 'lam' else 'B'}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _stuck_lines(records: dict[str, dict], thresholds: dict[str, float]) -> list[str]:
+    predicted = {"adam": thresholds["lambda_star_adam"], "adamw": thresholds["lambda_star_adamw"]}
+    lines = []
+    for (optimizer, B), bracket in sorted(measured_stuck_thresholds(records).items()):
+        if bracket is None:
+            lines.append(f"- {optimizer}, B = {B}: no stuck transition inside the lam grid.")
+            continue
+        measured = float(np.sqrt(bracket[0] * bracket[1]))
+        ratio = f"; measured / predicted = {measured / predicted[optimizer]:.2f}" if optimizer in predicted else ""
+        lines.append(f"- {optimizer}, B = {B}: trains at lam = {bracket[0]:g}, stuck (train error >= {STUCK_TRAIN_ERROR}) "
+                     f"at lam = {bracket[1]:g}: measured threshold ~ {measured:.3g}{ratio}.")
+    return (["", "Measured stuck thresholds:", "", *lines, ""] if lines else [""])
+
+
 def write_report(preset: Preset, records: dict[str, dict], out_dir: Path) -> tuple[str, list[ExpectationCheck]]:
     """Plots and report.md; returns the report text and the expectation checks."""
     _plot(preset, records, out_dir)
+    thresholds = lambda_thresholds(preset.specs[0].params)
+    _plot_sweep(records, "lam", thresholds, out_dir / "test_error_vs_lambda.png")
+    _plot_sweep(records, "B", thresholds, out_dir / "test_error_vs_batch.png")
     checks = check_expectations(preset, records)
     lines = [f"# {preset.name}", "", preset.description, "",
              "| run | seeds | train error | test error | feature +1 / -1 | noise min / max | theory predicts |",
@@ -132,9 +228,9 @@ def write_report(preset: Preset, records: dict[str, dict], out_dir: Path) -> tup
         lines.append(f"| {spec.name} | {len(finals)} | {mean('train_error'):.3f} | {mean('test_error'):.3f} | "
                      f"{mean('feature_pos'):.3g} / {mean('feature_neg'):.3g} | {mean('noise_min'):.3g} / "
                      f"{mean('noise_max'):.3g} | {predicted_outcome(spec.params)} |")
-    thresholds = lambda_thresholds(preset.specs[0].params)
     lines += ["", f"Finite-size stuck thresholds (theorykit.bounds): lambda*_Adam = {thresholds['lambda_star_adam']:.4g}, "
               f"lambda*_AdamW = {thresholds['lambda_star_adamw']:.4g}.", "",
+              *_stuck_lines(records, thresholds),
               "## The paper's outcomes", "", "| run | claim | observed (worst seed) | verdict | source |", "|---|---|---|---|---|"]
     for check in checks:
         e = check.expectation

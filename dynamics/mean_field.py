@@ -1,0 +1,54 @@
+"""Mean-field reduced dynamics: a few representative samples stand for all n, so many settings run at once.
+
+The exact reduced dynamics (:mod:`dynamics.reduced`) carry every sample: (S, 2, m, n) noise
+coordinates per step. Here each setting carries K representative samples drawn from Definition 3.1
+(:func:`dynamics.problem.sample_reduced_problem` with ``samples=K``), with
+
+* the feature coordinate driven by the mean of the per-sample gradients over the representatives
+  (the expectation of Lemma A.7's batch mean; the batch-to-batch fluctuation is dropped);
+* each representative sampled exactly once per epoch of P = ceil(n / B) steps, at a fresh uniformly
+  random step of the epoch (per-epoch reshuffling, notes Sec. 2.4), when it gets the 1/B-weighted
+  gradient of its noise coordinates; the other P - 1 steps its coordinates see weight decay and
+  Adam's decaying moments only — the race of notes Sec. 5.3/5.6 (feature: P steps per epoch,
+  noise: one visit per epoch, worth S(P; beta1, beta2) sign steps under Adam).
+
+Because the schedule is per setting, settings with different B (and n) step together: a whole (B, lam)
+grid is one array program (:mod:`dynamics.predict`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from dynamics.problem import ReducedProblem
+from dynamics.reduced import ReducedDynamics
+
+Array = npt.NDArray[np.float64]
+
+
+def steps_per_epoch(problem: ReducedProblem) -> npt.NDArray[np.int64]:
+    """P = ceil(n / B) per setting (Sec. 3: n/B iterations per epoch)."""
+    n, B = problem.column("n"), problem.column("B")
+    return np.ceil(n / B).astype(np.int64)
+
+
+def run_mean_field(problem: ReducedProblem, steps: int, seed: int = 0) -> ReducedDynamics:
+    """Iterate ``steps`` optimiser steps of every setting; returns the final state (``.measure`` reads it)."""
+    from theorykit.errors import ParameterError
+
+    if steps < 1:
+        raise ParameterError("steps", steps, "steps >= 1")
+    rng = np.random.default_rng(seed)
+    dynamics = ReducedDynamics.start(problem)
+    period = steps_per_epoch(problem)[:, None]  # (S, 1)
+    S, K = problem.y.shape
+    position = rng.integers(0, period, size=(S, K))
+    for t in range(steps):
+        phase = t % period  # (S, 1)
+        new_epoch = (phase == 0) & (t > 0)
+        if new_epoch.any():
+            redrawn = rng.integers(0, period, size=(S, K))
+            position = np.where(new_epoch, redrawn, position)
+        dynamics.step_mean_field(position == phase)
+    return dynamics

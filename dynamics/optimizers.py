@@ -1,0 +1,87 @@
+"""Coordinate-wise optimiser steps on numpy arrays of scalar coordinates, as (init, update) pairs.
+
+The same five rules as ``theorykit.updates`` (sympy) and ``validation.optim`` (torch), for arrays whose
+leading axis is the setting (hyper-parameters of shape (S,), broadcast):
+
+* ``adam``: g = g_data + lam w; Adam moments (3.4); w <- w - eta m / (sqrt(v) + eps) (3.5);
+* ``adamw``: g = g_data; w <- (1 - eta lam) w - eta m / (sqrt(v) + eps) (3.6);
+* ``signsgd``: w <- w - eta sgn(g_data + lam w) (5.1)/(B.1); ``signsgdw``: w <- (1 - eta lam) w - eta sgn(g_data) (B.2);
+* ``gd``: w <- w - eta (g_data + lam w).
+
+Moments start at 0 (m^(0) = v^(0) = 0); with ``bias_correction`` the step is torch's
+eta (m / (1 - beta1^t)) / (sqrt(v) / sqrt(1 - beta2^t) + eps), without it the paper's. sgn(0) = 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import numpy.typing as npt
+
+from theorykit.errors import ParameterError
+
+Array = npt.NDArray[np.float64]
+KINDS = ("adam", "adamw", "signsgd", "signsgdw", "gd")
+
+
+@dataclasses.dataclass(frozen=True)
+class Hyper:
+    """Per-setting hyper-parameters, each of shape (S,)."""
+
+    eta: Array
+    lam: Array
+    beta1: Array
+    beta2: Array
+    eps: Array
+
+    def at(self, name: str, ndim: int) -> Array:
+        """The field reshaped to (S, 1, ..., 1) with ``ndim`` dimensions."""
+        value: Array = getattr(self, name)
+        return value.reshape(-1, *([1] * (ndim - 1)))
+
+
+@dataclasses.dataclass
+class Moments:
+    """Adam's first and second moments of one coordinate array."""
+
+    first: Array
+    second: Array
+
+
+@dataclasses.dataclass(frozen=True)
+class CoordinateOptimizer:
+    """``init(w)`` gives the state (moments for Adam kinds, else None); ``update`` steps ``w`` in place."""
+
+    kind: str
+    bias_correction: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ParameterError("optimizer", self.kind, f"one of {', '.join(KINDS)}")
+
+    def init(self, w: Array) -> Moments | None:
+        return Moments(np.zeros_like(w), np.zeros_like(w)) if self.kind in ("adam", "adamw") else None
+
+    def update(self, w: Array, g_data: Array, hyper: Hyper, state: Moments | None, t: int) -> None:
+        """Step ``t`` (1-based) on ``w`` in place; ``g_data`` is the data-loss gradient (no weight decay)."""
+        eta, lam = hyper.at("eta", w.ndim), hyper.at("lam", w.ndim)
+        decoupled = self.kind in ("adamw", "signsgdw")
+        gradient = g_data if decoupled else g_data + lam * w
+        if decoupled:
+            w *= 1 - eta * lam
+        if self.kind in ("signsgd", "signsgdw"):
+            w -= eta * np.sign(gradient)
+        elif self.kind == "gd":
+            w -= eta * gradient
+        else:
+            assert state is not None
+            beta1, beta2, eps = hyper.at("beta1", w.ndim), hyper.at("beta2", w.ndim), hyper.at("eps", w.ndim)
+            state.first *= beta1
+            state.first += (1 - beta1) * gradient
+            state.second *= beta2
+            state.second += (1 - beta2) * gradient * gradient
+            if self.bias_correction:
+                w -= (eta / (1 - beta1**t)) * state.first / (np.sqrt(state.second) / np.sqrt(1 - beta2**t) + eps)
+            else:
+                w -= eta * state.first / (np.sqrt(state.second) + eps)

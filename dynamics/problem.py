@@ -1,0 +1,99 @@
+"""The data of the reduced dynamics: per sample y_i, ||xi_i||_1, ||xi_i||_2^2 and the initial coefficients.
+
+Tang et al. 2025 (Lemmas A.3-A.7) track gamma_{j,r} = <w_{j,r}, j v> and rho_{j,r,i} = <w_{j,r}, xi_i>;
+the CNN's weights enter the training dynamics only through them and through the noise coordinates
+w_{j,r}[k], k in B_i. :class:`ReducedProblem` holds, for S settings stacked on a leading axis, what
+those dynamics need and nothing of dimension d:
+
+* ``y`` (S, n) labels; ``l1`` (S, n) = ||xi_i||_1 and ``l2sq`` (S, n) = ||xi_i||_2^2 over B_i (the
+  feature-noise coordinate xi_i[1] = -alpha y_i excluded; it enters through alpha);
+* ``w_feature0`` (S, 2, m): w_{j,r}[1] at initialisation (so gamma_{j,r}(0) = j w_{j,r}[1]);
+* ``zeta0`` (S, 2, m, n): zeta_{j,r,i}(0) = sum_{k in B_i} w_{j,r}[k] xi_i[k] at initialisation
+  (notes Sec. 5.0: rho = zeta - alpha j y_i gamma).
+
+:func:`sample_reduced_problem` draws them from Definition 3.1 / Def. 3.2's initialisation exactly:
+xi_i[k] ~ N(0, sigma_p^2) on s coordinates and, given xi_i, zeta_{j,r,i}(0) ~ N(0, sigma0^2 ||xi_i||_2^2)
+independent across i (exact for disjoint supports, Lemma A.4). ``validation.coefficient_check`` builds
+the same object from a real CNN's data and weights instead. Float64 throughout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from theorykit.errors import ParameterError
+from theorykit.params import ProblemParams
+
+Array = npt.NDArray[np.float64]
+
+#: Fields of ProblemParams that may differ between the stacked settings of one problem.
+PER_SETTING_FIELDS = ("d", "s", "sigma_p", "alpha", "q", "sigma0", "eta", "lam", "beta1", "beta2", "eps")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReducedProblem:
+    """S settings sharing (m, optimizer, bias_correction) and a sample count; see the module docstring.
+
+    The sample axis usually holds all n samples (exact dynamics, :func:`dynamics.reduced.simulate`);
+    :mod:`dynamics.mean_field` uses a few representative samples instead, and then B, n may differ
+    between settings.
+    """
+
+    params: tuple[ProblemParams, ...]
+    y: Array
+    l1: Array
+    l2sq: Array
+    w_feature0: Array
+    zeta0: Array
+
+    def __post_init__(self) -> None:
+        keys = {(p.m, p.optimizer, p.bias_correction) for p in self.params}
+        if len(keys) != 1:
+            raise ParameterError("params", sorted(keys), "one group: equal (m, optimizer, bias_correction)")
+        S, n, m = len(self.params), self.y.shape[-1], self.params[0].m
+        expected = {"y": (S, n), "l1": (S, n), "l2sq": (S, n), "w_feature0": (S, 2, m), "zeta0": (S, 2, m, n)}
+        for name, shape in expected.items():
+            if getattr(self, name).shape != shape:
+                raise ParameterError(name, getattr(self, name).shape, f"shape {shape} for S={S}, n={n}, m={m}")
+
+    @property
+    def first(self) -> ProblemParams:
+        return self.params[0]
+
+    def column(self, field: str) -> Array:
+        """One parameter per setting, shape (S,)."""
+        return np.array([float(getattr(p, field)) for p in self.params])
+
+
+def sample_reduced_problem(params: Sequence[ProblemParams], seeds: Sequence[int], labels: str = "balanced",
+                           samples: int | None = None) -> ReducedProblem:
+    """Draw the reduced data and initialisation of each setting (Def. 3.1, Def. 3.2, disjoint supports).
+
+    ``samples`` (default n) draws that many samples instead: the representatives of :mod:`dynamics.mean_field`.
+    """
+    if len(params) != len(seeds):
+        raise ParameterError("seeds", len(seeds), f"one seed per setting ({len(params)} settings)")
+    if labels not in ("balanced", "rademacher"):
+        raise ParameterError("labels", labels, "'balanced' or 'rademacher'")
+    ys, l1s, l2s, features, zetas = [], [], [], [], []
+    if samples is not None and samples < 2:
+        raise ParameterError("samples", samples, "at least 2 samples (one per label when balanced)")
+    for p, seed in zip(params, seeds):
+        rng = np.random.default_rng(seed)
+        count = p.n if samples is None else samples
+        if labels == "balanced":
+            y = rng.permutation(np.repeat([1.0, -1.0], [count - count // 2, count // 2]))
+        else:
+            y = rng.choice([1.0, -1.0], size=count)
+        xi = rng.normal(0.0, p.sigma_p, size=(count, p.s))
+        l2sq = (xi**2).sum(axis=1)
+        ys.append(y)
+        l1s.append(np.abs(xi).sum(axis=1))
+        l2s.append(l2sq)
+        features.append(rng.normal(0.0, p.sigma0, size=(2, p.m)))
+        zetas.append(rng.normal(size=(2, p.m, count)) * p.sigma0 * np.sqrt(l2sq))
+    return ReducedProblem(tuple(params), np.stack(ys), np.stack(l1s), np.stack(l2s), np.stack(features), np.stack(zetas))

@@ -1,0 +1,128 @@
+"""Coefficient check: the reduced dynamics against the real CNN, from the same data, initialisation and batches.
+
+In the spirit of mup's coordinate check, one setting is trained twice, step by step, on identical
+minibatches: as the CNN (:class:`validation.engine.Ensemble`) and as the reduced dynamics
+(:class:`dynamics.reduced.ReducedDynamics`) whose data and initial coefficients are read off that CNN:
+
+* y_i, ||xi_i||_1 and ||xi_i||_2^2 over the noise coordinates (index >= 1; xi_i[1] = -alpha y_i is alpha's);
+* w_{j,r}[1] and zeta_{j,r,i}(0) = sum_{k >= 2} w_{j,r}[k] xi_i[k] at initialisation.
+
+Every ``record_every`` steps it compares gamma_{j,r} = j w_{j,r}[1] (2 m values) and rho_{j,r,i} =
+<w_{j,r}, xi_i> (2 m n values). The error measure is on the *displacements* from initialisation, which
+start equal by construction: ||Delta_reduced - Delta_cnn||_2 / ||Delta_cnn||_2 over all entries, per
+quantity. For disjoint supports and GD, SignSGDW or SignSGD with lam = 0 the reduction is exact
+(:mod:`dynamics.reduced`), so the errors are round-off; Adam/AdamW/SignSGD with L2, and overlapping
+supports, show how far the representative-coordinate model is from the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from dynamics.problem import ReducedProblem
+from dynamics.reduced import HEAD_SIGNS, ReducedDynamics
+from theorykit.errors import ParameterError
+from validation.engine import EngineOptions, Ensemble, RunSpec, build_ensemble
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclasses.dataclass(frozen=True)
+class CoefficientCheck:
+    """Relative displacement errors of gamma and rho at each recorded step (arrays of equal length)."""
+
+    spec: RunSpec
+    step: npt.NDArray[np.int64]
+    gamma_error: Array
+    rho_error: Array
+    gamma_cnn: Array  # (K, 2, m)
+    gamma_reduced: Array
+
+    def table(self) -> str:
+        """A markdown table of the errors per recorded step."""
+        rows = [f"| {s} | {g:.3g} | {r:.3g} |" for s, g, r in zip(self.step, self.gamma_error, self.rho_error)]
+        return "\n".join(["| step | gamma rel. error | rho rel. error |", "|---|---|---|", *rows])
+
+    def plot(self, path: Path) -> None:
+        """Left: gamma_{j,r}(t) of the CNN (solid) and the reduced model (dashed); right: the two errors."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+        for j, color in ((0, "C0"), (1, "C3")):
+            left.plot(self.step, self.gamma_cnn[:, j, :], color=color, lw=0.7)
+            left.plot(self.step, self.gamma_reduced[:, j, :], color=color, lw=0.7, ls="--")
+        left.set_title("gamma_{j,r}(t): CNN solid, reduced dashed (blue j=+1, red j=-1)", fontsize=8)
+        left.set_xlabel("step")
+        right.semilogy(self.step[1:], self.gamma_error[1:], label="gamma")
+        right.semilogy(self.step[1:], self.rho_error[1:], label="rho")
+        right.set_xlabel("step")
+        right.set_title("relative error of the displacement from init", fontsize=8)
+        right.legend()
+        fig.suptitle(f"coefficient check: {self.spec.params.optimizer}, B={self.spec.params.B}, "
+                     f"lam={self.spec.params.lam:g}, {self.spec.supports} supports", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+
+
+def reduced_problem_of(ensemble: Ensemble) -> ReducedProblem:
+    """The reduced data and initial coefficients of a CNN ensemble (float64 numpy)."""
+    W = ensemble.W.detach().to(torch.float64).cpu()
+    xi = ensemble.xi.detach().to(torch.float64).cpu()
+    noise = xi[..., 1:]
+    return ReducedProblem(
+        tuple(spec.params for spec in ensemble.specs),
+        y=ensemble.y.detach().to(torch.float64).cpu().numpy(),
+        l1=noise.abs().sum(-1).numpy(),
+        l2sq=(noise**2).sum(-1).numpy(),
+        w_feature0=W[..., 0].numpy(),
+        zeta0=torch.einsum("ejrd,end->ejrn", W[..., 1:], noise).numpy(),
+    )
+
+
+def _cnn_coefficients(ensemble: Ensemble) -> tuple[Array, Array]:
+    W = ensemble.W.detach().to(torch.float64).cpu()
+    gamma = torch.tensor(HEAD_SIGNS).view(1, 2, 1) * W[..., 0]
+    rho = torch.einsum("ejrd,end->ejrn", W, ensemble.xi.detach().to(torch.float64).cpu())
+    return gamma.numpy(), rho.numpy()
+
+
+def _relative(reduced: Array, cnn: Array, reduced0: Array, cnn0: Array) -> float:
+    displacement = np.linalg.norm(cnn - cnn0)
+    return float(np.linalg.norm((reduced - reduced0) - (cnn - cnn0)) / displacement) if displacement > 0 else 0.0
+
+
+def coefficient_check(spec: RunSpec, steps: int, record_every: int = 10) -> CoefficientCheck:
+    """Train ``spec`` as the CNN and as the reduced dynamics on the same batches for ``steps`` steps."""
+    if steps < 1 or record_every < 1:
+        raise ParameterError("steps", (steps, record_every), "steps >= 1 and record_every >= 1")
+    ensemble = build_ensemble([spec], EngineOptions(dtype=torch.float64, device="cpu"), with_test=False)
+    reduced = ReducedDynamics.start(reduced_problem_of(ensemble))
+    gamma0, rho0 = _cnn_coefficients(ensemble)
+    recorded_steps, gamma_errors, rho_errors, gammas_cnn, gammas_reduced = [0], [0.0], [0.0], [gamma0[0]], [gamma0[0]]
+    step, epoch = 0, 0
+    while step < steps:
+        epoch += 1
+        for idx in ensemble.epoch_batches(epoch):
+            ensemble.step(idx)
+            reduced.step(idx.cpu().numpy())
+            step += 1
+            if step % record_every == 0 or step == steps:
+                gamma, rho = _cnn_coefficients(ensemble)
+                gamma_errors.append(_relative(reduced.gamma, gamma, gamma0, gamma0))
+                rho_errors.append(_relative(reduced.rho(), rho, rho0, rho0))
+                gammas_cnn.append(gamma[0])
+                gammas_reduced.append(reduced.gamma[0].copy())
+                recorded_steps.append(step)
+            if step == steps:
+                break
+    return CoefficientCheck(spec, np.asarray(recorded_steps), np.asarray(gamma_errors), np.asarray(rho_errors),
+                            np.stack(gammas_cnn), np.stack(gammas_reduced))
