@@ -127,3 +127,14 @@ def test_feature_drive_at_init_matches_monte_carlo() -> None:
         predicted.append(_at(bounds.FEATURE_DRIVE_AT_INIT, params, gamma0=gamma))
     measured_mean, predicted_mean = np.mean(measured), np.mean(predicted)
     assert abs(measured_mean - predicted_mean) <= 0.02 * predicted_mean
+
+
+def test_gd_race_reads_n_snr_to_the_q() -> None:
+    from theorykit.bounds import GD_FEATURE_RACE, predicted_outcome
+
+    paper = tang2025_synthetic(optimizer="gd")  # SNR = 1 / (sqrt(100) * 0.1) = 1
+    assert float(GD_FEATURE_RACE.at(paper)) == pytest.approx(200.0)
+    assert "GD learns the feature" in predicted_outcome(paper)
+    noisy = paper.replace(sigma_p=1.0)  # SNR = 0.1: n SNR^3 = 0.2 < 2
+    assert float(GD_FEATURE_RACE.at(noisy)) == pytest.approx(0.2)
+    assert "GD memorises noise" in predicted_outcome(noisy)

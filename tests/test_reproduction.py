@@ -63,3 +63,14 @@ def test_reduced_dynamics_predict_the_cnns_batch_size_outcomes(optimizer: str, l
     for B, epochs, expected in ((100, 4000, "memorises noise"), (2, 400, "learns feature")):
         params = tang2025_synthetic(optimizer=optimizer, lam=lam, B=B, epochs=epochs, bias_correction=True)
         assert classify(predict_final(params)) == expected, (B, predict_final(params))
+
+
+@pytest.mark.slow
+def test_zou2023_preset_separates_adam_and_gd(tmp_path: Path) -> None:
+    """Issue 5 acceptance: full-batch GD test error <= 0.05 and Adam >= 0.4 from the same initialisation
+    (notes Sec. 6.3: 0.00 and 0.88; measured here 0.000 and 0.884), plus the convex section in the report."""
+    preset = PRESETS["zou2023"]()
+    records = run_preset(preset, tmp_path)
+    text, checks = write_report(preset, records, tmp_path)
+    assert all(check.holds for check in checks), [c for c in checks if not c.holds]
+    assert "Reached w* (within 0.01): gd, adam, signsgd." in text

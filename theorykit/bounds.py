@@ -212,6 +212,21 @@ ADAMW_MINI_BATCH = Bound("adamw_mini_batch", "n/B = omega(s sigma_p v sqrt n)  [
 ADAMW_LARGE_BATCH = Bound("adamw_large_batch", "n/B = o(s sigma_p)  [Thm 4.4]", STEPS_PER_EPOCH, "<",
                           ADAMW_LARGE_BATCH_CEILING)
 
+GD_SNR = Formula(
+    "gd_snr", 1 / (sp.sqrt(S.s) * S.sigma_p),
+    "Zou et al. 2023 (notes Sec. 5): SNR = ||v||_2 / ||xi||_2 = 1 / (sqrt(s) sigma_p) for the s-sparse noise patch",
+)
+GD_FEATURE_RACE = Formula(
+    "gd_feature_race", S.n * GD_SNR.expr**S.q,
+    "Zou et al. 2023 / Cao et al. 2022: n SNR^q, the ratio of GD's feature to noise tensor-power growth rates",
+)
+GD_RACE_THRESHOLD = Formula(
+    "gd_race_threshold", sp.Integer(2),
+    "notes Sec. 5 [D]: GD's feature blows up first (t*_gamma < t*_rho) iff n SNR^q >~ 2",
+)
+GD_LEARNS_FEATURE = Bound("gd_learns_feature", "n SNR^q >~ 2  [Zou et al. 2023, GD]", GD_FEATURE_RACE, ">=",
+                          GD_RACE_THRESHOLD)
+
 ADAM_FAMILY = frozenset({"adam", "signsgd"})
 ADAMW_FAMILY = frozenset({"adamw", "signsgdw"})
 
@@ -271,7 +286,9 @@ def predicted_outcome(params: ProblemParams, constants: HiddenConstants | None =
     """
     family = "adam" if params.optimizer in ADAM_FAMILY else "adamw" if params.optimizer in ADAMW_FAMILY else None
     if family is None:
-        return "no statement in Tang et al. 2025 (GD: see Zou et al. 2023)"
+        if GD_LEARNS_FEATURE.evaluate(params, constants).holds:
+            return "GD learns the feature: test error o(1)  [Zou et al. 2023, n SNR^q >= 2]"
+        return "GD memorises noise: n SNR^q < 2  [Zou et al. 2023 / Cao et al. 2022]"
     regime, lam_regime = batch_regime(params, constants), lambda_regime(params, constants)
     if family == "adam" and lam_regime == "stuck":
         return "training stuck at initialisation  [Cor 4.3]"

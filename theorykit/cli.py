@@ -5,7 +5,7 @@ Subcommands import what they need when they run, so ``theorykit bounds`` never l
 ``theorykit bounds [--preset NAME] [--n 200 --B 16 ...] [--constant NAME=VALUE ...] [--json]``
     lambda thresholds, batch/lambda regimes for Adam and AdamW, and the condition report
     (:func:`theorykit.summary.bounds_summary`).
-``theorykit validate --preset quick|lambda-sensitivity|tang2025-table [--out DIR] [--dtype float32]
+``theorykit validate --preset quick|lambda-sensitivity|zou2023|tang2025-table [--out DIR] [--dtype float32]
 [--compile] [--device cuda]``
     train the preset's CNNs (resuming from DIR/results.json), write plots and DIR/report.md, print the
     report; exit status 1 when one of the paper's outcomes is not reproduced. ``--compile`` fuses each
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     bounds.add_argument("--json", action="store_true", help="machine-readable output")
     bounds.set_defaults(run=_run_bounds)
     validate = commands.add_parser("validate", help="train a preset's CNNs and compare with the paper and the theory")
-    validate.add_argument("--preset", choices=["quick", "lambda-sensitivity", "tang2025-table"], default="quick")
+    validate.add_argument("--preset", choices=["quick", "lambda-sensitivity", "zou2023", "tang2025-table"], default="quick")
     validate.add_argument("--out", default=None, help="output directory (default: runs/PRESET[-float32])")
     validate.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     validate.add_argument("--compile", action="store_true", help="torch.compile each training step (one-off compile cost)")

@@ -15,6 +15,11 @@
   1e-5 and 1e-3), AdamW from 1e-3 to 100 (lambda*_AdamW = 54); 300 epochs, one seed. The report draws
   theorykit's thresholds on the plot and prints the measured stuck threshold next to the predicted one.
 
+* ``zou2023`` -- Zou et al. 2023 on the same data and CNN: full-batch (B = n = 200) Adam (eta = 5e-5)
+  and GD (eta = 0.5), both lam = 1e-5, from the *same* initialisation and data, 10^4 steps; the notes'
+  sanity run (Sec. 6.3) has Adam at test error 0.88 with the feature reversed and GD at 0 with the
+  feature at 2.33. GD's prediction is theorykit's n SNR^q race (``bounds.GD_LEARNS_FEATURE``).
+
 All use torch-style Adam (bias correction on, eps = 1e-8) and reshuffled epochs, as in the notes'
 reproduction (shared/theory, Sec. 6.4). Each preset lists the outcomes the paper reports, as
 :class:`Expectation` rows that the report checks and prints.
@@ -56,6 +61,7 @@ class Preset:
     specs: tuple[RunSpec, ...]
     options: EngineOptions
     expectations: tuple[Expectation, ...]
+    convex_contrast: bool = False  # add Zou et al. 2023's convex counterpart (dynamics.convex) to the report
 
 
 def run_name(optimizer: str, lam: float, B: int) -> str:
@@ -114,6 +120,25 @@ def _lambda_sensitivity() -> Preset:
     )
 
 
+def _zou2023() -> Preset:
+    runs = tuple(
+        RunSpec(tang2025_synthetic(optimizer=optimizer, eta=eta, lam=1e-5, B=200, epochs=10_000, bias_correction=True),
+                data_seed=0, init_seed=0, name=run_name(optimizer, 1e-5, 200))
+        for optimizer, eta in (("adam", 5e-5), ("gd", 0.5))
+    )
+    return Preset(
+        "zou2023", "full-batch Adam vs GD from the same initialisation (Zou et al. 2023), 10^4 steps",
+        runs, EngineOptions(record_every=250, test_size=2000),
+        (
+            Expectation(run_name("adam", 1e-5, 200), "test_error", ">=", 0.4, "Zou et al. 2023: Adam, bad test error"),
+            Expectation(run_name("gd", 1e-5, 200), "test_error", "<=", 0.05, "Zou et al. 2023: GD learns the feature"),
+            Expectation(run_name("adam", 1e-5, 200), "train_error", "<=", 0.0, "Zou et al. 2023: both fit the data"),
+            Expectation(run_name("gd", 1e-5, 200), "train_error", "<=", 0.0, "Zou et al. 2023: both fit the data"),
+        ),
+        convex_contrast=True,
+    )
+
+
 def _table() -> Preset:
     return Preset(
         "tang2025-table", "App. D.2 protocol: 6 settings x 5 seeds, eta = 5e-5, 10^4 epochs; GPU-sized",
@@ -124,4 +149,4 @@ def _table() -> Preset:
 
 
 PRESETS: dict[str, Callable[[], Preset]] = {"quick": _quick, "tang2025-table": _table,
-                                            "lambda-sensitivity": _lambda_sensitivity}
+                                            "lambda-sensitivity": _lambda_sensitivity, "zou2023": _zou2023}
