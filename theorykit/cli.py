@@ -10,6 +10,8 @@ Subcommands import what they need when they run, so ``theorykit bounds`` never l
     train the preset's CNNs (resuming from DIR/results.json), write plots and DIR/report.md, print the
     report; exit status 1 when one of the paper's outcomes is not reproduced. ``--compile`` fuses each
     training step with torch.compile (see ``validation.engine.EngineOptions``).
+``theorykit images [--dataset digits|cifar10] [--cifar-dir DIR] [--out DIR] [--device auto]``
+    Tang et al. Figs 1-2 on real images: test error vs B and vs lam (:mod:`validation.image_experiment`).
 ``theorykit compare [--out DIR] [--epochs 50]``
     Adam stuck thresholds from theorykit, the reduced dynamics and the CNN across settings, and
     coefficient checks (:mod:`validation.comparison`); resumable.
@@ -120,6 +122,25 @@ def _run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_images(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from validation.image_data import load_cifar10, load_digits
+    from validation.image_experiment import run_image_experiment
+
+    if args.dataset == "cifar10":
+        if args.cifar_dir is None:
+            raise ParameterError("cifar_dir", None, "--cifar-dir DIR (the extracted cifar-10-batches-py) for --dataset cifar10")
+        data = load_cifar10(args.cifar_dir)
+    else:
+        data = load_digits()
+    out_dir = Path(args.out or f"runs/{args.dataset}")
+    print(run_image_experiment(args.dataset, data, out_dir, device=args.device))
+    print(f"written: {out_dir / 'results.json'}, {out_dir / 'report.md'}, {out_dir / 'test_error_vs_batch.png'}, "
+          f"{out_dir / 'test_error_vs_lambda.png'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="theorykit", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", default="runs/compare", help="output directory (default: %(default)s)")
     compare.add_argument("--epochs", type=int, default=50, help="CNN and reduced-dynamics horizon (default: %(default)s)")
     compare.set_defaults(run=_run_compare)
+    images = commands.add_parser("images", help="real images: test error vs batch size and vs lam for Adam and AdamW")
+    images.add_argument("--dataset", choices=["digits", "cifar10"], default="digits")
+    images.add_argument("--cifar-dir", default=None, help="directory with the CIFAR-10 python batches (no download)")
+    images.add_argument("--out", default=None, help="output directory (default: runs/DATASET)")
+    images.add_argument("--device", default="auto", help="torch device (default: CUDA when present)")
+    images.set_defaults(run=_run_images)
     return parser
 
 
