@@ -48,9 +48,9 @@ def _power(z: Array, q: float | Array) -> Array:
     """max(z, 0)^q; by repeated multiplication when q is one small integer (the common case, q = 3),
     which is several times faster than a float power and equal to it up to round-off."""
     positive = np.maximum(z, 0.0)
-    if isinstance(q, float) and q.is_integer() and 1 <= q <= 8:
-        out = positive.copy()
-        for _ in range(int(q) - 1):
+    if isinstance(q, float) and q.is_integer() and 2 <= q <= 8:
+        out = positive * positive
+        for _ in range(int(q) - 2):
             out *= positive
         return out
     return positive**q
