@@ -195,7 +195,7 @@ class ReducedDynamics:
         return {
             "feature_pos": gamma[:, 0].max(axis=1), "feature_neg": gamma[:, 1].max(axis=1),
             "noise_min": memorised.min(axis=1), "noise_max": memorised.max(axis=1),
-            "train_error": (margin <= 0).mean(axis=1), "test_error": self._test_error(rng, test_size),
+            "train_error": (~(margin > 0)).mean(axis=1), "test_error": self._test_error(rng, test_size),
             "loss": np.logaddexp(0.0, -margin).mean(axis=1),
         }
 
@@ -214,7 +214,7 @@ class ReducedDynamics:
         own = (y[:, 0, 0, :] < 0).astype(int)
         own_logit = np.take_along_axis(logits, own[:, None, :], axis=1)[:, 0]
         other_logit = np.take_along_axis(logits, 1 - own[:, None, :], axis=1)[:, 0]
-        return (own_logit <= other_logit).mean(axis=1)
+        return (~(own_logit > other_logit)).mean(axis=1)  # ties and NaN count as errors
 
 
 @dataclasses.dataclass(frozen=True)

@@ -99,3 +99,22 @@ def test_unknown_or_absent_device_is_a_parameter_error() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ParameterError, match="CUDA is not available"):
             EngineOptions(device="cuda").resolved_device()
+
+
+def test_a_diverging_member_is_recorded_as_failed_and_spares_the_others(tmp_path: Path) -> None:
+    """GD with eta = 1e8 overflows to inf/NaN; the member beside it trains as if alone, the results file
+    stores nulls (valid JSON) and the report lists the failure and counts its claims as not reproduced."""
+    diverging = _spec(1, optimizer="gd", eta=1e8, epochs=4)
+    healthy = _spec(2, optimizer="gd", eta=1e-2, epochs=4)
+    failed, fine = train_group([diverging, healthy], OPTIONS)
+    assert failed.failure is not None and "non-finite" in failed.failure and fine.failure is None
+    alone = train_group([healthy], OPTIONS)[0]
+    for name in METRICS:
+        np.testing.assert_allclose(fine.metrics[name], alone.metrics[name], rtol=1e-10, atol=1e-12)
+
+    preset = Preset("diverging", "one run diverges", (diverging, healthy), OPTIONS,
+                    (Expectation("run1", "train_error", "<=", 1.0, "any finite value"),))
+    records = run_preset(preset, tmp_path)
+    json.loads((tmp_path / "results.json").read_text(), parse_constant=lambda token: pytest.fail(f"non-JSON {token}"))
+    text, checks = write_report(preset, records, tmp_path)
+    assert "## Failed runs" in text and not checks[0].holds

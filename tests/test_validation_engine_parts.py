@@ -46,6 +46,8 @@ def test_error_rate_counts_ties_as_errors() -> None:
     logits = torch.tensor([[[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]]])  # heads (+1, -1) for 3 samples
     y = torch.tensor([[1.0, 1.0, 1.0]])
     assert error_rate(logits, y).item() == pytest.approx(2 / 3)
+    diverged = torch.full((1, 2, 3), float("nan"))
+    assert error_rate(diverged, y).item() == 1.0  # a NaN model has not classified anything correctly
 
 
 @pytest.mark.parametrize("kind", ["adam", "adamw"])

@@ -52,9 +52,12 @@ COLLAPSE_FRACTION = 0.5
 
 
 def _best_feature(metrics: dict) -> tuple[float, float]:
-    start = max(metrics["feature_pos"][0], metrics["feature_neg"][0])
-    end = max(metrics["feature_pos"][-1], metrics["feature_neg"][-1])
-    return float(start), float(end)
+    """(initial, final) max over heads of the feature coefficient; NaN for a failed run's nulls (never stuck)."""
+    def at(index: int) -> float:
+        values = [metrics[name][index] for name in ("feature_pos", "feature_neg")]
+        return float("nan") if None in values else float(max(values))
+
+    return at(0), at(-1)
 
 
 def is_stuck(start: float, end: float) -> bool:

@@ -91,11 +91,16 @@ class EngineOptions:
 
 @dataclasses.dataclass(frozen=True)
 class Trajectory:
-    """Recorded metrics of one member: ``epoch`` (K,) and each of :data:`METRICS` (K,) as float64 arrays."""
+    """Recorded metrics of one member: ``epoch`` (K,) and each of :data:`METRICS` (K,) as float64 arrays.
+
+    ``failure`` names why a member failed (its weights became NaN or infinite, first seen at a recording
+    epoch), or is None. Members are independent, so one member's failure does not touch the others.
+    """
 
     spec: RunSpec
     epoch: np.ndarray
     metrics: dict[str, np.ndarray]
+    failure: str | None = None
 
     def final(self) -> dict[str, float]:
         return {name: float(values[-1]) for name, values in self.metrics.items()}
@@ -239,9 +244,15 @@ def train_group(specs: Sequence[RunSpec], options: EngineOptions = EngineOptions
     records: list[dict[str, torch.Tensor]] = []
     epochs_recorded: list[int] = []
 
+    failures: list[str | None] = [None] * len(specs)
+
     def record(epoch: int) -> None:
         records.append({k: v.detach().cpu() for k, v in ensemble.measure().items()})
         epochs_recorded.append(epoch)
+        finite = torch.isfinite(ensemble.W).flatten(1).all(dim=1).cpu()
+        for member in torch.nonzero(~finite).flatten().tolist():
+            if failures[member] is None:
+                failures[member] = f"non-finite weights (NaN or inf) at epoch {epoch}"
 
     record(0)
     for epoch in range(1, epochs + 1):
@@ -252,8 +263,8 @@ def train_group(specs: Sequence[RunSpec], options: EngineOptions = EngineOptions
         if progress is not None:
             progress(epoch, epochs)
     recorded = np.asarray(epochs_recorded, dtype=np.float64)
-    return [Trajectory(spec, recorded, {name: np.array([r[name][e].item() for r in records]) for name in METRICS})
-            for e, spec in enumerate(specs)]
+    return [Trajectory(spec, recorded, {name: np.array([r[name][e].item() for r in records]) for name in METRICS},
+                       failures[e]) for e, spec in enumerate(specs)]
 
 
 def group_specs(specs: Sequence[RunSpec]) -> list[list[int]]:

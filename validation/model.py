@@ -75,8 +75,8 @@ def data_gradient(W: torch.Tensor, y: torch.Tensor, xi: torch.Tensor, q: torch.T
 
 
 def error_rate(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """err = mean 1[F_{y_i} <= F_{-y_i}] (Sec. 4 definitions; ties count as errors), shape (E,)."""
+    """err = mean 1[F_{y_i} <= F_{-y_i}] (Sec. 4 definitions; ties and NaN count as errors), shape (E,)."""
     index = label_index(y)[:, None, :]
     own = logits.gather(1, index).squeeze(1)
     other = logits.gather(1, 1 - index).squeeze(1)
-    return (own <= other).to(logits.dtype).mean(dim=1)
+    return (~(own > other)).to(logits.dtype).mean(dim=1)  # NaN logits count as errors too

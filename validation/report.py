@@ -78,7 +78,7 @@ def measured_stuck_thresholds(records: dict[str, dict]) -> dict[tuple[str, int],
     for record in records.values():
         params = record["params"]
         errors = by_setting[(params["optimizer"], params["B"])]
-        errors[params["lam"]] = max(errors.get(params["lam"], 0.0), record["final"]["train_error"])
+        errors[params["lam"]] = max(errors.get(params["lam"], 0.0), metric_value(record["final"], "train_error"))
     out: dict[tuple[str, int], tuple[float, float] | None] = {}
     for key, errors in by_setting.items():
         if len(errors) < 3:
@@ -95,13 +95,23 @@ def measured_stuck_thresholds(records: dict[str, dict]) -> dict[tuple[str, int],
 def check_expectations(preset: Preset, records: dict[str, dict]) -> list[ExpectationCheck]:
     by_name: dict[str, list[dict]] = defaultdict(list)
     for record in records.values():
-        by_name[record["name"]].append(record["final"])
+        # a failed run (non-finite weights) has no trustworthy metric: every claim about it fails
+        by_name[record["name"]].append({k: None for k in record["final"]} if record.get("failure") else record["final"])
     checks = []
     for expectation in preset.expectations:
-        values = [final[expectation.metric] for final in by_name[expectation.run]]
+        values = [metric_value(final, expectation.metric) for final in by_name[expectation.run]]
+        if not values or any(np.isnan(v) for v in values):  # missing or failed run (non-finite metrics)
+            checks.append(ExpectationCheck(expectation, float("nan"), False))
+            continue
         worst = min(values) if expectation.relation == ">=" else max(values)
         checks.append(ExpectationCheck(expectation, worst, all(expectation.holds(v) for v in values)))
     return checks
+
+
+def metric_value(final: dict, name: str) -> float:
+    """A final metric as a float; NaN where the results file holds null (a failed run, see results.py)."""
+    value = final[name]
+    return float("nan") if value is None else float(value)
 
 
 def _pyplot():  # noqa: ANN202 - the matplotlib.pyplot module, imported headless on first use
@@ -129,7 +139,7 @@ def _plot(preset: Preset, records: dict[str, dict], out_dir: Path) -> None:
         ax.plot(epoch, metrics["feature_neg"], label="feature, j=-1")
         ax.plot(epoch, metrics["noise_max"], "--", label="noise max_i")
         ax.plot(epoch, metrics["noise_min"], ":", label="noise min_i")
-        ax.set_title(f"{name}\ntest error {record['final']['test_error']:.3f}", fontsize=9)
+        ax.set_title(f"{name}\ntest error {metric_value(record['final'], 'test_error'):.3f}", fontsize=9)
         ax.set_xlabel("epoch")
         ax.axhline(0, color="grey", lw=0.5)
     axes.flat[0].legend(fontsize=7)
@@ -143,7 +153,7 @@ def _plot(preset: Preset, records: dict[str, dict], out_dir: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 3.5))
     finals = defaultdict(list)
     for record in records.values():
-        finals[record["name"]].append((record["final"]["train_error"], record["final"]["test_error"]))
+        finals[record["name"]].append((metric_value(record["final"], "train_error"), metric_value(record["final"], "test_error")))
     x = np.arange(len(finals))
     for offset, column, label in ((-0.2, 0, "train"), (0.2, 1, "test")):
         means = [np.mean([v[column] for v in values]) for values in finals.values()]
@@ -166,7 +176,7 @@ def _plot_sweep(records: dict[str, dict], axis: str, thresholds: dict[str, float
         params, final = record["params"], record["final"]
         other = params["B"] if axis == "lam" else params["lam"]
         curves[f"{params['optimizer']} ({'B' if axis == 'lam' else 'lam'}={other:g})"][params[axis]].append(
-            (final["test_error"], final["train_error"]))
+            (metric_value(final, "test_error"), metric_value(final, "train_error")))
     curves = {label: points for label, points in curves.items() if len(points) >= 2}
     if not curves:
         return False
@@ -253,7 +263,7 @@ def write_report(preset: Preset, records: dict[str, dict], out_dir: Path) -> tup
         finals = [r["final"] for r in grouped[spec.name]]
 
         def mean(key: str) -> float:
-            return float(np.mean([f[key] for f in finals]))
+            return float(np.mean([metric_value(f, key) for f in finals]))
 
         lines.append(f"| {spec.name} | {len(finals)} | {mean('train_error'):.3f} | {mean('test_error'):.3f} | "
                      f"{mean('feature_pos'):.3g} / {mean('feature_neg'):.3g} | {mean('noise_min'):.3g} / "
@@ -267,6 +277,10 @@ def write_report(preset: Preset, records: dict[str, dict], out_dir: Path) -> tup
         e = check.expectation
         lines.append(f"| {e.run} | {e.metric} {e.relation} {e.value:g} | {check.observed:.4g} | "
                      f"{'reproduced' if check.holds else 'NOT reproduced'} | {e.source} |")
+    failed = [f"- {record['name']} (data seed {record['data_seed']}): {record['failure']}"
+              for record in records.values() if record.get("failure")]
+    if failed:
+        lines += ["", "## Failed runs", "", *failed]
     text = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(text)
     return text, checks

@@ -38,9 +38,15 @@ def trajectory_record(trajectory: Trajectory) -> dict[str, Any]:
         "name": spec.name, "params": spec.params.to_dict(), "data_seed": spec.data_seed, "init_seed": spec.init_seed,
         "supports": spec.supports, "labels": spec.labels,
         "epoch": trajectory.epoch.tolist(),
-        "metrics": {name: values.tolist() for name, values in trajectory.metrics.items()},
-        "final": trajectory.final(),
+        "metrics": {name: [_finite_or_none(v) for v in values.tolist()] for name, values in trajectory.metrics.items()},
+        "final": {name: _finite_or_none(value) for name, value in trajectory.final().items()},
+        "failure": trajectory.failure,
     }
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no NaN or infinity: a failed run's non-finite metrics are stored as null."""
+    return value if np.isfinite(value) else None
 
 
 class ResultsFile:
