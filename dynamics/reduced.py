@@ -124,10 +124,13 @@ class ReducedDynamics:
     def rho(self) -> Array:
         """rho_{j,r,i} = <w_{j,r}, xi_i>, (S, 2, m, n)."""
         p = self.problem
+        return self._rho(p.zeta0, p.l1, self.u, p.y)
+
+    def _rho(self, zeta0: Array, l1: Array, u: Array, y: Array) -> Array:
+        """rho = zeta0 b/sigma0 + ||xi||_1 u - alpha j y gamma for the samples whose (zeta0, l1, u, y) are given."""
         decay = (self.b / self._column("sigma0"))[:, None, None, None]
-        jy = HEAD_SIGNS[None, :, None, None] * p.y[:, None, None, :]
-        return (p.zeta0 * decay + p.l1[:, None, None, :] * self.u
-                - self._col("alpha", 4) * jy * self.gamma[..., None])
+        jy = HEAD_SIGNS[None, :, None, None] * y[:, None, None, :]
+        return zeta0 * decay + l1[:, None, None, :] * u - self._col("alpha", 4) * jy * self.gamma[..., None]
 
     def logits(self, rho: Array) -> Array:
         """F_j(W, x_i) = sum_r sigma(j y_i gamma_{j,r}) + sigma(rho_{j,r,i}) (Def. 3.2), (S, 2, n)."""
@@ -139,10 +142,7 @@ class ReducedDynamics:
         """rho_{j,r,i} for the samples ``idx`` (S, B) only, shape (S, 2, m, B)."""
         p = self.problem
         rows = np.arange(idx.shape[0])[:, None]
-        decay = (self.b / self._column("sigma0"))[:, None, None, None]
-        jy = HEAD_SIGNS[None, :, None, None] * p.y[rows, idx][:, None, None, :]
-        return (_gather(p.zeta0, idx) * decay + p.l1[rows, idx][:, None, None, :] * _gather(self.u, idx)
-                - self._col("alpha", 4) * jy * self.gamma[..., None])
+        return self._rho(_gather(p.zeta0, idx), p.l1[rows, idx], _gather(self.u, idx), p.y[rows, idx])
 
     def _per_sample_gradients(self, rho: Array, y: Array, scale: Array) -> tuple[Array, Array]:
         """Per-sample data gradients (Lemma A.7) on w_{j,r}[1] and on u_{j,r,i}, both (S, 2, m, K), for the

@@ -7,7 +7,7 @@ numbers are put side by side:
 * theorykit's finite-size threshold lambda*_Adam (``theorykit.bounds.LAMBDA_STAR_ADAM``);
 * the mean-field reduced dynamics' bracket (``dynamics.predict``), on the grid lambda*_Adam x
   :data:`GRID_FACTORS`;
-* the CNN's bracket on the same grid (``validation.engine``, resumable results file).
+* the CNN's bracket on the same grid (``validation.report.run_preset``: resumable, ``DIR/cnn/results.json``).
 
 Both simulations use the collapse criterion of Cor 4.3 that does not depend on how far training has
 got: a run is *stuck* when its best feature coefficient max_j max_r gamma_{j,r} ends below half its
@@ -31,8 +31,9 @@ from dynamics.reduced import HEAD_SIGNS
 from theorykit.conditions import lambda_thresholds
 from theorykit.params import ProblemParams, tang2025_synthetic
 from validation.coefficient_check import coefficient_check
-from validation.engine import EngineOptions, RunSpec, group_specs, train_group
-from validation.results import ResultsFile, run_key
+from validation.engine import EngineOptions, RunSpec
+from validation.presets import Preset
+from validation.report import run_preset
 
 #: (label, overrides of the paper's setting): the paper's, and one factor changed at a time.
 COMPARISON_SETTINGS: tuple[tuple[str, dict], ...] = (
@@ -93,20 +94,14 @@ def threshold_rows(out_dir: Path, epochs: int = 50, log: TextIO = sys.stderr) ->
     """Train (or resume) the CNN grid, run the mean-field grid, and return one row per setting."""
     settings = _settings(epochs)
     grids = {label: [lambda_thresholds(p)["lambda_star_adam"] * f for f in GRID_FACTORS] for label, p in settings}
-    specs = [RunSpec(p.replace(lam=lam), name=f"{label} lam={lam:.4g}") for label, p in settings for lam in grids[label]]
-    options = EngineOptions(record_every=epochs, test_size=500, compile=True)
-    results = ResultsFile(out_dir / "thresholds.json")
-    keys = [run_key(spec, options) for spec in specs]
-    pending = [i for i, key in enumerate(keys) if not results.has(key)]
-    for number, group in enumerate(group_specs([specs[i] for i in pending]), start=1):
-        indices = [pending[j] for j in group]
-        print(f"CNN group {number}: {len(indices)} members, {epochs} epochs at B = 2", file=log, flush=True)
-        results.add([(keys[i], t) for i, t in zip(indices, train_group([specs[i] for i in indices], options))])
+    specs = tuple(RunSpec(p.replace(lam=lam), name=f"{label} lam={lam:.4g}") for label, p in settings for lam in grids[label])
+    preset = Preset("threshold-comparison", f"Adam at B = 2 on lambda*_Adam grids, {epochs} epochs", specs,
+                    EngineOptions(record_every=epochs, test_size=500, compile=True), ())
+    records = iter(run_preset(preset, out_dir / "cnn", log).values())  # resumable; in the order of ``specs``
     rows = []
     for label, p in settings:
         lams = grids[label]
-        cnn = [_best_feature(results.records[run_key(RunSpec(p.replace(lam=lam), name=f"{label} lam={lam:.4g}"),
-                                                       options)]["metrics"]) for lam in lams]
+        cnn = [_best_feature(next(records)["metrics"]) for _ in lams]
         problem = sample_reduced_problem([p.replace(lam=lam) for lam in lams], [0] * len(lams), samples=32)
         initial = (HEAD_SIGNS[None, :, None] * problem.w_feature0).max(axis=(1, 2))
         final = run_mean_field(problem, epochs * math.ceil(p.n / p.B)).gamma.max(axis=(1, 2))
