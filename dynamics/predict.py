@@ -31,6 +31,14 @@ FAILED_TEST_ERROR = 0.25
 OUTCOMES = ("learns feature", "memorises noise", "stuck")
 
 
+def bracket(lams: Sequence[float], stuck: Sequence[bool]) -> tuple[float, float] | None:
+    """(largest lam that trains, next lam, stuck) on an ascending grid, or None without such a transition."""
+    for k in range(len(lams) - 1):
+        if not stuck[k] and stuck[k + 1]:
+            return lams[k], lams[k + 1]
+    return None
+
+
 def classify(final: dict[str, float]) -> str:
     """One of :data:`OUTCOMES` from a run's final train and test error."""
     if final["train_error"] >= STUCK_TRAIN_ERROR:
@@ -122,8 +130,4 @@ def stuck_threshold(base: ProblemParams, lams: Sequence[float], *, steps: int, s
     """(largest lam that trains, smallest lam above it that is stuck) on the ``lams`` grid at ``base.B``,
     from the mean-field dynamics after ``steps`` steps; None if the grid shows no transition."""
     diagram = phase_diagram(base, [base.B], sorted(lams), steps=steps, samples=samples, seed=seed)
-    stuck = diagram.train_error[0] >= STUCK_TRAIN_ERROR
-    for k in range(len(diagram.lams) - 1):
-        if not stuck[k] and stuck[k + 1]:
-            return diagram.lams[k], diagram.lams[k + 1]
-    return None
+    return bracket(diagram.lams, list(diagram.train_error[0] >= STUCK_TRAIN_ERROR))

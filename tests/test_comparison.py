@@ -1,6 +1,7 @@
 """Threshold bookkeeping of the reports: brackets from a lam grid, the collapse rule, the progress bar."""
 
-from validation.comparison import bracket, is_stuck
+from dynamics.predict import bracket
+from validation.comparison import is_stuck
 from validation.report import measured_stuck_thresholds, progress_bar
 
 

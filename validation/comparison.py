@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 from dynamics.mean_field import run_mean_field
+from dynamics.predict import bracket
 from dynamics.problem import sample_reduced_problem
 from dynamics.reduced import HEAD_SIGNS
 from theorykit.conditions import lambda_thresholds
@@ -64,14 +65,6 @@ def _best_feature(metrics: dict) -> tuple[float, float]:
 def is_stuck(start: float, end: float) -> bool:
     """Cor 4.3's outcome by collapse: the best feature coefficient ends below half its initial value."""
     return end < COLLAPSE_FRACTION * start
-
-
-def bracket(lams: list[float], stuck: list[bool]) -> tuple[float, float] | None:
-    """(largest lam that trains, next lam, stuck) on an ascending grid, or None without such a transition."""
-    for k in range(len(lams) - 1):
-        if not stuck[k] and stuck[k + 1]:
-            return lams[k], lams[k + 1]
-    return None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dynamics.predict import STUCK_TRAIN_ERROR, bracket
 from theorykit.bounds import predicted_outcome
 from theorykit.conditions import lambda_thresholds
 from validation.engine import Trajectory, group_specs, train_group
@@ -64,10 +65,6 @@ def progress_bar(done: int, total: int, elapsed: float, width: int = 30) -> str:
             f"{elapsed:.0f}s elapsed, ~{left:.0f}s left")
 
 
-#: train error at or above which a run counts as not trained (Cor 4.3's "stuck"; chance is 0.5).
-STUCK_TRAIN_ERROR = 0.1
-
-
 def measured_stuck_thresholds(records: dict[str, dict]) -> dict[tuple[str, int], tuple[float, float] | None]:
     """Per (optimizer, B) with >= 3 lam values: (largest lam that trains, smallest lam stuck above it).
 
@@ -79,17 +76,8 @@ def measured_stuck_thresholds(records: dict[str, dict]) -> dict[tuple[str, int],
         params = record["params"]
         errors = by_setting[(params["optimizer"], params["B"])]
         errors[params["lam"]] = max(errors.get(params["lam"], 0.0), metric_value(record["final"], "train_error"))
-    out: dict[tuple[str, int], tuple[float, float] | None] = {}
-    for key, errors in by_setting.items():
-        if len(errors) < 3:
-            continue
-        lams = sorted(errors)
-        out[key] = None
-        for below, above in zip(lams, lams[1:]):
-            if errors[below] < STUCK_TRAIN_ERROR <= errors[above]:
-                out[key] = (below, above)
-                break
-    return out
+    return {key: bracket(sorted(errors), [errors[lam] >= STUCK_TRAIN_ERROR for lam in sorted(errors)])
+            for key, errors in by_setting.items() if len(errors) >= 3}
 
 
 def check_expectations(preset: Preset, records: dict[str, dict]) -> list[ExpectationCheck]:
@@ -205,14 +193,14 @@ def _plot_sweep(records: dict[str, dict], axis: str, thresholds: dict[str, float
 def _stuck_lines(records: dict[str, dict], thresholds: dict[str, float]) -> list[str]:
     predicted = {"adam": thresholds["lambda_star_adam"], "adamw": thresholds["lambda_star_adamw"]}
     lines = []
-    for (optimizer, B), bracket in sorted(measured_stuck_thresholds(records).items()):
-        if bracket is None:
+    for (optimizer, B), pair in sorted(measured_stuck_thresholds(records).items()):
+        if pair is None:
             lines.append(f"- {optimizer}, B = {B}: no stuck transition inside the lam grid.")
             continue
-        measured = float(np.sqrt(bracket[0] * bracket[1]))
+        measured = float(np.sqrt(pair[0] * pair[1]))
         ratio = f"; measured / predicted = {measured / predicted[optimizer]:.2f}" if optimizer in predicted else ""
-        lines.append(f"- {optimizer}, B = {B}: trains at lam = {bracket[0]:g}, stuck (train error >= {STUCK_TRAIN_ERROR}) "
-                     f"at lam = {bracket[1]:g}: measured threshold ~ {measured:.3g}{ratio}.")
+        lines.append(f"- {optimizer}, B = {B}: trains at lam = {pair[0]:g}, stuck (train error >= {STUCK_TRAIN_ERROR}) "
+                     f"at lam = {pair[1]:g}: measured threshold ~ {measured:.3g}{ratio}.")
     return (["", "Measured stuck thresholds:", "", *lines, ""] if lines else [""])
 
 
