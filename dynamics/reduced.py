@@ -200,7 +200,6 @@ class ReducedDynamics:
         }
 
     def _test_error(self, rng: np.random.Generator, size: int) -> Array:
-        p = self.problem
         S, _, m = self.w_feature.shape
         s, d, sigma_p = (self._col(f, 3) for f in ("s", "d", "sigma_p"))
         represented = self._col("n", 3) / self.u.shape[-1]  # samples per carried sample (1 unless mean-field)

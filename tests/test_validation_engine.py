@@ -1,6 +1,7 @@
 """validation engine: grouping, stacked training equals training members alone, resume without rework."""
 
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from theorykit import ParameterError, tang2025_synthetic
 from validation.engine import METRICS, EngineOptions, RunSpec, group_specs, train, train_group
 from validation.presets import Expectation, Preset
 from validation.report import run_preset, write_report
+from validation.store import ResultsStore
 
 OPTIONS = EngineOptions(record_every=2, test_size=100)
 
@@ -53,15 +55,15 @@ def test_rerun_resumes_from_the_results_file(tmp_path: Path, monkeypatch: pytest
     preset = Preset("tiny", "two tiny runs", (_spec(0), _spec(1, B=5)), OPTIONS,
                     (Expectation("run0", "train_error", "<=", 1.0, "trivial"),))
     first = run_preset(preset, tmp_path)
-    stored = json.loads((tmp_path / "results.json").read_text())["runs"]
-    assert set(stored) == set(first)
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        assert store.keys() == set(first)
 
-    import validation.report as report
+    import validation.sweep as sweep
 
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(report, "train_group", fail)
+    monkeypatch.setattr(sweep, "train_group", fail)
     assert run_preset(preset, tmp_path) == first
     text, checks = write_report(preset, first, tmp_path)
     assert "reproduced" in text and checks[0].holds
@@ -115,6 +117,8 @@ def test_a_diverging_member_is_recorded_as_failed_and_spares_the_others(tmp_path
     preset = Preset("diverging", "one run diverges", (diverging, healthy), OPTIONS,
                     (Expectation("run1", "train_error", "<=", 1.0, "any finite value"),))
     records = run_preset(preset, tmp_path)
-    json.loads((tmp_path / "results.json").read_text(), parse_constant=lambda token: pytest.fail(f"non-JSON {token}"))
+    with sqlite3.connect(tmp_path / "results.sqlite") as connection:
+        (final,), = connection.execute("SELECT final FROM runs WHERE status = 'failed'").fetchall()
+    json.loads(final, parse_constant=lambda token: pytest.fail(f"non-JSON {token}"))  # nulls, not NaN
     text, checks = write_report(preset, records, tmp_path)
     assert "## Failed runs" in text and not checks[0].holds

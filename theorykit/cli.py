@@ -7,11 +7,19 @@ Subcommands import what they need when they run, so ``theorykit bounds`` never l
     (:func:`theorykit.summary.bounds_summary`).
 ``theorykit validate --preset quick|lambda-sensitivity|zou2023|tang2025-table [--out DIR] [--dtype float32]
 [--compile] [--device cuda]``
-    train the preset's CNNs (resuming from DIR/results.json), write plots and DIR/report.md, print the
+    train the preset's CNNs (resuming from DIR/results.sqlite), write plots and DIR/report.md, print the
     report; exit status 1 when one of the paper's outcomes is not reproduced. ``--compile`` fuses each
     training step with torch.compile (see ``validation.engine.EngineOptions``).
 ``theorykit images [--dataset digits|cifar10] [--cifar-dir DIR] [--out DIR] [--device auto]``
     Tang et al. Figs 1-2 on real images: test error vs B and vs lam (:mod:`validation.image_experiment`).
+``theorykit sweep SPEC.toml [--store PATH] [--executor inline|process[:N]|dask://HOST:PORT] [--device auto]
+[--compile] [--dry-run] [--export FILE.csv|FILE.parquet]``
+    expand a declarative grid (:mod:`validation.sweep_spec`; every value checked before anything
+    trains), train what the SQLite store (default runs/NAME/results.sqlite) lacks on the chosen
+    executor (:mod:`validation.executors`), storing each group as it finishes, then write the report;
+    exit status 1 when a task failed (a rerun retries exactly those runs).
+``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet]``
+    tables and PNG plots of a finished sweep (:mod:`validation.sweep_report`).
 ``theorykit compare [--out DIR] [--epochs 50]``
     Adam stuck thresholds from theorykit, the reduced dynamics and the CNN across settings, and
     coefficient checks (:mod:`validation.comparison`); resumable.
@@ -22,13 +30,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from theorykit.errors import ParameterError
-from theorykit.params import ProblemParams, tang2025_synthetic
-
-PRESETS: dict[str, Callable[..., ProblemParams]] = {"tang2025-synthetic": tang2025_synthetic}
+from theorykit.params import NAMED_SETTINGS as PRESETS
+from theorykit.params import ProblemParams
 
 
 def _bool(text: str) -> bool:
@@ -106,7 +113,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     records = run_preset(preset, out_dir)
     text, checks = write_report(preset, records, out_dir)
     print(text)
-    print(f"written: {out_dir / 'results.json'}, {out_dir / 'report.md'}, {out_dir / 'trajectories.png'}, "
+    print(f"written: {out_dir / 'results.sqlite'}, {out_dir / 'report.md'}, {out_dir / 'trajectories.png'}, "
           f"{out_dir / 'test_error.png'}")
     return 0 if all(check.holds for check in checks) else 1
 
@@ -119,6 +126,50 @@ def _run_compare(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     print(write_comparison(out_dir, epochs=args.epochs))
     print(f"written: {out_dir / 'comparison.md'}, {out_dir / 'coefficient_check.png'}")
+    return 0
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    import dataclasses as dc
+    from pathlib import Path
+
+    from validation.executors import open_executor
+    from validation.store import ResultsStore
+    from validation.sweep import describe, run_sweep
+    from validation.sweep_report import write_sweep_report
+    from validation.sweep_spec import load_spec
+
+    spec = load_spec(args.spec)
+    print(describe(spec))
+    if args.dry_run:
+        return 0
+    options = dc.replace(spec.options, device=args.device, compile=args.compile)
+    if not args.executor.startswith("dask://"):
+        options.resolved_device()  # local workers: a bad or absent device is reported before anything trains
+    store_path = Path(args.store or f"runs/{spec.name}/results.sqlite")
+    with ResultsStore(store_path) as store, open_executor(args.executor) as executor:
+        outcome = run_sweep(spec, store, executor, options)
+        if args.export:
+            print(f"exported: {store.export(args.export)}")
+    if outcome.already + outcome.added:
+        print(write_sweep_report(store_path))
+    print(f"{outcome.already + outcome.added}/{outcome.runs} runs in {store_path} ({outcome.added} new)")
+    for error in outcome.errors:
+        print(f"task failed, rerun to retry: {error}", file=sys.stderr)
+    return 0 if outcome.complete else 1
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from validation.store import ResultsStore
+    from validation.sweep_report import write_sweep_report
+
+    print(write_sweep_report(args.results, args.out))
+    if args.export:
+        with ResultsStore(args.results) as store:
+            print(f"exported: {store.export(args.export)}")
+    print(f"written: {Path(args.out or Path(args.results).parent) / 'report.md'} and its figures")
     return 0
 
 
@@ -162,6 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", default="runs/compare", help="output directory (default: %(default)s)")
     compare.add_argument("--epochs", type=int, default=50, help="CNN and reduced-dynamics horizon (default: %(default)s)")
     compare.set_defaults(run=_run_compare)
+    sweep = commands.add_parser("sweep", help="train a declarative grid (TOML) on any executor into an SQLite store")
+    sweep.add_argument("spec", help="the sweep spec, a .toml file (see validation.sweep_spec)")
+    sweep.add_argument("--store", default=None, help="results store (default: runs/NAME/results.sqlite)")
+    sweep.add_argument("--executor", default="inline",
+                       help="inline (default), process, process:N, or dask://HOST:PORT (a Dask scheduler)")
+    sweep.add_argument("--device", default="auto", help="torch device on the workers (default: CUDA when present)")
+    sweep.add_argument("--compile", action="store_true", help="torch.compile each training step")
+    sweep.add_argument("--dry-run", action="store_true", help="check and expand the spec, print its size, train nothing")
+    sweep.add_argument("--export", default=None, help="also write the flat results table to FILE.csv or FILE.parquet")
+    sweep.set_defaults(run=_run_sweep)
+    report = commands.add_parser("report", help="tables and PNG plots of a sweep's results store")
+    report.add_argument("results", help="the results store (.sqlite) written by theorykit sweep")
+    report.add_argument("--out", default=None, help="output directory (default: the store's directory)")
+    report.add_argument("--export", default=None, help="also write the flat results table to FILE.csv or FILE.parquet")
+    report.set_defaults(run=_run_report)
     images = commands.add_parser("images", help="real images: test error vs batch size and vs lam for Adam and AdamW")
     images.add_argument("--dataset", choices=["digits", "cifar10"], default="digits")
     images.add_argument("--cifar-dir", default=None, help="directory with the CIFAR-10 python batches (no download)")

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from theorykit.errors import ParameterError
@@ -200,3 +201,7 @@ def tang2025_synthetic(**overrides: Any) -> ProblemParams:
         optimizer="adam", eta=5e-5, B=16, lam=1e-5,
     )
     return base.replace(**overrides) if overrides else base
+
+
+#: Named base settings by the name the CLI and sweep specs use (``--preset``, a spec's ``base``).
+NAMED_SETTINGS: dict[str, Callable[..., ProblemParams]] = {"tang2025-synthetic": tang2025_synthetic}

@@ -7,7 +7,7 @@ numbers are put side by side:
 * theorykit's finite-size threshold lambda*_Adam (``theorykit.bounds.LAMBDA_STAR_ADAM``);
 * the mean-field reduced dynamics' bracket (``dynamics.predict``), on the grid lambda*_Adam x
   :data:`GRID_FACTORS`;
-* the CNN's bracket on the same grid (``validation.report.run_preset``: resumable, ``DIR/cnn/results.json``).
+* the CNN's bracket on the same grid (``validation.report.run_preset``: resumable, ``DIR/cnn/results.sqlite``).
 
 Both simulations use the collapse criterion of Cor 4.3 that does not depend on how far training has
 got: a run is *stuck* when its best feature coefficient max_j max_r gamma_{j,r} ends below half its

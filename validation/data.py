@@ -29,11 +29,8 @@ class PatchData:
     xi: torch.Tensor
 
 
-def sample_patch_data(n: int, d: int, s: int, sigma_p: float, alpha: float, *, seed: int,
-                      supports: Literal["disjoint", "overlapping"] = "overlapping",
-                      labels: Literal["balanced", "rademacher"] = "balanced",
-                      dtype: torch.dtype = torch.float64) -> PatchData:
-    """Draw n examples from Definition 3.1 with a dedicated ``torch.Generator`` seeded by ``seed``."""
+def check_data_options(n: int, d: int, s: int, supports: str, labels: str) -> None:
+    """Raise :class:`ParameterError` unless (n, d, s) admit the requested supports and labels."""
     if supports not in ("disjoint", "overlapping"):
         raise ParameterError("supports", supports, "'disjoint' or 'overlapping'")
     if labels not in ("balanced", "rademacher"):
@@ -44,6 +41,14 @@ def sample_patch_data(n: int, d: int, s: int, sigma_p: float, alpha: float, *, s
         raise ParameterError("s", s, f"n s <= d - 1 for disjoint supports (n = {n}, d = {d})")
     if labels == "balanced" and n % 2:
         raise ParameterError("n", n, "even, for balanced labels")
+
+
+def sample_patch_data(n: int, d: int, s: int, sigma_p: float, alpha: float, *, seed: int,
+                      supports: Literal["disjoint", "overlapping"] = "overlapping",
+                      labels: Literal["balanced", "rademacher"] = "balanced",
+                      dtype: torch.dtype = torch.float64) -> PatchData:
+    """Draw n examples from Definition 3.1 with a dedicated ``torch.Generator`` seeded by ``seed``."""
+    check_data_options(n, d, s, supports, labels)
     generator = torch.Generator().manual_seed(seed)
     if labels == "balanced":
         y = torch.cat([torch.ones(n // 2), -torch.ones(n // 2)])[torch.randperm(n, generator=generator)]

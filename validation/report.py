@@ -1,11 +1,11 @@
-"""Run a preset with resume, then write the machine-readable results, PNG figures and a text report.
+"""Run a preset with resume, then write the results store, PNG figures and a text report.
 
-Output directory layout: ``results.json`` (every run's trajectory, written as each group finishes),
-``trajectories.png`` (feature learning and noise memorisation per run, as the paper's Figs 3-6),
-``test_error.png`` (final train/test error per run), ``test_error_vs_lambda.png`` /
-``test_error_vs_batch.png`` when the preset sweeps lam / B for an optimiser (with theorykit's lam
-thresholds drawn), and ``report.md`` (final metrics, the paper's expected outcomes with a pass/fail
-verdict, the theory's predictions, and measured vs predicted stuck thresholds).
+Output directory layout: ``results.sqlite`` (every run's trajectory, one row per run, stored as each
+group finishes; :mod:`validation.store`), ``trajectories.png`` (feature learning and noise
+memorisation per run, as the paper's Figs 3-6), ``test_error.png`` (final train/test error per run),
+``test_error_vs_lambda.png`` / ``test_error_vs_batch.png`` when the preset sweeps lam / B (with
+theorykit's lam thresholds drawn), and ``report.md`` (final metrics, the paper's expected outcomes
+with a pass/fail verdict, the theory's predictions, and measured vs predicted stuck thresholds).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import dataclasses
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,16 @@ import numpy as np
 from dynamics.predict import STUCK_TRAIN_ERROR, bracket
 from theorykit.bounds import predicted_outcome
 from theorykit.conditions import lambda_thresholds
-from validation.engine import Trajectory, group_specs, train_group
+from theorykit.params import ProblemParams
+from validation.plots import metric_value, plot_error_vs, plot_final_errors, plot_trajectories
 from validation.presets import Expectation, Preset
-from validation.results import ResultsFile, run_key
+from validation.results import run_key
+from validation.store import ResultsStore
+from validation.sweep import run_sweep
+from validation.sweep_spec import SweepSpec
+
+#: The results store of a preset, inside its output directory.
+STORE_NAME = "results.sqlite"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,27 +42,25 @@ class ExpectationCheck:
 
 
 def run_preset(preset: Preset, out_dir: Path, log=sys.stderr) -> dict[str, dict]:
-    """Train what ``out_dir/results.json`` does not have yet; return all of the preset's records by key."""
-    results = ResultsFile(out_dir / "results.json")
-    keys = [run_key(spec, preset.options) for spec in preset.specs]
-    pending = [i for i, key in enumerate(keys) if not results.has(key)]
-    if len(pending) < len(keys):
-        print(f"resuming: {len(keys) - len(pending)} of {len(keys)} runs already in {results.path}", file=log)
-    start = time.time()
-    groups = group_specs([preset.specs[i] for i in pending])
-    for number, group in enumerate(groups, start=1):
-        indices = [pending[j] for j in group]
-        specs = [preset.specs[i] for i in indices]
-        label = f"group {number}/{len(groups)} ({specs[0].params.optimizer}, B={specs[0].params.B}, {len(specs)} members)"
+    """Train what ``out_dir/results.sqlite`` does not have yet; return the preset's records in spec order."""
+    preset.options.resolved_device()  # a bad or absent device is a ParameterError before anything trains
+    spec = SweepSpec(preset.name, preset.specs, preset.options, ())
+    with ResultsStore(out_dir / STORE_NAME) as store:
+        outcome = run_sweep(spec, store, log=log, progress=lambda label: _progress(label, log))
+        if outcome.errors:
+            raise RuntimeError(f"{len(outcome.errors)} group(s) failed: {'; '.join(outcome.errors)}")
+        return store.records([run_key(run, preset.options) for run in preset.specs])
 
-        def progress(epoch: int, total: int, label: str = label, began: float = time.time()) -> None:
-            if epoch == total or epoch % max(1, total // 100) == 0:
-                print(f"\r{label}: {progress_bar(epoch, total, time.time() - began)}", end="", file=log, flush=True)
 
-        trajectories = train_group(specs, preset.options, progress)
-        print(file=log)
-        results.add([(keys[i], trajectory) for i, trajectory in zip(indices, trajectories)])
-    return {key: results.records[key] for key in keys}
+def _progress(label: str, log) -> Callable[[int, int], None]:  # noqa: ANN001 - a text stream
+    began = time.time()
+
+    def show(epoch: int, total: int) -> None:
+        if epoch == total or epoch % max(1, total // 100) == 0:
+            print(f"\r{label}: {progress_bar(epoch, total, time.time() - began)}", end="\n" if epoch == total else "",
+                  file=log, flush=True)
+
+    return show
 
 
 def progress_bar(done: int, total: int, elapsed: float, width: int = 30) -> str:
@@ -65,16 +71,19 @@ def progress_bar(done: int, total: int, elapsed: float, width: int = 30) -> str:
             f"{elapsed:.0f}s elapsed, ~{left:.0f}s left")
 
 
-def measured_stuck_thresholds(records: dict[str, dict]) -> dict[tuple[str, int], tuple[float, float] | None]:
-    """Per (optimizer, B) with >= 3 lam values: (largest lam that trains, smallest lam stuck above it).
+def measured_stuck_thresholds(records: dict[str, dict], by: tuple[str, ...] = ("optimizer", "B")
+                              ) -> dict[tuple, tuple[float, float] | None]:
+    """Per setting (the values of the fields ``by``) with >= 3 lam values: (largest lam that trains,
+    smallest lam stuck above it).
 
-    "Stuck" is final train error >= :data:`STUCK_TRAIN_ERROR`; None where the grid shows no such
-    transition. The measured threshold lies between the two (the report quotes their geometric mean).
+    "Stuck" is final train error >= :data:`STUCK_TRAIN_ERROR` (worst seed); None where the grid shows
+    no such transition. The measured threshold lies between the two (the report quotes their
+    geometric mean).
     """
-    by_setting: dict[tuple[str, int], dict[float, float]] = defaultdict(dict)
+    by_setting: dict[tuple, dict[float, float]] = defaultdict(dict)
     for record in records.values():
         params = record["params"]
-        errors = by_setting[(params["optimizer"], params["B"])]
+        errors = by_setting[tuple(params[field] for field in by)]
         errors[params["lam"]] = max(errors.get(params["lam"], 0.0), metric_value(record["final"], "train_error"))
     return {key: bracket(sorted(errors), [errors[lam] >= STUCK_TRAIN_ERROR for lam in sorted(errors)])
             for key, errors in by_setting.items() if len(errors) >= 3}
@@ -96,110 +105,23 @@ def check_expectations(preset: Preset, records: dict[str, dict]) -> list[Expecta
     return checks
 
 
-def metric_value(final: dict, name: str) -> float:
-    """A final metric as a float; NaN where the results file holds null (a failed run, see results.py)."""
-    value = final[name]
-    return float("nan") if value is None else float(value)
-
-
-def _pyplot():  # noqa: ANN202 - the matplotlib.pyplot module, imported headless on first use
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _plot(preset: Preset, records: dict[str, dict], out_dir: Path) -> None:
-    plt = _pyplot()
-
-    first_seed = {}
-    for record in records.values():
-        first_seed.setdefault(record["name"], record)
-    names = list(first_seed)
-    fig, axes = plt.subplots(2, (len(names) + 1) // 2, figsize=(4.2 * ((len(names) + 1) // 2), 7), squeeze=False)
-    for ax, name in zip(axes.flat, names):
-        record = first_seed[name]
-        epoch = np.asarray(record["epoch"])
-        metrics = record["metrics"]
-        ax.plot(epoch, metrics["feature_pos"], label="feature, j=+1")
-        ax.plot(epoch, metrics["feature_neg"], label="feature, j=-1")
-        ax.plot(epoch, metrics["noise_max"], "--", label="noise max_i")
-        ax.plot(epoch, metrics["noise_min"], ":", label="noise min_i")
-        ax.set_title(f"{name}\ntest error {metric_value(record['final'], 'test_error'):.3f}", fontsize=9)
-        ax.set_xlabel("epoch")
-        ax.axhline(0, color="grey", lw=0.5)
-    axes.flat[0].legend(fontsize=7)
-    for ax in list(axes.flat)[len(names):]:
-        ax.axis("off")
-    fig.suptitle(f"{preset.name}: max_r <w_j,r, j v> and max_r <w_y_i,r, xi_i> (cf. Tang et al. Figs 3-6)")
-    fig.tight_layout()
-    fig.savefig(out_dir / "trajectories.png", dpi=110)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    finals = defaultdict(list)
-    for record in records.values():
-        finals[record["name"]].append((metric_value(record["final"], "train_error"), metric_value(record["final"], "test_error")))
-    x = np.arange(len(finals))
-    for offset, column, label in ((-0.2, 0, "train"), (0.2, 1, "test")):
-        means = [np.mean([v[column] for v in values]) for values in finals.values()]
-        ax.bar(x + offset, means, width=0.4, label=f"{label} error")
-    ax.set_xticks(x, list(finals), rotation=20, fontsize=8)
-    ax.axhline(0.5, color="grey", lw=0.5)
-    ax.legend()
-    ax.set_title(f"{preset.name}: final errors (mean over seeds)")
-    fig.tight_layout()
-    fig.savefig(out_dir / "test_error.png", dpi=110)
-    plt.close(fig)
-
-
-def _plot_sweep(records: dict[str, dict], axis: str, thresholds: dict[str, float], path: Path) -> bool:
-    """Final test (solid) and train (dashed) error vs ``axis`` ("lam" or "B") per optimiser; False if no sweep."""
-    plt = _pyplot()
-
-    curves: dict[str, dict[float, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
-    for record in records.values():
-        params, final = record["params"], record["final"]
-        other = params["B"] if axis == "lam" else params["lam"]
-        curves[f"{params['optimizer']} ({'B' if axis == 'lam' else 'lam'}={other:g})"][params[axis]].append(
-            (metric_value(final, "test_error"), metric_value(final, "train_error")))
-    curves = {label: points for label, points in curves.items() if len(points) >= 2}
-    if not curves:
-        return False
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    for label, points in curves.items():
-        xs = sorted(points)
-        line, = ax.plot(xs, [np.mean([p[0] for p in points[x]]) for x in xs], "o-", label=f"{label}: test")
-        ax.plot(xs, [np.mean([p[1] for p in points[x]]) for x in xs], "x--", color=line.get_color(), label=f"{label}: train")
-    if axis == "lam":
-        styles = {"lambda_star_adam": ("C0", "-"), "adam_stuck_floor": ("C0", ":"), "adam_lambda_ceiling": ("C0", "-."),
-                  "lambda_star_adamw": ("C1", "-"), "adamw_lambda_floor": ("C1", ":")}
-        for name, (color, style) in styles.items():
-            ax.axvline(thresholds[name], color=color, ls=style, lw=0.8, label=f"{name} = {thresholds[name]:.3g}")
-    ax.set_xscale("log")
-    ax.set_xlabel("weight decay lam" if axis == "lam" else "batch size B")
-    ax.set_ylabel("final error")
-    ax.axhline(0.5, color="grey", lw=0.5)
-    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.set_title(f"error vs {'lam (thresholds from theorykit)' if axis == 'lam' else 'B'}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
-
-
-def _stuck_lines(records: dict[str, dict], thresholds: dict[str, float]) -> list[str]:
-    predicted = {"adam": thresholds["lambda_star_adam"], "adamw": thresholds["lambda_star_adamw"]}
+def stuck_lines(records: dict[str, dict], by: tuple[str, ...] = ("optimizer", "B")) -> list[str]:
+    """Markdown lines: measured stuck thresholds per setting next to theorykit's lambda* at that setting."""
+    representative = {tuple(record["params"][field] for field in by): record["params"] for record in records.values()}
     lines = []
-    for (optimizer, B), pair in sorted(measured_stuck_thresholds(records).items()):
+    for key, pair in sorted(measured_stuck_thresholds(records, by).items(), key=lambda item: str(item[0])):
+        setting = ", ".join(f"{field} = {value:g}" if isinstance(value, float) else f"{field} = {value}"
+                            for field, value in zip(by, key))
         if pair is None:
-            lines.append(f"- {optimizer}, B = {B}: no stuck transition inside the lam grid.")
+            lines.append(f"- {setting}: no stuck transition inside the lam grid.")
             continue
         measured = float(np.sqrt(pair[0] * pair[1]))
-        ratio = f"; measured / predicted = {measured / predicted[optimizer]:.2f}" if optimizer in predicted else ""
-        lines.append(f"- {optimizer}, B = {B}: trains at lam = {pair[0]:g}, stuck (train error >= {STUCK_TRAIN_ERROR}) "
+        optimizer = representative[key]["optimizer"]
+        ratio = ""
+        if optimizer in ("adam", "adamw"):
+            predicted = lambda_thresholds(ProblemParams.from_dict(representative[key]))[f"lambda_star_{optimizer}"]
+            ratio = f"; measured / lambda*_{optimizer} ({predicted:.3g}) = {measured / predicted:.2f}"
+        lines.append(f"- {setting}: trains at lam = {pair[0]:g}, stuck (train error >= {STUCK_TRAIN_ERROR}) "
                      f"at lam = {pair[1]:g}: measured threshold ~ {measured:.3g}{ratio}.")
     return (["", "Measured stuck thresholds:", "", *lines, ""] if lines else [""])
 
@@ -236,10 +158,11 @@ def _convex_lines(params) -> list[str]:  # noqa: ANN001 - a theorykit.ProblemPar
 
 def write_report(preset: Preset, records: dict[str, dict], out_dir: Path) -> tuple[str, list[ExpectationCheck]]:
     """Plots and report.md; returns the report text and the expectation checks."""
-    _plot(preset, records, out_dir)
+    plot_trajectories(records, preset.name, out_dir / "trajectories.png")
+    plot_final_errors(records, preset.name, out_dir / "test_error.png")
     thresholds = lambda_thresholds(preset.specs[0].params)
-    _plot_sweep(records, "lam", thresholds, out_dir / "test_error_vs_lambda.png")
-    _plot_sweep(records, "B", thresholds, out_dir / "test_error_vs_batch.png")
+    plot_error_vs(records, "lam", out_dir / "test_error_vs_lambda.png", thresholds)
+    plot_error_vs(records, "B", out_dir / "test_error_vs_batch.png")
     checks = check_expectations(preset, records)
     lines = [f"# {preset.name}", "", preset.description, "",
              "| run | seeds | train error | test error | feature +1 / -1 | noise min / max | theory predicts |",
@@ -258,17 +181,21 @@ def write_report(preset: Preset, records: dict[str, dict], out_dir: Path) -> tup
                      f"{mean('noise_max'):.3g} | {predicted_outcome(spec.params)} |")
     lines += ["", f"Finite-size stuck thresholds (theorykit.bounds): lambda*_Adam = {thresholds['lambda_star_adam']:.4g}, "
               f"lambda*_AdamW = {thresholds['lambda_star_adamw']:.4g}.", "",
-              *_stuck_lines(records, thresholds),
+              *stuck_lines(records),
               *(_convex_lines(preset.specs[0].params) if preset.convex_contrast else []),
               "## The paper's outcomes", "", "| run | claim | observed (worst seed) | verdict | source |", "|---|---|---|---|---|"]
     for check in checks:
         e = check.expectation
         lines.append(f"| {e.run} | {e.metric} {e.relation} {e.value:g} | {check.observed:.4g} | "
                      f"{'reproduced' if check.holds else 'NOT reproduced'} | {e.source} |")
-    failed = [f"- {record['name']} (data seed {record['data_seed']}): {record['failure']}"
-              for record in records.values() if record.get("failure")]
-    if failed:
-        lines += ["", "## Failed runs", "", *failed]
+    lines += failed_run_lines(records)
     text = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(text)
     return text, checks
+
+
+def failed_run_lines(records: dict[str, dict]) -> list[str]:
+    """A "Failed runs" section (name, seed, reason), or nothing when every run finished."""
+    failed = [f"- {record['name']} (data seed {record['data_seed']}): {record['failure']}"
+              for record in records.values() if record.get("failure")]
+    return ["", "## Failed runs", "", *failed] if failed else []

@@ -1,9 +1,11 @@
-"""A JSON results file that never loses finished work: atomic writes, keyed records, resume.
+"""Run identity and records: what makes two runs the same, and how a finished run is written down.
 
-Each finished run is one record under a key derived from everything that determines it (the full
-parameter set, seeds, data options and engine options). :meth:`ResultsFile.add` rewrites the file
-through a temporary file and ``os.replace``, so a killed process leaves either the old or the new
-complete file, never a half-written one; a rerun asks :meth:`ResultsFile.has` and skips what is done.
+:func:`run_key` derives a run's key from everything that determines it (the full parameter set,
+seeds, data options and the engine options that change what is recorded); the results store
+(:mod:`validation.store`) keys its rows by it, so a rerun skips what is done.
+:func:`trajectory_record` is a finished run as a plain JSON-able dict (non-finite metrics as null).
+:func:`write_json_atomic` writes a JSON document through a temporary file and ``os.replace``, so a
+killed process leaves either the old or the new complete file, never a half-written one.
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ def run_key(spec: RunSpec, options: EngineOptions) -> str:
     identity = {
         "params": spec.params.to_dict(),
         "data_seed": spec.data_seed, "init_seed": spec.init_seed, "supports": spec.supports, "labels": spec.labels,
-        "record_every": options.record_every, "test_size": options.test_size, "test_seed": options.test_seed,
-        "order": options.order, "dtype": str(options.dtype),
+        **engine_identity(options),
     }
     return hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def engine_identity(options: EngineOptions) -> dict[str, Any]:
+    """The engine options that change what a run records (not where or how fast it runs)."""
+    return {"record_every": options.record_every, "test_size": options.test_size, "test_seed": options.test_seed,
+            "order": options.order, "dtype": str(options.dtype)}
 
 
 def trajectory_record(trajectory: Trajectory) -> dict[str, Any]:
@@ -47,25 +54,6 @@ def trajectory_record(trajectory: Trajectory) -> dict[str, Any]:
 def _finite_or_none(value: float) -> float | None:
     """JSON has no NaN or infinity: a failed run's non-finite metrics are stored as null."""
     return value if np.isfinite(value) else None
-
-
-class ResultsFile:
-    """Records keyed by :func:`run_key`, stored as one JSON document at ``path``."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.records: dict[str, dict[str, Any]] = {}
-        if self.path.exists():
-            self.records = json.loads(self.path.read_text())["runs"]
-
-    def has(self, key: str) -> bool:
-        return key in self.records
-
-    def add(self, items: list[tuple[str, Trajectory]]) -> None:
-        """Add finished runs and write the whole file atomically."""
-        for key, trajectory in items:
-            self.records[key] = trajectory_record(trajectory)
-        write_json_atomic(self.path, {"runs": self.records})
 
 
 def write_json_atomic(path: Path, document: Any) -> None:
