@@ -9,7 +9,10 @@ those dynamics need and nothing of dimension d:
   feature-noise coordinate xi_i[1] = -alpha y_i excluded; it enters through alpha);
 * ``w_feature0`` (S, 2, m): w_{j,r}[1] at initialisation (so gamma_{j,r}(0) = j w_{j,r}[1]);
 * ``zeta0`` (S, 2, m, n): zeta_{j,r,i}(0) = sum_{k in B_i} w_{j,r}[k] xi_i[k] at initialisation
-  (notes Sec. 5.0: rho = zeta - alpha j y_i gamma).
+  (notes Sec. 5.0: rho = zeta - alpha j y_i gamma);
+* optionally, support-resolved: ``xi_support`` (S, n, s) the values xi_i[k] on the support B_i and
+  ``w_support0`` (S, 2, m, n, s) the initial w_{j,r}[k] there, for the dynamics that carry every
+  support coordinate (exact for every optimiser on disjoint supports, :mod:`dynamics.reduced`).
 
 :func:`sample_reduced_problem` draws them from Definition 3.1 / Def. 3.2's initialisation exactly:
 xi_i[k] ~ N(0, sigma_p^2) on s coordinates and, given xi_i, zeta_{j,r,i}(0) ~ N(0, sigma0^2 ||xi_i||_2^2)
@@ -49,6 +52,8 @@ class ReducedProblem:
     l2sq: Array
     w_feature0: Array
     zeta0: Array
+    xi_support: Array | None = None
+    w_support0: Array | None = None
 
     def __post_init__(self) -> None:
         keys = {(p.m, p.optimizer, p.bias_correction) for p in self.params}
@@ -56,9 +61,19 @@ class ReducedProblem:
             raise ParameterError("params", sorted(keys), "one group: equal (m, optimizer, bias_correction)")
         S, n, m = len(self.params), self.y.shape[-1], self.params[0].m
         expected = {"y": (S, n), "l1": (S, n), "l2sq": (S, n), "w_feature0": (S, 2, m), "zeta0": (S, 2, m, n)}
+        if (self.xi_support is None) != (self.w_support0 is None):
+            raise ParameterError("xi_support", None, "xi_support and w_support0 given together (support-resolved) or neither")
+        if self.xi_support is not None:
+            s = self.xi_support.shape[-1]
+            expected |= {"xi_support": (S, n, s), "w_support0": (S, 2, m, n, s)}
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
                 raise ParameterError(name, getattr(self, name).shape, f"shape {shape} for S={S}, n={n}, m={m}")
+
+    @property
+    def support_resolved(self) -> bool:
+        """True when every noise coordinate of every sample's support is carried (``xi_support``, ``w_support0``)."""
+        return self.xi_support is not None
 
     @property
     def first(self) -> ProblemParams:
@@ -70,16 +85,20 @@ class ReducedProblem:
 
 
 def sample_reduced_problem(params: Sequence[ProblemParams], seeds: Sequence[int], labels: str = "balanced",
-                           samples: int | None = None) -> ReducedProblem:
+                           samples: int | None = None, resolve_supports: bool = False) -> ReducedProblem:
     """Draw the reduced data and initialisation of each setting (Def. 3.1, Def. 3.2, disjoint supports).
 
     ``samples`` (default n) draws that many samples instead: the representatives of :mod:`dynamics.mean_field`.
+    ``resolve_supports`` also draws the initial w_{j,r}[k] ~ N(0, sigma0^2) on every support coordinate
+    (then zeta0 is their inner product with xi_i; needs one s for all settings).
     """
+    if resolve_supports and len({p.s for p in params}) != 1:
+        raise ParameterError("s", sorted({p.s for p in params}), "one s for all settings when resolve_supports")
     if len(params) != len(seeds):
         raise ParameterError("seeds", len(seeds), f"one seed per setting ({len(params)} settings)")
     if labels not in ("balanced", "rademacher"):
         raise ParameterError("labels", labels, "'balanced' or 'rademacher'")
-    ys, l1s, l2s, features, zetas = [], [], [], [], []
+    ys, l1s, l2s, features, zetas, xis, supports = [], [], [], [], [], [], []
     if samples is not None and samples < 2:
         raise ParameterError("samples", samples, "at least 2 samples (one per label when balanced)")
     for p, seed in zip(params, seeds):
@@ -95,5 +114,13 @@ def sample_reduced_problem(params: Sequence[ProblemParams], seeds: Sequence[int]
         l1s.append(np.abs(xi).sum(axis=1))
         l2s.append(l2sq)
         features.append(rng.normal(0.0, p.sigma0, size=(2, p.m)))
-        zetas.append(rng.normal(size=(2, p.m, count)) * p.sigma0 * np.sqrt(l2sq))
-    return ReducedProblem(tuple(params), np.stack(ys), np.stack(l1s), np.stack(l2s), np.stack(features), np.stack(zetas))
+        if resolve_supports:
+            w_support = rng.normal(0.0, p.sigma0, size=(2, p.m, count, p.s))
+            xis.append(xi)
+            supports.append(w_support)
+            zetas.append((w_support * xi).sum(axis=-1))
+        else:
+            zetas.append(rng.normal(size=(2, p.m, count)) * p.sigma0 * np.sqrt(l2sq))
+    resolved = (np.stack(xis), np.stack(supports)) if resolve_supports else (None, None)
+    return ReducedProblem(tuple(params), np.stack(ys), np.stack(l1s), np.stack(l2s), np.stack(features), np.stack(zetas),
+                          *resolved)

@@ -12,7 +12,15 @@ Model (Tang et al. 2025, Lemma A.7 and the notes' Sec. 5.0/5.3). For each settin
   like an untouched coordinate b(t) (b(0) = sigma0, data gradient 0);
 * rho_{j,r,i} = zeta0_{j,r,i} b(t)/sigma0 + ||xi_i||_1 u_{j,r,i} - alpha j y_i gamma_{j,r}.
 
-Exactness, for disjoint supports (Lemma A.4): GD (linear steps: Delta zeta = eta ell sigma' ||xi||_2^2 / B,
+Support-resolved (a problem with ``xi_support``): instead of (a_k, u_{j,r,i}), every noise coordinate
+w_{j,r}[k], k in B_i, is carried, with its own optimiser state, and rho = sum_{k in B_i} w[k] xi_i[k]
+- alpha j y_i gamma. Its data gradient is exactly Lemma A.7's -(1[i in I_t]/B) ell_{j,i}
+sigma'(rho_{j,r,i}) xi_i[k], so on disjoint supports this is exact for every optimiser, L2 and Adam's
+per-coordinate moments included (it is the CNN restricted to the coordinates training touches).
+It costs s times the memory of the shared displacement: for coefficient checks and single settings,
+not for phase diagrams.
+
+Exactness of the shared displacement, for disjoint supports (Lemma A.4): GD (linear steps: Delta zeta = eta ell sigma' ||xi||_2^2 / B,
 the ``GD_NOISE_STEP`` of theorykit), SignSGDW (every coordinate moves by the same eta sgn, decay is
 (1 - eta lam) on all of them) and SignSGD with lam = 0 are exact up to round-off; AdamW is exact up to
 eps (Adam's step is scale-free in the gradient, so every k moves alike). Adam/SignSGD with L2 are an
@@ -38,6 +46,7 @@ import numpy.typing as npt
 
 from dynamics.optimizers import CoordinateOptimizer, Hyper, Moments
 from dynamics.problem import ReducedProblem
+from theorykit.errors import ParameterError
 
 Array = npt.NDArray[np.float64]
 HEAD_SIGNS = np.array([1.0, -1.0])
@@ -84,7 +93,7 @@ class ReducedDynamics:
 
     problem: ReducedProblem
     w_feature: Array  # (S, 2, m): w_{j,r}[1]
-    u: Array  # (S, 2, m, n): shared displacement of the noise coordinates of sample i
+    u: Array  # (S, 2, m, n): shared displacement of sample i's noise coordinates; support-resolved: w[k] (S, 2, m, n, s)
     b: Array  # (S,): an untouched coordinate, b(0) = sigma0
     optimizer: CoordinateOptimizer
     hyper: Hyper
@@ -96,7 +105,8 @@ class ReducedDynamics:
         """Initial state: w[1] from the problem, u = 0, b = sigma0 (Def. 3.2 initialisation)."""
         first = problem.first
         optimizer = CoordinateOptimizer(first.optimizer, first.bias_correction)
-        w_feature, u = problem.w_feature0.copy(), np.zeros_like(problem.zeta0)
+        w_feature = problem.w_feature0.copy()
+        u = problem.w_support0.copy() if problem.support_resolved else np.zeros_like(problem.zeta0)
         b = problem.column("sigma0")
         hyper = Hyper(*(problem.column(name) for name in ("eta", "lam", "beta1", "beta2", "eps")))
         return cls(problem, w_feature, u, b, optimizer, hyper, (optimizer.init(w_feature), optimizer.init(u), optimizer.init(b)))
@@ -124,13 +134,23 @@ class ReducedDynamics:
     def rho(self) -> Array:
         """rho_{j,r,i} = <w_{j,r}, xi_i>, (S, 2, m, n)."""
         p = self.problem
+        if p.support_resolved:
+            return self._rho_resolved(self.u, p.xi_support, p.y)
         return self._rho(p.zeta0, p.l1, self.u, p.y)
+
+    def _feature_part(self, y: Array) -> Array:
+        """alpha j y_i gamma_{j,r}, the feature-noise coordinate's share of rho (xi_i[1] = -alpha y_i)."""
+        jy = HEAD_SIGNS[None, :, None, None] * y[:, None, None, :]
+        return self._col("alpha", 4) * jy * self.gamma[..., None]
 
     def _rho(self, zeta0: Array, l1: Array, u: Array, y: Array) -> Array:
         """rho = zeta0 b/sigma0 + ||xi||_1 u - alpha j y gamma for the samples whose (zeta0, l1, u, y) are given."""
         decay = (self.b / self._column("sigma0"))[:, None, None, None]
-        jy = HEAD_SIGNS[None, :, None, None] * y[:, None, None, :]
-        return zeta0 * decay + l1[:, None, None, :] * u - self._col("alpha", 4) * jy * self.gamma[..., None]
+        return zeta0 * decay + l1[:, None, None, :] * u - self._feature_part(y)
+
+    def _rho_resolved(self, w_support: Array, xi_support: Array, y: Array) -> Array:
+        """rho = sum_{k in B_i} w[k] xi_i[k] - alpha j y gamma (support-resolved), for the given samples."""
+        return np.einsum("ejrnk,enk->ejrn", w_support, xi_support) - self._feature_part(y)
 
     def logits(self, rho: Array) -> Array:
         """F_j(W, x_i) = sum_r sigma(j y_i gamma_{j,r}) + sigma(rho_{j,r,i}) (Def. 3.2), (S, 2, n)."""
@@ -142,7 +162,15 @@ class ReducedDynamics:
         """rho_{j,r,i} for the samples ``idx`` (S, B) only, shape (S, 2, m, B)."""
         p = self.problem
         rows = np.arange(idx.shape[0])[:, None]
+        if p.support_resolved:
+            return self._rho_resolved(self._support_of(idx), p.xi_support[rows, idx], p.y[rows, idx])
         return self._rho(_gather(p.zeta0, idx), p.l1[rows, idx], _gather(self.u, idx), p.y[rows, idx])
+
+    def _support_of(self, idx: npt.NDArray[np.int64]) -> Array:
+        """The support weights w_{j,r}[k], k in B_i, of the samples ``idx`` (S, B): (S, 2, m, B, s)."""
+        S = idx.shape[0]
+        return self.u[np.arange(S)[:, None, None, None], np.arange(2)[None, :, None, None],
+                      np.arange(self.u.shape[2])[None, None, :, None], idx[:, None, None, :]]
 
     def _per_sample_gradients(self, rho: Array, y: Array, scale: Array) -> tuple[Array, Array]:
         """Per-sample data gradients (Lemma A.7) on w_{j,r}[1] and on u_{j,r,i}, both (S, 2, m, K), for the
@@ -167,9 +195,16 @@ class ReducedDynamics:
         p = self.problem
         rows = np.arange(idx.shape[0])[:, None]
         B = idx.shape[1]
-        feature, noise = self._per_sample_gradients(self._rho_of(idx), p.y[rows, idx], (p.l2sq / p.l1)[rows, idx])
         noise_gradient = np.zeros_like(self.u)
-        np.put_along_axis(noise_gradient, _batch_index(idx, self.u.shape), noise / B, axis=3)
+        if p.support_resolved:  # coordinate k of sample i: -(1/B) ell sigma'(rho) xi_i[k]
+            feature, drive = self._per_sample_gradients(self._rho_of(idx), p.y[rows, idx], np.ones(idx.shape))
+            S, _, m = self.w_feature.shape
+            noise_gradient[np.arange(S)[:, None, None, None], np.arange(2)[None, :, None, None],
+                           np.arange(m)[None, None, :, None], idx[:, None, None, :]] = (
+                drive[..., None] * p.xi_support[rows, idx][:, None, None] / B)
+        else:
+            feature, noise = self._per_sample_gradients(self._rho_of(idx), p.y[rows, idx], (p.l2sq / p.l1)[rows, idx])
+            np.put_along_axis(noise_gradient, _batch_index(idx, self.u.shape), noise / B, axis=3)
         self._apply(feature.sum(axis=-1) / B, noise_gradient)
 
     def step_mean_field(self, in_batch: npt.NDArray[np.bool_]) -> None:
@@ -177,6 +212,8 @@ class ReducedDynamics:
         (the expectation of the batch mean), a representative's noise coordinates get their 1/B-weighted
         gradient when ``in_batch`` (S, K) marks it as sampled, and nothing otherwise."""
         p = self.problem
+        if p.support_resolved:
+            raise ParameterError("problem", "support-resolved", "the shared-displacement problem for mean-field steps")
         feature, noise = self._per_sample_gradients(self.rho(), p.y, p.l2sq / p.l1)
         batch = self._col("B", 4)
         self._apply(feature.mean(axis=-1), np.where(in_batch[:, None, None, :], noise / batch, 0.0))
@@ -202,8 +239,16 @@ class ReducedDynamics:
     def _test_error(self, rng: np.random.Generator, size: int) -> Array:
         S, _, m = self.w_feature.shape
         s, d, sigma_p = (self._col(f, 3) for f in ("s", "d", "sigma_p"))
-        represented = self._col("n", 3) / self.u.shape[-1]  # samples per carried sample (1 unless mean-field)
-        mean_square = self.b.reshape(-1, 1, 1) ** 2 + s / (d - 1) * represented * (self.u**2).sum(axis=-1)  # (S, 2, m)
+        b_square = self.b.reshape(-1, 1, 1) ** 2
+        if self.problem.support_resolved:  # untouched coordinates at b, the n s support ones as carried
+            n = self._col("n", 3)
+            if np.any(n * s > d - 1):
+                raise ParameterError("s", self._column("s").tolist(), "n s <= d - 1 (disjoint supports) for the "
+                                     "support-resolved test error")
+            mean_square = ((d - 1 - n * s) * b_square + (self.u**2).sum(axis=(-2, -1))) / (d - 1)
+        else:
+            represented = self._col("n", 3) / self.u.shape[3]  # samples per carried sample (1 unless mean-field)
+            mean_square = b_square + s / (d - 1) * represented * (self.u**2).sum(axis=-1)  # (S, 2, m)
         y = rng.choice([1.0, -1.0], size=(S, 1, 1, size))
         zeta = rng.normal(size=(S, 2, m, size)) * (sigma_p * np.sqrt(s * mean_square))[..., None]
         jy = HEAD_SIGNS[None, :, None, None] * y
@@ -237,8 +282,6 @@ def simulate(problem: ReducedProblem, *, seed: int = 0, epochs: int | None = Non
              progress: Callable[[int, int], None] | None = None) -> list[ReducedTrajectory]:
     """Run the reduced dynamics for ``epochs`` (default: the settings' ``epochs``) with minibatches drawn
     without replacement (reshuffled every epoch, or one fixed ``"cyclic"`` order); one trajectory per setting."""
-    from theorykit.errors import ParameterError
-
     if order not in ("reshuffle", "cyclic"):
         raise ParameterError("order", order, "'reshuffle' or 'cyclic'")
     if record_every < 1:

@@ -10,9 +10,11 @@ minibatches: as the CNN (:class:`validation.engine.Ensemble`) and as the reduced
 Every ``record_every`` steps it compares gamma_{j,r} = j w_{j,r}[1] (2 m values) and rho_{j,r,i} =
 <w_{j,r}, xi_i> (2 m n values). The error measure is on the *displacements* from initialisation, which
 start equal by construction: ||Delta_reduced - Delta_cnn||_2 / ||Delta_cnn||_2 over all entries, per
-quantity. For disjoint supports and GD, SignSGDW or SignSGD with lam = 0 the reduction is exact
-(:mod:`dynamics.reduced`), so the errors are round-off; Adam/AdamW/SignSGD with L2, and overlapping
-supports, show how far the representative-coordinate model is from the network.
+quantity. For disjoint supports and GD, SignSGDW or SignSGD with lam = 0 the shared-displacement
+reduction is exact (:mod:`dynamics.reduced`), so the errors are round-off; Adam/AdamW/SignSGD with L2
+show how far the shared displacement is from the network. The support-resolved reduction is exact on
+disjoint supports for every optimiser; overlapping supports (samples sharing coordinates, which both
+reductions treat as separate) show the cost of ignoring that coupling.
 """
 
 from __future__ import annotations
@@ -73,11 +75,21 @@ class CoefficientCheck:
         plt.close(fig)
 
 
-def reduced_problem_of(ensemble: Ensemble) -> ReducedProblem:
-    """The reduced data and initial coefficients of a CNN ensemble (float64 numpy)."""
+def reduced_problem_of(ensemble: Ensemble, resolve_supports: bool = False) -> ReducedProblem:
+    """The reduced data and initial coefficients of a CNN ensemble (float64 numpy).
+
+    ``resolve_supports`` also reads each sample's support B_i (its s nonzero noise coordinates), the
+    values xi_i[k] there and the initial w_{j,r}[k] on them, for the support-resolved dynamics.
+    """
     W = ensemble.W.detach().to(torch.float64).cpu()
     xi = ensemble.xi.detach().to(torch.float64).cpu()
     noise = xi[..., 1:]
+    resolved: tuple[Array | None, Array | None] = (None, None)
+    if resolve_supports:
+        s = ensemble.specs[0].params.s
+        support = torch.topk((noise != 0).to(torch.int8), s, dim=-1).indices  # (E, n, s), coordinates of B_i
+        w_support = torch.stack([W[e, :, :, 1:][:, :, support[e]] for e in range(W.shape[0])])  # (E, 2, m, n, s)
+        resolved = (torch.gather(noise, 2, support).numpy(), w_support.numpy())
     return ReducedProblem(
         tuple(spec.params for spec in ensemble.specs),
         y=ensemble.y.detach().to(torch.float64).cpu().numpy(),
@@ -85,6 +97,8 @@ def reduced_problem_of(ensemble: Ensemble) -> ReducedProblem:
         l2sq=(noise**2).sum(-1).numpy(),
         w_feature0=W[..., 0].numpy(),
         zeta0=torch.einsum("ejrd,end->ejrn", W[..., 1:], noise).numpy(),
+        xi_support=resolved[0],
+        w_support0=resolved[1],
     )
 
 
@@ -100,12 +114,17 @@ def _relative(reduced: Array, cnn: Array, reduced0: Array, cnn0: Array) -> float
     return float(np.linalg.norm((reduced - reduced0) - (cnn - cnn0)) / displacement) if displacement > 0 else 0.0
 
 
-def coefficient_check(spec: RunSpec, steps: int, record_every: int = 10) -> CoefficientCheck:
-    """Train ``spec`` as the CNN and as the reduced dynamics on the same batches for ``steps`` steps."""
+def coefficient_check(spec: RunSpec, steps: int, record_every: int = 10, resolve_supports: bool = False
+                      ) -> CoefficientCheck:
+    """Train ``spec`` as the CNN and as the reduced dynamics on the same batches for ``steps`` steps.
+
+    ``resolve_supports`` selects the support-resolved reduced dynamics (every support coordinate carried)
+    instead of the shared-displacement one (:mod:`dynamics.reduced`).
+    """
     if steps < 1 or record_every < 1:
         raise ParameterError("steps", (steps, record_every), "steps >= 1 and record_every >= 1")
     ensemble = build_ensemble([spec], EngineOptions(dtype=torch.float64, device="cpu"), with_test=False)
-    reduced = ReducedDynamics.start(reduced_problem_of(ensemble))
+    reduced = ReducedDynamics.start(reduced_problem_of(ensemble, resolve_supports))
     gamma0, rho0 = _cnn_coefficients(ensemble)
     recorded_steps, gamma_errors, rho_errors, gammas_cnn, gammas_reduced = [0], [0.0], [0.0], [gamma0[0]], [gamma0[0]]
     step, epoch = 0, 0
