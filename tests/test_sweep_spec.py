@@ -68,6 +68,7 @@ def test_grid_times_seeds_expands_into_validated_runs() -> None:
     (lambda d: d["engine"].update(record_every=0), "engine.record_every"),
     (lambda d: d.update(seeds=[0, 0]), "seeds"),
     (lambda d: d.update(seeds=[-1]), "seeds"),
+    (lambda d: d.update(seeds=[2**40]), "seeds"),
     (lambda d: d.update(base="tang2024"), "base"),
     (lambda d: d.update(name="../etc"), "name"),
     (lambda d: d.update(grid=[1, 2]), "grid"),

@@ -21,7 +21,7 @@ Subcommands import what they need when they run, so ``theorykit bounds`` never l
 ``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet]``
     tables and PNG plots of a finished sweep (:mod:`validation.sweep_report`).
 ``theorykit compare [--out DIR] [--epochs 50]``
-    Adam stuck thresholds from theorykit, the reduced dynamics and the CNN across settings, and
+    Adam and AdamW stuck thresholds from theorykit, the reduced dynamics and the CNN across settings, and
     coefficient checks (:mod:`validation.comparison`); resumable.
 """
 
@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--compile", action="store_true", help="torch.compile each training step (one-off compile cost)")
     validate.add_argument("--device", default="auto", help="torch device: auto (CUDA when present), cpu, cuda, cuda:1 ...")
     validate.set_defaults(run=_run_validate)
-    compare = commands.add_parser("compare", help="Adam stuck thresholds (theory, reduced dynamics, CNN) across "
+    compare = commands.add_parser("compare", help="Adam and AdamW stuck thresholds (theory, reduced dynamics, CNN) across "
                                                   "settings, and coefficient checks")
     compare.add_argument("--out", default="runs/compare", help="output directory (default: %(default)s)")
     compare.add_argument("--epochs", type=int, default=50, help="CNN and reduced-dynamics horizon (default: %(default)s)")

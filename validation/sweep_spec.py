@@ -58,6 +58,8 @@ TOP_LEVEL_KEYS = ("name", "base", "seeds", "group_size", "params", "grid", "data
 DATA_KEYS = ("supports", "labels")
 ENGINE_KEYS = ("record_every", "test_size", "test_seed", "order", "dtype")
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
+#: Seeds are below 2^32, so that every torch generator seed derived from them (data, test, shuffling) fits.
+SEED_LIMIT = 2**32
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(ProblemParams))
 
@@ -163,8 +165,8 @@ def _seeds(seeds: Any) -> list[int]:
     if not isinstance(seeds, list) or not seeds:
         raise ParameterError("seeds", seeds, "a non-empty list of integers >= 0")
     for seed in seeds:
-        if not _is_int(seed, minimum=0) or seed >= 2**63:
-            raise ParameterError("seeds", seed, "integers in [0, 2^63)")
+        if not _is_int(seed, minimum=0) or seed >= SEED_LIMIT:
+            raise ParameterError("seeds", seed, "integers in [0, 2^32) (torch generators are seeded from them)")
     if len(set(seeds)) != len(seeds):
         raise ParameterError("seeds", seeds, "no repeated seed (a repeat would train the same run twice)")
     return seeds
@@ -207,8 +209,8 @@ def _engine_options(engine: dict[str, Any]) -> EngineOptions:
     for key in ("record_every", "test_size"):
         if key in engine and not _is_int(engine[key], minimum=1):
             raise ParameterError(f"engine.{key}", engine[key], "an integer >= 1")
-    if "test_seed" in engine and (not _is_int(engine["test_seed"], minimum=0) or engine["test_seed"] >= 2**62):
-        raise ParameterError("engine.test_seed", engine["test_seed"], "an integer in [0, 2^62)")
+    if "test_seed" in engine and (not _is_int(engine["test_seed"], minimum=0) or engine["test_seed"] >= SEED_LIMIT):
+        raise ParameterError("engine.test_seed", engine["test_seed"], "an integer in [0, 2^32)")
     if "order" in engine and engine["order"] not in ("reshuffle", "cyclic"):
         raise ParameterError("engine.order", engine["order"], "'reshuffle' or 'cyclic'")
     dtype = engine.get("dtype", "float64")
