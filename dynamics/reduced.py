@@ -166,11 +166,15 @@ class ReducedDynamics:
             return self._rho_resolved(self._support_of(idx), p.xi_support[rows, idx], p.y[rows, idx])
         return self._rho(_gather(p.zeta0, idx), p.l1[rows, idx], _gather(self.u, idx), p.y[rows, idx])
 
+    def _support_index(self, idx: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
+        """Index of the support weights (S, 2, m, n, s) at the samples ``idx`` (S, B): selects (S, 2, m, B, s)."""
+        S, _, m = self.w_feature.shape
+        return (np.arange(S)[:, None, None, None], np.arange(2)[None, :, None, None], np.arange(m)[None, None, :, None],
+                idx[:, None, None, :])
+
     def _support_of(self, idx: npt.NDArray[np.int64]) -> Array:
         """The support weights w_{j,r}[k], k in B_i, of the samples ``idx`` (S, B): (S, 2, m, B, s)."""
-        S = idx.shape[0]
-        return self.u[np.arange(S)[:, None, None, None], np.arange(2)[None, :, None, None],
-                      np.arange(self.u.shape[2])[None, None, :, None], idx[:, None, None, :]]
+        return self.u[self._support_index(idx)]
 
     def _per_sample_gradients(self, rho: Array, y: Array, scale: Array) -> tuple[Array, Array]:
         """Per-sample data gradients (Lemma A.7) on w_{j,r}[1] and on u_{j,r,i}, both (S, 2, m, K), for the
@@ -198,10 +202,7 @@ class ReducedDynamics:
         noise_gradient = np.zeros_like(self.u)
         if p.support_resolved:  # coordinate k of sample i: -(1/B) ell sigma'(rho) xi_i[k]
             feature, drive = self._per_sample_gradients(self._rho_of(idx), p.y[rows, idx], np.ones(idx.shape))
-            S, _, m = self.w_feature.shape
-            noise_gradient[np.arange(S)[:, None, None, None], np.arange(2)[None, :, None, None],
-                           np.arange(m)[None, None, :, None], idx[:, None, None, :]] = (
-                drive[..., None] * p.xi_support[rows, idx][:, None, None] / B)
+            noise_gradient[self._support_index(idx)] = drive[..., None] * p.xi_support[rows, idx][:, None, None] / B
         else:
             feature, noise = self._per_sample_gradients(self._rho_of(idx), p.y[rows, idx], (p.l2sq / p.l1)[rows, idx])
             np.put_along_axis(noise_gradient, _batch_index(idx, self.u.shape), noise / B, axis=3)

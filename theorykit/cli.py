@@ -100,10 +100,10 @@ def _run_bounds(args: argparse.Namespace) -> int:
 def _run_validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    import torch
+
     from validation.presets import PRESETS as VALIDATION_PRESETS
     from validation.report import run_preset, write_report
-
-    import torch
 
     preset = VALIDATION_PRESETS[args.preset]()
     options = dataclasses.replace(preset.options, dtype=getattr(torch, args.dtype), compile=args.compile,
@@ -130,7 +130,6 @@ def _run_compare(args: argparse.Namespace) -> int:
 
 
 def _run_sweep(args: argparse.Namespace) -> int:
-    import dataclasses as dc
     from pathlib import Path
 
     from validation.executors import open_executor
@@ -143,7 +142,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     print(describe(spec))
     if args.dry_run:
         return 0
-    options = dc.replace(spec.options, device=args.device, compile=args.compile)
+    options = dataclasses.replace(spec.options, device=args.device, compile=args.compile)
     if not args.executor.startswith("dask://"):
         options.resolved_device()  # local workers: a bad or absent device is reported before anything trains
     store_path = Path(args.store or f"runs/{spec.name}/results.sqlite")

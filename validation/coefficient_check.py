@@ -30,6 +30,7 @@ from dynamics.problem import ReducedProblem
 from dynamics.reduced import HEAD_SIGNS, ReducedDynamics
 from theorykit.errors import ParameterError
 from validation.engine import EngineOptions, Ensemble, RunSpec, build_ensemble
+from validation.plots import pyplot
 
 Array = npt.NDArray[np.float64]
 
@@ -52,10 +53,7 @@ class CoefficientCheck:
 
     def plot(self, path: Path) -> None:
         """Left: gamma_{j,r}(t) of the CNN (solid) and the reduced model (dashed); right: the two errors."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
         for j, color in ((0, "C0"), (1, "C3")):

@@ -29,6 +29,7 @@ from torch import nn
 from theorykit.errors import ParameterError
 from validation.engine import EngineOptions
 from validation.image_data import ImageSplit
+from validation.plots import pyplot
 from validation.results import write_json_atomic
 
 
@@ -137,10 +138,7 @@ def _series(records: dict[str, dict], optimizer: str, axis: str, fixed: str, val
 
 def write_image_report(name: str, records: dict[str, dict], sweep: ImageSweep, out_dir: Path) -> str:
     """test_error_vs_batch.png, test_error_vs_lambda.png and report.md, with the trends read off the numbers."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     for axis, fixed_of, filename in (("B", None, "test_error_vs_batch.png"), ("lam", "B", "test_error_vs_lambda.png")):
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
