@@ -64,7 +64,11 @@ class CoordinateOptimizer:
         return Moments(np.zeros_like(w), np.zeros_like(w)) if self.kind in ("adam", "adamw") else None
 
     def update(self, w: Array, g_data: Array, hyper: Hyper, state: Moments | None, t: int) -> None:
-        """Step ``t`` (1-based) on ``w`` in place; ``g_data`` is the data-loss gradient (no weight decay)."""
+        """Step ``t`` (1-based) on ``w`` in place; ``g_data`` is the data-loss gradient (no weight decay).
+
+        The Adam branch works in one scratch array (in-place numpy), since it is the hot loop of the
+        reduced dynamics; the arithmetic is the module docstring's, term by term.
+        """
         eta, lam = hyper.at("eta", w.ndim), hyper.at("lam", w.ndim)
         decoupled = self.kind in ("adamw", "signsgdw")
         gradient = g_data if decoupled else g_data + lam * w
@@ -77,11 +81,21 @@ class CoordinateOptimizer:
         else:
             assert state is not None
             beta1, beta2, eps = hyper.at("beta1", w.ndim), hyper.at("beta2", w.ndim), hyper.at("eps", w.ndim)
+            scratch = np.multiply(gradient, 1 - beta1)
             state.first *= beta1
-            state.first += (1 - beta1) * gradient
+            state.first += scratch
+            np.multiply(gradient, gradient, out=scratch)
+            scratch *= 1 - beta2
             state.second *= beta2
-            state.second += (1 - beta2) * gradient * gradient
+            state.second += scratch
+            np.sqrt(state.second, out=scratch)
             if self.bias_correction:
-                w -= (eta / (1 - beta1**t)) * state.first / (np.sqrt(state.second) / np.sqrt(1 - beta2**t) + eps)
+                scratch /= np.sqrt(1 - beta2**t)
+                scratch += eps
+                np.divide(state.first, scratch, out=scratch)
+                scratch *= eta / (1 - beta1**t)
             else:
-                w -= eta * state.first / (np.sqrt(state.second) + eps)
+                scratch += eps
+                np.divide(state.first, scratch, out=scratch)
+                scratch *= eta
+            w -= scratch

@@ -1,4 +1,5 @@
-"""Predictions from the reduced dynamics: outcome of a run, Adam/AdamW stuck thresholds, (B, lam) phase diagrams.
+"""Predictions from the reduced dynamics: outcome of a run, Adam/AdamW stuck thresholds, the batch size at
+which large-batch memorisation begins, (B, lam) phase diagrams.
 
 The outcome labels follow the paper's three regimes: Cor 4.3 ("stuck": training does not fit,
 final train error >= :data:`STUCK_TRAIN_ERROR`), Thms 4.1/4.4 ("memorises noise": the fitted model
@@ -9,7 +10,10 @@ generalises badly, test error >= :data:`FAILED_TEST_ERROR`) and Thms 4.2/4.5 ("l
 from __future__ import annotations
 
 import dataclasses
+import math
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +35,22 @@ FAILED_TEST_ERROR = 0.25
 OUTCOMES = ("learns feature", "memorises noise", "stuck")
 
 
-def bracket(lams: Sequence[float], stuck: Sequence[bool]) -> tuple[float, float] | None:
-    """(largest lam that trains, next lam, stuck) on an ascending grid, or None without such a transition."""
-    for k in range(len(lams) - 1):
-        if not stuck[k] and stuck[k + 1]:
-            return lams[k], lams[k + 1]
+def bracket(values: Sequence[float], flagged: Sequence[bool]) -> tuple[float, float] | None:
+    """(last value not flagged, the next value, flagged) at the first such transition on an ascending grid,
+    or None without one: e.g. (largest lam that trains, smallest stuck lam), or (largest B that learns the
+    feature, smallest B that memorises noise)."""
+    for k in range(len(values) - 1):
+        if not flagged[k] and flagged[k + 1]:
+            return values[k], values[k + 1]
     return None
+
+
+def epochs_for_steps(params: ProblemParams, steps: int) -> int:
+    """The fewest epochs of ceil(n/B) iterations (the last batch of an epoch may be smaller) that give at
+    least ``steps`` iterations: a horizon in iterations that is the same for every batch size."""
+    if steps < 1:
+        raise ParameterError("steps", steps, "steps >= 1")
+    return math.ceil(steps / math.ceil(params.n / params.B))
 
 
 def classify(final: dict[str, float]) -> str:
@@ -98,26 +112,37 @@ class PhaseDiagram:
         plt.close(fig)
 
 
+def _phase_chunk(settings: list[ProblemParams], steps: int, samples: int, seed: int) -> dict[str, Array]:
+    """Final mean-field metrics of one chunk of settings (a top-level function: it crosses process boundaries)."""
+    problem = sample_reduced_problem(settings, [seed] * len(settings), samples=samples)
+    return run_mean_field(problem, steps, seed).measure(np.random.default_rng(seed + 1))
+
+
 def phase_diagram(base: ProblemParams, batch_sizes: Sequence[int], lams: Sequence[float], *, steps: int,
-                  samples: int = 64, seed: int = 0, chunk: int = 20) -> PhaseDiagram:
+                  samples: int = 64, seed: int = 0, chunk: int = 20, workers: int = 1) -> PhaseDiagram:
     """Run the mean-field dynamics (:mod:`dynamics.mean_field`) for every (B, lam), ``steps`` steps.
 
     ``samples`` representatives per setting (64 reproduces the exact dynamics' large-batch reversal on
     the paper's setting; fewer under-sample the top of the initial rho distribution, which drives it).
     Settings run ``chunk`` at a time: arrays small enough to stay in cache are faster per setting than
     one large array (measured on 2 cores: 20 per chunk is ~1.6x faster than 400 at once). Every
-    setting gets the same data seed, so cells differ only by (B, lam).
+    setting gets the same data seed, so cells differ only by (B, lam). Chunks are independent, so
+    ``workers`` > 1 runs them in that many spawned processes with the same result, bit for bit.
     """
-    if not batch_sizes or not lams:
+    if len(batch_sizes) == 0 or len(lams) == 0:
         raise ParameterError("grid", (len(batch_sizes), len(lams)), "at least one batch size and one lam")
     if chunk < 1:
         raise ParameterError("chunk", chunk, "chunk >= 1")
+    if workers < 1:
+        raise ParameterError("workers", workers, "workers >= 1")
     settings = [base.replace(B=int(B), lam=float(lam)) for B in batch_sizes for lam in lams]
-    parts = []
-    for start in range(0, len(settings), chunk):
-        part = settings[start:start + chunk]
-        problem = sample_reduced_problem(part, [seed] * len(part), samples=min(samples, base.n))
-        parts.append(run_mean_field(problem, steps, seed).measure(np.random.default_rng(seed + 1)))
+    chunks = [settings[start:start + chunk] for start in range(0, len(settings), chunk)]
+    arguments = ([steps] * len(chunks), [min(samples, base.n)] * len(chunks), [seed] * len(chunks))
+    if workers == 1:
+        parts = list(map(_phase_chunk, chunks, *arguments))
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = list(pool.map(_phase_chunk, chunks, *arguments))
     final = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     shape = (len(batch_sizes), len(lams))
     return PhaseDiagram(base, tuple(int(B) for B in batch_sizes), tuple(float(lam) for lam in lams), steps,
@@ -131,3 +156,63 @@ def stuck_threshold(base: ProblemParams, lams: Sequence[float], *, steps: int, s
     from the mean-field dynamics after ``steps`` steps; None if the grid shows no transition."""
     diagram = phase_diagram(base, [base.B], sorted(lams), steps=steps, samples=samples, seed=seed)
     return bracket(diagram.lams, list(diagram.train_error[0] >= STUCK_TRAIN_ERROR))
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchSweep:
+    """Exact reduced dynamics over batch sizes at a fixed horizon in iterations; ``train_error`` and
+    ``test_error`` have shape (len(batch_sizes), len(seeds))."""
+
+    base: ProblemParams
+    batch_sizes: tuple[int, ...]
+    steps: int
+    seeds: tuple[int, ...]
+    train_error: Array
+    test_error: Array
+
+    def outcomes(self) -> list[str]:
+        """:func:`classify` of the seed-mean final errors at each batch size."""
+        return [classify({"train_error": train, "test_error": test})
+                for train, test in zip(self.train_error.mean(axis=1), self.test_error.mean(axis=1))]
+
+    def boundary(self) -> tuple[float, float] | None:
+        """(largest B that learns the feature, next B, memorises noise): the measured side of
+        ``theorykit.batch_race.critical_batch_size``; None without that transition on the grid."""
+        return bracket(self.batch_sizes, [outcome == "memorises noise" for outcome in self.outcomes()])
+
+
+def batch_sweep(bases: Sequence[ProblemParams], batch_sizes: Sequence[int], *, steps: int,
+                seeds: Sequence[int] = (0, 1, 2), resolve_supports: bool = False) -> list[BatchSweep]:
+    """Run :func:`dynamics.reduced.simulate` for every setting of ``bases`` at every B of ``batch_sizes``
+    for ``steps`` iterations (:func:`epochs_for_steps`: Thms 4.1/4.2 and 4.4/4.5 compare batch sizes at
+    one horizon); one :class:`BatchSweep` per setting, in order.
+
+    Every B uses the same data and initialisation seeds, so rows differ only by B. Settings that share
+    (n, m, q) -- and s, with ``resolve_supports`` -- step together as one array program (one q keeps the
+    activation's fast integer power). ``resolve_supports``
+    carries every support coordinate (exact on disjoint supports for every optimiser, see
+    :mod:`dynamics.reduced`); the default shared displacement is the phase diagrams' model.
+    """
+    if not bases:
+        raise ParameterError("bases", list(bases), "at least one setting")
+    if not batch_sizes or list(batch_sizes) != sorted(set(batch_sizes)):
+        raise ParameterError("batch_sizes", list(batch_sizes), "a non-empty, strictly ascending list")
+    if not seeds:
+        raise ParameterError("seeds", list(seeds), "at least one seed")
+    shape_of = [(p.n, p.m, p.q, p.s if resolve_supports else None) for p in bases]
+    train = np.empty((len(bases), len(batch_sizes), len(seeds)))
+    test = np.empty_like(train)
+    for shape in dict.fromkeys(shape_of):
+        members = [k for k, key in enumerate(shape_of) if key == shape]
+        for b, B in enumerate(batch_sizes):
+            group = [bases[k].replace(B=int(B)) for k in members]
+            epochs = epochs_for_steps(group[0], steps)
+            params = [p.replace(epochs=epochs) for p in group for _ in seeds]
+            problem = sample_reduced_problem(params, list(seeds) * len(group), resolve_supports=resolve_supports)
+            finals = [trajectory.final() for trajectory in simulate(problem, seed=seeds[0], record_every=epochs)]
+            for position, k in enumerate(members):
+                own = finals[position * len(seeds):(position + 1) * len(seeds)]
+                train[k, b] = [final["train_error"] for final in own]
+                test[k, b] = [final["test_error"] for final in own]
+    return [BatchSweep(p, tuple(int(B) for B in batch_sizes), steps, tuple(seeds), train[k], test[k])
+            for k, p in enumerate(bases)]

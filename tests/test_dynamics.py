@@ -174,3 +174,14 @@ def test_phase_diagram_has_the_grid_shape_and_a_stuck_region() -> None:
     assert (diagram.outcomes()[:, 1] == "stuck").all()  # lam = 0.5 >> lambda*_Adam
     with pytest.raises(ParameterError):
         phase_diagram(p, [], [1e-5], steps=10)
+    with pytest.raises(ParameterError, match="workers"):
+        phase_diagram(p, [2], [1e-5], steps=10, workers=0)
+
+
+def test_phase_diagram_in_worker_processes_equals_the_serial_one() -> None:
+    # Chunks are independent and seeded alike, so two spawned workers must give the serial arrays bit for bit.
+    p = tang2025_synthetic(n=40, m=5, s=20, optimizer="adamw", bias_correction=True)
+    grid = dict(batch_sizes=[2, 8, 40], lams=np.geomspace(1e-4, 1.0, 3), steps=200, samples=8, chunk=2)
+    serial, parallel = phase_diagram(p, **grid), phase_diagram(p, **grid, workers=2)
+    for name in ("train_error", "test_error", "feature"):
+        np.testing.assert_array_equal(getattr(serial, name), getattr(parallel, name))

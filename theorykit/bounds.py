@@ -144,6 +144,7 @@ class HiddenConstants:
     large_batch: float = 2.0
     mini_batch: float = 1.0
     adamw_mini_batch: float = 1.0
+    batch_race: float = 1.0
     margin: float = 2.0
 
     def __post_init__(self) -> None:

@@ -20,9 +20,10 @@ Subcommands import what they need when they run, so ``theorykit bounds`` never l
     exit status 1 when a task failed (a rerun retries exactly those runs).
 ``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet]``
     tables and PNG plots of a finished sweep (:mod:`validation.sweep_report`).
-``theorykit compare [--out DIR] [--epochs 50]``
-    Adam and AdamW stuck thresholds from theorykit, the reduced dynamics and the CNN across settings, and
-    coefficient checks (:mod:`validation.comparison`); resumable.
+``theorykit compare [--out DIR] [--epochs 50] [--batch-steps 6000]``
+    Adam and AdamW stuck thresholds and the batch size where memorisation begins, from theorykit, the
+    reduced dynamics and the CNN across settings, and coefficient checks (:mod:`validation.comparison`,
+    :mod:`validation.batch_comparison`); resumable.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     from validation.comparison import write_comparison
 
     out_dir = Path(args.out)
-    print(write_comparison(out_dir, epochs=args.epochs))
+    print(write_comparison(out_dir, epochs=args.epochs, batch_steps=args.batch_steps))
     print(f"written: {out_dir / 'comparison.md'}, {out_dir / 'coefficient_check.png'}")
     return 0
 
@@ -207,10 +208,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--compile", action="store_true", help="torch.compile each training step (one-off compile cost)")
     validate.add_argument("--device", default="auto", help="torch device: auto (CUDA when present), cpu, cuda, cuda:1 ...")
     validate.set_defaults(run=_run_validate)
-    compare = commands.add_parser("compare", help="Adam and AdamW stuck thresholds (theory, reduced dynamics, CNN) across "
-                                                  "settings, and coefficient checks")
+    compare = commands.add_parser("compare", help="Adam and AdamW stuck thresholds and the large-batch boundary (theory, "
+                                                  "reduced dynamics, CNN) across settings, and coefficient checks")
     compare.add_argument("--out", default="runs/compare", help="output directory (default: %(default)s)")
     compare.add_argument("--epochs", type=int, default=50, help="CNN and reduced-dynamics horizon (default: %(default)s)")
+    compare.add_argument("--batch-steps", type=int, default=6000,
+                         help="iterations of every run of the batch-size comparison (default: %(default)s)")
     compare.set_defaults(run=_run_compare)
     sweep = commands.add_parser("sweep", help="train a declarative grid (TOML) on any executor into an SQLite store")
     sweep.add_argument("spec", help="the sweep spec, a .toml file (see validation.sweep_spec)")

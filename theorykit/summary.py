@@ -3,7 +3,8 @@
 :func:`bounds_summary` is what ``theorykit bounds`` prints, so the command line and the Python API
 return the same numbers. It evaluates the lambda thresholds of :mod:`theorykit.bounds`, reads the
 batch-size and lambda regimes for both optimiser families (Adam: Thms 4.1/4.2, Cor 4.3;
-AdamW: Thms 4.4/4.5, Cor 4.6) and attaches the full condition report for ``params.optimizer``.
+AdamW: Thms 4.4/4.5, Cor 4.6), gives the race's critical batch size B* (:mod:`theorykit.batch_race`)
+for Adam/AdamW and SignSGD/SignSGDW, and attaches the full condition report for ``params.optimizer``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import json
 from typing import Any
 
 from theorykit import bounds
+from theorykit.batch_race import critical_batch_size
 from theorykit.bounds import HiddenConstants
 from theorykit.conditions import ConditionReport, check_conditions, json_safe
+from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 
 _THRESHOLD_LABELS = {
@@ -25,6 +28,8 @@ _THRESHOLD_LABELS = {
     "adamw_lambda_floor": "AdamW: window from, Omega~(B^2/n ^ 1) (Thm 4.4/4.5)",
     "adamw_lambda_ceiling": "AdamW: window to, O~(1) (Thm 4.4/4.5)",
 }
+#: Optimiser families of the race's B*, each named by the optimiser it is computed for.
+_RACE_FAMILIES = {"adam/adamw": "adam", "signsgd/signsgdw": "signsgd"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,12 +50,14 @@ class BoundsSummary:
     thresholds: dict[str, float]
     regimes: tuple[FamilyRegime, ...]
     conditions: ConditionReport
+    critical_batch_sizes: dict[str, float | None]  # None: no race for these betas (beta1^2 >= beta2)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "params": self.params.to_dict(),
             "thresholds": json_safe(self.thresholds),
             "regimes": [dataclasses.asdict(regime) for regime in self.regimes],
+            "critical_batch_sizes": json_safe(self.critical_batch_sizes),
             "conditions": self.conditions.to_dict()["checks"],
         }
 
@@ -66,6 +73,9 @@ class BoundsSummary:
             "lambda thresholds",
         ]
         lines += [f"  {_THRESHOLD_LABELS[name]:<62} {value:.4g}" for name, value in self.thresholds.items()]
+        lines += ["", "critical batch size B* of the Stage-I race (theorykit.batch_race, C_batch_race as given)"]
+        lines += [f"  {family:<62} {'n/a: beta1^2 >= beta2' if value is None else f'{value:.4g}'}"
+                  for family, value in self.critical_batch_sizes.items()]
         lines += ["", f"regimes at lam = {p.lam:g}"]
         lines += [f"  {r.optimizer:<6} batch: {r.batch_regime:<13} lam: {r.lambda_regime:<13} -> {r.predicted_outcome}"
                   for r in self.regimes]
@@ -87,4 +97,14 @@ def bounds_summary(params: ProblemParams, constants: HiddenConstants | None = No
         variant = params.replace(optimizer=optimizer)
         regimes.append(FamilyRegime(optimizer, bounds.batch_regime(variant, constants),
                                     bounds.lambda_regime(variant, constants), bounds.predicted_outcome(variant, constants)))
-    return BoundsSummary(params, ordered, tuple(regimes), report)
+    return BoundsSummary(params, ordered, tuple(regimes), report,
+                         {family: _race(params.replace(optimizer=name), constants) for family, name in _RACE_FAMILIES.items()})
+
+
+def _race(params: ProblemParams, constants: HiddenConstants | None) -> float | None:
+    try:
+        return critical_batch_size(params, constants)
+    except ParameterError as error:
+        if error.name != "beta1":
+            raise
+        return None

@@ -65,10 +65,11 @@ C_adamw_ceiling = sp.Symbol("C_adamw_ceiling", positive=True)  # Thm 4.4/4.5: la
 C_large_batch = sp.Symbol("C_large_batch", positive=True)  # n/B = Theta(1)
 C_mini_batch = sp.Symbol("C_mini_batch", positive=True)  # n/B >= Theta(log 1/eps)
 C_adamw_mini_batch = sp.Symbol("C_adamw_mini_batch", positive=True)  # n/B = omega(s sigma_p v sqrt n)
+C_batch_race = sp.Symbol("C_batch_race", positive=True)  # noise-to-feature growth per epoch (theorykit.batch_race)
 
 margin = sp.Symbol("margin", positive=True)  # reading of o/omega/Theta in the data and step-size conditions
 
 HIDDEN_CONSTANTS: tuple[sp.Symbol, ...] = (
     C_adam_ceiling, C_adam_stuck, C_adamw_floor, C_adamw_ceiling,
-    C_large_batch, C_mini_batch, C_adamw_mini_batch, margin,
+    C_large_batch, C_mini_batch, C_adamw_mini_batch, C_batch_race, margin,
 )

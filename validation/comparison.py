@@ -1,4 +1,5 @@
-"""Theory vs reduced dynamics vs CNN: Adam and AdamW stuck thresholds across settings, coefficient checks.
+"""Theory vs reduced dynamics vs CNN: Adam and AdamW stuck thresholds and the large-batch boundary across
+settings, coefficient checks.
 
 ``theorykit compare`` runs this. For each setting of :data:`COMPARISON_SETTINGS` (the paper's App. D.2
 problem and variants that change one of sigma0, q, m, n, s, sigma_p), Adam and AdamW at B = 2, three
@@ -12,7 +13,8 @@ numbers are put side by side:
 Both simulations use the collapse criterion of Cor 4.3 that does not depend on how far training has
 got: a run is *stuck* when its best feature coefficient max_j max_r gamma_{j,r} ends below half its
 initial value (weight decay wins the normalised step at initialisation, so every coefficient is
-driven to 0), and *trains* otherwise. The report also has coefficient-check tables
+driven to 0), and *trains* otherwise. The report also has the batch size at which memorisation begins
+(:mod:`validation.batch_comparison`), coefficient-check tables
 (:mod:`validation.coefficient_check`) for every optimiser on disjoint and on the paper's overlapping
 supports, and says plainly where the reduced model is off.
 """
@@ -32,6 +34,7 @@ from dynamics.reduced import HEAD_SIGNS
 from theorykit.conditions import lambda_thresholds
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams, tang2025_synthetic
+from validation.batch_comparison import batch_rows, batch_table
 from validation.coefficient_check import coefficient_check
 from validation.engine import EngineOptions, RunSpec
 from validation.presets import Preset
@@ -50,6 +53,8 @@ COMPARISON_SETTINGS: tuple[tuple[str, dict], ...] = (
 )
 #: lam grid per setting, as multiples of its lambda*_Adam (sqrt(2) spacing resolves a factor of 2).
 GRID_FACTORS = (0.25, 0.354, 0.5, 0.707, 1.0, 1.414, 2.0, 2.83, 4.0)
+#: (optimizer, lam) of the batch-size comparison: the paper's App. D.2 values (Tables 1-2).
+BATCH_RUNS = (("adam", 1e-5), ("adamw", 0.01))
 #: a run is stuck when its best feature coefficient ends below this fraction of its initial value.
 COLLAPSE_FRACTION = 0.5
 
@@ -150,8 +155,9 @@ def _threshold_table(rows: list[ThresholdRow], optimizer: str) -> list[str]:
             + (", ".join(off) if off else "none") + "."]
 
 
-def write_comparison(out_dir: Path, epochs: int = 50, log: TextIO = sys.stderr) -> str:
-    """Run everything and write ``out_dir/comparison.md`` and ``out_dir/coefficient_check.png``."""
+def write_comparison(out_dir: Path, epochs: int = 50, log: TextIO = sys.stderr, batch_steps: int = 6000) -> str:
+    """Run everything and write ``out_dir/comparison.md`` and ``out_dir/coefficient_check.png``; the
+    batch-size section trains every B for ``batch_steps`` iterations."""
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = ["# Stuck thresholds: theory vs reduced dynamics vs CNN (B = 2)", "",
              f"CNN: {epochs} epochs, one seed; mean-field dynamics: the same number of steps, 32 representative "
@@ -160,6 +166,14 @@ def write_comparison(out_dir: Path, epochs: int = 50, log: TextIO = sys.stderr) 
              f"{list(GRID_FACTORS)}; ratios use the bracket's geometric mean."]
     for optimizer in ("adam", "adamw"):
         lines += ["", f"## {optimizer}", "", *_threshold_table(threshold_rows(out_dir, epochs, log, optimizer), optimizer)]
+    for optimizer, lam in BATCH_RUNS:
+        rows = batch_rows(out_dir, COMPARISON_SETTINGS, batch_steps, log, optimizer, lam)
+        lines += ["", f"## Where large-batch memorisation begins ({optimizer}, lam = {lam:g})", "",
+                  f"Every B trains for {batch_steps} iterations (CNN: one seed; exact reduced dynamics: seed-mean "
+                  "of 3). B* is theorykit's race (theorykit.batch_race, C_batch_race = 1); brackets are (largest B "
+                  "that learns the feature, smallest larger B that memorises noise: train error < 0.1 and test error "
+                  ">= 0.25); ratios use geometric means. 'implied C_batch_race' is the constant that puts B* at the "
+                  "CNN's boundary.", "", *batch_table(rows)]
     lines += ["", "## Coefficient check (reduced model vs CNN, same initialisation and batches)", "",
               "Max relative error of the displacement from initialisation over the first 1000 steps, for the "
               "shared-displacement model (phase diagrams, mean field) and the support-resolved one.", "",
