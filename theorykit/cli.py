@@ -21,9 +21,10 @@ Subcommands import what they need when they run, so ``theorykit bounds`` never l
 ``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet]``
     tables and PNG plots of a finished sweep (:mod:`validation.sweep_report`).
 ``theorykit compare [--out DIR] [--epochs 50] [--batch-steps 6000]``
-    Adam and AdamW stuck thresholds and the batch size where memorisation begins, from theorykit, the
-    reduced dynamics and the CNN across settings, and coefficient checks (:mod:`validation.comparison`,
-    :mod:`validation.batch_comparison`); resumable.
+    Adam and AdamW stuck thresholds, the batch size where memorisation begins and the large-batch time
+    scales T0, T_r, from theorykit, the reduced dynamics and the CNN across settings, and coefficient
+    checks (:mod:`validation.comparison`, :mod:`validation.batch_comparison`,
+    :mod:`validation.time_scale_comparison`); resumable.
 """
 
 from __future__ import annotations

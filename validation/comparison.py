@@ -14,7 +14,8 @@ Both simulations use the collapse criterion of Cor 4.3 that does not depend on h
 got: a run is *stuck* when its best feature coefficient max_j max_r gamma_{j,r} ends below half its
 initial value (weight decay wins the normalised step at initialisation, so every coefficient is
 driven to 0), and *trains* otherwise. The report also has the batch size at which memorisation begins
-(:mod:`validation.batch_comparison`), coefficient-check tables
+(:mod:`validation.batch_comparison`), the Stage-I length and reversal time at large batch
+(:mod:`validation.time_scale_comparison`), coefficient-check tables
 (:mod:`validation.coefficient_check`) for every optimiser on disjoint and on the paper's overlapping
 supports, and says plainly where the reduced model is off.
 """
@@ -39,6 +40,7 @@ from validation.coefficient_check import coefficient_check
 from validation.engine import EngineOptions, RunSpec
 from validation.presets import Preset
 from validation.report import run_preset
+from validation.time_scale_comparison import EPOCHS, time_scale_table
 
 #: (label, overrides of the paper's setting): the paper's, and one factor changed at a time.
 COMPARISON_SETTINGS: tuple[tuple[str, dict], ...] = (
@@ -174,6 +176,11 @@ def write_comparison(out_dir: Path, epochs: int = 50, log: TextIO = sys.stderr, 
                   "that learns the feature, smallest larger B that memorises noise: train error < 0.1 and test error "
                   ">= 0.25); ratios use geometric means. 'implied C_batch_race' is the constant that puts B* at the "
                   "CNN's boundary.", "", *batch_table(rows)]
+    lines += ["", f"## Stage-I length T0 and reversal time T_r at B = 100 (iterations; {EPOCHS} epochs)", "",
+              "Theory: theorykit.time_scales, the lemmas' orders without polylogs. Measured "
+              "(dynamics.predict.measured_time_scales): T0 = first record with the data loss at half its initial "
+              "value; T_r = the peak of a head's best feature coefficient, when it then falls back by half its "
+              "rise (the earlier head); 'none' = not within the horizon.", "", *time_scale_table(out_dir, log)]
     lines += ["", "## Coefficient check (reduced model vs CNN, same initialisation and batches)", "",
               "Max relative error of the displacement from initialisation over the first 1000 steps, for the "
               "shared-displacement model (phase diagrams, mean field) and the support-resolved one.", "",
