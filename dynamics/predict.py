@@ -189,9 +189,9 @@ def batch_sweep(bases: Sequence[ProblemParams], batch_sizes: Sequence[int], *, s
 
     Every B uses the same data and initialisation seeds, so rows differ only by B. Settings that share
     (n, m, q) -- and s, with ``resolve_supports`` -- step together as one array program (one q keeps the
-    activation's fast integer power). ``resolve_supports``
-    carries every support coordinate (exact on disjoint supports for every optimiser, see
-    :mod:`dynamics.reduced`); the default shared displacement is the phase diagrams' model.
+    activation's fast integer power). ``resolve_supports`` carries every support coordinate (exact on
+    disjoint supports for every optimiser, see :mod:`dynamics.reduced`); the default shared displacement
+    is the phase diagrams' model.
     """
     if not bases:
         raise ParameterError("bases", list(bases), "at least one setting")
