@@ -45,12 +45,25 @@ def bracket(values: Sequence[float], flagged: Sequence[bool]) -> tuple[float, fl
     return None
 
 
+def iterations_per_epoch(params: ProblemParams) -> int:
+    """ceil(n/B): the optimiser steps of one epoch as the simulators take them (every sample once, the last
+    batch smaller when B does not divide n); ``ProblemParams.steps_per_epoch`` is the theorems' real n/B."""
+    return math.ceil(params.n / params.B)
+
+
 def epochs_for_steps(params: ProblemParams, steps: int) -> int:
-    """The fewest epochs of ceil(n/B) iterations (the last batch of an epoch may be smaller) that give at
-    least ``steps`` iterations: a horizon in iterations that is the same for every batch size."""
+    """The fewest epochs of :func:`iterations_per_epoch` that give at least ``steps`` iterations: a horizon
+    in iterations that is the same for every batch size."""
     if steps < 1:
         raise ParameterError("steps", steps, "steps >= 1")
-    return math.ceil(steps / math.ceil(params.n / params.B))
+    return math.ceil(steps / iterations_per_epoch(params))
+
+
+def memorisation_boundary(batch_sizes: Sequence[int], outcomes: Sequence[str]) -> tuple[float, float] | None:
+    """(largest B that learns the feature, next B, memorises noise) from :func:`classify` outcomes on an
+    ascending batch grid: the measured side of ``theorykit.batch_race.critical_batch_size``; None without
+    that transition."""
+    return bracket(batch_sizes, [outcome == "memorises noise" for outcome in outcomes])
 
 
 def classify(final: dict[str, float]) -> str:
@@ -176,9 +189,8 @@ class BatchSweep:
                 for train, test in zip(self.train_error.mean(axis=1), self.test_error.mean(axis=1))]
 
     def boundary(self) -> tuple[float, float] | None:
-        """(largest B that learns the feature, next B, memorises noise): the measured side of
-        ``theorykit.batch_race.critical_batch_size``; None without that transition on the grid."""
-        return bracket(self.batch_sizes, [outcome == "memorises noise" for outcome in self.outcomes()])
+        """:func:`memorisation_boundary` of the seed-mean outcomes."""
+        return memorisation_boundary(self.batch_sizes, self.outcomes())
 
 
 def batch_sweep(bases: Sequence[ProblemParams], batch_sizes: Sequence[int], *, steps: int,

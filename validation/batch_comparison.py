@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from dynamics.predict import batch_sweep, bracket, classify, epochs_for_steps
+from dynamics.predict import batch_sweep, classify, epochs_for_steps, memorisation_boundary
 from theorykit.batch_race import critical_batch_size, noise_to_feature_ratio
 from theorykit.params import ProblemParams, tang2025_synthetic
 from validation.engine import EngineOptions, RunSpec
@@ -66,7 +66,7 @@ class BatchRow:
     cnn_test_error: tuple[float, ...]
 
     def bracket(self, outcomes: Sequence[str]) -> tuple[float, float] | None:
-        return bracket(self.grid, [outcome == "memorises noise" for outcome in outcomes])
+        return memorisation_boundary(self.grid, outcomes)
 
     def implied_race_constant(self) -> float | None:
         """C_batch_race that puts theorykit's B* at the geometric mean of the CNN's bracket."""

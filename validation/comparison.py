@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 from dynamics.mean_field import run_mean_field
-from dynamics.predict import bracket
+from dynamics.predict import bracket, iterations_per_epoch
 from dynamics.problem import sample_reduced_problem
 from dynamics.reduced import HEAD_SIGNS
 from theorykit.conditions import lambda_thresholds
@@ -115,7 +115,7 @@ def threshold_rows(out_dir: Path, epochs: int = 50, log: TextIO = sys.stderr, op
         cnn = [_best_feature(next(records)["metrics"]) for _ in lams]
         problem = sample_reduced_problem([p.replace(lam=lam) for lam in lams], [0] * len(lams), samples=32)
         initial = (HEAD_SIGNS[None, :, None] * problem.w_feature0).max(axis=(1, 2))
-        final = run_mean_field(problem, epochs * math.ceil(p.n / p.B)).gamma.max(axis=(1, 2))
+        final = run_mean_field(problem, epochs * iterations_per_epoch(p)).gamma.max(axis=(1, 2))
         rows.append(ThresholdRow(label, lambda_thresholds(p)[threshold],
                                  bracket(lams, [is_stuck(initial[k], final[k]) for k in range(len(lams))]),
                                  bracket(lams, [is_stuck(*c) for c in cnn])))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import theorykit
+from dynamics.predict import iterations_per_epoch
 from theorykit.errors import ParameterError
 from validation.engine import EngineOptions, RunSpec, group_specs, train_group
 from validation.executors import InlineExecutor
@@ -86,7 +86,7 @@ def plan_groups(runs: Sequence[RunSpec], group_size: int | None) -> list[list[in
 
 def describe(spec: SweepSpec) -> str:
     """One line for ``theorykit sweep --dry-run``: runs, axes, tasks and member-steps."""
-    steps = sum(math.ceil(run.params.n / run.params.B) * run.params.epochs for run in spec.runs)
+    steps = sum(iterations_per_epoch(run.params) * run.params.epochs for run in spec.runs)
     return (f"sweep {spec.name!r}: {len(spec.runs)} runs over axes {', '.join(spec.axes) or '(none)'}, "
             f"{len(plan_groups(spec.runs, spec.group_size))} tasks (stacked ensembles), {steps} member-steps in all")
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from dynamics.predict import measured_time_scales
+from dynamics.predict import iterations_per_epoch, measured_time_scales
 from dynamics.problem import sample_reduced_problem
 from dynamics.reduced import simulate
 from theorykit.params import ProblemParams, tang2025_synthetic
@@ -37,8 +37,8 @@ def _fmt(value: float | None) -> str:
     return "none" if value is None else f"{value:.0f}"
 
 
-def _ratio(measured: float | None, predicted: float) -> str:
-    return "n/a" if measured is None else f"{measured / predicted:.2f}"
+def _ratio(measured: float | None, reference: float | None) -> str:
+    return "n/a" if measured is None or reference is None else f"{measured / reference:.2f}"
 
 
 def time_scale_table(out_dir: Path, log: TextIO = sys.stderr) -> list[str]:
@@ -57,13 +57,11 @@ def time_scale_table(out_dir: Path, log: TextIO = sys.stderr) -> list[str]:
     lines = ["| setting | optimizer | T0 (theory) | T0 reduced | T0 CNN | T_r (theory) | T_r reduced | T_r CNN | "
              "T_r CNN / theory | T_r CNN / reduced |", "|---|---|---|---|---|---|---|---|---|---|"]
     for (label, optimizer, p), record, trajectory in zip(settings, cnn, reduced):
-        per_epoch = p.n // p.B
+        per_epoch = iterations_per_epoch(p)
         theirs = measured_time_scales([e * per_epoch for e in record["epoch"]], record["metrics"])
         ours = measured_time_scales(trajectory.epoch * per_epoch, trajectory.metrics)
         t0, tr = float(STAGE1_LENGTH_LARGE_BATCH.at(p)), float(REVERSAL_TIME.at(p))
-        cnn_vs_reduced = ("n/a" if theirs["reversal"] is None or ours["reversal"] is None
-                          else f"{theirs['reversal'] / ours['reversal']:.2f}")
         lines.append(f"| {label} | {optimizer} | {t0:.0f} | {_fmt(ours['stage1_end'])} | {_fmt(theirs['stage1_end'])} | "
                      f"{tr:.0f} | {_fmt(ours['reversal'])} | {_fmt(theirs['reversal'])} | "
-                     f"{_ratio(theirs['reversal'], tr)} | {cnn_vs_reduced} |")
+                     f"{_ratio(theirs['reversal'], tr)} | {_ratio(theirs['reversal'], ours['reversal'])} |")
     return lines
