@@ -27,9 +27,10 @@ from pathlib import Path
 import torch
 
 from theorykit.params import tang2025_synthetic
-from validation.data import sample_patch_data
-from validation.engine import EngineOptions, RunSpec, build_ensemble
-from validation.model import cross_entropy, forward
+from validation.cnn.data import sample_patch_data
+from validation.cnn.engine import build_ensemble
+from validation.cnn.model import cross_entropy, forward
+from validation.specs import EngineOptions, RunSpec
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -68,7 +69,7 @@ def naive_rate(B: int, steps: int, dtype: torch.dtype, device: torch.device) -> 
 def engine_rate(B: int, E: int, steps: int, dtype: torch.dtype, device: torch.device, compile: bool) -> float:
     """Model-steps/s of the stacked engine with E members (E * steps / seconds)."""
     specs = [RunSpec(tang2025_synthetic(B=B, bias_correction=True), data_seed=e, init_seed=e) for e in range(E)]
-    options = EngineOptions(dtype=dtype, device=str(device), compile=compile)
+    options = EngineOptions(dtype=str(dtype).removeprefix("torch."), device=str(device), compile=compile)
     ensemble = build_ensemble(specs, options, with_test=False)
     batches = ensemble.epoch_batches(1)
     for k in range(min(20, steps)):

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dynamics.predict import OUTCOMES, phase_diagram
+from dynamics.outcomes import OUTCOMES
+from dynamics.predict import phase_diagram
+from validation.figures import plot_phase_diagram
 from theorykit.conditions import lambda_thresholds
 from theorykit.params import tang2025_synthetic
 
@@ -50,8 +52,8 @@ def main() -> None:
         counts = " | ".join(str(int((outcomes == name).sum())) for name in OUTCOMES)
         lines.append(f"| {optimizer} | {elapsed:.1f} | {counts} |")
         thresholds = lambda_thresholds(base)
-        diagram.plot(RESULTS / f"phase_diagram_{optimizer}.png",
-                     {"lambda*_Adam": thresholds["lambda_star_adam"], "lambda*_AdamW": thresholds["lambda_star_adamw"]})
+        plot_phase_diagram(diagram, RESULTS / f"phase_diagram_{optimizer}.png",
+                           {"lambda*_Adam": thresholds["lambda_star_adam"], "lambda*_AdamW": thresholds["lambda_star_adamw"]})
         print(lines[-1], flush=True)
     (RESULTS / "phase_diagram.md").write_text("\n".join(lines) + "\n")
     print(f"written: {RESULTS / 'phase_diagram.md'}")

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from dynamics.optimizers import CoordinateOptimizer, Hyper
 from theorykit.errors import ParameterError
+from theorykit.optimizers import optimizer_kind
 from theorykit.params import ProblemParams
 
 Array = npt.NDArray[np.float64]
@@ -85,12 +86,12 @@ def optimise(problem: LogisticProblem, kind: str, steps: int, eta0: float = 0.01
     """Full-batch ``kind`` from w = 0 for ``steps`` steps (eta_t = eta0 / sqrt(t); GD: eta = 1/L)."""
     if steps < 1:
         raise ParameterError("steps", steps, "steps >= 1")
-    optimizer = CoordinateOptimizer(kind)
+    optimizer = CoordinateOptimizer(optimizer_kind(kind))
     w = np.zeros((1, problem.z.shape[1]))
     state = optimizer.init(w)
     constant = 1.0 / problem.smoothness()
     for t in range(1, steps + 1):
-        eta = constant if kind == "gd" else eta0 / np.sqrt(t)
+        eta = constant if optimizer.kind.preconditioner == "none" else eta0 / np.sqrt(t)
         hyper = Hyper(*(np.array([value]) for value in (eta, problem.lam, beta1, beta2, eps)))
         optimizer.update(w, problem.data_gradient(w), hyper, state, t)
     return w[0]

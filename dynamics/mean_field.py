@@ -23,25 +23,18 @@ import numpy.typing as npt
 
 from dynamics.problem import ReducedProblem
 from dynamics.reduced import ReducedDynamics
+from theorykit.errors import ParameterError
 
 Array = npt.NDArray[np.float64]
 
 
-def steps_per_epoch(problem: ReducedProblem) -> npt.NDArray[np.int64]:
-    """P = ceil(n / B) per setting (Sec. 3: n/B iterations per epoch)."""
-    n, B = problem.column("n"), problem.column("B")
-    return np.ceil(n / B).astype(np.int64)
-
-
 def run_mean_field(problem: ReducedProblem, steps: int, seed: int = 0) -> ReducedDynamics:
     """Iterate ``steps`` optimiser steps of every setting; returns the final state (``.measure`` reads it)."""
-    from theorykit.errors import ParameterError
-
     if steps < 1:
         raise ParameterError("steps", steps, "steps >= 1")
     rng = np.random.default_rng(seed)
     dynamics = ReducedDynamics.start(problem)
-    period = steps_per_epoch(problem)[:, None]  # (S, 1)
+    period = np.array([p.iterations_per_epoch for p in problem.params])[:, None]  # (S, 1): ceil(n/B)
     S, K = problem.y.shape
     position = rng.integers(0, period, size=(S, K))
     for t in range(steps):

@@ -1,6 +1,7 @@
 """Coordinate-wise optimiser steps on numpy arrays of scalar coordinates, as (init, update) pairs.
 
-The same five rules as ``theorykit.updates`` (sympy) and ``validation.optim`` (torch), for arrays whose
+The optimisers of :mod:`theorykit.optimizers` (a preconditioner composed with a decay placement), the
+same rules as ``theorykit.updates`` (sympy) and ``validation.cnn.optim`` (torch), for arrays whose
 leading axis is the setting (hyper-parameters of shape (S,), broadcast):
 
 * ``adam``: g = g_data + lam w; Adam moments (3.4); w <- w - eta m / (sqrt(v) + eps) (3.5);
@@ -19,10 +20,9 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-from theorykit.errors import ParameterError
+from theorykit.optimizers import OptimizerKind
 
 Array = npt.NDArray[np.float64]
-KINDS = ("adam", "adamw", "signsgd", "signsgdw", "gd")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,17 +51,14 @@ class Moments:
 
 @dataclasses.dataclass(frozen=True)
 class CoordinateOptimizer:
-    """``init(w)`` gives the state (moments for Adam kinds, else None); ``update`` steps ``w`` in place."""
+    """``init(w)`` gives the state (moments for the Adam preconditioner, else None); ``update`` steps
+    ``w`` in place (``theorykit.optimizers.optimizer_kind(name)`` gives ``kind`` from a name)."""
 
-    kind: str
+    kind: OptimizerKind
     bias_correction: bool = False
 
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ParameterError("optimizer", self.kind, f"one of {', '.join(KINDS)}")
-
     def init(self, w: Array) -> Moments | None:
-        return Moments(np.zeros_like(w), np.zeros_like(w)) if self.kind in ("adam", "adamw") else None
+        return Moments(np.zeros_like(w), np.zeros_like(w)) if self.kind.has_moments else None
 
     def update(self, w: Array, g_data: Array, hyper: Hyper, state: Moments | None, t: int) -> None:
         """Step ``t`` (1-based) on ``w`` in place; ``g_data`` is the data-loss gradient (no weight decay).
@@ -69,14 +66,14 @@ class CoordinateOptimizer:
         The Adam branch works in one scratch array (in-place numpy), since it is the hot loop of the
         reduced dynamics; the arithmetic is the module docstring's, term by term.
         """
+        parts = self.kind
         eta, lam = hyper.at("eta", w.ndim), hyper.at("lam", w.ndim)
-        decoupled = self.kind in ("adamw", "signsgdw")
-        gradient = g_data if decoupled else g_data + lam * w
-        if decoupled:
+        gradient = g_data if parts.decoupled else g_data + lam * w
+        if parts.decoupled:
             w *= 1 - eta * lam
-        if self.kind in ("signsgd", "signsgdw"):
+        if parts.preconditioner == "sign":
             w -= eta * np.sign(gradient)
-        elif self.kind == "gd":
+        elif parts.preconditioner == "none":
             w -= eta * gradient
         else:
             assert state is not None

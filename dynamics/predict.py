@@ -1,10 +1,8 @@
 """Predictions from the reduced dynamics: outcome of a run, Adam/AdamW stuck thresholds, the batch size at
-which large-batch memorisation begins, (B, lam) phase diagrams.
+which large-batch memorisation begins, (B, lam) phase diagrams, time scales read off trajectories.
 
-The outcome labels follow the paper's three regimes: Cor 4.3 ("stuck": training does not fit,
-final train error >= :data:`STUCK_TRAIN_ERROR`), Thms 4.1/4.4 ("memorises noise": the fitted model
-generalises badly, test error >= :data:`FAILED_TEST_ERROR`) and Thms 4.2/4.5 ("learns feature").
-``validation`` applies the same rule to the CNN, so predicted and measured labels compare directly.
+Outcome labels and thresholds come from :mod:`dynamics.outcomes`, the same rules ``validation``
+applies to the CNN. Figures of these results are drawn in ``validation.figures``.
 """
 
 from __future__ import annotations
@@ -14,12 +12,12 @@ import math
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from dynamics.mean_field import run_mean_field
+from dynamics.outcomes import STUCK_TRAIN_ERROR, bracket, classify, memorisation_boundary
 from dynamics.problem import sample_reduced_problem
 from dynamics.reduced import simulate
 from theorykit.errors import ParameterError
@@ -27,50 +25,13 @@ from theorykit.params import ProblemParams
 
 Array = npt.NDArray[np.float64]
 
-#: Final train error at or above which a run counts as not trained (chance is 0.5).
-STUCK_TRAIN_ERROR = 0.1
-#: Final test error at or above which a fitted run counts as failing to generalise: half way between
-#: the mini-batch theorems' o(1) and the large-batch theorems' >= 1/2 - o(1).
-FAILED_TEST_ERROR = 0.25
-OUTCOMES = ("learns feature", "memorises noise", "stuck")
-
-
-def bracket(values: Sequence[float], flagged: Sequence[bool]) -> tuple[float, float] | None:
-    """(last value not flagged, the next value, flagged) at the first such transition on an ascending grid,
-    or None without one: e.g. (largest lam that trains, smallest stuck lam), or (largest B that learns the
-    feature, smallest B that memorises noise)."""
-    for k in range(len(values) - 1):
-        if not flagged[k] and flagged[k + 1]:
-            return values[k], values[k + 1]
-    return None
-
-
-def iterations_per_epoch(params: ProblemParams) -> int:
-    """ceil(n/B): the optimiser steps of one epoch as the simulators take them (every sample once, the last
-    batch smaller when B does not divide n); ``ProblemParams.steps_per_epoch`` is the theorems' real n/B."""
-    return math.ceil(params.n / params.B)
-
 
 def epochs_for_steps(params: ProblemParams, steps: int) -> int:
-    """The fewest epochs of :func:`iterations_per_epoch` that give at least ``steps`` iterations: a horizon
-    in iterations that is the same for every batch size."""
+    """The fewest epochs of ``params.iterations_per_epoch`` (ceil(n/B)) that give at least ``steps``
+    iterations: a horizon in iterations that is the same for every batch size."""
     if steps < 1:
         raise ParameterError("steps", steps, "steps >= 1")
-    return math.ceil(steps / iterations_per_epoch(params))
-
-
-def memorisation_boundary(batch_sizes: Sequence[int], outcomes: Sequence[str]) -> tuple[float, float] | None:
-    """(largest B that learns the feature, next B, memorises noise) from :func:`classify` outcomes on an
-    ascending batch grid: the measured side of ``theorykit.batch_race.critical_batch_size``; None without
-    that transition."""
-    return bracket(batch_sizes, [outcome == "memorises noise" for outcome in outcomes])
-
-
-def classify(final: dict[str, float]) -> str:
-    """One of :data:`OUTCOMES` from a run's final train and test error."""
-    if final["train_error"] >= STUCK_TRAIN_ERROR:
-        return "stuck"
-    return "memorises noise" if final["test_error"] >= FAILED_TEST_ERROR else "learns feature"
+    return math.ceil(steps / params.iterations_per_epoch)
 
 
 def predict_final(params: ProblemParams, seed: int = 0, record_every: int | None = None) -> dict[str, float]:
@@ -95,34 +56,6 @@ class PhaseDiagram:
     def outcomes(self) -> npt.NDArray[np.str_]:
         return np.vectorize(lambda train, test: classify({"train_error": train, "test_error": test}))(
             self.train_error, self.test_error)
-
-    def plot(self, path: Path, thresholds: dict[str, float] | None = None) -> None:
-        """Test error over (lam, B) as an image with the stuck boundary; the given lam thresholds that fall
-        inside the grid are drawn as vertical lines."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6.5, 4.5))
-        image = ax.pcolormesh(self.lams, self.batch_sizes, self.test_error, shading="nearest", vmin=0, vmax=1, cmap="magma")
-        stuck = self.train_error >= STUCK_TRAIN_ERROR
-        ax.contour(self.lams, self.batch_sizes, stuck.astype(float), levels=[0.5], colors="cyan", linewidths=1)
-        for name, value in (thresholds or {}).items():
-            if not self.lams[0] <= value <= self.lams[-1]:
-                continue
-            ax.axvline(value, color="white", ls="--", lw=0.8)
-            ax.text(value, self.batch_sizes[-1], name, color="white", fontsize=6, rotation=90, va="top")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("lam")
-        ax.set_ylabel("B")
-        ax.set_title(f"{self.base.optimizer}: predicted test error after {self.steps} steps (cyan: stuck boundary)",
-                     fontsize=9)
-        fig.colorbar(image, ax=ax, label="test error")
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
 
 
 def _phase_chunk(settings: list[ProblemParams], steps: int, samples: int, seed: int) -> dict[str, Array]:
@@ -232,7 +165,7 @@ def batch_sweep(bases: Sequence[ProblemParams], batch_sizes: Sequence[int], *, s
 
 def measured_time_scales(iterations: Sequence[float], metrics: dict[str, Sequence[float]]) -> dict[str, float | None]:
     """Stage-I end and reversal time read off a recorded trajectory (reduced dynamics or CNN: the metric
-    names of :data:`dynamics.reduced.METRICS`), for ``theorykit.time_scales``; ``iterations`` (K,) is the
+    names of :data:`dynamics.trajectory.METRICS`), for ``theorykit.time_scales``; ``iterations`` (K,) is the
     iteration of each record. Resolution is the recording interval.
 
     * ``stage1_end``: the first recorded iteration at which the data loss is at most half its initial

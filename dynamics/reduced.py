@@ -33,7 +33,7 @@ Test error (Def. 3.1 test point, fresh support of s random coordinates): F_j = s
 (the mean square of w_{j,r} over a random support; with K < n carried samples the sum is scaled by
 n/K), independent across (j, r); Monte Carlo.
 
-Measurements use the names of ``validation.engine.METRICS``. Float64.
+Measurements use the names of :data:`dynamics.trajectory.METRICS`. Float64.
 """
 
 from __future__ import annotations
@@ -46,11 +46,10 @@ import numpy.typing as npt
 
 from dynamics.optimizers import CoordinateOptimizer, Hyper, Moments
 from dynamics.problem import ReducedProblem
+from dynamics.trajectory import HEAD_SIGNS, METRICS, Trajectory
 from theorykit.errors import ParameterError
 
 Array = npt.NDArray[np.float64]
-HEAD_SIGNS = np.array([1.0, -1.0])
-METRICS = ("feature_pos", "feature_neg", "noise_min", "noise_max", "train_error", "test_error", "loss")
 
 
 def _power(z: Array, q: float | Array) -> Array:
@@ -104,7 +103,7 @@ class ReducedDynamics:
     def start(cls, problem: ReducedProblem) -> ReducedDynamics:
         """Initial state: w[1] from the problem, u = 0, b = sigma0 (Def. 3.2 initialisation)."""
         first = problem.first
-        optimizer = CoordinateOptimizer(first.optimizer, first.bias_correction)
+        optimizer = CoordinateOptimizer(first.kind, first.bias_correction)
         w_feature = problem.w_feature0.copy()
         u = problem.w_support0.copy() if problem.support_resolved else np.zeros_like(problem.zeta0)
         b = problem.column("sigma0")
@@ -262,17 +261,6 @@ class ReducedDynamics:
         return (~(own_logit > other_logit)).mean(axis=1)  # ties and NaN count as errors
 
 
-@dataclasses.dataclass(frozen=True)
-class ReducedTrajectory:
-    """Recorded metrics of one setting: ``epoch`` (K,) and each of :data:`METRICS` (K,)."""
-
-    epoch: Array
-    metrics: dict[str, Array]
-
-    def final(self) -> dict[str, float]:
-        return {name: float(values[-1]) for name, values in self.metrics.items()}
-
-
 def epoch_orders(rng: np.random.Generator, S: int, n: int) -> npt.NDArray[np.int64]:
     """One without-replacement order per setting (S, n) (Sec. 2.4 of the notes: each sample once per epoch)."""
     return np.argsort(rng.random((S, n)), axis=1)
@@ -280,7 +268,7 @@ def epoch_orders(rng: np.random.Generator, S: int, n: int) -> npt.NDArray[np.int
 
 def simulate(problem: ReducedProblem, *, seed: int = 0, epochs: int | None = None, record_every: int = 100,
              test_size: int = 2000, order: str = "reshuffle",
-             progress: Callable[[int, int], None] | None = None) -> list[ReducedTrajectory]:
+             progress: Callable[[int, int], None] | None = None) -> list[Trajectory]:
     """Run the reduced dynamics for ``epochs`` (default: the settings' ``epochs``) with minibatches drawn
     without replacement (reshuffled every epoch, or one fixed ``"cyclic"`` order); one trajectory per setting."""
     if order not in ("reshuffle", "cyclic"):
@@ -309,5 +297,5 @@ def simulate(problem: ReducedProblem, *, seed: int = 0, epochs: int | None = Non
         if progress is not None:
             progress(epoch, total)
     epochs_array = np.asarray(recorded, dtype=float)
-    return [ReducedTrajectory(epochs_array, {name: np.array([r[name][e] for r in records]) for name in METRICS})
+    return [Trajectory(epochs_array, {name: np.array([r[name][e] for r in records]) for name in METRICS})
             for e in range(S)]

@@ -62,7 +62,7 @@ def dask_cluster():  # noqa: ANN201 - a distributed.LocalCluster
         yield cluster
 
 
-def _records_match(actual: dict, expected: dict) -> None:
+def _records_match(actual: dict, expected: dict) -> None:  # key -> RunRecord
     """Same runs (keys, configs, failures) and the same metrics to float64 round-off.
 
     Tolerance rtol 1e-9: the workers of another executor may give torch a different number of threads,
@@ -75,10 +75,10 @@ def _records_match(actual: dict, expected: dict) -> None:
     for key, record in expected.items():
         other = actual[key]
         for field in ("name", "params", "data_seed", "init_seed", "supports", "labels", "epoch", "failure"):
-            assert other[field] == record[field], (key, field)
-        for metric, values in record["metrics"].items():
-            np.testing.assert_allclose(np.asarray(other["metrics"][metric], dtype=float),
-                                       np.asarray(values, dtype=float), rtol=1e-9, atol=1e-12, err_msg=f"{key} {metric}")
+            assert getattr(other, field) == getattr(record, field), (key, field)
+        for metric in record.metrics:
+            np.testing.assert_allclose(other.series(metric), record.series(metric), rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{key} {metric}")
 
 
 @pytest.fixture

@@ -2,26 +2,47 @@
 
 Symbolic core (sympy, with fast numpy evaluation) for Tang, Zhang, Cao, Zou, "Understanding the
 Generalization of Stochastic Gradient Adam in Learning Neural Networks" (NeurIPS 2025,
-arXiv 2510.11354) and Zou, Cao, Li, Gu (ICLR 2023, arXiv 2108.11371).
+arXiv 2510.11354) and Zou, Cao, Li, Gu (ICLR 2023, arXiv 2108.11371). Conventions (lam/2 in the
+loss, AdamW's (1 - eta lam), bias correction, sgn(0) = 0, epochs vs iterations): docs/conventions.md.
 
-Public names (each documents the equation, lemma or theorem it encodes):
+Public names (each documents the equation, lemma or theorem it encodes), imported on first use so
+that ``import theorykit.errors`` stays free of sympy and scipy:
 
 * :class:`ProblemParams`, :func:`tang2025_synthetic`, :class:`ParameterError` -- the problem.
 * :func:`check_conditions`, :func:`bounds_summary`, :class:`HiddenConstants` -- which theorem applies.
+* :data:`OPTIMIZERS`, :mod:`theorykit.optimizers` -- optimiser kinds as data.
 * :mod:`theorykit.updates` -- per-step updates of gamma = <w, j v> and rho = <w, xi_i> (B.3-B.6, 3.4-3.6).
 * :mod:`theorykit.closed_forms` -- per-epoch recursions, fixed points, S(P; beta1, beta2).
 * :mod:`theorykit.bounds` -- lambda and batch-size bounds, asymptotic and finite-size.
 """
 
-from theorykit.bounds import HiddenConstants
-from theorykit.conditions import check_conditions
-from theorykit.errors import ParameterError
-from theorykit.formula import Formula
-from theorykit.params import OPTIMIZERS, ProblemParams, tang2025_synthetic
-from theorykit.summary import bounds_summary
+from __future__ import annotations
 
-__all__ = [
-    "OPTIMIZERS", "Formula", "HiddenConstants", "ParameterError", "ProblemParams",
-    "bounds_summary", "check_conditions", "tang2025_synthetic",
-]
+import importlib
+from typing import Any
+
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "OPTIMIZERS": "theorykit.optimizers",
+    "Formula": "theorykit.formula",
+    "HiddenConstants": "theorykit.constants",
+    "ParameterError": "theorykit.errors",
+    "ProblemParams": "theorykit.params",
+    "bounds_summary": "theorykit.summary",
+    "check_conditions": "theorykit.conditions",
+    "tang2025_synthetic": "theorykit.params",
+}
+
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first access (PEP 562)."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'theorykit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -37,20 +37,17 @@ eps = 0 steady state; float64.
 from __future__ import annotations
 
 import math
+import sys
 
 import sympy as sp
+from scipy import optimize
 
 from theorykit import symbols as S
-from theorykit.bounds import HiddenConstants
 from theorykit.closed_forms import PERIODIC_SPIKE_STEP_SUM
+from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
 from theorykit.formula import Formula
 from theorykit.params import ProblemParams
-
-#: Optimisers whose noise coordinates take one sign step per visit (S = 1).
-SIGN_OPTIMIZERS = frozenset({"signsgd", "signsgdw"})
-#: Optimisers whose moments spread a visit over the period (S = S(P; beta1, beta2)).
-ADAM_OPTIMIZERS = frozenset({"adam", "adamw"})
 
 EXPECTED_NOISE_L1 = Formula(
     "expected_noise_l1",
@@ -74,9 +71,11 @@ ADAM_NOISE_TO_FEATURE = Formula(
 
 
 def _ratio_formula(params: ProblemParams) -> Formula:
-    if params.optimizer in SIGN_OPTIMIZERS:
+    """The sign steps move a visited coordinate once (S = 1); Adam's moments spread a visit over the
+    period (S = S(P; beta1, beta2))."""
+    if params.kind.preconditioner == "sign":
         return SIGN_NOISE_TO_FEATURE
-    if params.optimizer in ADAM_OPTIMIZERS:
+    if params.kind.has_moments:
         if not params.beta1**2 < params.beta2:
             raise ParameterError("beta1", params.beta1, f"beta1^2 < beta2 = {params.beta2} for S(P; beta1, beta2) "
                                  "(Lemma C.1; notes Sec. 5.6)")
@@ -100,31 +99,22 @@ def noise_to_feature_ratio(params: ProblemParams, constants: HiddenConstants | N
 def critical_steps_per_epoch(params: ProblemParams, constants: HiddenConstants | None = None) -> float:
     """P* with R(P*) = 1: fewer iterations per epoch than P* (larger batches) memorise noise.
 
-    SignSGD(W): P* = C_batch_race E||xi||_1 in closed form. Adam(W): bisection in log P to float64
-    precision; R(P) is decreasing in P (checked by a property test), so the root is unique. P* < 1
-    means the feature wins even at full batch.
+    SignSGD(W): P* = C_batch_race E||xi||_1 in closed form. Adam(W): the root of log R(P) in log P
+    by Brent's method (``scipy.optimize.brentq``) to float64 precision; R(P) is decreasing in P (checked
+    by a property test), so the root is unique. P* < 1 means the feature wins even at full batch.
     """
-    if params.optimizer in SIGN_OPTIMIZERS:
+    if params.kind.preconditioner == "sign":
         return noise_to_feature_ratio(params, constants, steps_per_epoch=1.0)
 
-    def ratio(P: float) -> float:
-        return noise_to_feature_ratio(params, constants, steps_per_epoch=P)
+    def log_ratio(log_p: float) -> float:
+        return math.log(noise_to_feature_ratio(params, constants, steps_per_epoch=math.exp(log_p)))
 
-    lo = hi = 1.0
-    while ratio(lo) <= 1.0:
-        lo /= 2
-    while ratio(hi) > 1.0:
-        hi *= 2
-    lo, hi = math.log(lo), math.log(hi)
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if ratio(math.exp(mid)) > 1.0:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-15:
-            break
-    return math.exp(0.5 * (lo + hi))
+    lo = hi = 0.0  # bracket in log P: log R(lo) > 0 >= log R(hi), doubling P outwards from P = 1
+    while log_ratio(lo) <= 0.0:
+        lo -= math.log(2.0)
+    while log_ratio(hi) > 0.0:
+        hi += math.log(2.0)
+    return math.exp(optimize.brentq(log_ratio, lo, hi, xtol=1e-15, rtol=4 * sys.float_info.epsilon))
 
 
 def critical_batch_size(params: ProblemParams, constants: HiddenConstants | None = None) -> float:

@@ -48,9 +48,11 @@ from typing import Literal, NamedTuple
 import sympy as sp
 
 from theorykit import symbols as S
+from theorykit.constants import HiddenConstants
 from theorykit.formula import Formula
 from theorykit.initialization import positive_part_moment
-from theorykit.params import ProblemParams
+from theorykit.optimizers import optimizer_kind
+from theorykit.setting import Setting
 
 ABS_ELL_AT_INIT = sp.Rational(1, 2)
 
@@ -125,43 +127,6 @@ ADAMW_LARGE_BATCH_CEILING = Formula(
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class HiddenConstants:
-    """Values of the theorems' hidden constants (``theorykit.symbols.HIDDEN_CONSTANTS``).
-
-    All are 1 except ``large_batch = 2``: with 1, "n/B = Theta(1)" would admit only the full batch,
-    whereas the paper's own large-batch run (App. D.2: n = 200, B = 100) has n/B = 2.
-
-    ``margin`` is the factor used for the softer data/hyper-parameter conditions of
-    :mod:`theorykit.conditions` (``a = o(b)`` read as ``a <= b / margin``, ``omega`` as ``a >= b margin``,
-    ``Theta`` as ``b / margin <= a <= b margin``).
-    """
-
-    adam_ceiling: float = 1.0
-    adam_stuck: float = 1.0
-    adamw_floor: float = 1.0
-    adamw_ceiling: float = 1.0
-    large_batch: float = 2.0
-    mini_batch: float = 1.0
-    adamw_mini_batch: float = 1.0
-    batch_race: float = 1.0
-    margin: float = 2.0
-
-    def __post_init__(self) -> None:
-        from theorykit.errors import ParameterError
-
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
-                raise ParameterError(field.name, value, "a hidden constant must be a finite number > 0")
-
-    def symbol_values(self) -> dict[str, float]:
-        """``{"C_adam_ceiling": ..., ...}``: keyword arguments for :meth:`Formula.__call__`."""
-        values = {f"C_{field.name}": getattr(self, field.name) for field in dataclasses.fields(self)}
-        values["margin"] = values.pop("C_margin")
-        return values
-
-
 class Evaluation(NamedTuple):
     """A :class:`Bound` at one setting: the quantity, its threshold(s) and the verdict."""
 
@@ -186,7 +151,7 @@ class Bound:
     threshold: Formula
     lower: Formula | None = None
 
-    def evaluate(self, params: ProblemParams, constants: HiddenConstants | None = None) -> Evaluation:
+    def evaluate(self, params: Setting, constants: HiddenConstants | None = None) -> Evaluation:
         """The quantity, threshold(s) and verdict at ``params``."""
         values = (constants or HiddenConstants()).symbol_values()
         quantity = float(self.quantity.at(params, **values))
@@ -228,11 +193,7 @@ GD_RACE_THRESHOLD = Formula(
 GD_LEARNS_FEATURE = Bound("gd_learns_feature", "n SNR^q >~ 2  [Zou et al. 2023, GD]", GD_FEATURE_RACE, ">=",
                           GD_RACE_THRESHOLD)
 
-ADAM_FAMILY = frozenset({"adam", "signsgd"})
-ADAMW_FAMILY = frozenset({"adamw", "signsgdw"})
-
-
-def batch_regime(params: ProblemParams, constants: HiddenConstants | None = None) -> str:
+def batch_regime(params: Setting, constants: HiddenConstants | None = None) -> str:
     """``"large-batch"``, ``"mini-batch"`` or ``"intermediate"`` for the Adam or AdamW theorems.
 
     Adam family (adam, signsgd): large iff n/B = Theta(1) (Thm 4.1); mini iff n/B >= Theta(log 1/eps)
@@ -243,7 +204,7 @@ def batch_regime(params: ProblemParams, constants: HiddenConstants | None = None
     def holds(bound: Bound) -> bool:
         return bound.evaluate(params, constants).holds
 
-    if params.optimizer in ADAMW_FAMILY:
+    if optimizer_kind(params.optimizer).family == "adamw":
         if holds(LARGE_BATCH) or holds(ADAMW_LARGE_BATCH):
             return "large-batch"
         return "mini-batch" if holds(MINI_BATCH) and holds(ADAMW_MINI_BATCH) else "intermediate"
@@ -252,18 +213,19 @@ def batch_regime(params: ProblemParams, constants: HiddenConstants | None = None
     return "mini-batch" if holds(MINI_BATCH) else "intermediate"
 
 
-def lambda_regime(params: ProblemParams, constants: HiddenConstants | None = None) -> str:
+def lambda_regime(params: Setting, constants: HiddenConstants | None = None) -> str:
     """Where ``params.lam`` sits relative to the theorems' lambda statements for its optimiser.
 
     Adam family: "admissible" (Thm 4.1/4.2), "stuck" (Cor 4.3) or "gap" (between the two, where no
     statement applies). AdamW family: "window" (Thm 4.4/4.5), "below window", "above window".
     GD: "n/a" (Tang et al. make no GD statement).
     """
-    if params.optimizer in ADAM_FAMILY:
+    family = optimizer_kind(params.optimizer).family
+    if family == "adam":
         if ADAM_STUCK.evaluate(params, constants).holds:
             return "stuck"
         return "admissible" if ADAM_ADMISSIBLE.evaluate(params, constants).holds else "gap"
-    if params.optimizer in ADAMW_FAMILY:
+    if family == "adamw":
         if not ADAMW_ABOVE_FLOOR.evaluate(params, constants).holds:
             return "below window"
         return "window" if ADAMW_BELOW_CEILING.evaluate(params, constants).holds else "above window"
@@ -278,14 +240,14 @@ _OUTCOMES = {
 }
 
 
-def predicted_outcome(params: ProblemParams, constants: HiddenConstants | None = None) -> str:
+def predicted_outcome(params: Setting, constants: HiddenConstants | None = None) -> str:
     """The theorem that applies at ``params`` and what it predicts, or why none applies.
 
     Reads :func:`batch_regime` and :func:`lambda_regime` together: Cor 4.3's "stuck at
     initialisation" holds in either batch regime; Thms 4.1/4.2/4.4/4.5 need both their batch and
     their lambda condition.
     """
-    family = "adam" if params.optimizer in ADAM_FAMILY else "adamw" if params.optimizer in ADAMW_FAMILY else None
+    family = optimizer_kind(params.optimizer).family
     if family is None:
         if GD_LEARNS_FEATURE.evaluate(params, constants).holds:
             return "GD learns the feature: test error o(1)  [Zou et al. 2023, n SNR^q >= 2]"

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import sympy as sp
+from scipy import special
+from scipy.optimize import elementwise
 from sympy.codegen.cfunctions import expm1, log1p
 
 from theorykit import symbols as S
@@ -44,13 +46,13 @@ SIGNSGDW_EPOCH_PURE_NOISE = Formula(
 
 SIGNSGDW_FEATURE_FIXED_POINT = Formula(
     "signsgdw_feature_fixed_point",
-    sp.solve(sp.Eq(S.gamma, SIGNSGDW_EPOCH_FEATURE.expr), S.gamma)[0],
+    1 / S.lam,
     "fixed point of SIGNSGDW_EPOCH_FEATURE: gamma* = 1/lam (Lemmas B.8/B.11: Theta~(1/lam))",
 )
 
 SIGNSGDW_PURE_NOISE_FIXED_POINT = Formula(
     "signsgdw_pure_noise_fixed_point",
-    sp.solve(sp.Eq(S.zeta, SIGNSGDW_EPOCH_PURE_NOISE.expr), S.zeta)[0],
+    S.eta * S.l1_noise * _DECAY ** (S.P - 1 - S.tau) / (1 - _DECAY**S.P),
     "fixed point of SIGNSGDW_EPOCH_PURE_NOISE: eta ||xi||_1 (1-eta lam)^{P-1-tau} / (1-(1-eta lam)^P) "
     "-> ||xi||_1/(P lam) = B ||xi||_1/(n lam) as eta lam -> 0 (Lemmas B.8/B.11: Theta~(B s sigma_p/(n lam)))",
     numeric=-S.eta * S.l1_noise * sp.exp((S.P - 1 - S.tau) * _LOG_DECAY) / expm1(S.P * _LOG_DECAY),
@@ -82,25 +84,28 @@ PERIODIC_SPIKE_STEP_SUM = Formula(
 )
 
 
-def _stationarity_ratio(gamma: npt.NDArray[np.float64], q: npt.NDArray[np.float64],
-                        m_eff: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """h(gamma) = (q/2) gamma^{q-2} |ell(gamma)|: the data-to-decay balance divided by lam * gamma."""
-    log_abs_ell = -np.logaddexp(0.0, m_eff * gamma**q)  # |ell| = 1/(1 + exp(m_eff gamma^q))
-    return q / 2 * np.exp((q - 2) * np.log(gamma) + log_abs_ell)
+def _log_stationarity_ratio(log_gamma: npt.NDArray[np.float64], q: npt.NDArray[np.float64],
+                            m_eff: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """log h(gamma), h = (q/2) gamma^{q-2} |ell(gamma)|: the data-to-decay balance divided by lam gamma,
+    with |ell| = 1/(1 + exp(m_eff gamma^q)); -inf where m_eff gamma^q overflows."""
+    with np.errstate(over="ignore"):
+        return np.log(q / 2) + (q - 2) * log_gamma - np.logaddexp(0.0, m_eff * np.exp(q * log_gamma))
 
 
-def adam_feature_fixed_point(q: npt.ArrayLike, lam: npt.ArrayLike, m_eff: npt.ArrayLike = 1.0,
-                             iterations: int = 200) -> npt.NDArray[np.float64] | float:
+def adam_feature_fixed_point(q: npt.ArrayLike, lam: npt.ArrayLike,
+                             m_eff: npt.ArrayLike = 1.0) -> npt.NDArray[np.float64] | float:
     """The stable (largest) root of ``ADAM_FEATURE_STATIONARITY`` in gamma, float64, broadcast.
 
     h(gamma) = (q/2) gamma^{q-2} / (1 + exp(m_eff gamma^q)) is unimodal on gamma > 0 for q > 2
-    (d log h / d gamma = (q-2)/gamma - q m_eff gamma^{q-1} sigmoid(m_eff gamma^q) is decreasing), so the
+    (d log h / d log gamma = (q-2) - q z sigmoid(z), z = m_eff gamma^q, is decreasing), so the
     equation h = lam has at most two roots; the larger one is where the Stage-II feature saturates
-    (beyond it weight decay wins, below it the data gradient wins). Both roots are found by bisection
-    to float64 precision. Where lam exceeds max h there is no root and the result is NaN: Adam's L2
-    term then beats the data gradient at every feature level (the mechanism of Cor. 4.3).
+    (beyond it weight decay wins, below it the data gradient wins). The peak is the root z* of
+    z sigmoid(z) = (q-2)/q in (0, 2); the larger root is found in log gamma to the right of it. Both
+    by ``scipy.optimize.elementwise`` (bracketing, to float64 precision). Where lam exceeds max h
+    there is no root and the result is NaN: Adam's L2 term then beats the data gradient at every
+    feature level (the mechanism of Cor. 4.3).
 
-    Example: q = 3, lam = 1e-5, m_eff = 1 gives 2.337 (the notes' CNN run saturates at 2.343).
+    Example: q = 3, lam = 1e-5, m_eff = 1 gives 2.337 (the CNN saturates there, docs/notes).
     """
     q_arr, lam_arr, m_arr = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (q, lam, m_eff)))
     for name, values, rule in (("q", q_arr, "q > 2"), ("lam", lam_arr, "lam > 0 (no stationary point without decay)"),
@@ -109,30 +114,15 @@ def adam_feature_fixed_point(q: npt.ArrayLike, lam: npt.ArrayLike, m_eff: npt.Ar
         if np.any(bad):
             raise ParameterError(name, values[bad].flat[0].item(), rule)
 
-    # Peak of h: root of the decreasing d log h / d gamma, bracketed in (0, hi].
-    def slope(g: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        z = m_arr * g**q_arr
-        return (q_arr - 2) / g - q_arr * m_arr * g ** (q_arr - 1) / (1 + np.exp(-z))
+    peak_z = elementwise.find_root(lambda z, q_: z * special.expit(z) - (q_ - 2) / q_, (0.0, 2.0), args=(q_arr,)).x
+    log_peak = np.log(peak_z / m_arr) / q_arr
+    solvable = _log_stationarity_ratio(log_peak, q_arr, m_arr) >= np.log(lam_arr)
 
-    lo = np.full(q_arr.shape, 1e-300)
-    hi = np.ones(q_arr.shape)
-    while np.any(slope(hi) > 0):
-        hi = np.where(slope(hi) > 0, 2 * hi, hi)
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        rising = slope(mid) > 0
-        lo, hi = np.where(rising, mid, lo), np.where(rising, hi, mid)
-    peak = 0.5 * (lo + hi)
-    solvable = _stationarity_ratio(peak, q_arr, m_arr) >= lam_arr
+    def excess(log_gamma, q_, m_, log_lam):  # noqa: ANN001, ANN202 - elementwise arrays
+        return _log_stationarity_ratio(log_gamma, q_, m_) - log_lam
 
-    # Largest root: h decreases on [peak, inf); expand the upper end until h < lam.
-    lo = peak.copy()
-    hi = 2 * peak
-    while np.any(solvable & (_stationarity_ratio(hi, q_arr, m_arr) >= lam_arr)):
-        hi = np.where(_stationarity_ratio(hi, q_arr, m_arr) >= lam_arr, 2 * hi, hi)
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        above = _stationarity_ratio(mid, q_arr, m_arr) >= lam_arr
-        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-    root = np.where(solvable, 0.5 * (lo + hi), np.nan)
-    return float(root) if root.ndim == 0 else root
+    args = (q_arr, m_arr, np.log(lam_arr))
+    bracket = elementwise.bracket_root(excess, log_peak, log_peak + 1.0, xmin=log_peak, args=args)
+    root = elementwise.find_root(excess, (bracket.bracket[0], bracket.bracket[1]), args=args).x
+    result = np.where(solvable, np.exp(root), np.nan)
+    return float(result) if result.ndim == 0 else result

@@ -20,13 +20,14 @@ import sympy as sp
 
 from theorykit import bounds
 from theorykit import symbols as S
-from theorykit.bounds import Bound, Evaluation, HiddenConstants
+from theorykit.bounds import Bound, Evaluation
+from theorykit.constants import HiddenConstants
 from theorykit.formula import Formula
-from theorykit.params import ProblemParams
+from theorykit.optimizers import ADAM_FAMILY, ADAM_MOMENTS, ADAMW_FAMILY
+from theorykit.setting import Setting
 
 Verdict = Literal["holds", "fails", "n/a"]
 
-_ADAM_MOMENTS = frozenset({"adam", "adamw"})
 _POLYLOG = sp.log(S.n) ** 2
 
 
@@ -59,21 +60,21 @@ DATA_AND_STEP_CONDITIONS: tuple[tuple[Bound, frozenset[str] | None], ...] = (
     (_bound("decay_per_epoch_small", "lam eta n/B = o(1)  [Cond. A.2 side condition]", S.lam * S.eta * S.n / S.B, "<=",
             1 / S.margin, "decay accumulated over one epoch"), None),
     (_bound("eps_scale", "eps = Theta(lam eta)  [Cond. A.2.4]", S.eps / (S.lam * S.eta), "between", S.margin,
-            "eps / (lam eta)", lower=1 / S.margin), _ADAM_MOMENTS),
+            "eps / (lam eta)", lower=1 / S.margin), ADAM_MOMENTS),
     (_bound("beta_order", "beta1^2 < beta2  [Lemma C.1]", S.beta1**2, "<", S.beta2, "Adam moment decay rates"),
-     _ADAM_MOMENTS),
+     ADAM_MOMENTS),
 )
 
 #: Theorem statements of theorykit.bounds, with the optimiser families they speak about.
 THEOREM_CONDITIONS: tuple[tuple[Bound, frozenset[str] | None], ...] = (
     (bounds.LARGE_BATCH, None),
     (bounds.MINI_BATCH, None),
-    (bounds.ADAMW_LARGE_BATCH, bounds.ADAMW_FAMILY),
-    (bounds.ADAMW_MINI_BATCH, bounds.ADAMW_FAMILY),
-    (bounds.ADAM_ADMISSIBLE, bounds.ADAM_FAMILY),
-    (bounds.ADAM_STUCK, bounds.ADAM_FAMILY),
-    (bounds.ADAMW_ABOVE_FLOOR, bounds.ADAMW_FAMILY),
-    (bounds.ADAMW_BELOW_CEILING, bounds.ADAMW_FAMILY),
+    (bounds.ADAMW_LARGE_BATCH, ADAMW_FAMILY),
+    (bounds.ADAMW_MINI_BATCH, ADAMW_FAMILY),
+    (bounds.ADAM_ADMISSIBLE, ADAM_FAMILY),
+    (bounds.ADAM_STUCK, ADAM_FAMILY),
+    (bounds.ADAMW_ABOVE_FLOOR, ADAMW_FAMILY),
+    (bounds.ADAMW_BELOW_CEILING, ADAMW_FAMILY),
 )
 
 
@@ -93,7 +94,7 @@ class ConditionCheck:
 class ConditionReport:
     """All condition rows at one setting, with the regime summary and the finite-size thresholds."""
 
-    params: ProblemParams
+    params: Setting
     checks: tuple[ConditionCheck, ...]
     batch_regime: str
     lambda_regime: str
@@ -150,7 +151,7 @@ def _reading(relation: str, evaluation: Evaluation) -> str:
     return f"{relation} {evaluation.threshold:.4g}"
 
 
-def check_conditions(params: ProblemParams, constants: HiddenConstants | None = None) -> ConditionReport:
+def check_conditions(params: Setting, constants: HiddenConstants | None = None) -> ConditionReport:
     """Evaluate every condition of Tang et al. 2025 at ``params`` (Cond. A.1, A.2; Thms 4.1-4.5, Cor 4.3).
 
     Rows that do not concern ``params.optimizer`` (e.g. Adam's eps condition for GD, or eps = Theta(lam
@@ -180,7 +181,7 @@ def check_conditions(params: ProblemParams, constants: HiddenConstants | None = 
     )
 
 
-def lambda_thresholds(params: ProblemParams, constants: HiddenConstants | None = None) -> dict[str, float]:
+def lambda_thresholds(params: Setting, constants: HiddenConstants | None = None) -> dict[str, float]:
     """The lambda thresholds at ``params``: finite-size (lambda*_Adam, lambda*_AdamW) and asymptotic ones."""
     values = (constants or HiddenConstants()).symbol_values()
     formulas = (bounds.LAMBDA_STAR_ADAM, bounds.LAMBDA_STAR_ADAMW, bounds.ADAM_LAMBDA_CEILING, bounds.ADAM_STUCK_FLOOR,

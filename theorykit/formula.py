@@ -13,15 +13,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from theorykit.errors import ParameterError
-
-if TYPE_CHECKING:
-    from theorykit.params import ProblemParams
+from theorykit.setting import Setting
 
 
 @functools.lru_cache(maxsize=None)
@@ -81,15 +79,13 @@ class Formula:
             result = np.broadcast_to(result, shape).copy()
         return float(result) if result.ndim == 0 else result
 
-    def at(self, params: ProblemParams, **overrides: Any) -> Any:
-        """Evaluate at a :class:`~theorykit.params.ProblemParams`.
+    def at(self, params: Setting, **overrides: Any) -> Any:
+        """Evaluate at a setting (a :class:`~theorykit.params.ProblemParams`).
 
-        Arguments are taken, in order of precedence, from ``overrides``, the parameter fields, and
-        the derived quantities of :func:`theorykit.initialization.derived_values` (e.g. ``gamma0``).
+        Arguments are taken, in order of precedence, from ``overrides``, then the setting's fields
+        and derived quantities (``ProblemParams.formula_values``: e.g. ``gamma0``).
         """
-        from theorykit.initialization import derived_values
-
-        return self.evaluate({**derived_values(params), **params.to_dict(), **overrides})
+        return self.evaluate({**params.formula_values(), **overrides})
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """Evaluate with the arguments taken from a larger mapping (extra keys are ignored, missing ones

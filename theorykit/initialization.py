@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Any
 
 import sympy as sp
 from scipy import integrate, special
@@ -26,9 +27,6 @@ from scipy import integrate, special
 from theorykit import symbols as S
 from theorykit.errors import ParameterError
 from theorykit.formula import Formula
-
-if TYPE_CHECKING:
-    from theorykit.params import ProblemParams
 
 
 def _check_filter_count(m: int) -> int:
@@ -68,9 +66,10 @@ NOISE_NORM = Formula(
 )
 
 
-def derived_values(params: ProblemParams) -> dict[str, float]:
-    """The derived scalars a formula may need at ``params``: ``gamma0`` and ``noise_norm``."""
+def derived_values(fields: Mapping[str, Any]) -> dict[str, float]:
+    """The derived scalars a formula may need, from a setting's fields (sigma0, m, s, sigma_p, alpha):
+    ``gamma0`` (Lemma A.3's best filter) and ``noise_norm``."""
     return {
-        "gamma0": params.sigma0 * expected_positive_max_std_normal(params.m),
-        "noise_norm": NOISE_NORM(s=params.s, sigma_p=params.sigma_p, alpha=params.alpha),
+        "gamma0": fields["sigma0"] * expected_positive_max_std_normal(fields["m"]),
+        "noise_norm": NOISE_NORM.evaluate(fields),
     }

@@ -31,19 +31,35 @@ import dataclasses
 import math
 import numbers
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from theorykit.conditions import ConditionReport, check_conditions
+from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
+from theorykit.initialization import derived_values
+from theorykit.optimizers import OptimizerKind, optimizer_kind
 
-if TYPE_CHECKING:
-    from theorykit.conditions import ConditionReport, HiddenConstants
 
-#: Optimisers the toolkit encodes. ``gd`` is minibatch gradient descent on objective (3.1);
-#: with ``B == n`` it is the full-batch GD of Zou et al. 2023.
-OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "signsgd", "signsgdw", "gd")
-
-#: Optimisers whose weight decay is decoupled, w <- (1 - eta*lam) w - eta*step (eq. 3.6, B.2).
-DECOUPLED_DECAY: frozenset[str] = frozenset({"adamw", "signsgdw"})
+#: Each field's meaning, with its symbol, source and unit (``theorykit bounds --help``, the sweep docs).
+FIELD_DOCS: dict[str, str] = {
+    "n": "training samples n (Def. 3.1)",
+    "d": "patch dimension d (Def. 3.1; coordinate 1 is the feature v = e_1)",
+    "s": "noise sparsity s: nonzero noise coordinates per sample (Def. 3.1)",
+    "sigma_p": "noise scale sigma_p: std of each noise coordinate (Def. 3.1)",
+    "alpha": "feature-noise strength alpha: xi[1] = -alpha y (Def. 3.1)",
+    "m": "filters per head m (Def. 3.2)",
+    "q": "activation power q: sigma(z) = max(z, 0)^q, q >= 3 (Def. 3.2)",
+    "sigma0": "initialisation scale sigma0: w ~ N(0, sigma0^2 I) (Def. 3.2)",
+    "optimizer": "optimiser: adam, adamw, signsgd, signsgdw or gd (eqs. 3.3-3.6, 5.1, B.2)",
+    "eta": "learning rate eta, per iteration",
+    "B": "batch size B, samples per iteration",
+    "lam": "weight decay lam: L2 (lam/2)||W||^2 for adam/signsgd/gd, factor (1 - eta lam) for adamw/signsgdw",
+    "beta1": "Adam first-moment decay beta1 (eq. 3.4)",
+    "beta2": "Adam second-moment decay beta2 (eq. 3.4)",
+    "eps": "Adam stability constant eps (eq. 3.5)",
+    "bias_correction": "torch-style bias correction of Adam's moments, true or false (the paper's eqs. have none)",
+    "epochs": "horizon in epochs of ceil(n/B) iterations",
+}
 
 
 def _integer(name: str, value: Any, minimum: int, rule: str) -> int:
@@ -116,8 +132,7 @@ class ProblemParams:
         if q < 3:
             raise ParameterError("q", self.q, "q >= 3 for the theorems (ReLU^q activation; Def. 3.2)")
         set_(self, "q", int(q) if q == int(q) else q)
-        if self.optimizer not in OPTIMIZERS:
-            raise ParameterError("optimizer", self.optimizer, f"one of {', '.join(OPTIMIZERS)}")
+        optimizer_kind(self.optimizer)  # an unknown name raises, naming the field
         set_(self, "B", _integer("B", self.B, 1, "B >= 1"))
         if self.B > self.n:
             raise ParameterError("B", self.B, f"B <= n = {self.n} (a batch is drawn without replacement)")
@@ -125,7 +140,7 @@ class ProblemParams:
         if lam < 0:
             raise ParameterError("lam", lam, "lam >= 0")
         set_(self, "lam", lam)
-        if self.optimizer in DECOUPLED_DECAY and self.eta * lam >= 1:
+        if self.kind.decoupled and self.eta * lam >= 1:
             raise ParameterError(
                 "lam", lam, f"eta * lam < 1 for decoupled decay (1 - eta*lam) > 0, eq. (3.6); eta = {self.eta}"
             )
@@ -143,14 +158,31 @@ class ProblemParams:
         set_(self, "epochs", _integer("epochs", self.epochs, 1, "epochs >= 1"))
 
     @property
+    def kind(self) -> OptimizerKind:
+        """The optimiser as data: preconditioner and decay placement (:mod:`theorykit.optimizers`)."""
+        return optimizer_kind(self.optimizer)
+
+    @property
     def steps_per_epoch(self) -> float:
         """n/B, the number of iterations in one epoch (Sec. 3; a real number in the theorems)."""
         return self.n / self.B
 
     @property
+    def iterations_per_epoch(self) -> int:
+        """ceil(n/B): the optimiser steps of one epoch as the simulators take them (every sample once,
+        the last batch smaller when B does not divide n); :attr:`steps_per_epoch` is the theorems' n/B."""
+        return math.ceil(self.n / self.B)
+
+    @property
     def decoupled_decay(self) -> bool:
         """True for AdamW/SignSGDW, whose decay is the factor (1 - eta*lam) of eq. (3.6)."""
-        return self.optimizer in DECOUPLED_DECAY
+        return self.kind.decoupled
+
+    def formula_values(self) -> dict[str, Any]:
+        """Every field and the derived scalars of :func:`theorykit.initialization.derived_values`
+        (``gamma0``, ``noise_norm``) by symbol name: what ``Formula.at`` evaluates with."""
+        fields = self.to_dict()
+        return {**derived_values(fields), **fields}
 
     def replace(self, **changes: Any) -> ProblemParams:
         """A copy with ``changes`` applied and validated again."""
@@ -178,8 +210,6 @@ class ProblemParams:
 
     def conditions(self, constants: HiddenConstants | None = None) -> ConditionReport:
         """Which of the theorems' conditions hold at these values: see :mod:`theorykit.conditions`."""
-        from theorykit.conditions import check_conditions
-
         return check_conditions(self, constants)
 
 

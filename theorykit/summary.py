@@ -15,7 +15,7 @@ from typing import Any
 
 from theorykit import bounds
 from theorykit.batch_race import critical_batch_size
-from theorykit.bounds import HiddenConstants
+from theorykit.constants import HiddenConstants
 from theorykit.conditions import ConditionReport, check_conditions, json_safe
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams

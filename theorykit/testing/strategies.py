@@ -22,13 +22,14 @@ import math
 
 from hypothesis import strategies as st
 
-from theorykit.params import DECOUPLED_DECAY, OPTIMIZERS, ProblemParams
+from theorykit.optimizers import DECOUPLED_DECAY, OPTIMIZERS
+from theorykit.params import ProblemParams
 
 __all__ = ["admissible_params", "invalid_override", "optimizers", "problem_params"]
 
 
 def optimizers() -> st.SearchStrategy[str]:
-    """One of :data:`theorykit.params.OPTIMIZERS`."""
+    """One of :data:`theorykit.optimizers.OPTIMIZERS`."""
     return st.sampled_from(OPTIMIZERS)
 
 

@@ -1,0 +1,107 @@
+"""Batch-size boundary: a horizon in iterations, the reduced dynamics over B, the comparison's bookkeeping,
+and the reduced model against the CNN on disjoint supports."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dynamics.outcomes import classify
+from dynamics.predict import batch_sweep, epochs_for_steps
+from theorykit import HiddenConstants, ParameterError, tang2025_synthetic
+from theorykit.batch_race import critical_batch_size
+from validation.experiments.batch_comparison import BatchRow, batch_grid, batch_table
+from validation.cnn.engine import train
+from validation.specs import EngineOptions, RunSpec
+
+LEARN, MEMORISE = "learns feature", "memorises noise"
+
+
+@given(st.integers(2, 5000), st.data(), st.integers(1, 10**6))
+def test_epochs_for_steps_is_the_shortest_horizon_with_that_many_iterations(n: int, data: st.DataObject,
+                                                                            steps: int) -> None:
+    params = tang2025_synthetic(n=n, B=data.draw(st.integers(1, n)))
+    per_epoch = math.ceil(n / params.B)
+    epochs = epochs_for_steps(params, steps)
+    assert epochs * per_epoch >= steps > (epochs - 1) * per_epoch
+
+
+def test_bad_sweeps_are_named() -> None:
+    base = tang2025_synthetic(n=40, s=20)
+    with pytest.raises(ParameterError, match="steps"):
+        epochs_for_steps(base, 0)
+    with pytest.raises(ParameterError, match="batch_sizes"):
+        batch_sweep([base], [4, 2], steps=10)
+    with pytest.raises(ParameterError, match="seeds"):
+        batch_sweep([base], [2, 4], steps=10, seeds=())
+    with pytest.raises(ParameterError, match="bases"):
+        batch_sweep([], [2, 4], steps=10)
+    with pytest.raises(ParameterError, match="B"):
+        batch_sweep([base], [2, 80], steps=10)  # B > n
+
+
+def test_batch_sweep_keeps_settings_apart_when_grouping() -> None:
+    # Two settings with different n cannot share arrays: each must come back in its own row, in order, with
+    # the shape (batch sizes, seeds), and equal to the same setting run alone (same seeds, same draws).
+    small = tang2025_synthetic(optimizer="signsgd", lam=0.0, n=20, s=20, sigma_p=0.3)
+    large = small.replace(n=40)
+    together = batch_sweep([large, small], [2, 20], steps=200, seeds=(0, 1))
+    assert [sweep.base.n for sweep in together] == [40, 20]
+    assert all(sweep.test_error.shape == (2, 2) for sweep in together)
+    alone = batch_sweep([small], [2, 20], steps=200, seeds=(0, 1))[0]
+    np.testing.assert_array_equal(alone.test_error, together[1].test_error)
+    np.testing.assert_array_equal(alone.train_error, together[1].train_error)
+    assert not np.array_equal(together[0].test_error, together[1].test_error)
+
+
+def test_disjoint_supports_reduced_dynamics_and_cnn_agree_on_the_batch_outcome() -> None:
+    # On disjoint supports the support-resolved reduced dynamics is the CNN restricted to the coordinates
+    # training touches (exact for Adam, tests/test_dynamics.py), so from independent draws of the same
+    # setting both must give the same regime. n = 40, s = 20, sigma_p = 0.3, 1500 iterations: at B = 2
+    # both learn the feature (measured test error 0.00 / 0.002), at B = 16 both memorise (0.997 / 0.92);
+    # classify's 0.25 cut sits far from every value, so one seed each decides it.
+    base = tang2025_synthetic(optimizer="adam", lam=1e-5, B=1, n=40, s=20, sigma_p=0.3, bias_correction=True)
+    reduced = batch_sweep([base], [2, 16], steps=1500, seeds=(0,), resolve_supports=True)[0]
+    assert reduced.outcomes() == [LEARN, MEMORISE]
+    assert reduced.boundary() == (2, 16)
+    specs = [RunSpec(base.replace(B=B, epochs=epochs_for_steps(base.replace(B=B), 1500)), supports="disjoint",
+                     data_seed=1, init_seed=1) for B in (2, 16)]
+    cnn = [classify(trajectory.final()) for trajectory in
+           train(specs, EngineOptions(record_every=10**6, test_size=1000))]
+    assert cnn == reduced.outcomes()
+
+
+def test_batch_grid_keeps_divisors_of_n_and_adds_the_full_batch() -> None:
+    assert batch_grid(40) == (1, 2, 4, 5, 8, 10, 20, 40)
+    assert batch_grid(200) == (1, 2, 4, 5, 8, 10, 20, 25, 40, 50, 100, 200)
+    assert batch_grid(7) == (1, 7)
+
+
+def _row(cnn: tuple[str, ...], reduced: tuple[str, ...]) -> BatchRow:
+    params = tang2025_synthetic(optimizer="adam", n=40, s=20, sigma_p=0.3, B=1)
+    grid = (1, 2, 4, 8, 16, 32, 40)
+    return BatchRow("x", "disjoint", params, grid, critical_batch_size(params), reduced, cnn,
+                    tuple(0.9 if o == MEMORISE else 0.0 for o in cnn))
+
+
+def test_implied_race_constant_puts_the_race_at_the_cnn_boundary() -> None:
+    row = _row((LEARN,) * 3 + (MEMORISE,) * 4, (LEARN,) * 2 + (MEMORISE,) * 5)
+    assert row.bracket(row.cnn) == (4, 8) and row.bracket(row.reduced) == (2, 4)
+    constant = row.implied_race_constant()
+    assert critical_batch_size(row.params, HiddenConstants(batch_race=constant)) == pytest.approx(math.sqrt(32), rel=1e-9)
+    assert _row((LEARN,) * 7, (LEARN,) * 7).implied_race_constant() is None
+
+
+def test_batch_table_reports_ratios_and_plain_words_for_missing_boundaries() -> None:
+    rows = [_row((LEARN,) * 3 + (MEMORISE,) * 4, (LEARN,) * 2 + (MEMORISE,) * 5),
+            _row((LEARN,) * 7, (MEMORISE,) * 7)]
+    header, _, first, second = batch_table(rows)
+    cells = [cell.strip() for cell in first.split("|")[1:-1]]
+    assert cells[3:5] == ["(2, 4)", "(4, 8)"]
+    assert float(cells[5]) == pytest.approx(math.sqrt(32) / rows[0].race, abs=0.005)
+    assert float(cells[6]) == pytest.approx(math.sqrt(32) / math.sqrt(8), abs=0.005)
+    assert "learns at every B <= 40" in second and "memorises at every B" in second
+    assert len(header.split("|")) == len(first.split("|"))
+    assert np.isfinite(rows[0].race)

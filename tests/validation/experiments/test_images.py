@@ -1,0 +1,68 @@
+"""Real-image data: the CIFAR-10 reader on a tiny file in the python-pickle format, the digits loader,
+and the image experiment end to end on a tiny sweep (writes its plots, resumes without retraining)."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from theorykit import ParameterError
+from validation.experiments.image_data import load_cifar10, load_digits
+from validation.experiments.images import ImageSweep, run_image_experiment
+
+
+def _write_batch(path: Path, images: np.ndarray, labels: list[int]) -> None:
+    with path.open("wb") as stream:
+        pickle.dump({b"data": images.reshape(len(labels), -1), b"labels": labels, b"batch_label": b"tiny"}, stream)
+
+
+def test_cifar_reader_reads_the_python_batch_format(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 256, size=(4, 3, 32, 32), dtype=np.uint8)
+    test = rng.integers(0, 256, size=(2, 3, 32, 32), dtype=np.uint8)
+    _write_batch(tmp_path / "data_batch_1", train, [0, 3, 9, 1])
+    _write_batch(tmp_path / "test_batch", test, [5, 2])
+    split = load_cifar10(tmp_path, train_batches=("data_batch_1",))
+    assert split.train_images.shape == (4, 3, 32, 32) and split.test_images.shape == (2, 3, 32, 32)
+    np.testing.assert_allclose(split.train_images[2], train[2].astype(np.float32) / 255, rtol=1e-7)
+    assert split.train_labels.tolist() == [0, 3, 9, 1] and split.classes == 10
+
+
+def test_cifar_reader_names_what_is_missing_or_malformed(tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="data_batch_1") as caught:
+        load_cifar10(tmp_path)
+    assert caught.value.name == "cifar_dir"
+    (tmp_path / "data_batch_1").write_bytes(pickle.dumps({b"wrong": 1}))
+    _write_batch(tmp_path / "test_batch", np.zeros((1, 3072), dtype=np.uint8), [0])
+    with pytest.raises(ParameterError, match="b'data'"):
+        load_cifar10(tmp_path, train_batches=("data_batch_1",))
+
+
+def test_digits_are_split_into_disjoint_scaled_sets() -> None:
+    split = load_digits(test_fraction=0.4, seed=1)
+    assert split.train_images.shape[1:] == (1, 8, 8)
+    assert len(split.train_labels) + len(split.test_labels) == 1797
+    assert 0.0 <= float(split.train_images.min()) and float(split.train_images.max()) <= 1.0
+    assert split.classes == 10
+
+
+def test_image_experiment_writes_plots_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = load_digits()
+    sweep = ImageSweep(batch_sizes=(32, 256), adam_lams=(1e-4, 1e-1), adamw_lams=(1e-3, 0.5), lam_sweep_batch=32, epochs=1)
+    text = run_image_experiment("digits", data, tmp_path, sweep, device="cpu")
+    assert "## Trends, read off the numbers" in text
+    assert (tmp_path / "test_error_vs_batch.png").stat().st_size > 0
+    assert (tmp_path / "test_error_vs_lambda.png").stat().st_size > 0
+    assert (tmp_path / "results.sqlite").is_file()
+
+    import validation.experiments.images as experiment
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(experiment, "train_image_run", fail)
+    assert run_image_experiment("digits", data, tmp_path, sweep, device="cpu") == text
+    with pytest.raises(ParameterError) as caught:
+        run_image_experiment("digits", data, tmp_path, ImageSweep(batch_sizes=(5000,)), device="cpu")
+    assert caught.value.name == "batch_sizes"

@@ -1,0 +1,52 @@
+"""The ``theorykit`` command line: one module per subcommand (asv's layout), dispatched by :func:`main`.
+
+============ ========================================================================================
+subcommand   what it does (module)
+============ ========================================================================================
+bounds       lambda thresholds, regimes and theorem conditions for one setting (``theorykit.cli``)
+validate     train a preset's CNNs, compare with the paper and the theory (:mod:`.validate`)
+compare      thresholds, batch boundary and time scales: theory vs reduced dynamics vs CNN (:mod:`.compare`)
+sweep        train a declarative grid (TOML) on any executor into an SQLite store (:mod:`.sweep`)
+report       tables and plots of a results store (:mod:`.report`)
+images       Tang et al. Figs 1-2 on real images (:mod:`.images`)
+============ ========================================================================================
+
+Every subcommand module has ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``; the modules
+import what they run inside ``run``, so ``theorykit bounds``, ``report`` and ``sweep --dry-run`` never
+load torch. A :class:`~theorykit.errors.ParameterError` (a bad value) ends the command with one line on
+stderr naming the parameter, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from theorykit import cli as bounds
+from theorykit.errors import ParameterError
+from validation.cli import compare, images, report, sweep, validate
+
+#: Subcommand name -> its module, in the order ``--help`` lists them.
+COMMANDS = {"bounds": bounds, "validate": validate, "compare": compare, "sweep": sweep, "report": report,
+            "images": images}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="theorykit", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, module in COMMANDS.items():
+        command = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` (default: the process's), run the subcommand, return its exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ParameterError as error:
+        print(f"theorykit {args.command}: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,7 @@
+"""``python -m validation.cli``: the ``theorykit`` console script."""
+
+import sys
+
+from validation.cli import main
+
+sys.exit(main())

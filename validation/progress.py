@@ -1,0 +1,32 @@
+"""Progress of long training loops, through ``tqdm``: a bar on a terminal, silence in a redirected log.
+
+:func:`epoch_progress` returns the per-epoch callback the engine takes (``progress(epoch, total)``).
+On a terminal it draws one ``tqdm`` bar per task (rate, elapsed and remaining time); when the stream
+is not a terminal it writes nothing, so logs hold the runner's one line per finished task instead of
+carriage returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TextIO
+
+from tqdm import tqdm
+
+
+def epoch_progress(label: str, stream: TextIO) -> Callable[[int, int], None]:
+    """A ``progress(epoch, total)`` callback that draws a bar called ``label`` on ``stream``."""
+    interactive = hasattr(stream, "isatty") and stream.isatty()
+    bar: tqdm | None = None
+
+    def show(epoch: int, total: int) -> None:
+        nonlocal bar
+        if not interactive:
+            return
+        if bar is None:
+            bar = tqdm(total=total, desc=label, unit="epoch", file=stream, leave=True, dynamic_ncols=True)
+        bar.update(epoch - bar.n)
+        if epoch >= total:
+            bar.close()
+
+    return show

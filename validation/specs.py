@@ -1,0 +1,100 @@
+"""What a CNN run is, without torch: :class:`RunSpec` (one member) and :class:`EngineOptions` (how runs are
+trained and recorded), plus the check of the data options.
+
+A :class:`RunSpec` is a validated :class:`theorykit.ProblemParams` -- the same object the theory
+evaluates, so prediction and simulation share one spec -- with data and initialisation seeds and the
+data options of Definition 3.1: ``supports="disjoint"`` draws the n supports as disjoint s-subsets
+(the theory's regime, Lemma A.4; needs n s <= d - 1), ``"overlapping"`` draws each independently
+(the paper's experiment, App. D.2); ``labels="balanced"`` gives exactly n/2 of each label in random
+order (App. D.2: 100/100), ``"rademacher"`` draws each i.i.d. (Def. 3.1).
+
+The CNN engine that trains them is :mod:`validation.cnn.engine`; this module is what the sweep spec,
+the results store and the reports need, and it imports no torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Literal
+
+from theorykit.errors import ParameterError
+from theorykit.params import ProblemParams
+
+Supports = Literal["disjoint", "overlapping"]
+Labels = Literal["balanced", "rademacher"]
+Order = Literal["reshuffle", "cyclic"]
+#: Floating-point precisions the engine trains in, by name.
+DTYPES = ("float64", "float32")
+
+
+def check_data_options(n: int, d: int, s: int, supports: str, labels: str) -> None:
+    """Raise :class:`ParameterError` unless (n, d, s) admit the requested supports and labels (Def. 3.1)."""
+    if supports not in ("disjoint", "overlapping"):
+        raise ParameterError("supports", supports, "'disjoint' or 'overlapping'")
+    if labels not in ("balanced", "rademacher"):
+        raise ParameterError("labels", labels, "'balanced' or 'rademacher'")
+    if not 1 <= s <= d - 1:
+        raise ParameterError("s", s, f"1 <= s <= d - 1 = {d - 1}")
+    if supports == "disjoint" and n * s > d - 1:
+        raise ParameterError("s", s, f"n s <= d - 1 for disjoint supports (n = {n}, d = {d})")
+    if labels == "balanced" and n % 2:
+        raise ParameterError("n", n, "even, for balanced labels")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One member: its parameters, seeds and data options (see the module docstring)."""
+
+    params: ProblemParams
+    data_seed: int = 0
+    init_seed: int = 0
+    supports: Supports = "overlapping"
+    labels: Labels = "balanced"
+    name: str = ""
+
+    def group_key(self) -> tuple:
+        """Runs with equal keys train as one stacked ensemble (shapes and schedule must agree)."""
+        p = self.params
+        return (p.n, p.d, p.m, p.optimizer, p.B, p.epochs, p.bias_correction)
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineOptions:
+    """How to train: recording cadence, test-set size, minibatch order, precision and device.
+
+    ``order="reshuffle"`` draws a new permutation every epoch; ``"cyclic"`` keeps one fixed order
+    (Lemma C.2's schedule). Every sample is used once per epoch; when B does not divide n the last
+    batch of an epoch is smaller. ``dtype`` is "float64" (default) or "float32". ``device`` is a
+    torch device name ("auto": CUDA when present), resolved when a CNN is built.
+    ``compile=True`` runs the gradient and optimiser update as one ``torch.compile``d function (fused
+    loops on CPU, fused kernels on CUDA): a one-off compile per group shape, then several times fewer
+    passes over memory per step (``benchmarks/engine_throughput.py``); same arithmetic up to
+    operation order.
+    """
+
+    record_every: int = 100
+    test_size: int = 2000
+    test_seed: int = 12345
+    order: Order = "reshuffle"
+    dtype: str = "float64"
+    device: str = "auto"
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        if self.record_every < 1:
+            raise ParameterError("record_every", self.record_every, "record_every >= 1 (epochs)")
+        if self.test_size < 1:
+            raise ParameterError("test_size", self.test_size, "test_size >= 1")
+        if self.order not in ("reshuffle", "cyclic"):
+            raise ParameterError("order", self.order, "'reshuffle' or 'cyclic'")
+        if self.dtype not in DTYPES:
+            raise ParameterError("dtype", self.dtype, "'float64' or 'float32'")
+
+
+def group_specs(specs: Sequence[RunSpec]) -> list[list[int]]:
+    """Indices of ``specs`` grouped by :meth:`RunSpec.group_key`, in first-seen order."""
+    groups: dict[tuple, list[int]] = {}
+    for index, spec in enumerate(specs):
+        groups.setdefault(spec.group_key(), []).append(index)
+    return list(groups.values())
