@@ -1,18 +1,19 @@
-"""The convex counterpart (Zou et al. 2023, Sec. 4.3 of the notes): with weight decay, every optimiser
-that trains reaches the same solution.
+"""The convex counterpart (Zou et al. 2023, Sec. 4.3 of the notes): with weight decay, every
+optimiser that trains reaches the same solution.
 
-Objective: L2-regularised logistic regression on Definition 3.1 data with a linear model whose weight
-vector is shared by the two patches, f(w, x) = <w, y v> + <w, xi>:
+Objective: L2-regularised logistic regression on Definition 3.1 data with a linear model whose
+weight vector is shared by the two patches, f(w, x) = <w, y v> + <w, xi>:
 
     L(w) = (1/n) sum_i log(1 + exp(-y_i f(w, x_i))) + (lam/2) ||w||^2,
 
 lam-strongly convex, so its minimiser w* is unique. :func:`minimiser` finds it by Newton's method
 (quadratic convergence; float64); :func:`optimise` runs full-batch Adam (L2 inside the moments),
 SignSGD with L2, GD, and AdamW (decoupled (1 - eta lam) decay, i.e. *not* this objective) with the
-step sizes eta_t = eta0 / sqrt(t) (GD: a constant 1/L step), using :class:`dynamics.optimizers.CoordinateOptimizer`.
-The first three minimise L and end at w*; decoupled AdamW's fixed point solves
-lam w = -m / (sqrt(v) + eps) instead (|lam w_k| <= 1), a different point unless lam -> 0 — the contrast
-that "AdamW-as-L2" (AdamW's decay set to 0 and lam put into the loss) is just Adam.
+step sizes eta_t = eta0 / sqrt(t) (GD: a constant 1/L step), using
+:class:`dynamics.optimizers.CoordinateOptimizer`. The first three minimise L and end at w*;
+decoupled AdamW's fixed point solves lam w = -m / (sqrt(v) + eps) instead (|lam w_k| <= 1), a
+different point unless lam -> 0 — the contrast that "AdamW-as-L2" (AdamW's decay set to 0 and lam
+put into the loss) is just Adam.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ Array = npt.NDArray[np.float64]
 
 @dataclasses.dataclass(frozen=True)
 class LogisticProblem:
-    """Inputs z_i = y_i v + xi_i (the sum of the two patches, (n, d)), labels y (n,), and lam > 0."""
+    """Inputs z_i = y_i v + xi_i (the two patches summed, (n, d)), labels y (n,), and lam > 0."""
 
     z: Array
     y: Array
@@ -57,7 +58,8 @@ class LogisticProblem:
 
 
 def logistic_problem(params: ProblemParams, seed: int = 0) -> LogisticProblem:
-    """Definition 3.1 data (n samples, dimension d, s-sparse noise on random supports, xi[1] = -alpha y)."""
+    """Definition 3.1 data (n samples, dimension d, s-sparse noise on random supports, xi[1] =
+    -alpha y)."""
     rng = np.random.default_rng(seed)
     y = rng.permutation(np.repeat([1.0, -1.0], [params.n - params.n // 2, params.n // 2]))
     z = np.zeros((params.n, params.d))
@@ -74,16 +76,25 @@ def minimiser(problem: LogisticProblem, tol: float = 1e-13) -> Array:
     for _ in range(100):
         gradient = problem.data_gradient(w) + problem.lam * w
         p = 1.0 / (1.0 + np.exp(-problem.y * (problem.z @ w)))
-        hessian = (problem.z.T * (p * (1 - p))) @ problem.z / len(problem.y) + problem.lam * np.eye(len(w))
+        hessian = (problem.z.T * (p * (1 - p))) @ problem.z / len(problem.y) + problem.lam * np.eye(
+            len(w)
+        )
         w -= np.linalg.solve(hessian, gradient)
         if np.linalg.norm(gradient) < tol:
             break
     return w
 
 
-def optimise(problem: LogisticProblem, kind: str, steps: int, eta0: float = 0.01,
-             beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Array:
-    """Full-batch ``kind`` from w = 0 for ``steps`` steps (eta_t = eta0 / sqrt(t); GD: eta = 1/L)."""
+def optimise(
+    problem: LogisticProblem,
+    kind: str,
+    steps: int,
+    eta0: float = 0.01,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+) -> Array:
+    """Full-batch ``kind`` from w = 0 for ``steps`` steps (eta_t = eta0/sqrt(t); GD: eta = 1/L)."""
     if steps < 1:
         raise ParameterError("steps", steps, "steps >= 1")
     optimizer = CoordinateOptimizer(optimizer_kind(kind))

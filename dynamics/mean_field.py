@@ -1,4 +1,5 @@
-"""Mean-field reduced dynamics: a few representative samples stand for all n, so many settings run at once.
+"""Mean-field reduced dynamics: a few representative samples stand for all n, so many settings run
+at once.
 
 The exact reduced dynamics (:mod:`dynamics.reduced`) carry every sample: (S, 2, m, n) noise
 coordinates per step. Here each setting carries K representative samples drawn from Definition 3.1
@@ -12,8 +13,8 @@ coordinates per step. Here each setting carries K representative samples drawn f
   Adam's decaying moments only — the race of notes Sec. 5.3/5.6 (feature: P steps per epoch,
   noise: one visit per epoch, worth S(P; beta1, beta2) sign steps under Adam).
 
-Because the schedule is per setting, settings with different B (and n) step together: a whole (B, lam)
-grid is one array program (:mod:`dynamics.predict`).
+Because the schedule is per setting, settings with different B (and n) step together: a whole (B,
+lam) grid is one array program (:mod:`dynamics.predict`).
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ Array = npt.NDArray[np.float64]
 
 
 def run_mean_field(problem: ReducedProblem, steps: int, seed: int = 0) -> ReducedDynamics:
-    """Iterate ``steps`` optimiser steps of every setting; returns the final state (``.measure`` reads it)."""
+    """Iterate ``steps`` optimiser steps of every setting; returns the final state (``.measure``
+    reads it)."""
     if steps < 1:
         raise ParameterError("steps", steps, "steps >= 1")
     rng = np.random.default_rng(seed)
     dynamics = ReducedDynamics.start(problem)
-    period = np.array([p.iterations_per_epoch for p in problem.params])[:, None]  # (S, 1): ceil(n/B)
+    period = np.array([p.iterations_per_epoch for p in problem.params])[
+        :, None
+    ]  # (S, 1): ceil(n/B)
     S, K = problem.y.shape
     position = rng.integers(0, period, size=(S, K))
     for t in range(steps):

@@ -1,12 +1,13 @@
 """Coordinate-wise optimiser steps on numpy arrays of scalar coordinates, as (init, update) pairs.
 
-The optimisers of :mod:`theorykit.optimizers` (a preconditioner composed with a decay placement), the
-same rules as ``theorykit.updates`` (sympy) and ``validation.cnn.optim`` (torch), for arrays whose
-leading axis is the setting (hyper-parameters of shape (S,), broadcast):
+The optimisers of :mod:`theorykit.optimizers` (a preconditioner composed with a decay placement),
+the same rules as ``theorykit.updates`` (sympy) and ``validation.cnn.optim`` (torch), for arrays
+whose leading axis is the setting (hyper-parameters of shape (S,), broadcast):
 
 * ``adam``: g = g_data + lam w; Adam moments (3.4); w <- w - eta m / (sqrt(v) + eps) (3.5);
 * ``adamw``: g = g_data; w <- (1 - eta lam) w - eta m / (sqrt(v) + eps) (3.6);
-* ``signsgd``: w <- w - eta sgn(g_data + lam w) (5.1)/(B.1); ``signsgdw``: w <- (1 - eta lam) w - eta sgn(g_data) (B.2);
+* ``signsgd``: w <- w - eta sgn(g_data + lam w) (5.1)/(B.1); ``signsgdw``: w <- (1 - eta lam) w -
+  eta sgn(g_data) (B.2);
 * ``gd``: w <- w - eta (g_data + lam w).
 
 Moments start at 0 (m^(0) = v^(0) = 0); with ``bias_correction`` the step is torch's
@@ -51,8 +52,9 @@ class Moments:
 
 @dataclasses.dataclass(frozen=True)
 class CoordinateOptimizer:
-    """``init(w)`` gives the state (moments for the Adam preconditioner, else None); ``update`` steps
-    ``w`` in place (``theorykit.optimizers.optimizer_kind(name)`` gives ``kind`` from a name)."""
+    """``init(w)`` gives the state (moments for the Adam preconditioner, else None); ``update``
+    steps ``w`` in place (``theorykit.optimizers.optimizer_kind(name)`` gives ``kind`` from a name).
+    """
 
     kind: OptimizerKind
     bias_correction: bool = False
@@ -61,7 +63,8 @@ class CoordinateOptimizer:
         return Moments(np.zeros_like(w), np.zeros_like(w)) if self.kind.has_moments else None
 
     def update(self, w: Array, g_data: Array, hyper: Hyper, state: Moments | None, t: int) -> None:
-        """Step ``t`` (1-based) on ``w`` in place; ``g_data`` is the data-loss gradient (no weight decay).
+        """Step ``t`` (1-based) on ``w`` in place; ``g_data`` is the data-loss gradient (no weight
+        decay).
 
         The Adam branch works in one scratch array (in-place numpy), since it is the hot loop of the
         reduced dynamics; the arithmetic is the module docstring's, term by term.
@@ -77,7 +80,11 @@ class CoordinateOptimizer:
             w -= eta * gradient
         else:
             assert state is not None
-            beta1, beta2, eps = hyper.at("beta1", w.ndim), hyper.at("beta2", w.ndim), hyper.at("eps", w.ndim)
+            beta1, beta2, eps = (
+                hyper.at("beta1", w.ndim),
+                hyper.at("beta2", w.ndim),
+                hyper.at("eps", w.ndim),
+            )
             scratch = np.multiply(gradient, 1 - beta1)
             state.first *= beta1
             state.first += scratch

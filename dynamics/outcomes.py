@@ -1,4 +1,5 @@
-"""The outcome of a run and thresholds read off grids: one rule for the reduced dynamics and the CNN.
+"""The outcome of a run and thresholds read off grids: one rule for the reduced dynamics and the
+CNN.
 
 The labels follow the paper's three regimes: Cor 4.3 (**stuck**: training does not fit, final train
 error >= :data:`STUCK_TRAIN_ERROR`), Thms 4.1/4.4 (**memorises noise**: the fitted model generalises
@@ -19,7 +20,8 @@ STUCK_TRAIN_ERROR = 0.1
 #: the mini-batch theorems' o(1) and the large-batch theorems' >= 1/2 - o(1).
 FAILED_TEST_ERROR = 0.25
 OUTCOMES = ("learns feature", "memorises noise", "stuck")
-#: A run has collapsed when its best feature coefficient ends below this fraction of its initial value.
+# : A run has collapsed when its best feature coefficient ends below this fraction of its initial
+# value.
 COLLAPSE_FRACTION = 0.5
 
 
@@ -37,17 +39,19 @@ def is_collapsed(start: float, end: float) -> bool:
 
 
 def bracket(values: Sequence[float], flagged: Sequence[bool]) -> tuple[float, float] | None:
-    """(last value not flagged, the next value, flagged) at the first such transition on an ascending
-    grid, or None without one: e.g. (largest lam that trains, smallest stuck lam), or (largest B that
-    learns the feature, smallest B that memorises noise)."""
+    """(last value not flagged, the next value, flagged) at the first such transition on an
+    ascending grid, or None without one: e.g. (largest lam that trains, smallest stuck lam), or
+    (largest B that learns the feature, smallest B that memorises noise)."""
     for k in range(len(values) - 1):
         if not flagged[k] and flagged[k + 1]:
             return values[k], values[k + 1]
     return None
 
 
-def memorisation_boundary(batch_sizes: Sequence[int], outcomes: Sequence[str]) -> tuple[float, float] | None:
-    """(largest B that learns the feature, next B, memorises noise) from :func:`classify` outcomes on
-    an ascending batch grid: the measured side of ``theorykit.batch_race.critical_batch_size``; None
-    without that transition."""
+def memorisation_boundary(
+    batch_sizes: Sequence[int], outcomes: Sequence[str]
+) -> tuple[float, float] | None:
+    """(largest B that learns the feature, next B, memorises noise) from :func:`classify` outcomes
+    on an ascending batch grid: the measured side of ``theorykit.batch_race.critical_batch_size``;
+    None without that transition."""
     return bracket(batch_sizes, [outcome == "memorises noise" for outcome in outcomes])

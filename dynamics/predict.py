@@ -1,5 +1,6 @@
-"""Predictions from the reduced dynamics: outcome of a run, Adam/AdamW stuck thresholds, the batch size at
-which large-batch memorisation begins, (B, lam) phase diagrams, time scales read off trajectories.
+"""Predictions from the reduced dynamics: outcome of a run, Adam/AdamW stuck thresholds, the batch
+size at which large-batch memorisation begins, (B, lam) phase diagrams, time scales read off
+trajectories.
 
 Outcome labels and thresholds come from :mod:`dynamics.outcomes`, the same rules ``validation``
 applies to the CNN. Figures of these results are drawn in ``validation.figures``.
@@ -34,10 +35,16 @@ def epochs_for_steps(params: ProblemParams, steps: int) -> int:
     return math.ceil(steps / params.iterations_per_epoch)
 
 
-def predict_final(params: ProblemParams, seed: int = 0, record_every: int | None = None) -> dict[str, float]:
-    """Final metrics of the exact reduced dynamics (:func:`dynamics.reduced.simulate`) over ``params.epochs``."""
-    (trajectory,) = simulate(sample_reduced_problem([params], [seed]), seed=seed,
-                             record_every=record_every or params.epochs)
+def predict_final(
+    params: ProblemParams, seed: int = 0, record_every: int | None = None
+) -> dict[str, float]:
+    """Final metrics of the exact reduced dynamics (:func:`dynamics.reduced.simulate`) over
+    ``params.epochs``."""
+    (trajectory,) = simulate(
+        sample_reduced_problem([params], [seed]),
+        seed=seed,
+        record_every=record_every or params.epochs,
+    )
     return trajectory.final()
 
 
@@ -54,35 +61,51 @@ class PhaseDiagram:
     feature: Array  # max over heads of max_r gamma_{j,r}
 
     def outcomes(self) -> npt.NDArray[np.str_]:
-        return np.vectorize(lambda train, test: classify({"train_error": train, "test_error": test}))(
-            self.train_error, self.test_error)
+        return np.vectorize(
+            lambda train, test: classify({"train_error": train, "test_error": test})
+        )(self.train_error, self.test_error)
 
 
-def _phase_chunk(settings: list[ProblemParams], steps: int, samples: int, seed: int) -> dict[str, Array]:
-    """Final mean-field metrics of one chunk of settings (a top-level function: it crosses process boundaries)."""
+def _phase_chunk(
+    settings: list[ProblemParams], steps: int, samples: int, seed: int
+) -> dict[str, Array]:
+    """Final mean-field metrics of one chunk of settings (a top-level function: it crosses process
+    boundaries)."""
     problem = sample_reduced_problem(settings, [seed] * len(settings), samples=samples)
     return run_mean_field(problem, steps, seed).measure(np.random.default_rng(seed + 1))
 
 
-def phase_diagram(base: ProblemParams, batch_sizes: Sequence[int], lams: Sequence[float], *, steps: int,
-                  samples: int = 64, seed: int = 0, chunk: int = 20, workers: int = 1) -> PhaseDiagram:
+def phase_diagram(
+    base: ProblemParams,
+    batch_sizes: Sequence[int],
+    lams: Sequence[float],
+    *,
+    steps: int,
+    samples: int = 64,
+    seed: int = 0,
+    chunk: int = 20,
+    workers: int = 1,
+) -> PhaseDiagram:
     """Run the mean-field dynamics (:mod:`dynamics.mean_field`) for every (B, lam), ``steps`` steps.
 
-    ``samples`` representatives per setting (64 reproduces the exact dynamics' large-batch reversal on
-    the paper's setting; fewer under-sample the top of the initial rho distribution, which drives it).
-    Settings run ``chunk`` at a time: arrays small enough to stay in cache are faster per setting than
-    one large array (measured on 2 cores: 20 per chunk is ~1.6x faster than 400 at once). Every
-    setting gets the same data seed, so cells differ only by (B, lam). Chunks are independent, so
-    ``workers`` > 1 runs them in that many spawned processes with the same result, bit for bit.
+    ``samples`` representatives per setting (64 reproduces the exact dynamics' large-batch reversal
+    on the paper's setting; fewer under-sample the top of the initial rho distribution, which drives
+    it). Settings run ``chunk`` at a time: arrays small enough to stay in cache are faster per
+    setting than one large array (measured on 2 cores: 20 per chunk is ~1.6x faster than 400 at
+    once). Every setting gets the same data seed, so cells differ only by (B, lam). Chunks are
+    independent, so ``workers`` > 1 runs them in that many spawned processes with the same result,
+    bit for bit.
     """
     if len(batch_sizes) == 0 or len(lams) == 0:
-        raise ParameterError("grid", (len(batch_sizes), len(lams)), "at least one batch size and one lam")
+        raise ParameterError(
+            "grid", (len(batch_sizes), len(lams)), "at least one batch size and one lam"
+        )
     if chunk < 1:
         raise ParameterError("chunk", chunk, "chunk >= 1")
     if workers < 1:
         raise ParameterError("workers", workers, "workers >= 1")
     settings = [base.replace(B=int(B), lam=float(lam)) for B in batch_sizes for lam in lams]
-    chunks = [settings[start:start + chunk] for start in range(0, len(settings), chunk)]
+    chunks = [settings[start : start + chunk] for start in range(0, len(settings), chunk)]
     arguments = ([steps] * len(chunks), [min(samples, base.n)] * len(chunks), [seed] * len(chunks))
     if workers == 1:
         parts = list(map(_phase_chunk, chunks, *arguments))
@@ -91,15 +114,23 @@ def phase_diagram(base: ProblemParams, batch_sizes: Sequence[int], lams: Sequenc
             parts = list(pool.map(_phase_chunk, chunks, *arguments))
     final = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     shape = (len(batch_sizes), len(lams))
-    return PhaseDiagram(base, tuple(int(B) for B in batch_sizes), tuple(float(lam) for lam in lams), steps,
-                        final["train_error"].reshape(shape), final["test_error"].reshape(shape),
-                        np.maximum(final["feature_pos"], final["feature_neg"]).reshape(shape))
+    return PhaseDiagram(
+        base,
+        tuple(int(B) for B in batch_sizes),
+        tuple(float(lam) for lam in lams),
+        steps,
+        final["train_error"].reshape(shape),
+        final["test_error"].reshape(shape),
+        np.maximum(final["feature_pos"], final["feature_neg"]).reshape(shape),
+    )
 
 
-def stuck_threshold(base: ProblemParams, lams: Sequence[float], *, steps: int, samples: int = 64,
-                    seed: int = 0) -> tuple[float, float] | None:
-    """(largest lam that trains, smallest lam above it that is stuck) on the ``lams`` grid at ``base.B``,
-    from the mean-field dynamics after ``steps`` steps; None if the grid shows no transition."""
+def stuck_threshold(
+    base: ProblemParams, lams: Sequence[float], *, steps: int, samples: int = 64, seed: int = 0
+) -> tuple[float, float] | None:
+    """(largest lam that trains, smallest lam above it that is stuck) on the ``lams`` grid at
+    ``base.B``, from the mean-field dynamics after ``steps`` steps; None if the grid shows no
+    transition."""
     diagram = phase_diagram(base, [base.B], sorted(lams), steps=steps, samples=samples, seed=seed)
     return bracket(diagram.lams, list(diagram.train_error[0] >= STUCK_TRAIN_ERROR))
 
@@ -118,30 +149,42 @@ class BatchSweep:
 
     def outcomes(self) -> list[str]:
         """:func:`classify` of the seed-mean final errors at each batch size."""
-        return [classify({"train_error": train, "test_error": test})
-                for train, test in zip(self.train_error.mean(axis=1), self.test_error.mean(axis=1))]
+        return [
+            classify({"train_error": train, "test_error": test})
+            for train, test in zip(
+                self.train_error.mean(axis=1), self.test_error.mean(axis=1), strict=True
+            )
+        ]
 
     def boundary(self) -> tuple[float, float] | None:
         """:func:`memorisation_boundary` of the seed-mean outcomes."""
         return memorisation_boundary(self.batch_sizes, self.outcomes())
 
 
-def batch_sweep(bases: Sequence[ProblemParams], batch_sizes: Sequence[int], *, steps: int,
-                seeds: Sequence[int] = (0, 1, 2), resolve_supports: bool = False) -> list[BatchSweep]:
-    """Run :func:`dynamics.reduced.simulate` for every setting of ``bases`` at every B of ``batch_sizes``
-    for ``steps`` iterations (:func:`epochs_for_steps`: Thms 4.1/4.2 and 4.4/4.5 compare batch sizes at
-    one horizon); one :class:`BatchSweep` per setting, in order.
+def batch_sweep(
+    bases: Sequence[ProblemParams],
+    batch_sizes: Sequence[int],
+    *,
+    steps: int,
+    seeds: Sequence[int] = (0, 1, 2),
+    resolve_supports: bool = False,
+) -> list[BatchSweep]:
+    """Run :func:`dynamics.reduced.simulate` for every setting of ``bases`` at every B of
+    ``batch_sizes`` for ``steps`` iterations (:func:`epochs_for_steps`: Thms 4.1/4.2 and 4.4/4.5
+    compare batch sizes at one horizon); one :class:`BatchSweep` per setting, in order.
 
-    Every B uses the same data and initialisation seeds, so rows differ only by B. Settings that share
-    (n, m, q) -- and s, with ``resolve_supports`` -- step together as one array program (one q keeps the
-    activation's fast integer power). ``resolve_supports`` carries every support coordinate (exact on
-    disjoint supports for every optimiser, see :mod:`dynamics.reduced`); the default shared displacement
-    is the phase diagrams' model.
+    Every B uses the same data and initialisation seeds, so rows differ only by B. Settings that
+    share (n, m, q) -- and s, with ``resolve_supports`` -- step together as one array program (one q
+    keeps the activation's fast integer power). ``resolve_supports`` carries every support
+    coordinate (exact on disjoint supports for every optimiser, see :mod:`dynamics.reduced`); the
+    default shared displacement is the phase diagrams' model.
     """
     if not bases:
         raise ParameterError("bases", list(bases), "at least one setting")
     if not batch_sizes or list(batch_sizes) != sorted(set(batch_sizes)):
-        raise ParameterError("batch_sizes", list(batch_sizes), "a non-empty, strictly ascending list")
+        raise ParameterError(
+            "batch_sizes", list(batch_sizes), "a non-empty, strictly ascending list"
+        )
     if not seeds:
         raise ParameterError("seeds", list(seeds), "at least one seed")
     shape_of = [(p.n, p.m, p.q, p.s if resolve_supports else None) for p in bases]
@@ -153,40 +196,54 @@ def batch_sweep(bases: Sequence[ProblemParams], batch_sizes: Sequence[int], *, s
             group = [bases[k].replace(B=int(B)) for k in members]
             epochs = epochs_for_steps(group[0], steps)
             params = [p.replace(epochs=epochs) for p in group for _ in seeds]
-            problem = sample_reduced_problem(params, list(seeds) * len(group), resolve_supports=resolve_supports)
-            finals = [trajectory.final() for trajectory in simulate(problem, seed=seeds[0], record_every=epochs)]
+            problem = sample_reduced_problem(
+                params, list(seeds) * len(group), resolve_supports=resolve_supports
+            )
+            finals = [
+                trajectory.final()
+                for trajectory in simulate(problem, seed=seeds[0], record_every=epochs)
+            ]
             for position, k in enumerate(members):
-                own = finals[position * len(seeds):(position + 1) * len(seeds)]
+                own = finals[position * len(seeds) : (position + 1) * len(seeds)]
                 train[k, b] = [final["train_error"] for final in own]
                 test[k, b] = [final["test_error"] for final in own]
-    return [BatchSweep(p, tuple(int(B) for B in batch_sizes), steps, tuple(seeds), train[k], test[k])
-            for k, p in enumerate(bases)]
+    return [
+        BatchSweep(p, tuple(int(B) for B in batch_sizes), steps, tuple(seeds), train[k], test[k])
+        for k, p in enumerate(bases)
+    ]
 
 
-def measured_time_scales(iterations: Sequence[float], metrics: dict[str, Sequence[float]]) -> dict[str, float | None]:
-    """Stage-I end and reversal time read off a recorded trajectory (reduced dynamics or CNN: the metric
-    names of :data:`dynamics.trajectory.METRICS`), for ``theorykit.time_scales``; ``iterations`` (K,) is the
-    iteration of each record. Resolution is the recording interval.
+def measured_time_scales(
+    iterations: Sequence[float], metrics: dict[str, Sequence[float]]
+) -> dict[str, float | None]:
+    """Stage-I end and reversal time read off a recorded trajectory (reduced dynamics or CNN: the
+    metric names of :data:`dynamics.trajectory.METRICS`), for ``theorykit.time_scales``;
+    ``iterations`` (K,) is the iteration of each record. Resolution is the recording interval.
 
-    * ``stage1_end``: the first recorded iteration at which the data loss is at most half its initial
-      value: |ell_{j,i}| is no longer Theta(1), the defining property of Stage I (Lemmas 5.1, C.3-C.6),
-      whichever pattern fitted the data; None if never.
-    * ``reversal_pos`` / ``reversal_neg``: for head j, the iteration at which max_r <w_{j,r}, j v> peaks,
-      when it then falls back by at least half of its rise since the start (Lemma C.3/C.13: -Theta(eta)
-      per iteration after T_r); None if it does not. ``reversal``: the earlier of the two, or None.
+    * ``stage1_end``: the first recorded iteration at which the data loss is at most half its
+      initial value: |ell_{j,i}| is no longer Theta(1), the defining property of Stage I (Lemmas
+      5.1, C.3-C.6), whichever pattern fitted the data; None if never.
+    * ``reversal_pos`` / ``reversal_neg``: for head j, the iteration at which max_r <w_{j,r}, j v>
+      peaks, when it then falls back by at least half of its rise since the start (Lemma C.3/C.13:
+      -Theta(eta) per iteration after T_r); None if it does not. ``reversal``: the earlier of the
+      two, or None.
     """
     steps = np.asarray(iterations, dtype=float)
     if steps.ndim != 1 or len(steps) < 2 or np.any(np.diff(steps) <= 0):
         raise ParameterError("iterations", list(steps), "at least two records, strictly increasing")
     loss = np.asarray(metrics["loss"], dtype=float)
     fitted = np.flatnonzero(loss <= loss[0] / 2)
-    result: dict[str, float | None] = {"stage1_end": float(steps[fitted[0]]) if len(fitted) else None}
+    result: dict[str, float | None] = {
+        "stage1_end": float(steps[fitted[0]]) if len(fitted) else None
+    }
     for head in ("pos", "neg"):
         feature = np.asarray(metrics[f"feature_{head}"], dtype=float)
         peak = int(np.argmax(feature))
         rise = feature[peak] - feature[0]
         fell = rise > 0 and feature[-1] <= feature[peak] - rise / 2
         result[f"reversal_{head}"] = float(steps[peak]) if fell else None
-    reversals = [value for value in (result["reversal_pos"], result["reversal_neg"]) if value is not None]
+    reversals = [
+        value for value in (result["reversal_pos"], result["reversal_neg"]) if value is not None
+    ]
     result["reversal"] = min(reversals) if reversals else None
     return result

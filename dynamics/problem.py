@@ -1,9 +1,10 @@
-"""The data of the reduced dynamics: per sample y_i, ||xi_i||_1, ||xi_i||_2^2 and the initial coefficients.
+"""The data of the reduced dynamics: per sample y_i, ||xi_i||_1, ||xi_i||_2^2 and the initial
+coefficients.
 
-Tang et al. 2025 (Lemmas A.3-A.7) track gamma_{j,r} = <w_{j,r}, j v> and rho_{j,r,i} = <w_{j,r}, xi_i>;
-the CNN's weights enter the training dynamics only through them and through the noise coordinates
-w_{j,r}[k], k in B_i. :class:`ReducedProblem` holds, for S settings stacked on a leading axis, what
-those dynamics need and nothing of dimension d:
+Tang et al. 2025 (Lemmas A.3-A.7) track gamma_{j,r} = <w_{j,r}, j v> and rho_{j,r,i} = <w_{j,r},
+xi_i>; the CNN's weights enter the training dynamics only through them and through the noise
+coordinates w_{j,r}[k], k in B_i. :class:`ReducedProblem` holds, for S settings stacked on a leading
+axis, what those dynamics need and nothing of dimension d:
 
 * ``y`` (S, n) labels; ``l1`` (S, n) = ||xi_i||_1 and ``l2sq`` (S, n) = ||xi_i||_2^2 over B_i (the
   feature-noise coordinate xi_i[1] = -alpha y_i excluded; it enters through alpha);
@@ -15,9 +16,10 @@ those dynamics need and nothing of dimension d:
   support coordinate (exact for every optimiser on disjoint supports, :mod:`dynamics.reduced`).
 
 :func:`sample_reduced_problem` draws them from Definition 3.1 / Def. 3.2's initialisation exactly:
-xi_i[k] ~ N(0, sigma_p^2) on s coordinates and, given xi_i, zeta_{j,r,i}(0) ~ N(0, sigma0^2 ||xi_i||_2^2)
-independent across i (exact for disjoint supports, Lemma A.4). ``validation.coefficient_check`` builds
-the same object from a real CNN's data and weights instead. Float64 throughout.
+xi_i[k] ~ N(0, sigma_p^2) on s coordinates and, given xi_i, zeta_{j,r,i}(0) ~ N(0, sigma0^2
+||xi_i||_2^2) independent across i (exact for disjoint supports, Lemma A.4).
+``validation.coefficient_check`` builds the same object from a real CNN's data and weights instead.
+Float64 throughout.
 """
 
 from __future__ import annotations
@@ -34,12 +36,25 @@ from theorykit.params import ProblemParams
 Array = npt.NDArray[np.float64]
 
 #: Fields of ProblemParams that may differ between the stacked settings of one problem.
-PER_SETTING_FIELDS = ("d", "s", "sigma_p", "alpha", "q", "sigma0", "eta", "lam", "beta1", "beta2", "eps")
+PER_SETTING_FIELDS = (
+    "d",
+    "s",
+    "sigma_p",
+    "alpha",
+    "q",
+    "sigma0",
+    "eta",
+    "lam",
+    "beta1",
+    "beta2",
+    "eps",
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class ReducedProblem:
-    """S settings sharing (m, optimizer, bias_correction) and a sample count; see the module docstring.
+    """S settings sharing (m, optimizer, bias_correction) and a sample count; see the module
+    docstring.
 
     The sample axis usually holds all n samples (exact dynamics, :func:`dynamics.reduced.simulate`);
     :mod:`dynamics.mean_field` uses a few representative samples instead, and then B, n may differ
@@ -58,21 +73,36 @@ class ReducedProblem:
     def __post_init__(self) -> None:
         keys = {(p.m, p.optimizer, p.bias_correction) for p in self.params}
         if len(keys) != 1:
-            raise ParameterError("params", sorted(keys), "one group: equal (m, optimizer, bias_correction)")
+            raise ParameterError(
+                "params", sorted(keys), "one group: equal (m, optimizer, bias_correction)"
+            )
         S, n, m = len(self.params), self.y.shape[-1], self.params[0].m
-        expected = {"y": (S, n), "l1": (S, n), "l2sq": (S, n), "w_feature0": (S, 2, m), "zeta0": (S, 2, m, n)}
+        expected = {
+            "y": (S, n),
+            "l1": (S, n),
+            "l2sq": (S, n),
+            "w_feature0": (S, 2, m),
+            "zeta0": (S, 2, m, n),
+        }
         if (self.xi_support is None) != (self.w_support0 is None):
-            raise ParameterError("xi_support", None, "xi_support and w_support0 given together (support-resolved) or neither")
+            raise ParameterError(
+                "xi_support",
+                None,
+                "xi_support and w_support0 given together (support-resolved) or neither",
+            )
         if self.xi_support is not None:
             s = self.xi_support.shape[-1]
             expected |= {"xi_support": (S, n, s), "w_support0": (S, 2, m, n, s)}
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
-                raise ParameterError(name, getattr(self, name).shape, f"shape {shape} for S={S}, n={n}, m={m}")
+                raise ParameterError(
+                    name, getattr(self, name).shape, f"shape {shape} for S={S}, n={n}, m={m}"
+                )
 
     @property
     def support_resolved(self) -> bool:
-        """True when every noise coordinate of every sample's support is carried (``xi_support``, ``w_support0``)."""
+        """True when every noise coordinate of every sample's support is carried (``xi_support``,
+        ``w_support0``)."""
         return self.xi_support is not None
 
     @property
@@ -84,16 +114,25 @@ class ReducedProblem:
         return np.array([float(getattr(p, field)) for p in self.params])
 
 
-def sample_reduced_problem(params: Sequence[ProblemParams], seeds: Sequence[int], labels: str = "balanced",
-                           samples: int | None = None, resolve_supports: bool = False) -> ReducedProblem:
-    """Draw the reduced data and initialisation of each setting (Def. 3.1, Def. 3.2, disjoint supports).
+def sample_reduced_problem(
+    params: Sequence[ProblemParams],
+    seeds: Sequence[int],
+    labels: str = "balanced",
+    samples: int | None = None,
+    resolve_supports: bool = False,
+) -> ReducedProblem:
+    """Draw the reduced data and initialisation of each setting (Def. 3.1, Def. 3.2, disjoint
+    supports).
 
-    ``samples`` (default n) draws that many samples instead: the representatives of :mod:`dynamics.mean_field`.
-    ``resolve_supports`` also draws the initial w_{j,r}[k] ~ N(0, sigma0^2) on every support coordinate
-    (then zeta0 is their inner product with xi_i; needs one s for all settings).
+    ``samples`` (default n) draws that many samples instead: the representatives of
+    :mod:`dynamics.mean_field`. ``resolve_supports`` also draws the initial w_{j,r}[k] ~ N(0,
+    sigma0^2) on every support coordinate (then zeta0 is their inner product with xi_i; needs one s
+    for all settings).
     """
     if resolve_supports and len({p.s for p in params}) != 1:
-        raise ParameterError("s", sorted({p.s for p in params}), "one s for all settings when resolve_supports")
+        raise ParameterError(
+            "s", sorted({p.s for p in params}), "one s for all settings when resolve_supports"
+        )
     if len(params) != len(seeds):
         raise ParameterError("seeds", len(seeds), f"one seed per setting ({len(params)} settings)")
     if labels not in ("balanced", "rademacher"):
@@ -101,7 +140,7 @@ def sample_reduced_problem(params: Sequence[ProblemParams], seeds: Sequence[int]
     ys, l1s, l2s, features, zetas, xis, supports = [], [], [], [], [], [], []
     if samples is not None and samples < 2:
         raise ParameterError("samples", samples, "at least 2 samples (one per label when balanced)")
-    for p, seed in zip(params, seeds):
+    for p, seed in zip(params, seeds, strict=True):
         rng = np.random.default_rng(seed)
         count = p.n if samples is None else samples
         if labels == "balanced":
@@ -122,5 +161,12 @@ def sample_reduced_problem(params: Sequence[ProblemParams], seeds: Sequence[int]
         else:
             zetas.append(rng.normal(size=(2, p.m, count)) * p.sigma0 * np.sqrt(l2sq))
     resolved = (np.stack(xis), np.stack(supports)) if resolve_supports else (None, None)
-    return ReducedProblem(tuple(params), np.stack(ys), np.stack(l1s), np.stack(l2s), np.stack(features), np.stack(zetas),
-                          *resolved)
+    return ReducedProblem(
+        tuple(params),
+        np.stack(ys),
+        np.stack(l1s),
+        np.stack(l2s),
+        np.stack(features),
+        np.stack(zetas),
+        *resolved,
+    )

@@ -1,4 +1,5 @@
-"""What a run records, shared by the reduced dynamics and the CNN: metric names, head signs, trajectories.
+"""What a run records, shared by the reduced dynamics and the CNN: metric names, head signs,
+trajectories.
 
 The App. D.2 metrics of Tang et al. 2025, in the order :data:`METRICS` gives them:
 
@@ -19,18 +20,26 @@ import numpy as np
 import numpy.typing as npt
 
 #: The recorded metrics (see the module docstring), in storage order.
-METRICS: tuple[str, ...] = ("feature_pos", "feature_neg", "noise_min", "noise_max", "train_error",
-                            "test_error", "loss")
+METRICS: tuple[str, ...] = (
+    "feature_pos",
+    "feature_neg",
+    "noise_min",
+    "noise_max",
+    "train_error",
+    "test_error",
+    "loss",
+)
 #: j of the two output heads, by storage index (Def. 3.2: j in {+1, -1}).
 HEAD_SIGNS = np.array([1.0, -1.0])
 
 
 @dataclasses.dataclass(frozen=True)
 class Trajectory:
-    """Recorded metrics of one run: ``epoch`` (K,) and each of :data:`METRICS` (K,) as float64 arrays.
+    """Recorded metrics of one run: ``epoch`` (K,) and each of :data:`METRICS` (K,) as float64
+    arrays.
 
-    ``failure`` names why a run failed (its weights became NaN or infinite, first seen at a recording
-    epoch), or is None.
+    ``failure`` names why a run failed (its weights became NaN or infinite, first seen at a
+    recording epoch), or is None.
     """
 
     epoch: npt.NDArray[np.float64]

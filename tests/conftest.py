@@ -1,8 +1,8 @@
 """Shared test configuration: hypothesis profiles and a small sweep spec.
 
 ``ci`` (selected when the CI environment variable is set, as in .ci/run): derandomized, no deadline,
-so CI is reproducible and not flaky on a slow 2-core machine. ``dev``: random exploration, no deadline
-(sympy's first lambdify of an expression is slow, which is not what the tests measure).
+so CI is reproducible and not flaky on a slow 2-core machine. ``dev``: random exploration, no
+deadline (sympy's first lambdify of an expression is slow, which is not what the tests measure).
 """
 
 import os
@@ -12,8 +12,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", deadline=None, derandomize=True, max_examples=60,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.register_profile("dev", deadline=None, max_examples=60)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
@@ -42,10 +47,13 @@ test_size = 200
 
 @pytest.fixture(scope="session")
 def sweep_spec_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
-    """Write a small sweep spec (16 runs: 2 optimisers x 2 B x 2 lam x 2 seeds, 8 tasks of 2 members)."""
+    """Write a small sweep spec (16 runs: 2 optimisers x 2 B x 2 lam x 2 seeds, 8 tasks of 2
+    members)."""
     directory = tmp_path_factory.mktemp("specs")
 
-    def write(name: str = "small", epochs: int = 20, eta: float = 1e-3, optimizer: str = "adam") -> Path:
+    def write(
+        name: str = "small", epochs: int = 20, eta: float = 1e-3, optimizer: str = "adam"
+    ) -> Path:
         path = directory / f"{name}-{epochs}-{eta:g}-{optimizer}.toml"
         path.write_text(SWEEP_SPEC.format(name=name, epochs=epochs, eta=eta, optimizer=optimizer))
         return path
@@ -54,34 +62,52 @@ def sweep_spec_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., P
 
 
 @pytest.fixture(scope="session")
-def dask_cluster():  # noqa: ANN201 - a distributed.LocalCluster
-    """A real Dask cluster on this machine: 2 worker processes (with nannies, which restart a killed worker)."""
+def dask_cluster():
+    """A real Dask cluster on this machine: 2 worker processes (with nannies, which restart a killed
+    worker)."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         yield cluster
 
 
 def _records_match(actual: dict, expected: dict) -> None:  # key -> RunRecord
     """Same runs (keys, configs, failures) and the same metrics to float64 round-off.
 
-    Tolerance rtol 1e-9: the workers of another executor may give torch a different number of threads,
-    which changes the order of float64 reductions (round-off only); anything a real difference in
-    training would change (an error rate, a sign) is orders of magnitude larger.
+    Tolerance rtol 1e-9: the workers of another executor may give torch a different number of
+    threads, which changes the order of float64 reductions (round-off only); anything a real
+    difference in training would change (an error rate, a sign) is orders of magnitude larger.
     """
     import numpy as np
 
     assert actual.keys() == expected.keys()
     for key, record in expected.items():
         other = actual[key]
-        for field in ("name", "params", "data_seed", "init_seed", "supports", "labels", "epoch", "failure"):
+        for field in (
+            "name",
+            "params",
+            "data_seed",
+            "init_seed",
+            "supports",
+            "labels",
+            "epoch",
+            "failure",
+        ):
             assert getattr(other, field) == getattr(record, field), (key, field)
         for metric in record.metrics:
-            np.testing.assert_allclose(other.series(metric), record.series(metric), rtol=1e-9, atol=1e-12,
-                                       err_msg=f"{key} {metric}")
+            np.testing.assert_allclose(
+                other.series(metric),
+                record.series(metric),
+                rtol=1e-9,
+                atol=1e-12,
+                err_msg=f"{key} {metric}",
+            )
 
 
 @pytest.fixture
 def records_match() -> Callable[[dict, dict], None]:
-    """Assert two stores' records describe the same runs with the same metrics (see ``_records_match``)."""
+    """Assert two stores' records describe the same runs with the same metrics (see
+    ``_records_match``)."""
     return _records_match

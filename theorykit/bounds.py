@@ -14,20 +14,20 @@ constant is exposed so that a user can ask how the verdict moves with it.
 * batch regimes: n/B = Theta(1) (Thm 4.1, 4.4), n/B >= Theta(log 1/eps) (Thm 4.2, 4.5),
   n/B = omega(s sigma_p v sqrt n) (Thm 4.5), n/B = o(s sigma_p) (Thm 4.4)
 
-**Finite-size thresholds** (``LAMBDA_STAR_ADAM``, ``LAMBDA_STAR_ADAMW``): explicit predictions of the
-lam above which the feature coefficient cannot grow from initialisation. Derivation (Lemma A.7 at
-t = 0, as in the proofs of Lemma C.10/B.5):
+**Finite-size thresholds** (``LAMBDA_STAR_ADAM``, ``LAMBDA_STAR_ADAMW``): explicit predictions of
+the lam above which the feature coefficient cannot grow from initialisation. Derivation (Lemma A.7
+at t = 0, as in the proofs of Lemma C.10/B.5):
 
 1. At t = 0 the two heads' outputs are O(m sigma0^q) apart, so |ell_{j,i}^(0)| = 1/2 (Lemma A.3:
    Theta(1); the value 1/2 is its leading order).
 2. For the best filter of head j, gamma0 = max_r <w^(0)_{j,r}, j v> (``theorykit.initialization``),
    the batch-mean feature drive (``updates.FEATURE_DRIVE_PER_SAMPLE`` averaged over the batch and
-   over the initialisation) is
-   ``D0 = |ell0| [ (1/2) q gamma0^{q-1} - alpha q (sigma0 noise_norm)^{q-1} M_{q-1} ]``:
-   half of the samples have y_i = j and feed sigma'(gamma0); every sample feeds the feature-noise
-   term through xi_i[1] = -alpha y_i with rho^(0) ~ N(0, sigma0^2 noise_norm^2), and
-   E[sigma'(rho^(0))] = q (sigma0 noise_norm)^{q-1} M_{q-1}, M_k = E[max(Z, 0)^k].
-   (Adam's beta1 averages over ~1/(1-beta1) batches, so the batch mean, not one batch, sets the sign.)
+   over the initialisation) is ``D0 = |ell0| [ (1/2) q gamma0^{q-1} - alpha q (sigma0
+   noise_norm)^{q-1} M_{q-1} ]``: half of the samples have y_i = j and feed sigma'(gamma0); every
+   sample feeds the feature-noise term through xi_i[1] = -alpha y_i with rho^(0) ~ N(0, sigma0^2
+   noise_norm^2), and E[sigma'(rho^(0))] = q (sigma0 noise_norm)^{q-1} M_{q-1}, M_k = E[max(Z,
+   0)^k]. (Adam's beta1 averages over ~1/(1-beta1) batches, so the batch mean, not one batch, sets
+   the sign.)
 3. Adam (L2 inside the normalisation, (3.3)-(3.5)) moves gamma by +-eta along sgn(D0 - lam gamma0)
    (Lemma C.2), so the feature grows iff lam < D0 / gamma0 =: lambda*_Adam. Above it gamma shrinks,
    gamma^{q-2} shrinks with it and the inequality only worsens: training is stuck (Cor. 4.3). The
@@ -58,34 +58,41 @@ ABS_ELL_AT_INIT = sp.Rational(1, 2)
 
 FEATURE_DRIVE_AT_INIT = Formula(
     "feature_drive_at_init",
-    ABS_ELL_AT_INIT * (S.q * S.gamma0 ** (S.q - 1) / 2
-                       - S.alpha * S.q * (S.sigma0 * S.noise_norm) ** (S.q - 1) * positive_part_moment(S.q - 1)),
-    "Lemma A.7 (k = 1) at t = 0, averaged over the batch and the initialisation, for the best filter gamma0; "
-    "|ell^(0)| = 1/2 (Lemma A.3)",
+    ABS_ELL_AT_INIT
+    * (
+        S.q * S.gamma0 ** (S.q - 1) / 2
+        - S.alpha * S.q * (S.sigma0 * S.noise_norm) ** (S.q - 1) * positive_part_moment(S.q - 1)
+    ),
+    "Lemma A.7 (k = 1) at t = 0, averaged over the batch and the initialisation, for the best "
+    "filter gamma0; |ell^(0)| = 1/2 (Lemma A.3)",
 )
 
 LAMBDA_STAR_ADAM = Formula(
     "lambda_star_adam",
     FEATURE_DRIVE_AT_INIT.expr / S.gamma0,
-    "finite-size Cor. 4.3: Adam's feature grows from init iff lam < D0/gamma0 (derivation in theorykit.bounds)",
+    "finite-size Cor. 4.3: Adam's feature grows from init iff lam < D0/gamma0 (derivation in "
+    "theorykit.bounds)",
 )
 
 LAMBDA_STAR_ADAMW = Formula(
     "lambda_star_adamw",
     FEATURE_DRIVE_AT_INIT.expr / (sp.Abs(FEATURE_DRIVE_AT_INIT.expr) + S.eps) / S.gamma0,
-    "finite-size counterpart for AdamW (3.6): feature grows from init iff lam < u0/gamma0, u0 = D0/(|D0| + eps)",
+    "finite-size counterpart for AdamW (3.6): feature grows from init iff lam < u0/gamma0, u0 = "
+    "D0/(|D0| + eps)",
 )
 
 ADAM_LAMBDA_CEILING = Formula(
     "adam_lambda_ceiling",
     S.C_adam_ceiling * S.sigma0 ** (S.q - 2) * S.sigma_p / S.n,
-    "Thm 4.1/4.2: 0 < lam = o(sigma0^{q-2} sigma_p / n), read as lam <= C_adam_ceiling sigma0^{q-2} sigma_p/n",
+    "Thm 4.1/4.2: 0 < lam = o(sigma0^{q-2} sigma_p / n), read as lam <= C_adam_ceiling "
+    "sigma0^{q-2} sigma_p/n",
 )
 
 ADAM_STUCK_FLOOR = Formula(
     "adam_stuck_floor",
     S.C_adam_stuck * S.sigma0 ** (S.q - 2),
-    "Cor 4.3: lam = omega(sigma0^{q-2}) => Adam stuck at init, read as lam >= C_adam_stuck sigma0^{q-2}",
+    "Cor 4.3: lam = omega(sigma0^{q-2}) => Adam stuck at init, read as lam >= C_adam_stuck "
+    "sigma0^{q-2}",
 )
 
 ADAMW_LAMBDA_FLOOR = Formula(
@@ -111,13 +118,15 @@ LARGE_BATCH_CEILING = Formula(
 MINI_BATCH_FLOOR = Formula(
     "mini_batch_floor",
     S.C_mini_batch * sp.log(1 / S.eps),
-    "Thm 4.2/4.5: n/B >= Theta(log 1/eps), read as n/B >= C_mini_batch log(1/eps) (eps: Adam's stability constant)",
+    "Thm 4.2/4.5: n/B >= Theta(log 1/eps), read as n/B >= C_mini_batch log(1/eps) (eps: Adam's "
+    "stability constant)",
 )
 
 ADAMW_MINI_BATCH_FLOOR = Formula(
     "adamw_mini_batch_floor",
     S.C_adamw_mini_batch * sp.Max(S.s * S.sigma_p, sp.sqrt(S.n)),
-    "Thm 4.5: n/B = omega(s sigma_p v n^{1/2}), read as n/B >= C_adamw_mini_batch max(s sigma_p, sqrt n)",
+    "Thm 4.5: n/B = omega(s sigma_p v n^{1/2}), read as n/B >= C_adamw_mini_batch max(s sigma_p, "
+    "sqrt n)",
 )
 
 ADAMW_LARGE_BATCH_CEILING = Formula(
@@ -140,8 +149,8 @@ class Evaluation(NamedTuple):
 class Bound:
     """A finite-size reading of one asymptotic statement: ``quantity <relation> threshold``.
 
-    ``relation`` is ``"<="``, ``">="``, ``"<"``, or ``"between"`` (``lower <= quantity <= threshold``,
-    the reading of a Theta(.) statement).
+    ``relation`` is ``"<="``, ``">="``, ``"<"``, or ``"between"`` (``lower <= quantity <=
+    threshold``, the reading of a Theta(.) statement).
     """
 
     name: str
@@ -161,46 +170,88 @@ class Bound:
                 raise ValueError(f"bound {self.name!r}: relation 'between' needs a lower threshold")
             lower = float(self.lower.at(params, **values))
             return Evaluation(quantity, threshold, lower <= quantity <= threshold, lower)
-        holds = {"<=": quantity <= threshold, ">=": quantity >= threshold, "<": quantity < threshold}[self.relation]
+        holds = {
+            "<=": quantity <= threshold,
+            ">=": quantity >= threshold,
+            "<": quantity < threshold,
+        }[self.relation]
         return Evaluation(quantity, threshold, holds)
 
 
 _LAM = Formula("lam", S.lam, "weight decay")
 
-ADAM_ADMISSIBLE = Bound("adam_admissible", "lam = o(sigma0^{q-2} sigma_p / n)  [Thm 4.1/4.2]", _LAM, "<=", ADAM_LAMBDA_CEILING)
-ADAM_STUCK = Bound("adam_stuck", "lam = omega(sigma0^{q-2})  [Cor 4.3]", _LAM, ">=", ADAM_STUCK_FLOOR)
-ADAMW_ABOVE_FLOOR = Bound("adamw_above_floor", "lam = Omega~(B^2/n ^ 1)  [Thm 4.4/4.5]", _LAM, ">=", ADAMW_LAMBDA_FLOOR)
-ADAMW_BELOW_CEILING = Bound("adamw_below_ceiling", "lam = O~(1)  [Thm 4.4/4.5]", _LAM, "<=", ADAMW_LAMBDA_CEILING)
-LARGE_BATCH = Bound("large_batch", "n/B = Theta(1)  [Thm 4.1/4.4]", STEPS_PER_EPOCH, "<=", LARGE_BATCH_CEILING)
-MINI_BATCH = Bound("mini_batch", "n/B >= Theta(log 1/eps)  [Thm 4.2/4.5]", STEPS_PER_EPOCH, ">=", MINI_BATCH_FLOOR)
-ADAMW_MINI_BATCH = Bound("adamw_mini_batch", "n/B = omega(s sigma_p v sqrt n)  [Thm 4.5]", STEPS_PER_EPOCH, ">=",
-                         ADAMW_MINI_BATCH_FLOOR)
-ADAMW_LARGE_BATCH = Bound("adamw_large_batch", "n/B = o(s sigma_p)  [Thm 4.4]", STEPS_PER_EPOCH, "<",
-                          ADAMW_LARGE_BATCH_CEILING)
+ADAM_ADMISSIBLE = Bound(
+    "adam_admissible",
+    "lam = o(sigma0^{q-2} sigma_p / n)  [Thm 4.1/4.2]",
+    _LAM,
+    "<=",
+    ADAM_LAMBDA_CEILING,
+)
+ADAM_STUCK = Bound(
+    "adam_stuck", "lam = omega(sigma0^{q-2})  [Cor 4.3]", _LAM, ">=", ADAM_STUCK_FLOOR
+)
+ADAMW_ABOVE_FLOOR = Bound(
+    "adamw_above_floor", "lam = Omega~(B^2/n ^ 1)  [Thm 4.4/4.5]", _LAM, ">=", ADAMW_LAMBDA_FLOOR
+)
+ADAMW_BELOW_CEILING = Bound(
+    "adamw_below_ceiling", "lam = O~(1)  [Thm 4.4/4.5]", _LAM, "<=", ADAMW_LAMBDA_CEILING
+)
+LARGE_BATCH = Bound(
+    "large_batch", "n/B = Theta(1)  [Thm 4.1/4.4]", STEPS_PER_EPOCH, "<=", LARGE_BATCH_CEILING
+)
+MINI_BATCH = Bound(
+    "mini_batch", "n/B >= Theta(log 1/eps)  [Thm 4.2/4.5]", STEPS_PER_EPOCH, ">=", MINI_BATCH_FLOOR
+)
+ADAMW_MINI_BATCH = Bound(
+    "adamw_mini_batch",
+    "n/B = omega(s sigma_p v sqrt n)  [Thm 4.5]",
+    STEPS_PER_EPOCH,
+    ">=",
+    ADAMW_MINI_BATCH_FLOOR,
+)
+ADAMW_LARGE_BATCH = Bound(
+    "adamw_large_batch",
+    "n/B = o(s sigma_p)  [Thm 4.4]",
+    STEPS_PER_EPOCH,
+    "<",
+    ADAMW_LARGE_BATCH_CEILING,
+)
 
 GD_SNR = Formula(
-    "gd_snr", 1 / (sp.sqrt(S.s) * S.sigma_p),
-    "Zou et al. 2023 (notes Sec. 5): SNR = ||v||_2 / ||xi||_2 = 1 / (sqrt(s) sigma_p) for the s-sparse noise patch",
+    "gd_snr",
+    1 / (sp.sqrt(S.s) * S.sigma_p),
+    "Zou et al. 2023 (notes Sec. 5): SNR = ||v||_2 / ||xi||_2 = 1 / (sqrt(s) sigma_p) for the "
+    "s-sparse noise patch",
 )
 GD_FEATURE_RACE = Formula(
-    "gd_feature_race", S.n * GD_SNR.expr**S.q,
-    "Zou et al. 2023 / Cao et al. 2022: n SNR^q, the ratio of GD's feature to noise tensor-power growth rates",
+    "gd_feature_race",
+    S.n * GD_SNR.expr**S.q,
+    "Zou et al. 2023 / Cao et al. 2022: n SNR^q, the ratio of GD's feature to noise tensor-power "
+    "growth rates",
 )
 GD_RACE_THRESHOLD = Formula(
-    "gd_race_threshold", sp.Integer(2),
+    "gd_race_threshold",
+    sp.Integer(2),
     "notes Sec. 5 [D]: GD's feature blows up first (t*_gamma < t*_rho) iff n SNR^q >~ 2",
 )
-GD_LEARNS_FEATURE = Bound("gd_learns_feature", "n SNR^q >~ 2  [Zou et al. 2023, GD]", GD_FEATURE_RACE, ">=",
-                          GD_RACE_THRESHOLD)
+GD_LEARNS_FEATURE = Bound(
+    "gd_learns_feature",
+    "n SNR^q >~ 2  [Zou et al. 2023, GD]",
+    GD_FEATURE_RACE,
+    ">=",
+    GD_RACE_THRESHOLD,
+)
+
 
 def batch_regime(params: Setting, constants: HiddenConstants | None = None) -> str:
     """``"large-batch"``, ``"mini-batch"`` or ``"intermediate"`` for the Adam or AdamW theorems.
 
-    Adam family (adam, signsgd): large iff n/B = Theta(1) (Thm 4.1); mini iff n/B >= Theta(log 1/eps)
-    (Thm 4.2). AdamW family (adamw, signsgdw): large iff n/B = Theta(1) or n/B = o(s sigma_p)
+    Adam family (adam, signsgd): large iff n/B = Theta(1) (Thm 4.1); mini iff n/B >= Theta(log
+    1/eps) (Thm 4.2). AdamW family (adamw, signsgdw): large iff n/B = Theta(1) or n/B = o(s sigma_p)
     (Thm 4.4); mini iff n/B >= Theta(log 1/eps) and n/B = omega(s sigma_p v sqrt n) (Thm 4.5).
     ``gd`` is read with the Adam-family batch conditions. "intermediate" means no theorem covers it.
     """
+
     def holds(bound: Bound) -> bool:
         return bound.evaluate(params, constants).holds
 
@@ -255,5 +306,6 @@ def predicted_outcome(params: Setting, constants: HiddenConstants | None = None)
     regime, lam_regime = batch_regime(params, constants), lambda_regime(params, constants)
     if family == "adam" and lam_regime == "stuck":
         return "training stuck at initialisation  [Cor 4.3]"
-    return _OUTCOMES.get((family, regime, lam_regime),
-                         f"no theorem applies ({regime}, lam {lam_regime})")
+    return _OUTCOMES.get(
+        (family, regime, lam_regime), f"no theorem applies ({regime}, lam {lam_regime})"
+    )

@@ -1,7 +1,7 @@
 """``theorykit bounds``: what the theory says at one setting, printed as text or JSON (torch-free).
 
-``theorykit bounds [--preset NAME] [--n 200 --B 16 ...] [--constant NAME=VALUE ...] [--json]`` prints
-the lambda thresholds, batch/lambda regimes for Adam and AdamW and the condition report
+``theorykit bounds [--preset NAME] [--n 200 --B 16 ...] [--constant NAME=VALUE ...] [--json]``
+prints the lambda thresholds, batch/lambda regimes for Adam and AdamW and the condition report
 (:func:`theorykit.summary.bounds_summary`). The full command line (every subcommand) is
 ``validation.cli``; this module also runs alone: ``python -m theorykit.cli bounds ...``.
 """
@@ -34,30 +34,57 @@ def _number(text: str) -> int | float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    return (
+        int(value) if value.is_integer() and "." not in text and "e" not in text.lower() else value
+    )
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--preset`` and one flag per :class:`ProblemParams` field, each overriding the preset's value."""
-    parser.add_argument("--preset", choices=sorted(NAMED_SETTINGS), default="tang2025-synthetic",
-                        help="base setting; the flags below override its fields (default: %(default)s)")
+    """``--preset`` and one flag per :class:`ProblemParams` field, each overriding the preset's
+    value."""
+    parser.add_argument(
+        "--preset",
+        choices=sorted(NAMED_SETTINGS),
+        default="tang2025-synthetic",
+        help="base setting; the flags below override its fields (default: %(default)s)",
+    )
     defaults = NAMED_SETTINGS["tang2025-synthetic"]().to_dict()
     for field in dataclasses.fields(ProblemParams):
-        text = f"{FIELD_DOCS[field.name]} (default: the preset's, {defaults[field.name]!r} for tang2025-synthetic)"
+        text = (
+            f"{FIELD_DOCS[field.name]} (default: the preset's, {defaults[field.name]!r} for "
+            "tang2025-synthetic)"
+        )
         if field.name == "optimizer":
-            parser.add_argument("--optimizer", dest="optimizer", default=None, metavar="NAME", help=text)
+            parser.add_argument(
+                "--optimizer", dest="optimizer", default=None, metavar="NAME", help=text
+            )
         elif field.name == "bias_correction":
-            parser.add_argument("--bias-correction", dest="bias_correction", type=_bool, default=None,
-                                metavar="BOOL", help=text)
+            parser.add_argument(
+                "--bias-correction",
+                dest="bias_correction",
+                type=_bool,
+                default=None,
+                metavar="BOOL",
+                help=text,
+            )
         else:
-            parser.add_argument(f"--{field.name}", dest=field.name, type=_number, default=None,
-                                metavar=field.name.upper(), help=text)
+            parser.add_argument(
+                f"--{field.name}",
+                dest=field.name,
+                type=_number,
+                default=None,
+                metavar=field.name.upper(),
+                help=text,
+            )
 
 
 def params_from_args(args: argparse.Namespace) -> ProblemParams:
     """The preset with every given field flag applied; validation errors name the flag's field."""
-    overrides = {field.name: getattr(args, field.name) for field in dataclasses.fields(ProblemParams)
-                 if getattr(args, field.name) is not None}
+    overrides = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(ProblemParams)
+        if getattr(args, field.name) is not None
+    }
     return NAMED_SETTINGS[args.preset](**overrides)
 
 
@@ -67,7 +94,9 @@ def _constants(pairs: Sequence[str]) -> HiddenConstants:
     for pair in pairs:
         name, _, text = pair.partition("=")
         if name not in names:
-            raise ParameterError(name, text, f"--constant NAME=VALUE with NAME one of {', '.join(sorted(names))}")
+            raise ParameterError(
+                name, text, f"--constant NAME=VALUE with NAME one of {', '.join(sorted(names))}"
+            )
         try:
             values[name] = float(text)
         except ValueError:
@@ -78,8 +107,13 @@ def _constants(pairs: Sequence[str]) -> HiddenConstants:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``theorykit bounds``."""
     add_setting_arguments(parser)
-    parser.add_argument("--constant", action="append", default=[], metavar="NAME=VALUE",
-                        help="a hidden constant of the theorems (theorykit.constants.HiddenConstants); repeatable")
+    parser.add_argument(
+        "--constant",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a hidden constant of the theorems (theorykit.constants.HiddenConstants); repeatable",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 

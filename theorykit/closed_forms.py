@@ -32,8 +32,8 @@ _LOG_DECAY = log1p(-S.eta * S.lam)  # log(1 - eta lam), for the cancellation-fre
 SIGNSGDW_EPOCH_FEATURE = Formula(
     "signsgdw_epoch_feature",
     _DECAY**S.P * S.gamma + (1 - _DECAY**S.P) / S.lam,
-    "P = n/B SignSGDW steps (B.5) with sgn(drive) = +1: gamma -> (1-eta lam)^P gamma + (1-(1-eta lam)^P)/lam "
-    "(notes Sec. 5.3: (1-eta lam)^{n/B} gamma + Theta(eta n/B)); needs lam > 0",
+    "P = n/B SignSGDW steps (B.5) with sgn(drive) = +1: gamma -> (1-eta lam)^P gamma + (1-(1-eta "
+    "lam)^P)/lam (notes Sec. 5.3: (1-eta lam)^{n/B} gamma + Theta(eta n/B)); needs lam > 0",
     numeric=sp.exp(S.P * _LOG_DECAY) * S.gamma - expm1(S.P * _LOG_DECAY) / S.lam,
 )
 
@@ -53,17 +53,19 @@ SIGNSGDW_FEATURE_FIXED_POINT = Formula(
 SIGNSGDW_PURE_NOISE_FIXED_POINT = Formula(
     "signsgdw_pure_noise_fixed_point",
     S.eta * S.l1_noise * _DECAY ** (S.P - 1 - S.tau) / (1 - _DECAY**S.P),
-    "fixed point of SIGNSGDW_EPOCH_PURE_NOISE: eta ||xi||_1 (1-eta lam)^{P-1-tau} / (1-(1-eta lam)^P) "
-    "-> ||xi||_1/(P lam) = B ||xi||_1/(n lam) as eta lam -> 0 (Lemmas B.8/B.11: Theta~(B s sigma_p/(n lam)))",
+    "fixed point of SIGNSGDW_EPOCH_PURE_NOISE: eta ||xi||_1 (1-eta lam)^{P-1-tau} / (1-(1-eta "
+    "lam)^P) -> ||xi||_1/(P lam) = B ||xi||_1/(n lam) as eta lam -> 0 (Lemmas B.8/B.11: Theta~(B "
+    "s sigma_p/(n lam)))",
     numeric=-S.eta * S.l1_noise * sp.exp((S.P - 1 - S.tau) * _LOG_DECAY) / expm1(S.P * _LOG_DECAY),
 )
 
 ADAM_FEATURE_STATIONARITY = Formula(
     "adam_feature_stationarity",
     S.q / 2 * S.gamma ** (S.q - 1) / (1 + sp.exp(S.m_eff * S.gamma**S.q)) - S.lam * S.gamma,
-    "zero at a stationary point of the sign-type feature update (B.3) in Stage II: (q/2) gamma^{q-1} |ell(gamma)| "
-    "= lam gamma with |ell| = 1/(1 + exp(m_eff gamma^q)); the 1/2 is the share of a batch with y_i = j "
-    "(notes Sec. 5.4(b); m_eff = 1 matches the CNN's surviving filter)",
+    "zero at a stationary point of the sign-type feature update (B.3) in Stage II: (q/2) "
+    "gamma^{q-1} |ell(gamma)| = lam gamma with |ell| = 1/(1 + exp(m_eff gamma^q)); the 1/2 is the "
+    "share of a batch with y_i = j (notes Sec. 5.4(b); m_eff = 1 matches the CNN's surviving "
+    "filter)",
 )
 
 ADAM_STAGE2_LEVEL = Formula(
@@ -77,23 +79,33 @@ _R = S.beta1 / sp.sqrt(S.beta2)
 
 PERIODIC_SPIKE_STEP_SUM = Formula(
     "periodic_spike_step_sum",
-    (1 - S.beta1) / sp.sqrt(1 - S.beta2) * sp.sqrt(1 - S.beta2**S.P) / (1 - S.beta1**S.P) * (1 - _R**S.P) / (1 - _R),
-    "notes Sec. 5.6: steady-state sum over one period of the normalised Adam steps m/sqrt(v) (no bias "
-    "correction, eps = 0, lam = 0) of a coordinate whose gradient is a spike every P = n/B iterations; "
-    "S(1) = 1 (a sign step), S(P) ~ sqrt(P) for P << 1/(1 - beta2); needs beta1^2 < beta2",
+    (1 - S.beta1)
+    / sp.sqrt(1 - S.beta2)
+    * sp.sqrt(1 - S.beta2**S.P)
+    / (1 - S.beta1**S.P)
+    * (1 - _R**S.P)
+    / (1 - _R),
+    "notes Sec. 5.6: steady-state sum over one period of the normalised Adam steps m/sqrt(v) (no "
+    "bias correction, eps = 0, lam = 0) of a coordinate whose gradient is a spike every P = n/B "
+    "iterations; S(1) = 1 (a sign step), S(P) ~ sqrt(P) for P << 1/(1 - beta2); needs beta1^2 < "
+    "beta2",
 )
 
 
-def _log_stationarity_ratio(log_gamma: npt.NDArray[np.float64], q: npt.NDArray[np.float64],
-                            m_eff: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """log h(gamma), h = (q/2) gamma^{q-2} |ell(gamma)|: the data-to-decay balance divided by lam gamma,
-    with |ell| = 1/(1 + exp(m_eff gamma^q)); -inf where m_eff gamma^q overflows."""
+def _log_stationarity_ratio(
+    log_gamma: npt.NDArray[np.float64], q: npt.NDArray[np.float64], m_eff: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """log h(gamma), h = (q/2) gamma^{q-2} |ell(gamma)|: the data-to-decay balance divided by lam
+    gamma, with |ell| = 1/(1 + exp(m_eff gamma^q)); -inf where m_eff gamma^q overflows."""
     with np.errstate(over="ignore"):
-        return np.log(q / 2) + (q - 2) * log_gamma - np.logaddexp(0.0, m_eff * np.exp(q * log_gamma))
+        return (
+            np.log(q / 2) + (q - 2) * log_gamma - np.logaddexp(0.0, m_eff * np.exp(q * log_gamma))
+        )
 
 
-def adam_feature_fixed_point(q: npt.ArrayLike, lam: npt.ArrayLike,
-                             m_eff: npt.ArrayLike = 1.0) -> npt.NDArray[np.float64] | float:
+def adam_feature_fixed_point(
+    q: npt.ArrayLike, lam: npt.ArrayLike, m_eff: npt.ArrayLike = 1.0
+) -> npt.NDArray[np.float64] | float:
     """The stable (largest) root of ``ADAM_FEATURE_STATIONARITY`` in gamma, float64, broadcast.
 
     h(gamma) = (q/2) gamma^{q-2} / (1 + exp(m_eff gamma^q)) is unimodal on gamma > 0 for q > 2
@@ -107,18 +119,25 @@ def adam_feature_fixed_point(q: npt.ArrayLike, lam: npt.ArrayLike,
 
     Example: q = 3, lam = 1e-5, m_eff = 1 gives 2.337 (the CNN saturates there, docs/notes).
     """
-    q_arr, lam_arr, m_arr = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (q, lam, m_eff)))
-    for name, values, rule in (("q", q_arr, "q > 2"), ("lam", lam_arr, "lam > 0 (no stationary point without decay)"),
-                               ("m_eff", m_arr, "m_eff > 0")):
+    q_arr, lam_arr, m_arr = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (q, lam, m_eff))
+    )
+    for name, values, rule in (
+        ("q", q_arr, "q > 2"),
+        ("lam", lam_arr, "lam > 0 (no stationary point without decay)"),
+        ("m_eff", m_arr, "m_eff > 0"),
+    ):
         bad = ~(np.isfinite(values) & (values > (2.0 if name == "q" else 0.0)))
         if np.any(bad):
             raise ParameterError(name, values[bad].flat[0].item(), rule)
 
-    peak_z = elementwise.find_root(lambda z, q_: z * special.expit(z) - (q_ - 2) / q_, (0.0, 2.0), args=(q_arr,)).x
+    peak_z = elementwise.find_root(
+        lambda z, q_: z * special.expit(z) - (q_ - 2) / q_, (0.0, 2.0), args=(q_arr,)
+    ).x
     log_peak = np.log(peak_z / m_arr) / q_arr
     solvable = _log_stationarity_ratio(log_peak, q_arr, m_arr) >= np.log(lam_arr)
 
-    def excess(log_gamma, q_, m_, log_lam):  # noqa: ANN001, ANN202 - elementwise arrays
+    def excess(log_gamma, q_, m_, log_lam):
         return _log_stationarity_ratio(log_gamma, q_, m_) - log_lam
 
     args = (q_arr, m_arr, np.log(lam_arr))

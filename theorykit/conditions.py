@@ -1,11 +1,11 @@
 """Which of the theorems' conditions hold at a concrete setting: a readable report, not a bool.
 
 The conditions are Tang et al. 2025's Condition A.1 (data), Condition A.2 (hyper-parameters), the
-side conditions used inside its proofs, and the batch-size and weight-decay statements of
-Thms 4.1-4.5 and Cor 4.3 (``theorykit.bounds``). Asymptotic relations are read at the finite point
-with the named constants of :class:`~theorykit.bounds.HiddenConstants`: ``a = o(b)`` as
-``a <= b / margin``, ``a = omega(b)`` as ``a >= b * margin``, ``a = Theta(b)`` as
-``b / margin <= a <= b * margin``, and polylog(n) as anything in [1, (ln n)^2]. Every row shows the quantity and the
+side conditions used inside its proofs, and the batch-size and weight-decay statements of Thms
+4.1-4.5 and Cor 4.3 (``theorykit.bounds``). Asymptotic relations are read at the finite point with
+the named constants of :class:`~theorykit.bounds.HiddenConstants`: ``a = o(b)`` as ``a <= b /
+margin``, ``a = omega(b)`` as ``a >= b * margin``, ``a = Theta(b)`` as ``b / margin <= a <= b *
+margin``, and polylog(n) as anything in [1, (ln n)^2]. Every row shows the quantity and the
 threshold so the reader can judge a borderline verdict.
 """
 
@@ -31,38 +31,165 @@ Verdict = Literal["holds", "fails", "n/a"]
 _POLYLOG = sp.log(S.n) ** 2
 
 
-def _bound(name: str, statement: str, quantity: sp.Expr, relation: str, threshold: sp.Expr, source: str,
-           lower: sp.Expr | None = None) -> Bound:
-    return Bound(name, statement, Formula(name, quantity, source), relation,  # type: ignore[arg-type]
-                 Formula(f"{name}_threshold", threshold, source),
-                 None if lower is None else Formula(f"{name}_lower", lower, source))
+def _bound(
+    name: str,
+    statement: str,
+    quantity: sp.Expr,
+    relation: str,
+    threshold: sp.Expr,
+    source: str,
+    lower: sp.Expr | None = None,
+) -> Bound:
+    return Bound(
+        name,
+        statement,
+        Formula(name, quantity, source),
+        relation,  # type: ignore[arg-type]
+        Formula(f"{name}_threshold", threshold, source),
+        None if lower is None else Formula(f"{name}_lower", lower, source),
+    )
 
 
 #: (bound, optimisers it applies to; None = all)
 DATA_AND_STEP_CONDITIONS: tuple[tuple[Bound, frozenset[str] | None], ...] = (
-    (_bound("disjoint_supports", "supports B_i pairwise disjoint w.h.p.; s = Theta(d^{1/2}/n^2)  [Lemma A.4, Cond. A.1.2]",
-            S.n * (S.n - 1) / 2 * S.s**2 / (S.d - 1), "<=", 1 / S.margin,
-            "expected shared coordinates over all sample pairs, C(n,2) s^2/(d-1), bounds P(any overlap)"), None),
-    (_bound("noise_l1_dominates", "s sigma_p = omega(1)  [Cond. A.2 asymptotics]", S.s * S.sigma_p, ">=", S.margin,
-            "noise l1 mass beats the feature's: large-batch noise memorisation outpaces feature learning"), None),
-    (_bound("noise_l2_bounded", "s^{1/2} sigma_p = O~(1), sigma_p^2 = Theta(1/(s polylog n))  [Cond. A.1.3]",
-            S.s * S.sigma_p**2, "<=", S.margin, "noise l2 norm squared"), None),
-    (_bound("feature_noise_small", "alpha = o(1)  [Cond. A.1.4]", S.alpha, "<=", 1 / S.margin, "feature-noise strength"), None),
-    (_bound("feature_noise_scale", "alpha = Theta(sigma_p polylog n)  [Cond. A.1.4]", S.alpha / S.sigma_p,
-            "between", S.margin * _POLYLOG, "alpha / sigma_p", lower=1 / S.margin), None),
-    (_bound("init_scale", "sigma0 = Theta(d^{-1/4})  [Cond. A.2.1]", S.sigma0 * S.d ** sp.Rational(1, 4), "between",
-            S.margin, "sigma0 d^{1/4}", lower=1 / S.margin), None),
-    (_bound("width_polylog", "m = polylog(n)  [Cond. A.2.2]", S.m, "<=", S.margin * _POLYLOG, "filters per head"), None),
-    (_bound("step_below_init_power", "eta = o(sigma0^{q-1})  [Lemma C.5]", S.eta / S.sigma0 ** (S.q - 1), "<=", 1 / S.margin,
-            "eta / sigma0^{q-1}"), None),
-    (_bound("step_times_sparsity", "eta s = o(sigma0^{q-1})  [Cond. A.2 side condition]",
-            S.eta * S.s / S.sigma0 ** (S.q - 1), "<=", 1 / S.margin, "eta s / sigma0^{q-1}"), None),
-    (_bound("decay_per_epoch_small", "lam eta n/B = o(1)  [Cond. A.2 side condition]", S.lam * S.eta * S.n / S.B, "<=",
-            1 / S.margin, "decay accumulated over one epoch"), None),
-    (_bound("eps_scale", "eps = Theta(lam eta)  [Cond. A.2.4]", S.eps / (S.lam * S.eta), "between", S.margin,
-            "eps / (lam eta)", lower=1 / S.margin), ADAM_MOMENTS),
-    (_bound("beta_order", "beta1^2 < beta2  [Lemma C.1]", S.beta1**2, "<", S.beta2, "Adam moment decay rates"),
-     ADAM_MOMENTS),
+    (
+        _bound(
+            "disjoint_supports",
+            "supports B_i pairwise disjoint w.h.p.; s = Theta(d^{1/2}/n^2)  [Lemma A.4, Cond. "
+            "A.1.2]",
+            S.n * (S.n - 1) / 2 * S.s**2 / (S.d - 1),
+            "<=",
+            1 / S.margin,
+            "expected shared coordinates over all sample pairs, C(n,2) s^2/(d-1), bounds P(any "
+            "overlap)",
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "noise_l1_dominates",
+            "s sigma_p = omega(1)  [Cond. A.2 asymptotics]",
+            S.s * S.sigma_p,
+            ">=",
+            S.margin,
+            "noise l1 mass beats the feature's: large-batch noise memorisation outpaces feature "
+            "learning",
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "noise_l2_bounded",
+            "s^{1/2} sigma_p = O~(1), sigma_p^2 = Theta(1/(s polylog n))  [Cond. A.1.3]",
+            S.s * S.sigma_p**2,
+            "<=",
+            S.margin,
+            "noise l2 norm squared",
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "feature_noise_small",
+            "alpha = o(1)  [Cond. A.1.4]",
+            S.alpha,
+            "<=",
+            1 / S.margin,
+            "feature-noise strength",
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "feature_noise_scale",
+            "alpha = Theta(sigma_p polylog n)  [Cond. A.1.4]",
+            S.alpha / S.sigma_p,
+            "between",
+            S.margin * _POLYLOG,
+            "alpha / sigma_p",
+            lower=1 / S.margin,
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "init_scale",
+            "sigma0 = Theta(d^{-1/4})  [Cond. A.2.1]",
+            S.sigma0 * S.d ** sp.Rational(1, 4),
+            "between",
+            S.margin,
+            "sigma0 d^{1/4}",
+            lower=1 / S.margin,
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "width_polylog",
+            "m = polylog(n)  [Cond. A.2.2]",
+            S.m,
+            "<=",
+            S.margin * _POLYLOG,
+            "filters per head",
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "step_below_init_power",
+            "eta = o(sigma0^{q-1})  [Lemma C.5]",
+            S.eta / S.sigma0 ** (S.q - 1),
+            "<=",
+            1 / S.margin,
+            "eta / sigma0^{q-1}",
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "step_times_sparsity",
+            "eta s = o(sigma0^{q-1})  [Cond. A.2 side condition]",
+            S.eta * S.s / S.sigma0 ** (S.q - 1),
+            "<=",
+            1 / S.margin,
+            "eta s / sigma0^{q-1}",
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "decay_per_epoch_small",
+            "lam eta n/B = o(1)  [Cond. A.2 side condition]",
+            S.lam * S.eta * S.n / S.B,
+            "<=",
+            1 / S.margin,
+            "decay accumulated over one epoch",
+        ),
+        None,
+    ),
+    (
+        _bound(
+            "eps_scale",
+            "eps = Theta(lam eta)  [Cond. A.2.4]",
+            S.eps / (S.lam * S.eta),
+            "between",
+            S.margin,
+            "eps / (lam eta)",
+            lower=1 / S.margin,
+        ),
+        ADAM_MOMENTS,
+    ),
+    (
+        _bound(
+            "beta_order",
+            "beta1^2 < beta2  [Lemma C.1]",
+            S.beta1**2,
+            "<",
+            S.beta2,
+            "Adam moment decay rates",
+        ),
+        ADAM_MOMENTS,
+    ),
 )
 
 #: Theorem statements of theorykit.bounds, with the optimiser families they speak about.
@@ -120,21 +247,25 @@ class ConditionReport:
     def __str__(self) -> str:
         width = max(len(check.statement) for check in self.checks)
         lines = [
-            f"optimizer {self.params.optimizer}, B = {self.params.B} (n/B = {self.params.steps_per_epoch:.4g}), "
-            f"lam = {self.params.lam:.4g}",
+            f"optimizer {self.params.optimizer}, B = {self.params.B} (n/B = "
+            f"{self.params.steps_per_epoch:.4g}), lam = {self.params.lam:.4g}",
             f"batch regime: {self.batch_regime};  lam regime: {self.lambda_regime}",
             f"prediction: {self.predicted_outcome}",
             "",
             f"{'condition':<{width}}  {'value':>11}  {'reading':<26}  verdict",
         ]
         for check in self.checks:
-            lines.append(f"{check.statement:<{width}}  {check.value:>11.4g}  {check.reading:<26}  {check.verdict}")
+            lines.append(
+                f"{check.statement:<{width}}  {check.value:>11.4g}  {check.reading:<26}  "
+                f"{check.verdict}"
+            )
         return "\n".join(lines)
 
 
 def json_safe(row: dict[str, Any]) -> dict[str, Any]:
     """Standard-JSON values: NaN (an n/a row) becomes None, +-infinity the strings "inf"/"-inf"
     (e.g. the mini-batch floor log(1/eps) at eps = 0)."""
+
     def convert(value: Any) -> Any:
         if isinstance(value, float) and math.isnan(value):
             return None
@@ -152,12 +283,13 @@ def _reading(relation: str, evaluation: Evaluation) -> str:
 
 
 def check_conditions(params: Setting, constants: HiddenConstants | None = None) -> ConditionReport:
-    """Evaluate every condition of Tang et al. 2025 at ``params`` (Cond. A.1, A.2; Thms 4.1-4.5, Cor 4.3).
+    """Evaluate every condition of Tang et al. 2025 at ``params`` (Cond. A.1, A.2; Thms 4.1-4.5, Cor
+    4.3).
 
-    Rows that do not concern ``params.optimizer`` (e.g. Adam's eps condition for GD, or eps = Theta(lam
-    eta) when lam = 0) have verdict ``"n/a"``. The thresholds are the finite-size predictions
-    ``lambda_star_adam``/``lambda_star_adamw`` of :mod:`theorykit.bounds` and the asymptotic ones with
-    their hidden constants.
+    Rows that do not concern ``params.optimizer`` (e.g. Adam's eps condition for GD, or eps =
+    Theta(lam eta) when lam = 0) have verdict ``"n/a"``. The thresholds are the finite-size
+    predictions ``lambda_star_adam``/``lambda_star_adamw`` of :mod:`theorykit.bounds` and the
+    asymptotic ones with their hidden constants.
     """
     constants = constants or HiddenConstants()
     checks = []
@@ -167,10 +299,20 @@ def check_conditions(params: Setting, constants: HiddenConstants | None = None) 
             applicable = False
         if applicable:
             evaluation = bound.evaluate(params, constants)
-            checks.append(ConditionCheck(bound.name, bound.statement, _reading(bound.relation, evaluation),
-                                         evaluation.quantity, evaluation.threshold, "holds" if evaluation.holds else "fails"))
+            checks.append(
+                ConditionCheck(
+                    bound.name,
+                    bound.statement,
+                    _reading(bound.relation, evaluation),
+                    evaluation.quantity,
+                    evaluation.threshold,
+                    "holds" if evaluation.holds else "fails",
+                )
+            )
         else:
-            checks.append(ConditionCheck(bound.name, bound.statement, "-", float("nan"), float("nan"), "n/a"))
+            checks.append(
+                ConditionCheck(bound.name, bound.statement, "-", float("nan"), float("nan"), "n/a")
+            )
     return ConditionReport(
         params=params,
         checks=tuple(checks),
@@ -181,9 +323,18 @@ def check_conditions(params: Setting, constants: HiddenConstants | None = None) 
     )
 
 
-def lambda_thresholds(params: Setting, constants: HiddenConstants | None = None) -> dict[str, float]:
-    """The lambda thresholds at ``params``: finite-size (lambda*_Adam, lambda*_AdamW) and asymptotic ones."""
+def lambda_thresholds(
+    params: Setting, constants: HiddenConstants | None = None
+) -> dict[str, float]:
+    """The lambda thresholds at ``params``: finite-size (lambda*_Adam, lambda*_AdamW) and asymptotic
+    ones."""
     values = (constants or HiddenConstants()).symbol_values()
-    formulas = (bounds.LAMBDA_STAR_ADAM, bounds.LAMBDA_STAR_ADAMW, bounds.ADAM_LAMBDA_CEILING, bounds.ADAM_STUCK_FLOOR,
-                bounds.ADAMW_LAMBDA_FLOOR, bounds.ADAMW_LAMBDA_CEILING)
+    formulas = (
+        bounds.LAMBDA_STAR_ADAM,
+        bounds.LAMBDA_STAR_ADAMW,
+        bounds.ADAM_LAMBDA_CEILING,
+        bounds.ADAM_STUCK_FLOOR,
+        bounds.ADAMW_LAMBDA_FLOOR,
+        bounds.ADAMW_LAMBDA_CEILING,
+    )
     return {formula.name: float(formula.at(params, **values)) for formula in formulas}

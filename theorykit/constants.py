@@ -1,10 +1,12 @@
-"""The hidden constants of the theorems' asymptotic statements, with the values the toolkit reads them at.
+"""The hidden constants of the theorems' asymptotic statements, with the values the toolkit reads
+them at.
 
 Tang et al. 2025 state their conditions with o(.), omega(.), Theta(.) and Theta~(.). At a finite
 setting each such statement needs a constant (``a = o(b)`` read as ``a <= C b``, ``n/B = Theta(1)``
-as ``n/B <= C``, ...). Every constant is a named sympy symbol (``theorykit.symbols.HIDDEN_CONSTANTS``)
-so a formula keeps it visible, and :class:`HiddenConstants` holds the numbers it is evaluated at.
-How a reading turns into a verdict: ``docs/conventions.md`` (asymptotic statements).
+as ``n/B <= C``, ...). Every constant is a named sympy symbol
+(``theorykit.symbols.HIDDEN_CONSTANTS``) so a formula keeps it visible, and :class:`HiddenConstants`
+holds the numbers it is evaluated at. How a reading turns into a verdict: ``docs/conventions.md``
+(asymptotic statements).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ class HiddenConstants:
     """Values of the theorems' hidden constants (``theorykit.symbols.HIDDEN_CONSTANTS``).
 
     All are 1 except ``large_batch = 2``: with 1, "n/B = Theta(1)" (Thm 4.1/4.4) would admit only
-    the full batch, whereas the paper's own large-batch run (App. D.2: n = 200, B = 100) has n/B = 2.
+    the full batch, whereas the paper's own large-batch run (App. D.2: n = 200, B = 100) has n/B =
+    2.
 
     ``margin`` is the factor of the softer data and hyper-parameter conditions of
     :mod:`theorykit.conditions` (``a = o(b)`` read as ``a <= b / margin``, ``omega`` as
@@ -40,12 +43,20 @@ class HiddenConstants:
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            if (isinstance(value, bool) or not isinstance(value, (int, float))
-                    or not value > 0 or not math.isfinite(value)):
-                raise ParameterError(field.name, value, "a hidden constant must be a finite number > 0")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not value > 0
+                or not math.isfinite(value)
+            ):
+                raise ParameterError(
+                    field.name, value, "a hidden constant must be a finite number > 0"
+                )
 
     def symbol_values(self) -> dict[str, float]:
-        """``{"C_adam_ceiling": ..., "margin": ...}``: keyword arguments for ``Formula.__call__``."""
-        values = {f"C_{field.name}": getattr(self, field.name) for field in dataclasses.fields(self)}
+        """``{"C_adam_ceiling": ..., "margin": ...}``: the keyword arguments of ``Formula``."""
+        values = {
+            f"C_{field.name}": getattr(self, field.name) for field in dataclasses.fields(self)
+        }
         values["margin"] = values.pop("C_margin")
         return values

@@ -22,7 +22,7 @@ from theorykit.errors import ParameterError
 from theorykit.setting import Setting
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(expr: sp.Expr, args: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
     return sp.lambdify(args, expr, modules="numpy", cse=True)
 
@@ -67,15 +67,25 @@ class Formula:
         names = self.arg_names
         missing = [name for name in names if name not in values]
         if missing:
-            raise ParameterError(missing[0], None, f"required by formula {self.name!r} (arguments: {', '.join(names)})")
+            raise ParameterError(
+                missing[0],
+                None,
+                f"required by formula {self.name!r} (arguments: {', '.join(names)})",
+            )
         unknown = sorted(set(values) - set(names))
         if unknown:
-            raise ParameterError(unknown[0], values[unknown[0]], f"an argument of formula {self.name!r} ({', '.join(names)})")
+            raise ParameterError(
+                unknown[0],
+                values[unknown[0]],
+                f"an argument of formula {self.name!r} ({', '.join(names)})",
+            )
         arrays = [np.asarray(values[name], dtype=np.float64) for name in names]
         shape = np.broadcast_shapes(*(array.shape for array in arrays))
         expr = self.expr if self.numeric is None else self.numeric
         result = np.asarray(_compiled(expr, self.args)(*arrays), dtype=np.float64)
-        if result.shape != shape:  # an expression free of some arguments does not broadcast by itself
+        if (
+            result.shape != shape
+        ):  # an expression free of some arguments does not broadcast by itself
             result = np.broadcast_to(result, shape).copy()
         return float(result) if result.ndim == 0 else result
 
@@ -88,15 +98,20 @@ class Formula:
         return self.evaluate({**params.formula_values(), **overrides})
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
-        """Evaluate with the arguments taken from a larger mapping (extra keys are ignored, missing ones
-        raise). Use it to evaluate several formulas of one system, e.g. an :class:`~theorykit.updates.AdamUpdate`,
-        from one dict of state and hyper-parameters."""
+        """Evaluate with the arguments taken from a larger mapping (extra keys are ignored, missing
+        ones raise). Use it to evaluate several formulas of one system, e.g. an
+        :class:`~theorykit.updates.AdamUpdate`, from one dict of state and hyper-parameters."""
         return self(**{name: values[name] for name in self.arg_names if name in values})
 
     def subs(self, values: Mapping[sp.Symbol | str, Any]) -> sp.Expr:
         """Partial symbolic substitution (keys are symbols or their names)."""
         by_name = {symbol.name: symbol for symbol in self.args}
-        return self.expr.subs({by_name.get(key, key) if isinstance(key, str) else key: value for key, value in values.items()})
+        return self.expr.subs(
+            {
+                by_name.get(key, key) if isinstance(key, str) else key: value
+                for key, value in values.items()
+            }
+        )
 
     def latex(self) -> str:
         return sp.latex(self.expr)

@@ -39,22 +39,26 @@ def _max_normal_density_times_z(z: float, m: int) -> float:
     return z * m * math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) * special.ndtr(z) ** (m - 1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def expected_positive_max_std_normal(m: int) -> float:
     """E[max_r Z_r | max_r Z_r > 0] for m i.i.d. standard normals (float64).
 
     = E[max_r Z_r ; max > 0] / (1 - 2^{-m}). m = 1 gives sqrt(2/pi) = 0.7979; m = 20 gives 1.8675
-    (the unconditioned E[max] is 1.8675 too: the conditioning matters only at small m). This is ``gamma0 / sigma0`` (Lemma A.3).
+    (the unconditioned E[max] is 1.8675 too: the conditioning matters only at small m). This is
+    ``gamma0 / sigma0`` (Lemma A.3).
     """
     m = _check_filter_count(m)
-    value, _ = integrate.quad(_max_normal_density_times_z, 0.0, 12.0, args=(m,), limit=200, epsabs=1e-13)
+    value, _ = integrate.quad(
+        _max_normal_density_times_z, 0.0, 12.0, args=(m,), limit=200, epsabs=1e-13
+    )
     return float(value) / (1.0 - 2.0 ** (-m))
 
 
 def positive_part_moment(k: sp.Expr) -> sp.Expr:
     """M_k = E[max(Z, 0)^k] for Z ~ N(0, 1): 2^{k/2} Gamma((k+1)/2) / (2 sqrt(pi)), k > -1.
 
-    Enters the expected activation derivative E[sigma'(rho^(0))] = q (sigma0 * noise_norm)^{q-1} M_{q-1}.
+    Enters the expected activation derivative E[sigma'(rho^(0))] = q (sigma0 * noise_norm)^{q-1}
+    M_{q-1}.
     """
     return 2 ** (k / 2) * sp.gamma((k + 1) / 2) / (2 * sp.sqrt(sp.pi))
 
@@ -62,13 +66,14 @@ def positive_part_moment(k: sp.Expr) -> sp.Expr:
 NOISE_NORM = Formula(
     "noise_norm",
     sp.sqrt(S.s * S.sigma_p**2 + S.alpha**2),
-    "sqrt(E||xi_i||_2^2) = sqrt(s sigma_p^2 + alpha^2); Def. 3.1 (the feature-noise coordinate included)",
+    "sqrt(E||xi_i||_2^2) = sqrt(s sigma_p^2 + alpha^2); Def. 3.1 (the feature-noise coordinate "
+    "included)",
 )
 
 
 def derived_values(fields: Mapping[str, Any]) -> dict[str, float]:
-    """The derived scalars a formula may need, from a setting's fields (sigma0, m, s, sigma_p, alpha):
-    ``gamma0`` (Lemma A.3's best filter) and ``noise_norm``."""
+    """The derived scalars a formula may need, from a setting's fields (sigma0, m, s, sigma_p,
+    alpha): ``gamma0`` (Lemma A.3's best filter) and ``noise_norm``."""
     return {
         "gamma0": fields["sigma0"] * expected_positive_max_std_normal(fields["m"]),
         "noise_norm": NOISE_NORM.evaluate(fields),

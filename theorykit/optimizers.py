@@ -34,7 +34,8 @@ from theorykit.errors import ParameterError
 
 Preconditioner = Literal["adam", "sign", "none"]
 Decay = Literal["l2", "decoupled"]
-#: The two theorem families of Tang et al. 2025: "adam" (Thms 4.1/4.2, Cor 4.3) and "adamw" (Thms 4.4/4.5).
+# : The two theorem families of Tang et al. 2025: "adam" (Thms 4.1/4.2, Cor 4.3) and "adamw" (Thms
+# 4.4/4.5).
 Family = Literal["adam", "adamw"]
 
 
@@ -59,8 +60,9 @@ class OptimizerKind:
 
     @property
     def family(self) -> Family | None:
-        """The theorem family: adaptive with L2 is "adam" (Adam and its sign surrogate, Thms 4.1/4.2),
-        decoupled is "adamw" (Thms 4.4/4.5); plain GD belongs to neither (Zou et al. 2023)."""
+        """The theorem family: adaptive with L2 is "adam" (Adam and its sign surrogate, Thms
+        4.1/4.2), decoupled is "adamw" (Thms 4.4/4.5); plain GD belongs to neither (Zou et al.
+        2023)."""
         if self.decoupled:
             return "adamw"
         return None if self.preconditioner == "none" else "adam"
@@ -89,11 +91,16 @@ def optimizer_kind(name: object) -> OptimizerKind:
     return kind
 
 
-def names(*, preconditioner: Preconditioner | None = None, decay: Decay | None = None,
-          family: Family | None = None) -> frozenset[str]:
+def names(
+    *,
+    preconditioner: Preconditioner | None = None,
+    decay: Decay | None = None,
+    family: Family | None = None,
+) -> frozenset[str]:
     """The names of the kinds with the given parts (every given condition must hold)."""
     return frozenset(
-        kind.name for kind in KINDS.values()
+        kind.name
+        for kind in KINDS.values()
         if (preconditioner is None or kind.preconditioner == preconditioner)
         and (decay is None or kind.decay == decay)
         and (family is None or kind.family == family)

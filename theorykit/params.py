@@ -7,22 +7,23 @@ arXiv 2510.11354) and Zou, Cao, Li, Gu (ICLR 2023, arXiv 2108.11371) needs about
   ``sigma_p``, feature-noise strength ``alpha``;
 * model (Definition 3.2): ``m`` filters per head, activation power ``q`` (sigma(z) = max(z, 0)^q),
   initialisation scale ``sigma0``;
-* optimiser (eqs. 3.3-3.6, 5.1, B.1-B.2): ``optimizer`` name, learning rate ``eta``, batch size ``B``,
-  weight decay ``lam``, Adam moments ``beta1``, ``beta2``, stability constant ``eps``,
+* optimiser (eqs. 3.3-3.6, 5.1, B.1-B.2): ``optimizer`` name, learning rate ``eta``, batch size
+  ``B``, weight decay ``lam``, Adam moments ``beta1``, ``beta2``, stability constant ``eps``,
   ``bias_correction`` and the horizon ``epochs``.
 
 Conventions (used throughout the toolkit):
 
-* ``lam`` enters Adam/SignSGD/GD through the objective (3.1), L = (1/n) sum_i L_i + (lam/2)||W||_F^2,
-  so the gradient carries ``+lam * w``; AdamW/SignSGDW use the decoupled factor (1 - eta*lam) of
-  eq. (3.6) on the regularisation-free objective (3.2).
+* ``lam`` enters Adam/SignSGD/GD through the objective (3.1), L = (1/n) sum_i L_i +
+  (lam/2)||W||_F^2, so the gradient carries ``+lam * w``; AdamW/SignSGDW use the decoupled factor (1
+  - eta*lam) of eq. (3.6) on the regularisation-free objective (3.2).
 * ``bias_correction=False`` is the paper's Adam (eqs. 3.4-3.5 start from m = v = 0 and do not
   rescale); ``True`` is ``torch.optim.Adam``/``AdamW``.
 * Time is counted in epochs of n/B iterations (the theorems' unit); n/B need not be an integer.
 
-Validation happens at construction: an invalid value raises :class:`~theorykit.errors.ParameterError`
-naming the field, the value and the rule. Whether the *theorems'* asymptotic conditions hold is a
-separate, softer question answered by :meth:`ProblemParams.conditions`.
+Validation happens at construction: an invalid value raises
+:class:`~theorykit.errors.ParameterError` naming the field, the value and the rule. Whether the
+*theorems'* asymptotic conditions hold is a separate, softer question answered by
+:meth:`ProblemParams.conditions`.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from theorykit.errors import ParameterError
 from theorykit.initialization import derived_values
 from theorykit.optimizers import OptimizerKind, optimizer_kind
 
-
-#: Each field's meaning, with its symbol, source and unit (``theorykit bounds --help``, the sweep docs).
+# : Each field's meaning, with its symbol, source and unit (``theorykit bounds --help``, the sweep
+# docs).
 FIELD_DOCS: dict[str, str] = {
     "n": "training samples n (Def. 3.1)",
     "d": "patch dimension d (Def. 3.1; coordinate 1 is the feature v = e_1)",
@@ -53,11 +54,16 @@ FIELD_DOCS: dict[str, str] = {
     "optimizer": "optimiser: adam, adamw, signsgd, signsgdw or gd (eqs. 3.3-3.6, 5.1, B.2)",
     "eta": "learning rate eta, per iteration",
     "B": "batch size B, samples per iteration",
-    "lam": "weight decay lam: L2 (lam/2)||W||^2 for adam/signsgd/gd, factor (1 - eta lam) for adamw/signsgdw",
+    "lam": (
+        "weight decay lam: L2 (lam/2)||W||^2 for adam/signsgd/gd, factor (1 - eta lam) for "
+        "adamw/signsgdw"
+    ),
     "beta1": "Adam first-moment decay beta1 (eq. 3.4)",
     "beta2": "Adam second-moment decay beta2 (eq. 3.4)",
     "eps": "Adam stability constant eps (eq. 3.5)",
-    "bias_correction": "torch-style bias correction of Adam's moments, true or false (the paper's eqs. have none)",
+    "bias_correction": (
+        "torch-style bias correction of Adam's moments, true or false (the paper's eqs. have none)"
+    ),
     "epochs": "horizon in epochs of ceil(n/B) iterations",
 }
 
@@ -116,7 +122,9 @@ class ProblemParams:
         set_(self, "s", _integer("s", self.s, 1, "s >= 1 (Def. 3.1: s noise coordinates)"))
         if self.s > self.d - 1:
             raise ParameterError(
-                "s", self.s, f"s <= d - 1 = {self.d - 1} (Def. 3.1: supports drawn from [d] minus {{1}})"
+                "s",
+                self.s,
+                f"s <= d - 1 = {self.d - 1} (Def. 3.1: supports drawn from [d] minus {{1}})",
             )
         for name in ("sigma_p", "sigma0", "eta"):
             value = _real(name, getattr(self, name))
@@ -125,24 +133,32 @@ class ProblemParams:
             set_(self, name, value)
         alpha = _real("alpha", self.alpha)
         if not 0.0 <= alpha < 1.0:
-            raise ParameterError("alpha", self.alpha, "0 <= alpha < 1 (Def. 3.1: alpha in (0, 1); 0 = ablation)")
+            raise ParameterError(
+                "alpha", self.alpha, "0 <= alpha < 1 (Def. 3.1: alpha in (0, 1); 0 = ablation)"
+            )
         set_(self, "alpha", alpha)
         set_(self, "m", _integer("m", self.m, 1, "m >= 1 (filters per head, Def. 3.2)"))
         q = _real("q", self.q)
         if q < 3:
-            raise ParameterError("q", self.q, "q >= 3 for the theorems (ReLU^q activation; Def. 3.2)")
+            raise ParameterError(
+                "q", self.q, "q >= 3 for the theorems (ReLU^q activation; Def. 3.2)"
+            )
         set_(self, "q", int(q) if q == int(q) else q)
         optimizer_kind(self.optimizer)  # an unknown name raises, naming the field
         set_(self, "B", _integer("B", self.B, 1, "B >= 1"))
-        if self.B > self.n:
-            raise ParameterError("B", self.B, f"B <= n = {self.n} (a batch is drawn without replacement)")
+        if self.n < self.B:
+            raise ParameterError(
+                "B", self.B, f"B <= n = {self.n} (a batch is drawn without replacement)"
+            )
         lam = _real("lam", self.lam)
         if lam < 0:
             raise ParameterError("lam", lam, "lam >= 0")
         set_(self, "lam", lam)
         if self.kind.decoupled and self.eta * lam >= 1:
             raise ParameterError(
-                "lam", lam, f"eta * lam < 1 for decoupled decay (1 - eta*lam) > 0, eq. (3.6); eta = {self.eta}"
+                "lam",
+                lam,
+                f"eta * lam < 1 for decoupled decay (1 - eta*lam) > 0, eq. (3.6); eta = {self.eta}",
             )
         for name in ("beta1", "beta2"):
             value = _real(name, getattr(self, name))
@@ -159,7 +175,7 @@ class ProblemParams:
 
     @property
     def kind(self) -> OptimizerKind:
-        """The optimiser as data: preconditioner and decay placement (:mod:`theorykit.optimizers`)."""
+        """The optimiser as data: preconditioner and decay (:mod:`theorykit.optimizers`)."""
         return optimizer_kind(self.optimizer)
 
     @property
@@ -169,8 +185,9 @@ class ProblemParams:
 
     @property
     def iterations_per_epoch(self) -> int:
-        """ceil(n/B): the optimiser steps of one epoch as the simulators take them (every sample once,
-        the last batch smaller when B does not divide n); :attr:`steps_per_epoch` is the theorems' n/B."""
+        """ceil(n/B): the optimiser steps of one epoch as the simulators take them (every sample
+        once, the last batch smaller when B does not divide n); :attr:`steps_per_epoch` is the
+        theorems' n/B."""
         return math.ceil(self.n / self.B)
 
     @property
@@ -188,7 +205,9 @@ class ProblemParams:
         """A copy with ``changes`` applied and validated again."""
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
-            raise ParameterError(unknown[0], changes[unknown[0]], f"a field of ProblemParams ({field_names()})")
+            raise ParameterError(
+                unknown[0], changes[unknown[0]], f"a field of ProblemParams ({field_names()})"
+            )
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,7 +220,9 @@ class ProblemParams:
         known = {f.name for f in dataclasses.fields(cls)}
         for key in values:
             if key not in known:
-                raise ParameterError(str(key), values[key], f"a field of ProblemParams ({field_names()})")
+                raise ParameterError(
+                    str(key), values[key], f"a field of ProblemParams ({field_names()})"
+                )
         required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
         for key in required:
             if key not in values:
@@ -209,7 +230,7 @@ class ProblemParams:
         return cls(**values)
 
     def conditions(self, constants: HiddenConstants | None = None) -> ConditionReport:
-        """Which of the theorems' conditions hold at these values: see :mod:`theorykit.conditions`."""
+        """Which of the theorems' conditions hold here: see :mod:`theorykit.conditions`."""
         return check_conditions(self, constants)
 
 
@@ -227,8 +248,18 @@ def tang2025_synthetic(**overrides: Any) -> ProblemParams:
     ``overrides`` replace any field (e.g. ``optimizer="adamw", lam=0.01, B=2``).
     """
     base = ProblemParams(
-        n=200, d=1000, s=100, sigma_p=0.1, alpha=0.2, m=20, q=3, sigma0=0.01,
-        optimizer="adam", eta=5e-5, B=16, lam=1e-5,
+        n=200,
+        d=1000,
+        s=100,
+        sigma_p=0.1,
+        alpha=0.2,
+        m=20,
+        q=3,
+        sigma0=0.01,
+        optimizer="adam",
+        eta=5e-5,
+        B=16,
+        lam=1e-5,
     )
     return base.replace(**overrides) if overrides else base
 

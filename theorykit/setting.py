@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 
 class Setting(Protocol):
-    """A validated setting of the problem (Def. 3.1, Def. 3.2, eqs. 3.3-3.6); see ``ProblemParams``."""
+    """A validated setting (Def. 3.1, Def. 3.2, eqs. 3.3-3.6); see ``ProblemParams``."""
 
     n: int
     d: int

@@ -2,9 +2,9 @@
 
 :func:`bounds_summary` is what ``theorykit bounds`` prints, so the command line and the Python API
 return the same numbers. It evaluates the lambda thresholds of :mod:`theorykit.bounds`, reads the
-batch-size and lambda regimes for both optimiser families (Adam: Thms 4.1/4.2, Cor 4.3;
-AdamW: Thms 4.4/4.5, Cor 4.6), gives the race's critical batch size B* (:mod:`theorykit.batch_race`)
-for Adam/AdamW and SignSGD/SignSGDW, and attaches the full condition report for ``params.optimizer``.
+batch-size and lambda regimes for both optimiser families (Adam: Thms 4.1/4.2, Cor 4.3; AdamW: Thms
+4.4/4.5, Cor 4.6), gives the race's critical batch size B* (:mod:`theorykit.batch_race`) for
+Adam/AdamW and SignSGD/SignSGDW, and attaches the full condition report for ``params.optimizer``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 from theorykit import bounds
 from theorykit.batch_race import critical_batch_size
-from theorykit.constants import HiddenConstants
 from theorykit.conditions import ConditionReport, check_conditions, json_safe
+from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 
@@ -50,7 +50,9 @@ class BoundsSummary:
     thresholds: dict[str, float]
     regimes: tuple[FamilyRegime, ...]
     conditions: ConditionReport
-    critical_batch_sizes: dict[str, float | None]  # None: no race for these betas (beta1^2 >= beta2)
+    critical_batch_sizes: dict[
+        str, float | None
+    ]  # None: no race for these betas (beta1^2 >= beta2)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,24 +69,40 @@ class BoundsSummary:
     def __str__(self) -> str:
         p = self.params
         lines = [
-            f"setting: n={p.n} d={p.d} s={p.s} sigma_p={p.sigma_p:g} alpha={p.alpha:g} sigma0={p.sigma0:g} "
-            f"m={p.m} q={p.q:g} B={p.B} (n/B={p.steps_per_epoch:g}) eta={p.eta:g} eps={p.eps:g}",
+            f"setting: n={p.n} d={p.d} s={p.s} sigma_p={p.sigma_p:g} alpha={p.alpha:g} "
+            f"sigma0={p.sigma0:g} m={p.m} q={p.q:g} B={p.B} (n/B={p.steps_per_epoch:g}) "
+            f"eta={p.eta:g} eps={p.eps:g}",
             "",
             "lambda thresholds",
         ]
-        lines += [f"  {_THRESHOLD_LABELS[name]:<62} {value:.4g}" for name, value in self.thresholds.items()]
-        lines += ["", "critical batch size B* of the Stage-I race (theorykit.batch_race, C_batch_race as given)"]
-        lines += [f"  {family:<62} {'n/a: beta1^2 >= beta2' if value is None else f'{value:.4g}'}"
-                  for family, value in self.critical_batch_sizes.items()]
+        lines += [
+            f"  {_THRESHOLD_LABELS[name]:<62} {value:.4g}"
+            for name, value in self.thresholds.items()
+        ]
+        lines += [
+            "",
+            "critical batch size B* of the Stage-I race (theorykit.batch_race, C_batch_race as "
+            "given)",
+        ]
+        lines += [
+            f"  {family:<62} {'n/a: beta1^2 >= beta2' if value is None else f'{value:.4g}'}"
+            for family, value in self.critical_batch_sizes.items()
+        ]
         lines += ["", f"regimes at lam = {p.lam:g}"]
-        lines += [f"  {r.optimizer:<6} batch: {r.batch_regime:<13} lam: {r.lambda_regime:<13} -> {r.predicted_outcome}"
-                  for r in self.regimes]
+        lines += [
+            f"  {r.optimizer:<6} batch: {r.batch_regime:<13} lam: {r.lambda_regime:<13} -> "
+            f"{r.predicted_outcome}"
+            for r in self.regimes
+        ]
         lines += ["", f"conditions for {p.optimizer}", str(self.conditions)]
         return "\n".join(lines)
 
 
-def bounds_summary(params: ProblemParams, constants: HiddenConstants | None = None) -> BoundsSummary:
-    """Thresholds, per-family regimes and the condition report at ``params`` (see the module docstring).
+def bounds_summary(
+    params: ProblemParams, constants: HiddenConstants | None = None
+) -> BoundsSummary:
+    """Thresholds, per-family regimes and the condition report at ``params`` (see the module
+    docstring).
 
     The regimes for the Adam and AdamW families are read at the same (B, lam); lam is
     interpreted as L2 in the loss (lambda/2 convention) for Adam and as the decoupled factor
@@ -95,10 +113,24 @@ def bounds_summary(params: ProblemParams, constants: HiddenConstants | None = No
     regimes = []
     for optimizer in ("adam", "adamw"):
         variant = params.replace(optimizer=optimizer)
-        regimes.append(FamilyRegime(optimizer, bounds.batch_regime(variant, constants),
-                                    bounds.lambda_regime(variant, constants), bounds.predicted_outcome(variant, constants)))
-    return BoundsSummary(params, ordered, tuple(regimes), report,
-                         {family: _race(params.replace(optimizer=name), constants) for family, name in _RACE_FAMILIES.items()})
+        regimes.append(
+            FamilyRegime(
+                optimizer,
+                bounds.batch_regime(variant, constants),
+                bounds.lambda_regime(variant, constants),
+                bounds.predicted_outcome(variant, constants),
+            )
+        )
+    return BoundsSummary(
+        params,
+        ordered,
+        tuple(regimes),
+        report,
+        {
+            family: _race(params.replace(optimizer=name), constants)
+            for family, name in _RACE_FAMILIES.items()
+        },
+    )
 
 
 def _race(params: ProblemParams, constants: HiddenConstants | None) -> float | None:

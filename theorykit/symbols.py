@@ -4,9 +4,9 @@ Parameter symbols carry the names of the :class:`~theorykit.params.ProblemParams
 formula built from them evaluates directly at a parameter object. Dynamic quantities (coefficients,
 loss derivatives, Adam moments) and the theorems' hidden constants are separate symbols.
 
-Notation follows Tang et al. 2025 (arXiv 2510.11354), Sec. 3 and Appendix A:
-gamma_{j,r} = <w_{j,r}, j v> (feature learning), rho_{j,r,i} = <w_{j,r}, xi_i> (noise memorisation),
-zeta_{j,r,i} = sum_{k in B_i} w_{j,r}[k] xi_i[k] (its pure-noise part), ell_{j,i} = 1[y_i = j] - logit_j.
+Notation follows Tang et al. 2025 (arXiv 2510.11354), Sec. 3 and Appendix A: gamma_{j,r} = <w_{j,r},
+j v> (feature learning), rho_{j,r,i} = <w_{j,r}, xi_i> (noise memorisation), zeta_{j,r,i} = sum_{k
+in B_i} w_{j,r}[k] xi_i[k] (its pure-noise part), ell_{j,i} = 1[y_i = j] - logit_j.
 """
 
 from __future__ import annotations
@@ -29,11 +29,28 @@ beta1 = sp.Symbol("beta1", nonnegative=True)
 beta2 = sp.Symbol("beta2", nonnegative=True)
 eps = sp.Symbol("eps", nonnegative=True)
 
-PARAMETERS: tuple[sp.Symbol, ...] = (n, d, s, sigma_p, alpha, m, q, sigma0, eta, B, lam, beta1, beta2, eps)
+PARAMETERS: tuple[sp.Symbol, ...] = (
+    n,
+    d,
+    s,
+    sigma_p,
+    alpha,
+    m,
+    q,
+    sigma0,
+    eta,
+    B,
+    lam,
+    beta1,
+    beta2,
+    eps,
+)
 
 # --- derived scalars evaluated from the parameters (see theorykit.initialization) ---------------
 gamma0 = sp.Symbol("gamma0", positive=True)  # max_r <w^(0)_{j,r}, j v>, the best filter at init
-noise_norm = sp.Symbol("noise_norm", positive=True)  # sqrt(E||xi||_2^2) = sqrt(s sigma_p^2 + alpha^2)
+noise_norm = sp.Symbol(
+    "noise_norm", positive=True
+)  # sqrt(E||xi||_2^2) = sqrt(s sigma_p^2 + alpha^2)
 
 # --- dynamic quantities ---------------------------------------------------------------------------
 gamma = sp.Symbol("gamma", real=True)  # <w_{j,r}, j v>
@@ -64,12 +81,25 @@ C_adamw_floor = sp.Symbol("C_adamw_floor", positive=True)  # Thm 4.4/4.5: lam = 
 C_adamw_ceiling = sp.Symbol("C_adamw_ceiling", positive=True)  # Thm 4.4/4.5: lam = O~(1)
 C_large_batch = sp.Symbol("C_large_batch", positive=True)  # n/B = Theta(1)
 C_mini_batch = sp.Symbol("C_mini_batch", positive=True)  # n/B >= Theta(log 1/eps)
-C_adamw_mini_batch = sp.Symbol("C_adamw_mini_batch", positive=True)  # n/B = omega(s sigma_p v sqrt n)
-C_batch_race = sp.Symbol("C_batch_race", positive=True)  # noise-to-feature growth per epoch (theorykit.batch_race)
+C_adamw_mini_batch = sp.Symbol(
+    "C_adamw_mini_batch", positive=True
+)  # n/B = omega(s sigma_p v sqrt n)
+C_batch_race = sp.Symbol(
+    "C_batch_race", positive=True
+)  # noise-to-feature growth per epoch (theorykit.batch_race)
 
-margin = sp.Symbol("margin", positive=True)  # reading of o/omega/Theta in the data and step-size conditions
+margin = sp.Symbol(
+    "margin", positive=True
+)  # reading of o/omega/Theta in the data and step-size conditions
 
 HIDDEN_CONSTANTS: tuple[sp.Symbol, ...] = (
-    C_adam_ceiling, C_adam_stuck, C_adamw_floor, C_adamw_ceiling,
-    C_large_batch, C_mini_batch, C_adamw_mini_batch, C_batch_race, margin,
+    C_adam_ceiling,
+    C_adam_stuck,
+    C_adamw_floor,
+    C_adamw_ceiling,
+    C_large_batch,
+    C_mini_batch,
+    C_adamw_mini_batch,
+    C_batch_race,
+    margin,
 )

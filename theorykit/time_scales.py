@@ -1,14 +1,16 @@
-"""Time scales of the two-stage analysis (Tang et al. 2025): Stage-I length T0 and reversal time T_r.
+"""Time scales of the two-stage analysis (Tang et al. 2025): Stage-I length T0 and reversal time
+T_r.
 
 All three are the lemmas' O~(.) orders with the polylog factors and constants dropped, in iterations
 (notes Sec. 0 and Sec. 5.5 sort out the lemmas' mixed units):
 
 * ``STAGE1_LENGTH_LARGE_BATCH``: T0 = 1/(eta s sigma_p), Lemmas 5.1/C.3 (large-batch Adam; C.12 for
   AdamW): each iteration adds eta s sigma_p to every rho_i, which is Theta(1) after T0;
-* ``STAGE1_LENGTH_MINI_BATCH``: T0 = 1/eta, Lemmas C.4-C.6 (mini-batch Adam): the feature grows by eta
-  per iteration and is Theta(1) after T0;
+* ``STAGE1_LENGTH_MINI_BATCH``: T0 = 1/eta, Lemmas C.4-C.6 (mini-batch Adam): the feature grows by
+  eta per iteration and is Theta(1) after T0;
 * ``REVERSAL_TIME``: T_r = sigma0 / (eta s sigma_p alpha^{1/(q-1)}), Lemmas C.3/C.13 (large batch):
-  once alpha sigma'(rho) beats sigma'(gamma) the feature coefficient falls by Theta(eta) per iteration.
+  once alpha sigma'(rho) beats sigma'(gamma) the feature coefficient falls by Theta(eta) per
+  iteration.
 
 ``dynamics.predict.measured_time_scales`` reads the same quantities off a trajectory (reduced
 dynamics or CNN), and ``theorykit compare`` puts them side by side; the ratio measures the dropped
@@ -35,6 +37,6 @@ STAGE1_LENGTH_MINI_BATCH = Formula(
 REVERSAL_TIME = Formula(
     "reversal_time",
     S.sigma0 / (S.eta * S.s * S.sigma_p * S.alpha ** (1 / (S.q - 1))),
-    "Lemma C.3/C.13: T_r = O~(sigma0 / (eta s sigma_p alpha^{1/(q-1)})) iterations, polylogs dropped; "
-    "needs alpha > 0",
+    "Lemma C.3/C.13: T_r = O~(sigma0 / (eta s sigma_p alpha^{1/(q-1)})) iterations, polylogs "
+    "dropped; needs alpha > 0",
 )

@@ -7,10 +7,10 @@ paper's SignSGD (5.1)/(B.1) and SignSGDW (B.2).
 Conventions
 -----------
 * sigma(z) = max(z, 0)^q, sigma'(z) = q max(z, 0)^{q-1}; sgn(0) = 0.
-* The data *drive* of the feature coordinate is minus the gradient of the data loss along j v.
-  Lemma A.7 (k = 1) gives, per sample i,
-  ``|ell_{j,i}| [sigma'(j y_i gamma) - alpha sigma'(rho_{j,r,i})]``, and the step uses its batch mean
-  ``drive = (1/B) sum_{i in I_t} (...)`` (B.3 divided by B).
+* The data *drive* of the feature coordinate is minus the gradient of the data loss along j v. Lemma
+  A.7 (k = 1) gives, per sample i, ``|ell_{j,i}| [sigma'(j y_i gamma) - alpha
+  sigma'(rho_{j,r,i})]``, and the step uses its batch mean ``drive = (1/B) sum_{i in I_t} (...)``
+  (B.3 divided by B).
 * On a noise coordinate k in B_i, minus the data gradient is
   ``(1[i in I_t] / B) ell_{j,i} sigma'(rho_{j,r,i}) xi_i[k]`` (Lemma A.7, second case).
 * Adam/SignSGD/GD carry the L2 gradient ``+lam * w`` of objective (3.1) (lambda/2 in the loss);
@@ -29,12 +29,24 @@ from theorykit import symbols as S
 from theorykit.formula import Formula
 
 __all__ = [
-    "sigma", "sigma_prime", "AdamUpdate", "adam_update",
-    "FEATURE_DRIVE_PER_SAMPLE", "NOISE_DRIVE_PER_SAMPLE", "NOISE_FROM_PURE_NOISE",
-    "SIGNSGD_FEATURE_STEP", "SIGNSGDW_FEATURE_STEP", "GD_FEATURE_STEP",
-    "SIGNSGD_NOISE_COORDINATE_STEP", "SIGNSGDW_NOISE_COORDINATE_STEP", "GD_NOISE_COORDINATE_STEP",
-    "GD_NOISE_STEP", "ADAM_FEATURE_UPDATE", "ADAMW_FEATURE_UPDATE",
-    "ADAM_NOISE_COORDINATE_UPDATE", "ADAMW_NOISE_COORDINATE_UPDATE",
+    "ADAMW_FEATURE_UPDATE",
+    "ADAMW_NOISE_COORDINATE_UPDATE",
+    "ADAM_FEATURE_UPDATE",
+    "ADAM_NOISE_COORDINATE_UPDATE",
+    "FEATURE_DRIVE_PER_SAMPLE",
+    "GD_FEATURE_STEP",
+    "GD_NOISE_COORDINATE_STEP",
+    "GD_NOISE_STEP",
+    "NOISE_DRIVE_PER_SAMPLE",
+    "NOISE_FROM_PURE_NOISE",
+    "SIGNSGDW_FEATURE_STEP",
+    "SIGNSGDW_NOISE_COORDINATE_STEP",
+    "SIGNSGD_FEATURE_STEP",
+    "SIGNSGD_NOISE_COORDINATE_STEP",
+    "AdamUpdate",
+    "adam_update",
+    "sigma",
+    "sigma_prime",
 ]
 
 
@@ -51,27 +63,29 @@ def sigma_prime(z: sp.Expr) -> sp.Expr:
 FEATURE_DRIVE_PER_SAMPLE = Formula(
     "feature_drive_per_sample",
     S.abs_ell * (sigma_prime(S.jy * S.gamma) - S.alpha * sigma_prime(S.rho)),
-    "Lemma A.7, k = 1: -j * (per-sample gradient on w[1]) = |ell_{j,i}| [sigma'(j y_i gamma) - alpha sigma'(rho)]; "
-    "the -alpha term is the feature noise xi_i[1] = -alpha y_i (Def. 3.1)",
+    "Lemma A.7, k = 1: -j * (per-sample gradient on w[1]) = |ell_{j,i}| [sigma'(j y_i gamma) - "
+    "alpha sigma'(rho)]; the -alpha term is the feature noise xi_i[1] = -alpha y_i (Def. 3.1)",
 )
 
 NOISE_DRIVE_PER_SAMPLE = Formula(
     "noise_drive_per_sample",
     S.sampled / S.B * S.ell * sigma_prime(S.rho),
-    "Lemma A.7, k in B_i: minus the data gradient on w[k] is (1[i in I_t]/B) ell_{j,i} sigma'(rho_{j,r,i}) xi_i[k]; "
-    "this is the factor in front of xi_i[k]",
+    "Lemma A.7, k in B_i: minus the data gradient on w[k] is (1[i in I_t]/B) ell_{j,i} "
+    "sigma'(rho_{j,r,i}) xi_i[k]; this is the factor in front of xi_i[k]",
 )
 
 NOISE_FROM_PURE_NOISE = Formula(
     "rho_from_zeta",
     S.zeta - S.alpha * S.jy * S.gamma,
-    "Sec. 5.0 of the notes: rho_{j,r,i} = zeta_{j,r,i} - alpha j y_i gamma_{j,r} (xi_i[1] = -alpha y_i)",
+    "Sec. 5.0 of the notes: rho_{j,r,i} = zeta_{j,r,i} - alpha j y_i gamma_{j,r} (xi_i[1] = "
+    "-alpha y_i)",
 )
 
 SIGNSGD_FEATURE_STEP = Formula(
     "signsgd_feature_step",
     S.gamma + S.eta * sp.sign(S.drive - S.lam * S.gamma),
-    "(B.3)/(5.1): SignSGD = Adam with L2 inside the sign; gamma' = gamma + eta sgn(drive - lam gamma)",
+    "(B.3)/(5.1): SignSGD = Adam with L2 inside the sign; gamma' = gamma + eta sgn(drive - lam "
+    "gamma)",
 )
 
 SIGNSGDW_FEATURE_STEP = Formula(
@@ -97,7 +111,8 @@ SIGNSGD_NOISE_COORDINATE_STEP = Formula(
 SIGNSGDW_NOISE_COORDINATE_STEP = Formula(
     "signsgdw_noise_coordinate_step",
     (1 - S.eta * S.lam) * S.w_k + S.eta * sp.sign(_NOISE_COORDINATE_DRIVE),
-    "(B.6): w[k]' = (1 - eta lam) w[k] + eta sgn((1[i in I_t]/B) ell sigma'(rho) xi_i[k]), k in B_i",
+    "(B.6): w[k]' = (1 - eta lam) w[k] + eta sgn((1[i in I_t]/B) ell sigma'(rho) xi_i[k]), k in "
+    "B_i",
 )
 
 GD_NOISE_COORDINATE_STEP = Formula(
@@ -111,14 +126,16 @@ GD_NOISE_STEP = Formula(
     (1 - S.eta * S.lam) * (S.rho + S.alpha * S.jy * S.gamma)
     + S.eta * NOISE_DRIVE_PER_SAMPLE.expr * S.l2sq_noise
     - S.alpha * S.jy * S.gamma_next,
-    "Zou et al. 2023 notes Sec. 5.3 (exact for disjoint supports): rho' = zeta' - alpha j y_i gamma', "
-    "zeta' = (1 - eta lam) zeta + eta (1[i in I_t]/B) ell sigma'(rho) ||xi_i||_{2,B_i}^2; gamma_next from GD_FEATURE_STEP",
+    "Zou et al. 2023 notes Sec. 5.3 (exact for disjoint supports): rho' = zeta' - alpha j y_i "
+    "gamma', zeta' = (1 - eta lam) zeta + eta (1[i in I_t]/B) ell sigma'(rho) ||xi_i||_{2,B_i}^2; "
+    "gamma_next from GD_FEATURE_STEP",
 )
 
 
 @dataclasses.dataclass(frozen=True)
 class AdamUpdate:
-    """One Adam/AdamW step on one coordinate: the moment recursions (3.4) and the weight (3.5)/(3.6).
+    """One Adam/AdamW step on one coordinate: the moment recursions (3.4) and the weight
+    (3.5)/(3.6).
 
     ``weight`` is the next weight with the next moments substituted in, so it is a function of the
     current (weight, mom1, mom2), the data gradient and the hyper-parameters (and ``t`` with bias
@@ -130,13 +147,20 @@ class AdamUpdate:
     weight: Formula
 
 
-def adam_update(weight: sp.Symbol, data_gradient: sp.Expr, *, decoupled: bool, bias_correction: bool,
-                name: str, where: str) -> AdamUpdate:
+def adam_update(
+    weight: sp.Symbol,
+    data_gradient: sp.Expr,
+    *,
+    decoupled: bool,
+    bias_correction: bool,
+    name: str,
+    where: str,
+) -> AdamUpdate:
     """Build the Adam (``decoupled=False``) or AdamW (``decoupled=True``) update of one coordinate.
 
     Adam, eqs. (3.3)-(3.5): g = data_gradient + lam * weight; AdamW, eq. (3.6): g = data_gradient
-    and weight' = (1 - eta lam) weight - eta * step. Moments: m' = beta1 m + (1 - beta1) g,
-    v' = beta2 v + (1 - beta2) g^2, from m = v = 0. step = m' / (sqrt(v') + eps) as in the paper, or,
+    and weight' = (1 - eta lam) weight - eta * step. Moments: m' = beta1 m + (1 - beta1) g, v' =
+    beta2 v + (1 - beta2) g^2, from m = v = 0. step = m' / (sqrt(v') + eps) as in the paper, or,
     with ``bias_correction``, (m'/(1 - beta1^t)) / (sqrt(v'/(1 - beta2^t)) + eps) as in
     ``torch.optim.Adam``, t >= 1 the index of this step.
     """
@@ -158,11 +182,35 @@ def adam_update(weight: sp.Symbol, data_gradient: sp.Expr, *, decoupled: bool, b
     )
 
 
-ADAM_FEATURE_UPDATE = adam_update(S.gamma, -S.drive, decoupled=False, bias_correction=False,
-                                  name="adam_feature", where="gamma = j w[1]")
-ADAMW_FEATURE_UPDATE = adam_update(S.gamma, -S.drive, decoupled=True, bias_correction=False,
-                                   name="adamw_feature", where="gamma = j w[1]")
-ADAM_NOISE_COORDINATE_UPDATE = adam_update(S.w_k, -_NOISE_COORDINATE_DRIVE, decoupled=False, bias_correction=False,
-                                           name="adam_noise_coordinate", where="w[k], k in B_i")
-ADAMW_NOISE_COORDINATE_UPDATE = adam_update(S.w_k, -_NOISE_COORDINATE_DRIVE, decoupled=True, bias_correction=False,
-                                            name="adamw_noise_coordinate", where="w[k], k in B_i")
+ADAM_FEATURE_UPDATE = adam_update(
+    S.gamma,
+    -S.drive,
+    decoupled=False,
+    bias_correction=False,
+    name="adam_feature",
+    where="gamma = j w[1]",
+)
+ADAMW_FEATURE_UPDATE = adam_update(
+    S.gamma,
+    -S.drive,
+    decoupled=True,
+    bias_correction=False,
+    name="adamw_feature",
+    where="gamma = j w[1]",
+)
+ADAM_NOISE_COORDINATE_UPDATE = adam_update(
+    S.w_k,
+    -_NOISE_COORDINATE_DRIVE,
+    decoupled=False,
+    bias_correction=False,
+    name="adam_noise_coordinate",
+    where="w[k], k in B_i",
+)
+ADAMW_NOISE_COORDINATE_UPDATE = adam_update(
+    S.w_k,
+    -_NOISE_COORDINATE_DRIVE,
+    decoupled=True,
+    bias_correction=False,
+    name="adamw_noise_coordinate",
+    where="w[k], k in B_i",
+)

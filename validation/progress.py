@@ -1,4 +1,5 @@
-"""Progress of long training loops, through ``tqdm``: a bar on a terminal, silence in a redirected log.
+"""Progress of long training loops, through ``tqdm``: a bar on a terminal, silence in a redirected
+log.
 
 :func:`epoch_progress` returns the per-epoch callback the engine takes (``progress(epoch, total)``).
 On a terminal it draws one ``tqdm`` bar per task (rate, elapsed and remaining time); when the stream
@@ -24,7 +25,9 @@ def epoch_progress(label: str, stream: TextIO) -> Callable[[int, int], None]:
         if not interactive:
             return
         if bar is None:
-            bar = tqdm(total=total, desc=label, unit="epoch", file=stream, leave=True, dynamic_ncols=True)
+            bar = tqdm(
+                total=total, desc=label, unit="epoch", file=stream, leave=True, dynamic_ncols=True
+            )
         bar.update(epoch - bar.n)
         if epoch >= total:
             bar.close()

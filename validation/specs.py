@@ -1,5 +1,5 @@
-"""What a CNN run is, without torch: :class:`RunSpec` (one member) and :class:`EngineOptions` (how runs are
-trained and recorded), plus the check of the data options.
+"""What a CNN run is, without torch: :class:`RunSpec` (one member) and :class:`EngineOptions` (how
+runs are trained and recorded), plus the check of the data options.
 
 A :class:`RunSpec` is a validated :class:`theorykit.ProblemParams` -- the same object the theory
 evaluates, so prediction and simulation share one spec -- with data and initialisation seeds and the
@@ -29,7 +29,8 @@ DTYPES = ("float64", "float32")
 
 
 def check_data_options(n: int, d: int, s: int, supports: str, labels: str) -> None:
-    """Raise :class:`ParameterError` unless (n, d, s) admit the requested supports and labels (Def. 3.1)."""
+    """Raise :class:`ParameterError` unless (n, d, s) admit the requested supports and labels (Def.
+    3.1)."""
     if supports not in ("disjoint", "overlapping"):
         raise ParameterError("supports", supports, "'disjoint' or 'overlapping'")
     if labels not in ("balanced", "rademacher"):
@@ -66,11 +67,10 @@ class EngineOptions:
     ``order="reshuffle"`` draws a new permutation every epoch; ``"cyclic"`` keeps one fixed order
     (Lemma C.2's schedule). Every sample is used once per epoch; when B does not divide n the last
     batch of an epoch is smaller. ``dtype`` is "float64" (default) or "float32". ``device`` is a
-    torch device name ("auto": CUDA when present), resolved when a CNN is built.
-    ``compile=True`` runs the gradient and optimiser update as one ``torch.compile``d function (fused
-    loops on CPU, fused kernels on CUDA): a one-off compile per group shape, then several times fewer
-    passes over memory per step (``benchmarks/engine_throughput.py``); same arithmetic up to
-    operation order.
+    torch device name ("auto": CUDA when present), resolved when a CNN is built. ``compile=True``
+    runs the gradient and optimiser update as one ``torch.compile``d function (fused loops on CPU,
+    fused kernels on CUDA): a one-off compile per group shape, then several times fewer passes over
+    memory per step (``benchmarks/engine_throughput.py``); same arithmetic up to operation order.
     """
 
     record_every: int = 100

@@ -12,7 +12,11 @@ from tabulate import tabulate
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    """The lines of a pipe table with ``headers`` and ``rows`` (each cell converted with ``str``)."""
-    text = tabulate([[str(cell) for cell in row] for row in rows], headers=list(headers), tablefmt="github",
-                    disable_numparse=True)
+    """The lines of a pipe table of ``headers`` and ``rows`` (cells converted with ``str``)."""
+    text = tabulate(
+        [[str(cell) for cell in row] for row in rows],
+        headers=list(headers),
+        tablefmt="github",
+        disable_numparse=True,
+    )
     return text.splitlines()

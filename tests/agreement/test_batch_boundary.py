@@ -1,5 +1,5 @@
-"""Batch-size boundary: a horizon in iterations, the reduced dynamics over B, the comparison's bookkeeping,
-and the reduced model against the CNN on disjoint supports."""
+"""Batch-size boundary: a horizon in iterations, the reduced dynamics over B, the comparison's
+bookkeeping, and the reduced model against the CNN on disjoint supports."""
 
 import math
 
@@ -12,16 +12,17 @@ from dynamics.outcomes import classify
 from dynamics.predict import batch_sweep, epochs_for_steps
 from theorykit import HiddenConstants, ParameterError, tang2025_synthetic
 from theorykit.batch_race import critical_batch_size
-from validation.experiments.batch_comparison import BatchRow, batch_grid, batch_table
 from validation.cnn.engine import train
+from validation.experiments.batch_comparison import BatchRow, batch_grid, batch_table
 from validation.specs import EngineOptions, RunSpec
 
 LEARN, MEMORISE = "learns feature", "memorises noise"
 
 
 @given(st.integers(2, 5000), st.data(), st.integers(1, 10**6))
-def test_epochs_for_steps_is_the_shortest_horizon_with_that_many_iterations(n: int, data: st.DataObject,
-                                                                            steps: int) -> None:
+def test_epochs_for_steps_is_the_shortest_horizon_with_that_many_iterations(
+    n: int, data: st.DataObject, steps: int
+) -> None:
     params = tang2025_synthetic(n=n, B=data.draw(st.integers(1, n)))
     per_epoch = math.ceil(n / params.B)
     epochs = epochs_for_steps(params, steps)
@@ -43,8 +44,9 @@ def test_bad_sweeps_are_named() -> None:
 
 
 def test_batch_sweep_keeps_settings_apart_when_grouping() -> None:
-    # Two settings with different n cannot share arrays: each must come back in its own row, in order, with
-    # the shape (batch sizes, seeds), and equal to the same setting run alone (same seeds, same draws).
+    # Two settings with different n cannot share arrays: each must come back in its own row, in
+    # order, with the shape (batch sizes, seeds), and equal to the same setting run alone (same
+    # seeds, same draws).
     small = tang2025_synthetic(optimizer="signsgd", lam=0.0, n=20, s=20, sigma_p=0.3)
     large = small.replace(n=40)
     together = batch_sweep([large, small], [2, 20], steps=200, seeds=(0, 1))
@@ -57,19 +59,31 @@ def test_batch_sweep_keeps_settings_apart_when_grouping() -> None:
 
 
 def test_disjoint_supports_reduced_dynamics_and_cnn_agree_on_the_batch_outcome() -> None:
-    # On disjoint supports the support-resolved reduced dynamics is the CNN restricted to the coordinates
-    # training touches (exact for Adam, tests/test_dynamics.py), so from independent draws of the same
-    # setting both must give the same regime. n = 40, s = 20, sigma_p = 0.3, 1500 iterations: at B = 2
-    # both learn the feature (measured test error 0.00 / 0.002), at B = 16 both memorise (0.997 / 0.92);
-    # classify's 0.25 cut sits far from every value, so one seed each decides it.
-    base = tang2025_synthetic(optimizer="adam", lam=1e-5, B=1, n=40, s=20, sigma_p=0.3, bias_correction=True)
+    # On disjoint supports the support-resolved reduced dynamics is the CNN restricted to the
+    # coordinates training touches (exact for Adam, tests/test_dynamics.py), so from independent
+    # draws of the same setting both must give the same regime. n = 40, s = 20, sigma_p = 0.3, 1500
+    # iterations: at B = 2 both learn the feature (measured test error 0.00 / 0.002), at B = 16 both
+    # memorise (0.997 / 0.92); classify's 0.25 cut sits far from every value, so one seed each
+    # decides it.
+    base = tang2025_synthetic(
+        optimizer="adam", lam=1e-5, B=1, n=40, s=20, sigma_p=0.3, bias_correction=True
+    )
     reduced = batch_sweep([base], [2, 16], steps=1500, seeds=(0,), resolve_supports=True)[0]
     assert reduced.outcomes() == [LEARN, MEMORISE]
     assert reduced.boundary() == (2, 16)
-    specs = [RunSpec(base.replace(B=B, epochs=epochs_for_steps(base.replace(B=B), 1500)), supports="disjoint",
-                     data_seed=1, init_seed=1) for B in (2, 16)]
-    cnn = [classify(trajectory.final()) for trajectory in
-           train(specs, EngineOptions(record_every=10**6, test_size=1000))]
+    specs = [
+        RunSpec(
+            base.replace(B=B, epochs=epochs_for_steps(base.replace(B=B), 1500)),
+            supports="disjoint",
+            data_seed=1,
+            init_seed=1,
+        )
+        for B in (2, 16)
+    ]
+    cnn = [
+        classify(trajectory.final())
+        for trajectory in train(specs, EngineOptions(record_every=10**6, test_size=1000))
+    ]
     assert cnn == reduced.outcomes()
 
 
@@ -82,21 +96,33 @@ def test_batch_grid_keeps_divisors_of_n_and_adds_the_full_batch() -> None:
 def _row(cnn: tuple[str, ...], reduced: tuple[str, ...]) -> BatchRow:
     params = tang2025_synthetic(optimizer="adam", n=40, s=20, sigma_p=0.3, B=1)
     grid = (1, 2, 4, 8, 16, 32, 40)
-    return BatchRow("x", "disjoint", params, grid, critical_batch_size(params), reduced, cnn,
-                    tuple(0.9 if o == MEMORISE else 0.0 for o in cnn))
+    return BatchRow(
+        "x",
+        "disjoint",
+        params,
+        grid,
+        critical_batch_size(params),
+        reduced,
+        cnn,
+        tuple(0.9 if o == MEMORISE else 0.0 for o in cnn),
+    )
 
 
 def test_implied_race_constant_puts_the_race_at_the_cnn_boundary() -> None:
     row = _row((LEARN,) * 3 + (MEMORISE,) * 4, (LEARN,) * 2 + (MEMORISE,) * 5)
     assert row.bracket(row.cnn) == (4, 8) and row.bracket(row.reduced) == (2, 4)
     constant = row.implied_race_constant()
-    assert critical_batch_size(row.params, HiddenConstants(batch_race=constant)) == pytest.approx(math.sqrt(32), rel=1e-9)
+    assert critical_batch_size(row.params, HiddenConstants(batch_race=constant)) == pytest.approx(
+        math.sqrt(32), rel=1e-9
+    )
     assert _row((LEARN,) * 7, (LEARN,) * 7).implied_race_constant() is None
 
 
 def test_batch_table_reports_ratios_and_plain_words_for_missing_boundaries() -> None:
-    rows = [_row((LEARN,) * 3 + (MEMORISE,) * 4, (LEARN,) * 2 + (MEMORISE,) * 5),
-            _row((LEARN,) * 7, (MEMORISE,) * 7)]
+    rows = [
+        _row((LEARN,) * 3 + (MEMORISE,) * 4, (LEARN,) * 2 + (MEMORISE,) * 5),
+        _row((LEARN,) * 7, (MEMORISE,) * 7),
+    ]
     header, _, first, second = batch_table(rows)
     cells = [cell.strip() for cell in first.split("|")[1:-1]]
     assert cells[3:5] == ["(2, 4)", "(4, 8)"]

@@ -13,7 +13,8 @@ from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH, STAG
 
 
 def test_paper_setting_values() -> None:
-    # eta = 5e-5, s sigma_p = 10, sigma0 = 0.01, alpha = 0.2, q = 3: T0 = 2000, 20000; T_r = 0.01 / (5e-4 sqrt(0.2)).
+    # eta = 5e-5, s sigma_p = 10, sigma0 = 0.01, alpha = 0.2, q = 3: T0 = 2000, 20000; T_r = 0.01 /
+    # (5e-4 sqrt(0.2)).
     p = tang2025_synthetic()
     assert STAGE1_LENGTH_LARGE_BATCH.at(p) == pytest.approx(2000)
     assert STAGE1_LENGTH_MINI_BATCH.at(p) == pytest.approx(20000)
@@ -24,9 +25,13 @@ def test_paper_setting_values() -> None:
 def test_orders_scale_as_the_lemmas_state(params: ProblemParams, factor: float) -> None:
     slower = params.replace(eta=params.eta / factor)
     for formula in (STAGE1_LENGTH_LARGE_BATCH, STAGE1_LENGTH_MINI_BATCH, REVERSAL_TIME):
-        assert formula.at(slower) == pytest.approx(factor * formula.at(params), rel=1e-9)  # all ~ 1/eta
+        assert formula.at(slower) == pytest.approx(
+            factor * formula.at(params), rel=1e-9
+        )  # all ~ 1/eta
     wider = params.replace(sigma0=min(params.sigma0 * factor, 0.5))
-    assert REVERSAL_TIME.at(wider) == pytest.approx(wider.sigma0 / params.sigma0 * REVERSAL_TIME.at(params), rel=1e-9)
+    assert REVERSAL_TIME.at(wider) == pytest.approx(
+        wider.sigma0 / params.sigma0 * REVERSAL_TIME.at(params), rel=1e-9
+    )
     assert REVERSAL_TIME.at(params.replace(alpha=params.alpha / factor)) > REVERSAL_TIME.at(params)
 
 
@@ -37,18 +42,31 @@ def _trajectory(feature_pos: list[float], feature_neg: list[float], loss: list[f
 def test_measured_time_scales_reads_peaks_and_the_loss() -> None:
     metrics = _trajectory([0.0, 0.2, 0.4, 0.1], [0.0, 0.1, 0.2, 0.3], [0.7, 0.5, 0.3, 0.1])
     assert measured_time_scales([0, 10, 20, 30], metrics) == {
-        "stage1_end": 20.0, "reversal_pos": 20.0, "reversal_neg": None, "reversal": 20.0}
-    # a fall of less than half the rise is not a reversal; a loss that never halves has no Stage-I end
-    flat = measured_time_scales([0, 10, 20], _trajectory([0.0, 0.4, 0.25], [0.0, 0.0, 0.0], [0.7, 0.6, 0.4]))
-    assert flat == {"stage1_end": None, "reversal_pos": None, "reversal_neg": None, "reversal": None}
+        "stage1_end": 20.0,
+        "reversal_pos": 20.0,
+        "reversal_neg": None,
+        "reversal": 20.0,
+    }
+    # a fall of less than half the rise is not a reversal; a loss that never halves has no Stage-I
+    # end
+    flat = measured_time_scales(
+        [0, 10, 20], _trajectory([0.0, 0.4, 0.25], [0.0, 0.0, 0.0], [0.7, 0.6, 0.4])
+    )
+    assert flat == {
+        "stage1_end": None,
+        "reversal_pos": None,
+        "reversal_neg": None,
+        "reversal": None,
+    }
     with pytest.raises(ParameterError, match="iterations"):
         measured_time_scales([0, 0], metrics)
 
 
 def test_reduced_large_batch_adam_reverses_within_stage_one() -> None:
-    # Lemma C.13: T_r <= T0 at large batch. Exact reduced dynamics, paper setting, B = 100, 1500 epochs
-    # recorded every 10 (20 iterations): measured T_r = 240, T0 = 720 (theory orders 45 and 2000).
-    # Mini-batch (B = 2, 3000 iterations) must not reverse at all (Lemma C.5: the feature grows).
+    # Lemma C.13: T_r <= T0 at large batch. Exact reduced dynamics, paper setting, B = 100, 1500
+    # epochs recorded every 10 (20 iterations): measured T_r = 240, T0 = 720 (theory orders 45 and
+    # 2000). Mini-batch (B = 2, 3000 iterations) must not reverse at all (Lemma C.5: the feature
+    # grows).
     large = tang2025_synthetic(optimizer="adam", lam=1e-5, B=100, epochs=1500, bias_correction=True)
     (trajectory,) = simulate(sample_reduced_problem([large], [0]), record_every=10)
     scales = measured_time_scales(trajectory.epoch * 2, trajectory.metrics)

@@ -1,4 +1,5 @@
-"""Outcome rules shared by the reduced dynamics and the CNN: brackets from a grid, the collapse rule."""
+"""Outcome rules shared by the reduced dynamics and the CNN: brackets from a grid, the collapse
+rule."""
 
 from dynamics.outcomes import OUTCOMES, bracket, classify, is_collapsed
 
@@ -11,7 +12,9 @@ def test_bracket_is_the_first_train_to_stuck_transition() -> None:
 
 
 def test_collapse_rule_is_relative_to_the_initial_feature() -> None:
-    assert is_collapsed(0.02, 0.009) and not is_collapsed(0.02, 0.011) and not is_collapsed(0.02, 1.5)
+    assert (
+        is_collapsed(0.02, 0.009) and not is_collapsed(0.02, 0.011) and not is_collapsed(0.02, 1.5)
+    )
     assert not is_collapsed(0.02, float("nan"))  # a failed run never counts as collapsed
 
 

@@ -10,11 +10,13 @@ from theorykit import ParameterError, tang2025_synthetic
 
 
 def test_adam_gets_stuck_above_a_threshold_near_theorykits_prediction() -> None:
-    """Mean-field, paper setting at B = 2, 3000 steps (30 epochs; collapse takes ~sigma0/eta = 200 steps).
-    The prediction lambda*_Adam = 0.0132 (theorykit.bounds) and the simulated bracket must agree within
-    the factor 2 the issue asks of predicted vs measured thresholds."""
+    """Mean-field, paper setting at B = 2, 3000 steps (30 epochs; collapse takes ~sigma0/eta = 200
+    steps). The prediction lambda*_Adam = 0.0132 (theorykit.bounds) and the simulated bracket must
+    agree within the factor 2 the issue asks of predicted vs measured thresholds."""
     p = tang2025_synthetic(B=2, bias_correction=True)
-    bracket = stuck_threshold(p, [0.0025, 0.005, 0.007, 0.01, 0.014, 0.02, 0.04, 0.08], steps=3000, samples=16)
+    bracket = stuck_threshold(
+        p, [0.0025, 0.005, 0.007, 0.01, 0.014, 0.02, 0.04, 0.08], steps=3000, samples=16
+    )
     assert bracket is not None
     assert 0.5 < math.sqrt(bracket[0] * bracket[1]) / 0.0132 < 2.0
 
@@ -31,9 +33,12 @@ def test_phase_diagram_has_the_grid_shape_and_a_stuck_region() -> None:
 
 
 def test_phase_diagram_in_worker_processes_equals_the_serial_one() -> None:
-    # Chunks are independent and seeded alike, so two spawned workers must give the serial arrays bit for bit.
+    # Chunks are independent and seeded alike, so two spawned workers must give the serial arrays
+    # bit for bit.
     p = tang2025_synthetic(n=40, m=5, s=20, optimizer="adamw", bias_correction=True)
-    grid = dict(batch_sizes=[2, 8, 40], lams=np.geomspace(1e-4, 1.0, 3), steps=200, samples=8, chunk=2)
+    grid = dict(
+        batch_sizes=[2, 8, 40], lams=np.geomspace(1e-4, 1.0, 3), steps=200, samples=8, chunk=2
+    )
     serial, parallel = phase_diagram(p, **grid), phase_diagram(p, **grid, workers=2)
     for name in ("train_error", "test_error", "feature"):
         np.testing.assert_array_equal(getattr(serial, name), getattr(parallel, name))

@@ -21,7 +21,8 @@ def test_paper_setting_violates_disjoint_supports() -> None:
 
 
 def test_disjoint_supports_hold_in_the_theory_regime() -> None:
-    # s = Theta(d^{1/2}/n^2): n = 10, d = 10^7, s = 20 gives C(10,2) 400 / 10^7 ~ 2e-3 expected shared coordinates.
+    # s = Theta(d^{1/2}/n^2): n = 10, d = 10^7, s = 20 gives C(10,2) 400 / 10^7 ~ 2e-3 expected
+    # shared coordinates.
     params = tang2025_synthetic(n=10, d=10**7, s=20, B=2)
     assert _verdicts(params)["disjoint_supports"] == "holds"
 

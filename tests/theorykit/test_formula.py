@@ -1,4 +1,5 @@
-"""Every public formula: the numpy function equals the sympy expression; formulas pickle as pure sympy."""
+"""Every public formula: the numpy function equals the sympy expression; formulas pickle as pure
+sympy."""
 
 import pickle
 
@@ -53,12 +54,15 @@ def test_the_collection_is_not_empty() -> None:
 def test_numeric_equals_symbolic(formula: Formula, data: st.DataObject) -> None:
     values = {symbol: _draw_value(data, symbol) for symbol in formula.args}
     exact = {symbol: sp.Float(v, 40) for symbol, v in values.items()}
-    for switch in formula.expr.atoms(sp.sign):  # sgn is discontinuous at 0: float64 round-off may pick either side
+    for switch in formula.expr.atoms(
+        sp.sign
+    ):  # sgn is discontinuous at 0: float64 round-off may pick either side
         assume(abs(sp.N(switch.args[0].subs(exact), 30)) > 1e-9)
     reference = sp.N(formula.expr.subs(exact), 30)
     assume(reference.is_real and reference.is_finite)  # numpy's domain is the real line
     numeric = formula(**{symbol.name: value for symbol, value in values.items()})
-    # float64 against 30 significant digits: the only error is float64 round-off through the expression.
+    # float64 against 30 significant digits: the only error is float64 round-off through the
+    # expression.
     assert numeric == pytest.approx(float(reference), rel=1e-8, abs=1e-12)
 
 
@@ -88,4 +92,6 @@ def test_missing_and_unknown_arguments_are_named() -> None:
 
 def test_latex_and_subs() -> None:
     assert "sigma" in bounds.ADAM_STUCK_FLOOR.latex()
-    assert bounds.ADAM_STUCK_FLOOR.subs({"q": 3, "C_adam_stuck": 1}) == sp.Symbol("sigma0", positive=True)
+    assert bounds.ADAM_STUCK_FLOOR.subs({"q": 3, "C_adam_stuck": 1}) == sp.Symbol(
+        "sigma0", positive=True
+    )

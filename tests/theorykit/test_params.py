@@ -1,4 +1,5 @@
-"""ProblemParams: validation (every bad value raises the documented error), immutability, round trips."""
+"""ProblemParams: validation (every bad value raises the documented error), immutability, round
+trips."""
 
 import dataclasses
 import pickle

@@ -1,1 +1,2 @@
-"""Testing helpers for theorykit users: public hypothesis strategies in :mod:`theorykit.testing.strategies`."""
+"""Testing helpers for theorykit users: public hypothesis strategies in
+:mod:`theorykit.testing.strategies`."""

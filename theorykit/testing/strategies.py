@@ -43,7 +43,8 @@ def _log_uniform(lo: float, hi: float) -> st.SearchStrategy[float]:
 
 @st.composite
 def problem_params(draw: st.DrawFn, optimizer: str | None = None) -> ProblemParams:
-    """Any valid setting: n in [2, 5000], d in [2, 10^6], 1 <= s < d, q in [3, 8], all scales positive.
+    """Any valid setting: n in [2, 5000], d in [2, 10^6], 1 <= s < d, q in [3, 8], all scales
+    positive.
 
     Decoupled-decay optimisers get eta * lam < 1, as the constructor requires.
     """
@@ -53,15 +54,23 @@ def problem_params(draw: st.DrawFn, optimizer: str | None = None) -> ProblemPara
     eta = draw(_log_uniform(1e-8, 1.0))
     lam_cap = 0.999 / eta if name in DECOUPLED_DECAY else 1e3
     return ProblemParams(
-        n=n, d=d, s=draw(st.integers(1, d - 1)),
-        sigma_p=draw(_log_uniform(1e-4, 10.0)), alpha=draw(_finite(0.0, 0.999)),
-        m=draw(st.integers(1, 256)), q=draw(st.one_of(st.integers(3, 8), _finite(3.0, 8.0))),
+        n=n,
+        d=d,
+        s=draw(st.integers(1, d - 1)),
+        sigma_p=draw(_log_uniform(1e-4, 10.0)),
+        alpha=draw(_finite(0.0, 0.999)),
+        m=draw(st.integers(1, 256)),
+        q=draw(st.one_of(st.integers(3, 8), _finite(3.0, 8.0))),
         sigma0=draw(_log_uniform(1e-5, 1.0)),
-        optimizer=name, eta=eta, B=draw(st.integers(1, n)),
+        optimizer=name,
+        eta=eta,
+        B=draw(st.integers(1, n)),
         lam=draw(st.one_of(st.just(0.0), _log_uniform(1e-9, min(lam_cap, 1e3)))),
-        beta1=draw(_finite(0.0, 0.999)), beta2=draw(_finite(0.0, 0.9999)),
+        beta1=draw(_finite(0.0, 0.999)),
+        beta2=draw(_finite(0.0, 0.9999)),
         eps=draw(st.one_of(st.just(0.0), _log_uniform(1e-12, 1e-2))),
-        bias_correction=draw(st.booleans()), epochs=draw(st.integers(1, 10**6)),
+        bias_correction=draw(st.booleans()),
+        epochs=draw(st.integers(1, 10**6)),
     )
 
 
@@ -82,12 +91,20 @@ def admissible_params(draw: st.DrawFn, optimizer: str | None = None) -> ProblemP
     s = draw(st.integers(8, 200))
     noise_l2 = draw(_finite(0.05, 0.5))
     return ProblemParams(
-        n=n, d=draw(st.integers(s + 1, 1_000_000)), s=s, sigma_p=math.sqrt(noise_l2 / s),
-        alpha=draw(_finite(0.01, 0.2)), m=draw(st.integers(4, 64)),
-        q=draw(st.one_of(st.integers(3, 5), _finite(3.0, 5.0))), sigma0=draw(_log_uniform(1e-3, 0.1)),
-        optimizer=name, eta=draw(_log_uniform(1e-6, 1e-3)), B=draw(st.integers(1, n)),
+        n=n,
+        d=draw(st.integers(s + 1, 1_000_000)),
+        s=s,
+        sigma_p=math.sqrt(noise_l2 / s),
+        alpha=draw(_finite(0.01, 0.2)),
+        m=draw(st.integers(4, 64)),
+        q=draw(st.one_of(st.integers(3, 5), _finite(3.0, 5.0))),
+        sigma0=draw(_log_uniform(1e-3, 0.1)),
+        optimizer=name,
+        eta=draw(_log_uniform(1e-6, 1e-3)),
+        B=draw(st.integers(1, n)),
         lam=draw(st.one_of(st.just(0.0), _log_uniform(1e-8, 0.1))),
-        beta1=draw(_finite(0.0, 0.95)), beta2=draw(_finite(0.95, 0.9999)),
+        beta1=draw(_finite(0.0, 0.95)),
+        beta2=draw(_finite(0.95, 0.9999)),
         eps=draw(_log_uniform(1e-12, 1e-6)),
     )
 
@@ -95,7 +112,11 @@ def admissible_params(draw: st.DrawFn, optimizer: str | None = None) -> ProblemP
 _NOT_A_NUMBER = st.sampled_from([float("nan"), float("inf"), float("-inf"), "3", None, True])
 
 _INVALID_BY_FIELD: dict[str, st.SearchStrategy[object]] = {
-    "n": st.one_of(st.integers(max_value=1), _finite(2.1, 1e4).filter(lambda x: not x.is_integer()), _NOT_A_NUMBER),
+    "n": st.one_of(
+        st.integers(max_value=1),
+        _finite(2.1, 1e4).filter(lambda x: not x.is_integer()),
+        _NOT_A_NUMBER,
+    ),
     "d": st.one_of(st.integers(max_value=1), _NOT_A_NUMBER),
     "s": st.one_of(st.integers(max_value=0), _NOT_A_NUMBER),
     "sigma_p": st.one_of(_finite(-1e6, 0.0), _NOT_A_NUMBER),
@@ -122,4 +143,5 @@ def invalid_override() -> st.SearchStrategy[tuple[str, object]]:
     fields, NaN and infinities, wrong types, unknown optimiser names.
     """
     return st.sampled_from(sorted(_INVALID_BY_FIELD)).flatmap(
-        lambda name: _INVALID_BY_FIELD[name].map(lambda value: (name, value)))
+        lambda name: _INVALID_BY_FIELD[name].map(lambda value: (name, value))
+    )

@@ -1,20 +1,20 @@
-"""The ``theorykit`` command line: one module per subcommand (asv's layout), dispatched by :func:`main`.
+"""The ``theorykit`` command line: one module per subcommand (asv's layout), dispatched by
+:func:`main`.
 
-============ ========================================================================================
-subcommand   what it does (module)
-============ ========================================================================================
-bounds       lambda thresholds, regimes and theorem conditions for one setting (``theorykit.cli``)
-validate     train a preset's CNNs, compare with the paper and the theory (:mod:`.validate`)
-compare      thresholds, batch boundary and time scales: theory vs reduced dynamics vs CNN (:mod:`.compare`)
-sweep        train a declarative grid (TOML) on any executor into an SQLite store (:mod:`.sweep`)
-report       tables and plots of a results store (:mod:`.report`)
-images       Tang et al. Figs 1-2 on real images (:mod:`.images`)
-============ ========================================================================================
+* ``bounds`` -- lambda thresholds, regimes and theorem conditions for one setting
+  (``theorykit.cli``);
+* ``validate`` -- train a preset's CNNs, compare with the paper and the theory (:mod:`.validate`);
+* ``compare`` -- thresholds, batch boundary, time scales: theory vs reduced dynamics vs CNN
+  (:mod:`.compare`);
+* ``sweep`` -- train a declarative grid (TOML) on any executor into an SQLite store
+  (:mod:`.sweep`);
+* ``report`` -- tables and plots of a results store (:mod:`.report`);
+* ``images`` -- Tang et al. Figs 1-2 on real images (:mod:`.images`).
 
-Every subcommand module has ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``; the modules
-import what they run inside ``run``, so ``theorykit bounds``, ``report`` and ``sweep --dry-run`` never
-load torch. A :class:`~theorykit.errors.ParameterError` (a bad value) ends the command with one line on
-stderr naming the parameter, and exit status 2.
+Every subcommand module has ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``; the
+modules import what they run inside ``run``, so ``theorykit bounds``, ``report`` and ``sweep
+--dry-run`` never load torch. A :class:`~theorykit.errors.ParameterError` (a bad value) ends the
+command with one line on stderr naming the parameter, and exit status 2.
 """
 
 from __future__ import annotations
@@ -28,8 +28,14 @@ from theorykit.errors import ParameterError
 from validation.cli import compare, images, report, sweep, validate
 
 #: Subcommand name -> its module, in the order ``--help`` lists them.
-COMMANDS = {"bounds": bounds, "validate": validate, "compare": compare, "sweep": sweep, "report": report,
-            "images": images}
+COMMANDS = {
+    "bounds": bounds,
+    "validate": validate,
+    "compare": compare,
+    "sweep": sweep,
+    "report": report,
+    "images": images,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,5 @@
-"""``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet]``: tables and PNG plots of a
-results store (:mod:`validation.sweeps.report`); needs no torch."""
+"""``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet]``: tables and PNG
+plots of a results store (:mod:`validation.sweeps.report`); needs no torch."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ HELP = "tables and PNG plots of a sweep's results store"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", help="the results store (.sqlite) written by theorykit sweep")
-    parser.add_argument("--out", default=None, help="output directory (default: the store's directory)")
+    parser.add_argument(
+        "--out", default=None, help="output directory (default: the store's directory)"
+    )
     add_export_argument(parser)
 
 

@@ -1,9 +1,9 @@
-"""``theorykit sweep SPEC.toml [--store PATH] [--executor inline|process[:N]|dask://HOST:PORT] [--device auto]
-[--compile] [--dry-run] [--export FILE.csv|FILE.parquet]``: expand a declarative grid
-(:mod:`validation.sweeps.spec`; every value checked before anything trains), train what the SQLite store
-(default runs/NAME/results.sqlite) lacks on the chosen executor (:mod:`validation.sweeps.executors`),
-storing each group as it finishes, then write the report; exit status 1 when a task failed (a rerun
-retries exactly those runs). ``--dry-run`` needs no torch."""
+"""``theorykit sweep SPEC.toml [--store PATH] [--executor inline|process[:N]|dask://HOST:PORT]
+[--device auto] [--compile] [--dry-run] [--export FILE.csv|FILE.parquet]``: expand a declarative
+grid (:mod:`validation.sweeps.spec`; every value checked before anything trains), train what the
+SQLite store (default runs/NAME/results.sqlite) lacks on the chosen executor
+(:mod:`validation.sweeps.executors`), storing each group as it finishes, then write the report; exit
+status 1 when a task failed (a rerun retries exactly those runs). ``--dry-run`` needs no torch."""
 
 from __future__ import annotations
 
@@ -20,11 +20,20 @@ HELP = "train a declarative grid (TOML) on any executor into an SQLite store"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", help="the sweep spec, a .toml file (see validation.sweeps.spec)")
-    parser.add_argument("--store", default=None, help="results store (default: runs/NAME/results.sqlite)")
-    parser.add_argument("--executor", default="inline",
-                        help="inline (default), process, process:N, or dask://HOST:PORT (a Dask scheduler)")
+    parser.add_argument(
+        "--store", default=None, help="results store (default: runs/NAME/results.sqlite)"
+    )
+    parser.add_argument(
+        "--executor",
+        default="inline",
+        help="inline (default), process, process:N, or dask://HOST:PORT (a Dask scheduler)",
+    )
     add_engine_arguments(parser, dtype=False)
-    parser.add_argument("--dry-run", action="store_true", help="check and expand the spec, print its size, train nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check and expand the spec, print its size, train nothing",
+    )
     add_export_argument(parser)
 
 
@@ -41,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
     options = dataclasses.replace(spec.options, device=args.device, compile=args.compile)
     if not args.executor.startswith("dask://"):
-        resolve_device(options.device)  # local workers: a bad or absent device is reported before anything trains
+        resolve_device(
+            options.device
+        )  # local workers: a bad or absent device is reported before anything trains
     store_path = Path(args.store or f"runs/{spec.name}/results.sqlite")
     with ResultsStore(store_path) as store, open_executor(args.executor) as executor:
         outcome = run_sweep(spec, store, executor, options)
@@ -49,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"exported: {store.export(args.export)}")
     if outcome.already + outcome.added:
         print(write_sweep_report(store_path))
-    print(f"{outcome.already + outcome.added}/{outcome.runs} runs in {store_path} ({outcome.added} new)")
+    print(
+        f"{outcome.already + outcome.added}/{outcome.runs} runs in {store_path} ({outcome.added} "
+        "new)"
+    )
     for error in outcome.errors:
         print(f"task failed, rerun to retry: {error}", file=sys.stderr)
     return 0 if outcome.complete else 1

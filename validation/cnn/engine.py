@@ -1,4 +1,5 @@
-"""Train many CNNs at once: one stacked ensemble per (n, d, m, optimiser, B, epochs, bias correction).
+"""Train many CNNs at once: one stacked ensemble per (n, d, m, optimiser, B, epochs, bias
+correction).
 
 :func:`train` groups compatible :class:`~validation.specs.RunSpec` s, trains each group as one
 ensemble (one optimiser step advances every member; members may differ in eta, lam, betas, eps, q,
@@ -40,27 +41,55 @@ def resolve_device(name: str) -> torch.device:
     except RuntimeError:
         raise ParameterError("device", name, "'auto', 'cpu', 'cuda' or 'cuda:N'") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ParameterError("device", name, "CUDA is not available on this machine; use 'auto' or 'cpu'")
+        raise ParameterError(
+            "device", name, "CUDA is not available on this machine; use 'auto' or 'cpu'"
+        )
     return device
 
 
-def _stack_data(specs: Sequence[RunSpec], size: int | None, seed_of: Callable[[RunSpec], int],
-                dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _stack_data(
+    specs: Sequence[RunSpec],
+    size: int | None,
+    seed_of: Callable[[RunSpec], int],
+    dtype: torch.dtype,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
     sets = []
     for spec in specs:
         p = spec.params
         n = p.n if size is None else size
-        sets.append(sample_patch_data(n, p.d, p.s, p.sigma_p, p.alpha, seed=seed_of(spec),
-                                      supports=spec.supports if size is None else "overlapping",
-                                      labels=spec.labels, dtype=dtype))
-    return (torch.stack([s.y for s in sets]).to(device), torch.stack([s.xi for s in sets]).to(device))
+        sets.append(
+            sample_patch_data(
+                n,
+                p.d,
+                p.s,
+                p.sigma_p,
+                p.alpha,
+                seed=seed_of(spec),
+                supports=spec.supports if size is None else "overlapping",
+                labels=spec.labels,
+                dtype=dtype,
+            )
+        )
+    return (
+        torch.stack([s.y for s in sets]).to(device),
+        torch.stack([s.xi for s in sets]).to(device),
+    )
 
 
-def _measure(W: torch.Tensor, y: torch.Tensor, xi: torch.Tensor, q: torch.Tensor,
-             y_test: torch.Tensor, xi_test: torch.Tensor) -> dict[str, torch.Tensor]:
+def _measure(
+    W: torch.Tensor,
+    y: torch.Tensor,
+    xi: torch.Tensor,
+    q: torch.Tensor,
+    y_test: torch.Tensor,
+    xi_test: torch.Tensor,
+) -> dict[str, torch.Tensor]:
     out = forward(W, y, xi, q)
     own_head = label_index(y)[:, None, None, :].expand(-1, 1, W.shape[2], -1)
-    memorised = out.rho.gather(1, own_head).squeeze(1).amax(dim=1)  # max_r <w_{y_i,r}, xi_i>, (E, n)
+    memorised = (
+        out.rho.gather(1, own_head).squeeze(1).amax(dim=1)
+    )  # max_r <w_{y_i,r}, xi_i>, (E, n)
     test_logits = forward(W, y_test, xi_test, q).logits
     return {
         "feature_pos": W[:, 0, :, 0].amax(dim=1),
@@ -73,9 +102,17 @@ def _measure(W: torch.Tensor, y: torch.Tensor, xi: torch.Tensor, q: torch.Tensor
     }
 
 
-def _train_step(optimizer: StackedOptimizer, W: torch.Tensor, state: AdamState | None, y: torch.Tensor,
-                xi: torch.Tensor, q: torch.Tensor, hyper: Hyper) -> None:
-    """Data gradient (Lemma A.5) on the minibatch (y, xi) and one optimiser step, in place on W and state."""
+def _train_step(
+    optimizer: StackedOptimizer,
+    W: torch.Tensor,
+    state: AdamState | None,
+    y: torch.Tensor,
+    xi: torch.Tensor,
+    q: torch.Tensor,
+    hyper: Hyper,
+) -> None:
+    """Data gradient (Lemma A.5) on the minibatch (y, xi) and one optimiser step, in place on W and
+    state."""
     optimizer.update(W, data_gradient(W, y, xi, q), hyper, state)
 
 
@@ -87,18 +124,21 @@ COMPILED_SHAPES_LIMIT = 64
 def _compiled_train_step() -> Callable[..., None]:
     import torch._dynamo
 
-    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, COMPILED_SHAPES_LIMIT)
+    torch._dynamo.config.recompile_limit = max(
+        torch._dynamo.config.recompile_limit, COMPILED_SHAPES_LIMIT
+    )
     return torch.compile(_train_step, dynamic=False)
 
 
 @dataclasses.dataclass
 class Ensemble:
-    """A group's training state: data, weights, optimiser state and minibatch order (one per member).
+    """A group's training state: data, weights, optimiser state and minibatch order (one per
+    member).
 
-    :meth:`epoch_batches` yields each epoch's (E, B) sample indices (the last batch smaller when B does
-    not divide n), :meth:`step` applies one optimiser step to every member, :meth:`measure` returns the
-    App. D.2 metrics. :func:`train_group` is the loop over these; the benchmarks and the dynamics
-    coefficient check drive the same object step by step.
+    :meth:`epoch_batches` yields each epoch's (E, B) sample indices (the last batch smaller when B
+    does not divide n), :meth:`step` applies one optimiser step to every member, :meth:`measure`
+    returns the App. D.2 metrics. :func:`train_group` is the loop over these; the benchmarks and the
+    dynamics coefficient check drive the same object step by step.
     """
 
     specs: tuple[RunSpec, ...]
@@ -122,61 +162,110 @@ class Ensemble:
 
     def _permutation(self) -> torch.Tensor:
         n = self.y.shape[1]
-        return torch.stack([torch.randperm(n, generator=g) for g in self.shufflers]).to(self.W.device)
+        return torch.stack([torch.randperm(n, generator=g) for g in self.shufflers]).to(
+            self.W.device
+        )
 
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
-        """Sample indices of every step of ``epoch`` (1-based): a fresh order per epoch when reshuffling."""
+        """Sample indices of every step of ``epoch`` (1-based): a fresh order per epoch when
+        reshuffling."""
         if self.options.order == "reshuffle" and epoch > 1:
             self.order = self._permutation()
         n, B = self.y.shape[1], self.batch_size
-        return [self.order[:, start:start + B] for start in range(0, n, B)]
+        return [self.order[:, start : start + B] for start in range(0, n, B)]
 
     def step(self, idx: torch.Tensor) -> None:
         """One optimiser step of every member on its own minibatch ``idx`` (E, B)."""
         members = torch.arange(idx.shape[0], device=idx.device)[:, None]
-        self.step_function(self.optimizer, self.W, self.state, self.y.gather(1, idx), self.xi[members, idx], self.q,
-                           self.hyper)
+        self.step_function(
+            self.optimizer,
+            self.W,
+            self.state,
+            self.y.gather(1, idx),
+            self.xi[members, idx],
+            self.q,
+            self.hyper,
+        )
 
     def measure(self) -> dict[str, torch.Tensor]:
         """The App. D.2 metrics of every member (test error on the group's test sets)."""
         if self.y_test is None or self.xi_test is None:
-            raise ParameterError("test_size", None, "an ensemble built with test data (build_ensemble(with_test=True))")
+            raise ParameterError(
+                "test_size",
+                None,
+                "an ensemble built with test data (build_ensemble(with_test=True))",
+            )
         return _measure(self.W, self.y, self.xi, self.q, self.y_test, self.xi_test)
 
 
-def build_ensemble(specs: Sequence[RunSpec], options: EngineOptions = EngineOptions(), with_test: bool = True) -> Ensemble:
-    """Data, initial weights w ~ N(0, sigma0^2 I) (Def. 3.2) and optimiser state of one compatible group."""
+def build_ensemble(
+    specs: Sequence[RunSpec], options: EngineOptions = EngineOptions(), with_test: bool = True
+) -> Ensemble:
+    """Data, initial weights w ~ N(0, sigma0^2 I) (Def. 3.2) and optimiser state of one compatible
+    group."""
     keys = {spec.group_key() for spec in specs}
     if len(keys) != 1:
-        raise ParameterError("specs", sorted(keys), "one group: equal (n, d, m, optimizer, B, epochs, bias_correction)")
+        raise ParameterError(
+            "specs",
+            sorted(keys),
+            "one group: equal (n, d, m, optimizer, B, epochs, bias_correction)",
+        )
     device, dtype = resolve_device(options.device), TORCH_DTYPES[options.dtype]
     first = specs[0].params
     y, xi = _stack_data(specs, None, lambda spec: spec.data_seed, dtype, device)
     y_test = xi_test = None
     if with_test:
-        y_test, xi_test = _stack_data(specs, options.test_size, lambda spec: options.test_seed + spec.data_seed,
-                                      dtype, device)
+        y_test, xi_test = _stack_data(
+            specs, options.test_size, lambda spec: options.test_seed + spec.data_seed, dtype, device
+        )
 
     def column(field: str) -> torch.Tensor:
-        return torch.tensor([getattr(spec.params, field) for spec in specs], dtype=dtype, device=device)
+        return torch.tensor(
+            [getattr(spec.params, field) for spec in specs], dtype=dtype, device=device
+        )
 
     sigma0 = column("sigma0")
-    W = torch.stack([torch.randn(2, first.m, first.d, generator=torch.Generator().manual_seed(spec.init_seed),
-                                 dtype=torch.float64) for spec in specs]).to(device=device, dtype=dtype)
+    W = torch.stack(
+        [
+            torch.randn(
+                2,
+                first.m,
+                first.d,
+                generator=torch.Generator().manual_seed(spec.init_seed),
+                dtype=torch.float64,
+            )
+            for spec in specs
+        ]
+    ).to(device=device, dtype=dtype)
     W *= sigma0.view(-1, 1, 1, 1)
     optimizer = StackedOptimizer(first.kind, bias_correction=first.bias_correction)
     shufflers = [torch.Generator().manual_seed(10_007 * spec.data_seed + 1) for spec in specs]
-    ensemble = Ensemble(tuple(specs), options, W, y, xi, column("q"),
-                        Hyper(column("eta"), column("lam"), column("beta1"), column("beta2"), column("eps")),
-                        optimizer, optimizer.init(W), shufflers, torch.empty(0), y_test, xi_test,
-                        _compiled_train_step() if options.compile else _train_step)
+    ensemble = Ensemble(
+        tuple(specs),
+        options,
+        W,
+        y,
+        xi,
+        column("q"),
+        Hyper(column("eta"), column("lam"), column("beta1"), column("beta2"), column("eps")),
+        optimizer,
+        optimizer.init(W),
+        shufflers,
+        torch.empty(0),
+        y_test,
+        xi_test,
+        _compiled_train_step() if options.compile else _train_step,
+    )
     ensemble.order = ensemble._permutation()
     return ensemble
 
 
-def train_group(specs: Sequence[RunSpec], options: EngineOptions = EngineOptions(),
-                progress: Callable[[int, int], None] | None = None) -> list[Trajectory]:
-    """Train one compatible group as a stacked ensemble (all specs share :meth:`RunSpec.group_key`)."""
+def train_group(
+    specs: Sequence[RunSpec],
+    options: EngineOptions = EngineOptions(),
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Trajectory]:
+    """Train one compatible group as a stacked ensemble (specs share :meth:`RunSpec.group_key`)."""
     ensemble = build_ensemble(specs, options)
     epochs = specs[0].params.epochs
     records: list[dict[str, torch.Tensor]] = []
@@ -201,17 +290,27 @@ def train_group(specs: Sequence[RunSpec], options: EngineOptions = EngineOptions
         if progress is not None:
             progress(epoch, epochs)
     recorded = np.asarray(epochs_recorded, dtype=np.float64)
-    return [Trajectory(recorded, {name: np.array([r[name][e].item() for r in records]) for name in METRICS},
-                       failures[e]) for e in range(len(specs))]
+    return [
+        Trajectory(
+            recorded,
+            {name: np.array([r[name][e].item() for r in records]) for name in METRICS},
+            failures[e],
+        )
+        for e in range(len(specs))
+    ]
 
 
-def train(specs: Sequence[RunSpec], options: EngineOptions = EngineOptions(),
-          on_group_done: Callable[[list[Trajectory]], None] | None = None) -> list[Trajectory]:
-    """Train every spec, one stacked ensemble per group; ``on_group_done`` sees each group as it finishes."""
+def train(
+    specs: Sequence[RunSpec],
+    options: EngineOptions = EngineOptions(),
+    on_group_done: Callable[[list[Trajectory]], None] | None = None,
+) -> list[Trajectory]:
+    """Train every spec, one stacked ensemble per group; ``on_group_done`` sees each group as it
+    finishes."""
     results: list[Trajectory | None] = [None] * len(specs)
     for indices in group_specs(specs):
         trajectories = train_group([specs[i] for i in indices], options)
-        for index, trajectory in zip(indices, trajectories):
+        for index, trajectory in zip(indices, trajectories, strict=True):
             results[index] = trajectory
         if on_group_done is not None:
             on_group_done(trajectories)

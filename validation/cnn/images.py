@@ -1,4 +1,5 @@
-"""The small image CNN of the real-image check and its training loop (Tang et al. 2025, Sec. 4 / App. D.1).
+"""The small image CNN of the real-image check and its training loop (Tang et al. 2025, Sec. 4 /
+App. D.1).
 
 A small CNN (two 3 x 3 convolutions with ReLU, max-pooling, global 2 x 2 average pooling, one linear
 layer) is trained with the stock optimisers the paper used: ``torch.optim.Adam(weight_decay=lam)``
@@ -17,13 +18,18 @@ from validation.cnn.engine import resolve_device
 
 
 class SmallCNN(nn.Module):
-    """conv3x3(C -> 16) - ReLU - maxpool2 - conv3x3(16 -> 32) - ReLU - avgpool to 2 x 2 - linear(128 -> classes)."""
+    """conv3x3(C -> 16) - ReLU - maxpool2 - conv3x3(16 -> 32) - ReLU - avgpool to 2 x 2 - linear(128
+    -> classes)."""
 
     def __init__(self, channels: int, classes: int) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+            nn.Conv2d(channels, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(2),
         )
         self.head = nn.Linear(32 * 2 * 2, classes)
 
@@ -36,27 +42,46 @@ def _error(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> floa
         return float((model(images).argmax(dim=1) != labels).float().mean().item())
 
 
-def train_image_cnn(train_images: np.ndarray, train_labels: np.ndarray, test_images: np.ndarray,
-                    test_labels: np.ndarray, *, optimizer: str, lam: float, B: int, lr: float, epochs: int,
-                    seed: int, device: str = "auto") -> dict[str, float]:
-    """Train one run of :class:`SmallCNN` (images (N, C, H, W) float32 in [0, 1], labels (N,) int64) and
-    return its final ``train_error`` and ``test_error``. ``optimizer`` is "adam" or "adamw"."""
+def train_image_cnn(
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    *,
+    optimizer: str,
+    lam: float,
+    B: int,
+    lr: float,
+    epochs: int,
+    seed: int,
+    device: str = "auto",
+) -> dict[str, float]:
+    """Train one run of :class:`SmallCNN` (images (N, C, H, W) float32 in [0, 1], labels (N,) int64)
+    and return its final ``train_error`` and ``test_error``. ``optimizer`` is "adam" or "adamw"."""
     torch.manual_seed(seed)
     target = resolve_device(device)
     classes = int(max(train_labels.max(), test_labels.max())) + 1
     model = SmallCNN(train_images.shape[1], classes).to(target)
     optimizer_class = torch.optim.Adam if optimizer == "adam" else torch.optim.AdamW
     step = optimizer_class(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=lam)
-    images, labels = torch.from_numpy(train_images).to(target), torch.from_numpy(train_labels).to(target)
+    images, labels = (
+        torch.from_numpy(train_images).to(target),
+        torch.from_numpy(train_labels).to(target),
+    )
     shuffler = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         order = torch.randperm(len(labels), generator=shuffler).to(target)
         for start in range(0, len(labels), B):
-            batch = order[start:start + B]
+            batch = order[start : start + B]
             step.zero_grad(set_to_none=True)
             nn.functional.cross_entropy(model(images[batch]), labels[batch]).backward()
             step.step()
     model.eval()
-    return {"train_error": _error(model, images, labels),
-            "test_error": _error(model, torch.from_numpy(test_images).to(target),
-                                 torch.from_numpy(test_labels).to(target))}
+    return {
+        "train_error": _error(model, images, labels),
+        "test_error": _error(
+            model,
+            torch.from_numpy(test_images).to(target),
+            torch.from_numpy(test_labels).to(target),
+        ),
+    }

@@ -2,18 +2,20 @@
 
 The optimisers of :mod:`theorykit.optimizers` (a preconditioner composed with a decay placement).
 One optimiser kind per ensemble (members are grouped by kind and batch size); every hyper-parameter
-is a tensor of shape (E,), so members may differ in eta, lam, beta1, beta2, eps. Updates act in place
-on W of shape (E, ...). Conventions (Tang et al. 2025; ``theorykit.updates`` holds the same steps in
-sympy):
+is a tensor of shape (E,), so members may differ in eta, lam, beta1, beta2, eps. Updates act in
+place on W of shape (E, ...). Conventions (Tang et al. 2025; ``theorykit.updates`` holds the same
+steps in sympy):
 
-* ``adam``: g = grad + lam w (L2 inside the moments, eqs. 3.3-3.5), as ``torch.optim.Adam(weight_decay=lam)``;
+* ``adam``: g = grad + lam w (L2 inside the moments, eqs. 3.3-3.5), as
+  ``torch.optim.Adam(weight_decay=lam)``;
 * ``adamw``: w <- (1 - eta lam) w, then the Adam step on grad (eq. 3.6), as ``torch.optim.AdamW``;
-* ``signsgd``: w <- w - eta sgn(grad + lam w) (5.1)/(B.1);  ``signsgdw``: w <- (1 - eta lam) w - eta sgn(grad) (B.2);
+* ``signsgd``: w <- w - eta sgn(grad + lam w) (5.1)/(B.1);  ``signsgdw``: w <- (1 - eta lam) w - eta
+  sgn(grad) (B.2);
 * ``gd``: w <- w - eta (grad + lam w) (minibatch SGD; full-batch GD when B = n).
 
-m = beta1 m + (1 - beta1) g, v = beta2 v + (1 - beta2) g^2 from zero. With ``bias_correction`` the step is
-eta (m / (1 - beta1^t)) / (sqrt(v) / sqrt(1 - beta2^t) + eps), torch's arithmetic order; without it
-eta m / (sqrt(v) + eps), the paper's.
+m = beta1 m + (1 - beta1) g, v = beta2 v + (1 - beta2) g^2 from zero. With ``bias_correction`` the
+step is eta (m / (1 - beta1^t)) / (sqrt(v) / sqrt(1 - beta2^t) + eps), torch's arithmetic order;
+without it eta m / (sqrt(v) + eps), the paper's.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ class Hyper:
 
 @dataclasses.dataclass
 class AdamState:
-    """First and second moments and the step count t (a one-element tensor, 0 before the first step).
+    """First and second moments and the step count t (a one-element tensor, 0 before the first
+    step).
 
-    t is a tensor, not a Python int, so that a compiled step (``EngineOptions(compile=True)``) sees the
-    same graph at every step instead of recompiling for each new t.
+    t is a tensor, not a Python int, so that a compiled step (``EngineOptions(compile=True)``) sees
+    the same graph at every step instead of recompiling for each new t.
     """
 
     mom1: torch.Tensor
@@ -56,19 +59,26 @@ class AdamState:
 
 @dataclasses.dataclass(frozen=True)
 class StackedOptimizer:
-    """``init`` builds the state, ``update`` applies one step in place (``theorykit.optimizers.optimizer_kind``
-    gives ``kind`` from a name)."""
+    """``init`` builds the state, ``update`` applies one step in place
+    (``theorykit.optimizers.optimizer_kind`` gives ``kind`` from a name)."""
 
     kind: OptimizerKind
     bias_correction: bool = False
 
     def init(self, W: torch.Tensor) -> AdamState | None:
         if self.kind.has_moments:
-            return AdamState(torch.zeros_like(W), torch.zeros_like(W), torch.zeros(1, dtype=W.dtype, device=W.device))
+            return AdamState(
+                torch.zeros_like(W),
+                torch.zeros_like(W),
+                torch.zeros(1, dtype=W.dtype, device=W.device),
+            )
         return None
 
-    def update(self, W: torch.Tensor, grad: torch.Tensor, hyper: Hyper, state: AdamState | None) -> None:
-        """One step of ``kind`` on W (in place), with ``grad`` the data-loss gradient (no weight decay)."""
+    def update(
+        self, W: torch.Tensor, grad: torch.Tensor, hyper: Hyper, state: AdamState | None
+    ) -> None:
+        """One step of ``kind`` on W (in place), with ``grad`` the data-loss gradient (no weight
+        decay)."""
         eta, lam = hyper.broadcast("eta", W.ndim), hyper.broadcast("lam", W.ndim)
         gradient = grad if self.kind.decoupled else grad + lam * W
         if self.kind.decoupled:
@@ -81,7 +91,9 @@ class StackedOptimizer:
             assert state is not None
             self._adam_step(W, gradient, hyper, state)
 
-    def _adam_step(self, W: torch.Tensor, gradient: torch.Tensor, hyper: Hyper, state: AdamState) -> None:
+    def _adam_step(
+        self, W: torch.Tensor, gradient: torch.Tensor, hyper: Hyper, state: AdamState
+    ) -> None:
         beta1, beta2 = hyper.broadcast("beta1", W.ndim), hyper.broadcast("beta2", W.ndim)
         eta, eps = hyper.broadcast("eta", W.ndim), hyper.broadcast("eps", W.ndim)
         state.t.add_(1)

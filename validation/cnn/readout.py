@@ -1,11 +1,12 @@
-"""Read a CNN ensemble in the reduced model's coordinates (Tang et al. 2025, Sec. 5.0 of docs/notes).
+"""Read a CNN ensemble in the reduced model's coordinates (Tang et al. 2025, Sec. 5.0 of
+docs/notes).
 
 * :func:`coefficients` -- gamma_{j,r} = j w_{j,r}[1] (E, 2, m) and rho_{j,r,i} = <w_{j,r}, xi_i>
   (E, 2, m, n) of the current weights;
 * :func:`reduced_problem_of` -- the data and initial coefficients of the ensemble as a
-  :class:`dynamics.problem.ReducedProblem`: y_i, ||xi_i||_1 and ||xi_i||_2^2 over the noise coordinates
-  (index >= 1; xi_i[1] = -alpha y_i is alpha's), w_{j,r}[1], zeta_{j,r,i}(0) = sum_{k >= 2} w_{j,r}[k] xi_i[k],
-  and optionally every support coordinate (support-resolved dynamics).
+  :class:`dynamics.problem.ReducedProblem`: y_i, ||xi_i||_1 and ||xi_i||_2^2 over the noise
+  coordinates (index >= 1; xi_i[1] = -alpha y_i is alpha's), w_{j,r}[1], zeta_{j,r,i}(0) = sum_{k >=
+  2} w_{j,r}[k] xi_i[k], and optionally every support coordinate (support-resolved dynamics).
 
 So the reduced dynamics can start from the CNN's own initialisation and be fed the same batches
 (``validation.experiments.coefficient_check``). Results are float64 numpy arrays.
@@ -44,8 +45,12 @@ def reduced_problem_of(ensemble: Ensemble, resolve_supports: bool = False) -> Re
     resolved: tuple[Array | None, Array | None] = (None, None)
     if resolve_supports:
         s = ensemble.specs[0].params.s
-        support = torch.topk((noise != 0).to(torch.int8), s, dim=-1).indices  # (E, n, s), coordinates of B_i
-        w_support = torch.stack([W[e, :, :, 1:][:, :, support[e]] for e in range(W.shape[0])])  # (E, 2, m, n, s)
+        support = torch.topk(
+            (noise != 0).to(torch.int8), s, dim=-1
+        ).indices  # (E, n, s), coordinates of B_i
+        w_support = torch.stack(
+            [W[e, :, :, 1:][:, :, support[e]] for e in range(W.shape[0])]
+        )  # (E, 2, m, n, s)
         resolved = (torch.gather(noise, 2, support).numpy(), w_support.numpy())
     return ReducedProblem(
         tuple(spec.params for spec in ensemble.specs),

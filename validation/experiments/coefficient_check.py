@@ -1,18 +1,20 @@
-"""Coefficient check: the reduced dynamics against the real CNN, from the same data, initialisation and batches.
+"""Coefficient check: the reduced dynamics against the real CNN, from the same data, initialisation
+and batches.
 
 In the spirit of mup's coordinate check, one setting is trained twice, step by step, on identical
 minibatches: as the CNN (:class:`validation.cnn.engine.Ensemble`) and as the reduced dynamics
-(:class:`dynamics.reduced.ReducedDynamics`) whose data and initial coefficients are read off that CNN
-(:func:`validation.cnn.readout.reduced_problem_of`).
+(:class:`dynamics.reduced.ReducedDynamics`) whose data and initial coefficients are read off that
+CNN (:func:`validation.cnn.readout.reduced_problem_of`).
 
 Every ``record_every`` steps it compares gamma_{j,r} = j w_{j,r}[1] (2 m values) and rho_{j,r,i} =
-<w_{j,r}, xi_i> (2 m n values). The error measure is on the *displacements* from initialisation, which
-start equal by construction: ||Delta_reduced - Delta_cnn||_2 / ||Delta_cnn||_2 over all entries, per
-quantity. For disjoint supports and GD, SignSGDW or SignSGD with lam = 0 the shared-displacement
-reduction is exact (:mod:`dynamics.reduced`), so the errors are round-off; Adam/AdamW/SignSGD with L2
-show how far the shared displacement is from the network. The support-resolved reduction is exact on
-disjoint supports for every optimiser; overlapping supports (samples sharing coordinates, which both
-reductions treat as separate) show the cost of ignoring that coupling.
+<w_{j,r}, xi_i> (2 m n values). The error measure is on the *displacements* from initialisation,
+which start equal by construction: ||Delta_reduced - Delta_cnn||_2 / ||Delta_cnn||_2 over all
+entries, per quantity. For disjoint supports and GD, SignSGDW or SignSGD with lam = 0 the
+shared-displacement reduction is exact (:mod:`dynamics.reduced`), so the errors are round-off;
+Adam/AdamW/SignSGD with L2 show how far the shared displacement is from the network. The
+support-resolved reduction is exact on disjoint supports for every optimiser; overlapping supports
+(samples sharing coordinates, which both reductions treat as separate) show the cost of ignoring
+that coupling.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ Array = npt.NDArray[np.float64]
 
 @dataclasses.dataclass(frozen=True)
 class CoefficientCheck:
-    """Relative displacement errors of gamma and rho at each recorded step (arrays of equal length)."""
+    """Relative displacement errors of gamma and rho at each recorded step (equal-length arrays)."""
 
     spec: RunSpec
     step: npt.NDArray[np.int64]
@@ -47,26 +49,35 @@ class CoefficientCheck:
 
     def table(self) -> str:
         """A markdown table of the errors per recorded step."""
-        rows = [(s, f"{g:.3g}", f"{r:.3g}") for s, g, r in zip(self.step, self.gamma_error, self.rho_error)]
+        rows = [
+            (s, f"{g:.3g}", f"{r:.3g}")
+            for s, g, r in zip(self.step, self.gamma_error, self.rho_error, strict=True)
+        ]
         return "\n".join(markdown_table(("step", "gamma rel. error", "rho rel. error"), rows))
 
     def plot(self, path: Path) -> None:
-        """Left: gamma_{j,r}(t) of the CNN (solid) and the reduced model (dashed); right: the two errors."""
+        """Left: gamma_{j,r}(t) of the CNN (solid) and the reduced model (dashed); right: the two
+        errors."""
         plt = pyplot()
 
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
         for j, color in ((0, "C0"), (1, "C3")):
             left.plot(self.step, self.gamma_cnn[:, j, :], color=color, lw=0.7)
             left.plot(self.step, self.gamma_reduced[:, j, :], color=color, lw=0.7, ls="--")
-        left.set_title("gamma_{j,r}(t): CNN solid, reduced dashed (blue j=+1, red j=-1)", fontsize=8)
+        left.set_title(
+            "gamma_{j,r}(t): CNN solid, reduced dashed (blue j=+1, red j=-1)", fontsize=8
+        )
         left.set_xlabel("step")
         right.semilogy(self.step[1:], self.gamma_error[1:], label="gamma")
         right.semilogy(self.step[1:], self.rho_error[1:], label="rho")
         right.set_xlabel("step")
         right.set_title("relative error of the displacement from init", fontsize=8)
         right.legend()
-        fig.suptitle(f"coefficient check: {self.spec.params.optimizer}, B={self.spec.params.B}, "
-                     f"lam={self.spec.params.lam:g}, {self.spec.supports} supports", fontsize=9)
+        fig.suptitle(
+            f"coefficient check: {self.spec.params.optimizer}, B={self.spec.params.B}, "
+            f"lam={self.spec.params.lam:g}, {self.spec.supports} supports",
+            fontsize=9,
+        )
         fig.tight_layout()
         fig.savefig(path, dpi=110)
         plt.close(fig)
@@ -74,22 +85,34 @@ class CoefficientCheck:
 
 def _relative(reduced: Array, cnn: Array, reduced0: Array, cnn0: Array) -> float:
     displacement = np.linalg.norm(cnn - cnn0)
-    return float(np.linalg.norm((reduced - reduced0) - (cnn - cnn0)) / displacement) if displacement > 0 else 0.0
+    return (
+        float(np.linalg.norm((reduced - reduced0) - (cnn - cnn0)) / displacement)
+        if displacement > 0
+        else 0.0
+    )
 
 
-def coefficient_check(spec: RunSpec, steps: int, record_every: int = 10, resolve_supports: bool = False
-                      ) -> CoefficientCheck:
-    """Train ``spec`` as the CNN and as the reduced dynamics on the same batches for ``steps`` steps.
+def coefficient_check(
+    spec: RunSpec, steps: int, record_every: int = 10, resolve_supports: bool = False
+) -> CoefficientCheck:
+    """Train ``spec`` as the CNN and as the reduced dynamics on the same batches for ``steps``
+    steps.
 
-    ``resolve_supports`` selects the support-resolved reduced dynamics (every support coordinate carried)
-    instead of the shared-displacement one (:mod:`dynamics.reduced`).
+    ``resolve_supports`` selects the support-resolved reduced dynamics (every support coordinate
+    carried) instead of the shared-displacement one (:mod:`dynamics.reduced`).
     """
     if steps < 1 or record_every < 1:
         raise ParameterError("steps", (steps, record_every), "steps >= 1 and record_every >= 1")
     ensemble = build_ensemble([spec], EngineOptions(dtype="float64", device="cpu"), with_test=False)
     reduced = ReducedDynamics.start(reduced_problem_of(ensemble, resolve_supports))
     gamma0, rho0 = coefficients(ensemble)
-    recorded_steps, gamma_errors, rho_errors, gammas_cnn, gammas_reduced = [0], [0.0], [0.0], [gamma0[0]], [gamma0[0]]
+    recorded_steps, gamma_errors, rho_errors, gammas_cnn, gammas_reduced = (
+        [0],
+        [0.0],
+        [0.0],
+        [gamma0[0]],
+        [gamma0[0]],
+    )
     step, epoch = 0, 0
     while step < steps:
         epoch += 1
@@ -106,5 +129,11 @@ def coefficient_check(spec: RunSpec, steps: int, record_every: int = 10, resolve
                 recorded_steps.append(step)
             if step == steps:
                 break
-    return CoefficientCheck(spec, np.asarray(recorded_steps), np.asarray(gamma_errors), np.asarray(rho_errors),
-                            np.stack(gammas_cnn), np.stack(gammas_reduced))
+    return CoefficientCheck(
+        spec,
+        np.asarray(recorded_steps),
+        np.asarray(gamma_errors),
+        np.asarray(rho_errors),
+        np.stack(gammas_cnn),
+        np.stack(gammas_reduced),
+    )

@@ -2,12 +2,12 @@
 
 * :func:`load_digits` -- scikit-learn's bundled 8 x 8 handwritten digits (1797 images, 10 classes),
   pixel values scaled to [0, 1], split into a fixed train/test partition by ``seed``.
-* :func:`load_cifar10` -- CIFAR-10 from the standard "python version" directory
-  (``data_batch_1`` ... ``data_batch_5`` and ``test_batch``: pickled dicts with ``b"data"``, uint8
-  (N, 3072) in channel-major order, and ``b"labels"``), as used by Tang et al. 2025, Sec. 4 / App. D.1.
+* :func:`load_cifar10` -- CIFAR-10 from the standard "python version" directory (``data_batch_1``
+  ... ``data_batch_5`` and ``test_batch``: pickled dicts with ``b"data"``, uint8 (N, 3072) in
+  channel-major order, and ``b"labels"``), as used by Tang et al. 2025, Sec. 4 / App. D.1.
 
-Both return :class:`ImageSplit` numpy arrays: images (N, C, H, W) float32 in [0, 1], labels (N,) int64
-(``validation.cnn.images`` moves them to the device).
+Both return :class:`ImageSplit` numpy arrays: images (N, C, H, W) float32 in [0, 1], labels (N,)
+int64 (``validation.cnn.images`` moves them to the device).
 """
 
 from __future__ import annotations
@@ -46,12 +46,14 @@ def load_digits(test_fraction: float = 0.4, seed: int = 0) -> ImageSplit:
     try:
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError:
-        raise ParameterError("dataset", "digits", "needs scikit-learn (pip install scikit-learn)") from None
+        raise ParameterError(
+            "dataset", "digits", "needs scikit-learn (pip install scikit-learn)"
+        ) from None
     digits = sklearn_digits()
     order = np.random.default_rng(seed).permutation(len(digits.target))
     images = (digits.images[order] / 16.0).astype(np.float32)[:, None]
     labels = digits.target[order].astype(np.int64)
-    cut = int(round(len(labels) * (1 - test_fraction)))
+    cut = round(len(labels) * (1 - test_fraction))
     return ImageSplit(images[:cut], labels[:cut], images[cut:], labels[cut:])
 
 
@@ -59,23 +61,41 @@ def _read_cifar_batch(path: Path) -> tuple[npt.NDArray[np.float32], npt.NDArray[
     with path.open("rb") as stream:
         batch = pickle.load(stream, encoding="bytes")
     try:
-        data, labels = np.asarray(batch[b"data"], dtype=np.uint8), np.asarray(batch[b"labels"], dtype=np.int64)
+        data, labels = (
+            np.asarray(batch[b"data"], dtype=np.uint8),
+            np.asarray(batch[b"labels"], dtype=np.int64),
+        )
     except (KeyError, TypeError):
-        raise ParameterError("cifar_dir", str(path), "a CIFAR-10 python batch: a dict with b'data' and b'labels'") from None
+        raise ParameterError(
+            "cifar_dir", str(path), "a CIFAR-10 python batch: a dict with b'data' and b'labels'"
+        ) from None
     if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
-        raise ParameterError("cifar_dir", str(path), f"b'data' of shape (N, 3072) with N labels, got {data.shape}")
+        raise ParameterError(
+            "cifar_dir", str(path), f"b'data' of shape (N, 3072) with N labels, got {data.shape}"
+        )
     images = data.reshape(-1, 3, 32, 32).astype(np.float32) / 255.0
     return images, labels
 
 
-def load_cifar10(directory: str | Path, train_batches: tuple[str, ...] = CIFAR_TRAIN_BATCHES) -> ImageSplit:
-    """CIFAR-10 from ``directory`` (the extracted ``cifar-10-batches-py``); a clear error if files are missing."""
+def load_cifar10(
+    directory: str | Path, train_batches: tuple[str, ...] = CIFAR_TRAIN_BATCHES
+) -> ImageSplit:
+    """CIFAR-10 from ``directory`` (the extracted ``cifar-10-batches-py``); a clear error if files
+    are missing."""
     root = Path(directory)
     missing = [name for name in (*train_batches, CIFAR_TEST_BATCH) if not (root / name).is_file()]
     if missing:
-        raise ParameterError("cifar_dir", str(root), f"a directory holding {', '.join(missing)} "
-                                                     "(the CIFAR-10 python version; nothing is downloaded)")
+        raise ParameterError(
+            "cifar_dir",
+            str(root),
+            f"a directory holding {', '.join(missing)} "
+            "(the CIFAR-10 python version; nothing is downloaded)",
+        )
     train = [_read_cifar_batch(root / name) for name in train_batches]
     test_images, test_labels = _read_cifar_batch(root / CIFAR_TEST_BATCH)
-    return ImageSplit(np.concatenate([images for images, _ in train]), np.concatenate([labels for _, labels in train]),
-                      test_images, test_labels)
+    return ImageSplit(
+        np.concatenate([images for images, _ in train]),
+        np.concatenate([labels for _, labels in train]),
+        test_images,
+        test_labels,
+    )

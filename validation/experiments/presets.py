@@ -1,24 +1,27 @@
 """Named experiments: the paper's synthetic protocol and a CPU-sized version of it.
 
-* ``tang2025-table`` -- Tang et al. 2025, App. D.2, Tables 1-2 and Figs 5-6: d = 1000, n = 200, s = 100,
-  sigma_p = 0.1, alpha = 0.2, m = 20, sigma0 = 0.01, q = 3, eta = 5e-5, (0.9, 0.999), 10^4 epochs;
-  Adam lam = 1e-5 and AdamW lam = 0.01 at B in {100, 2}, Adam lam = 0.05 and AdamW lam = 0.5 at B = 2;
-  5 seeds. GPU-sized (a B = 2 run is 10^6 steps).
+* ``tang2025-table`` -- Tang et al. 2025, App. D.2, Tables 1-2 and Figs 5-6: d = 1000, n = 200, s =
+  100, sigma_p = 0.1, alpha = 0.2, m = 20, sigma0 = 0.01, q = 3, eta = 5e-5, (0.9, 0.999), 10^4
+  epochs; Adam lam = 1e-5 and AdamW lam = 0.01 at B in {100, 2}, Adam lam = 0.05 and AdamW lam = 0.5
+  at B = 2; 5 seeds. GPU-sized (a B = 2 run is 10^6 steps).
 * ``quick`` -- the same six settings, one seed, the paper's eta = 5e-5, and a shorter horizon: 4000
-  epochs at B = 100 and 400 epochs at B = 2 (the notes' run has test error 0 at B = 2 from epoch 500 and
-  has reversed the feature at B = 100 by epoch 1000). Minutes on two CPU cores. A larger eta is not a
-  shortcut: at eta = 2e-4 large-batch Adam did not reverse the feature within 2500 epochs (test error
-  0.08), because beta2 = 0.999 averages over ~1000 steps in which the weights then move 4x further.
+  epochs at B = 100 and 400 epochs at B = 2 (the notes' run has test error 0 at B = 2 from epoch 500
+  and has reversed the feature at B = 100 by epoch 1000). Minutes on two CPU cores. A larger eta is
+  not a shortcut: at eta = 2e-4 large-batch Adam did not reverse the feature within 2500 epochs
+  (test error 0.08), because beta2 = 0.999 averages over ~1000 steps in which the weights then move
+  4x further.
 
-* ``lambda-sensitivity`` -- test error vs lam at B = 2 (the paper's Fig. 2 on the synthetic problem):
-  Adam on a sqrt(2)-spaced grid around the finite-size stuck threshold lambda*_Adam = 0.013 (plus
-  1e-5 and 1e-3), AdamW from 1e-3 to 100 (lambda*_AdamW = 54); 300 epochs, one seed. The report draws
-  theorykit's thresholds on the plot and prints the measured stuck threshold next to the predicted one.
+* ``lambda-sensitivity`` -- test error vs lam at B = 2 (the paper's Fig. 2 on the synthetic
+  problem): Adam on a sqrt(2)-spaced grid around the finite-size stuck threshold lambda*_Adam =
+  0.013 (plus 1e-5 and 1e-3), AdamW from 1e-3 to 100 (lambda*_AdamW = 54); 300 epochs, one seed. The
+  report draws theorykit's thresholds on the plot and prints the measured stuck threshold next to
+  the predicted one.
 
-* ``zou2023`` -- Zou et al. 2023 on the same data and CNN: full-batch (B = n = 200) Adam (eta = 5e-5)
-  and GD (eta = 0.5), both lam = 1e-5, from the *same* initialisation and data, 10^4 steps; the notes'
-  sanity run (Sec. 6.3) has Adam at test error 0.88 with the feature reversed and GD at 0 with the
-  feature at 2.33. GD's prediction is theorykit's n SNR^q race (``bounds.GD_LEARNS_FEATURE``).
+* ``zou2023`` -- Zou et al. 2023 on the same data and CNN: full-batch (B = n = 200) Adam (eta =
+  5e-5) and GD (eta = 0.5), both lam = 1e-5, from the *same* initialisation and data, 10^4 steps;
+  the notes' sanity run (Sec. 6.3) has Adam at test error 0.88 with the feature reversed and GD at 0
+  with the feature at 2.33. GD's prediction is theorykit's n SNR^q race
+  (``bounds.GD_LEARNS_FEATURE``).
 
 All use torch-style Adam (bias correction on, eps = 1e-8) and reshuffled epochs, as in the notes'
 reproduction (shared/theory, Sec. 6.4). Each preset lists the outcomes the paper reports, as
@@ -37,7 +40,8 @@ from validation.specs import EngineOptions, RunSpec
 
 @dataclasses.dataclass(frozen=True)
 class Expectation:
-    """A claim about the final metrics of the runs named ``run`` (all seeds): ``metric`` ``relation`` ``value``."""
+    """A claim about the final metrics of the runs named ``run`` (all seeds): ``metric``
+    ``relation`` ``value``."""
 
     run: str
     metric: str
@@ -56,7 +60,9 @@ class Preset:
     specs: tuple[RunSpec, ...]
     options: EngineOptions
     expectations: tuple[Expectation, ...]
-    convex_contrast: bool = False  # add Zou et al. 2023's convex counterpart (dynamics.convex) to the report
+    convex_contrast: bool = (
+        False  # add Zou et al. 2023's convex counterpart (dynamics.convex) to the report
+    )
 
 
 def run_name(optimizer: str, lam: float, B: int) -> str:
@@ -65,28 +71,55 @@ def run_name(optimizer: str, lam: float, B: int) -> str:
 
 def _paper_runs(eta: float, epochs_by_batch: dict[int, int], seeds: range) -> tuple[RunSpec, ...]:
     return tuple(
-        RunSpec(tang2025_synthetic(optimizer=optimizer, lam=lam, B=B, eta=eta, epochs=epochs_by_batch[B],
-                                   bias_correction=True),
-                data_seed=seed, init_seed=seed, name=run_name(optimizer, lam, B))
-        for seed in seeds for optimizer, lam, B in PAPER_SETTINGS
+        RunSpec(
+            tang2025_synthetic(
+                optimizer=optimizer,
+                lam=lam,
+                B=B,
+                eta=eta,
+                epochs=epochs_by_batch[B],
+                bias_correction=True,
+            ),
+            data_seed=seed,
+            init_seed=seed,
+            name=run_name(optimizer, lam, B),
+        )
+        for seed in seeds
+        for optimizer, lam, B in PAPER_SETTINGS
     )
 
 
 def _expectations(large: float, mini: float) -> tuple[Expectation, ...]:
     return (
-        Expectation(run_name("adam", 1e-5, 100), "test_error", ">=", large, "Thm 4.1; Table 1: 0.9545"),
+        Expectation(
+            run_name("adam", 1e-5, 100), "test_error", ">=", large, "Thm 4.1; Table 1: 0.9545"
+        ),
         Expectation(run_name("adam", 1e-5, 2), "test_error", "<=", mini, "Thm 4.2; Table 1: 0"),
-        Expectation(run_name("adamw", 0.01, 100), "test_error", ">=", large, "Thm 4.4; Table 2: 0.5485"),
+        Expectation(
+            run_name("adamw", 0.01, 100), "test_error", ">=", large, "Thm 4.4; Table 2: 0.5485"
+        ),
         Expectation(run_name("adamw", 0.01, 2), "test_error", "<=", mini, "Thm 4.5; Table 2: 0"),
-        Expectation(run_name("adam", 0.05, 2), "train_error", ">=", 0.1, "Cor 4.3; Fig. 5: Adam fails to train"),
-        Expectation(run_name("adamw", 0.5, 2), "test_error", "<=", mini, "Cor 4.6; Fig. 6: AdamW robust"),
-        Expectation(run_name("adam", 1e-5, 100), "train_error", "<=", 0.0, "Thm 4.1: zero training error"),
+        Expectation(
+            run_name("adam", 0.05, 2),
+            "train_error",
+            ">=",
+            0.1,
+            "Cor 4.3; Fig. 5: Adam fails to train",
+        ),
+        Expectation(
+            run_name("adamw", 0.5, 2), "test_error", "<=", mini, "Cor 4.6; Fig. 6: AdamW robust"
+        ),
+        Expectation(
+            run_name("adam", 1e-5, 100), "train_error", "<=", 0.0, "Thm 4.1: zero training error"
+        ),
     )
 
 
 def _quick() -> Preset:
     return Preset(
-        "quick", "App. D.2 settings, one seed, eta = 5e-5, 4000 epochs (B = 100) / 400 epochs (B = 2); CPU minutes",
+        "quick",
+        "App. D.2 settings, one seed, eta = 5e-5, 4000 epochs (B = 100) / 400 epochs (B = 2); CPU "
+        "minutes",
         _paper_runs(5e-5, {100: 4000, 2: 400}, range(1)),
         EngineOptions(record_every=50, test_size=2000),
         _expectations(large=0.4, mini=0.05),
@@ -100,35 +133,92 @@ ADAMW_LAMBDA_GRID = (1e-3, 0.01, 0.1, 0.5, 2.0, 10.0, 30.0, 60.0, 100.0)
 
 def _lambda_sensitivity() -> Preset:
     runs = tuple(
-        RunSpec(tang2025_synthetic(optimizer=optimizer, lam=lam, B=2, eta=5e-5, epochs=300, bias_correction=True),
-                name=run_name(optimizer, lam, 2))
-        for optimizer, grid in (("adam", ADAM_LAMBDA_GRID), ("adamw", ADAMW_LAMBDA_GRID)) for lam in grid
+        RunSpec(
+            tang2025_synthetic(
+                optimizer=optimizer, lam=lam, B=2, eta=5e-5, epochs=300, bias_correction=True
+            ),
+            name=run_name(optimizer, lam, 2),
+        )
+        for optimizer, grid in (("adam", ADAM_LAMBDA_GRID), ("adamw", ADAMW_LAMBDA_GRID))
+        for lam in grid
     )
     return Preset(
-        "lambda-sensitivity", "test error vs lam at B = 2, Adam and AdamW, eta = 5e-5, 300 epochs, one seed",
-        runs, EngineOptions(record_every=50, test_size=2000),
+        "lambda-sensitivity",
+        "test error vs lam at B = 2, Adam and AdamW, eta = 5e-5, 300 epochs, one seed",
+        runs,
+        EngineOptions(record_every=50, test_size=2000),
         (
-            Expectation(run_name("adam", 1e-5, 2), "test_error", "<=", 0.05, "Thm 4.2: small lam, mini-batch Adam"),
-            Expectation(run_name("adam", 0.04, 2), "train_error", ">=", 0.1, "Cor 4.3; Fig. 2: Adam fails at large lam"),
-            Expectation(run_name("adamw", 0.5, 2), "test_error", "<=", 0.05, "Cor 4.6; Fig. 2: AdamW robust to lam = 0.5"),
+            Expectation(
+                run_name("adam", 1e-5, 2),
+                "test_error",
+                "<=",
+                0.05,
+                "Thm 4.2: small lam, mini-batch Adam",
+            ),
+            Expectation(
+                run_name("adam", 0.04, 2),
+                "train_error",
+                ">=",
+                0.1,
+                "Cor 4.3; Fig. 2: Adam fails at large lam",
+            ),
+            Expectation(
+                run_name("adamw", 0.5, 2),
+                "test_error",
+                "<=",
+                0.05,
+                "Cor 4.6; Fig. 2: AdamW robust to lam = 0.5",
+            ),
         ),
     )
 
 
 def _zou2023() -> Preset:
     runs = tuple(
-        RunSpec(tang2025_synthetic(optimizer=optimizer, eta=eta, lam=1e-5, B=200, epochs=10_000, bias_correction=True),
-                data_seed=0, init_seed=0, name=run_name(optimizer, 1e-5, 200))
+        RunSpec(
+            tang2025_synthetic(
+                optimizer=optimizer, eta=eta, lam=1e-5, B=200, epochs=10_000, bias_correction=True
+            ),
+            data_seed=0,
+            init_seed=0,
+            name=run_name(optimizer, 1e-5, 200),
+        )
         for optimizer, eta in (("adam", 5e-5), ("gd", 0.5))
     )
     return Preset(
-        "zou2023", "full-batch Adam vs GD from the same initialisation (Zou et al. 2023), 10^4 steps",
-        runs, EngineOptions(record_every=250, test_size=2000),
+        "zou2023",
+        "full-batch Adam vs GD from the same initialisation (Zou et al. 2023), 10^4 steps",
+        runs,
+        EngineOptions(record_every=250, test_size=2000),
         (
-            Expectation(run_name("adam", 1e-5, 200), "test_error", ">=", 0.4, "Zou et al. 2023: Adam, bad test error"),
-            Expectation(run_name("gd", 1e-5, 200), "test_error", "<=", 0.05, "Zou et al. 2023: GD learns the feature"),
-            Expectation(run_name("adam", 1e-5, 200), "train_error", "<=", 0.0, "Zou et al. 2023: both fit the data"),
-            Expectation(run_name("gd", 1e-5, 200), "train_error", "<=", 0.0, "Zou et al. 2023: both fit the data"),
+            Expectation(
+                run_name("adam", 1e-5, 200),
+                "test_error",
+                ">=",
+                0.4,
+                "Zou et al. 2023: Adam, bad test error",
+            ),
+            Expectation(
+                run_name("gd", 1e-5, 200),
+                "test_error",
+                "<=",
+                0.05,
+                "Zou et al. 2023: GD learns the feature",
+            ),
+            Expectation(
+                run_name("adam", 1e-5, 200),
+                "train_error",
+                "<=",
+                0.0,
+                "Zou et al. 2023: both fit the data",
+            ),
+            Expectation(
+                run_name("gd", 1e-5, 200),
+                "train_error",
+                "<=",
+                0.0,
+                "Zou et al. 2023: both fit the data",
+            ),
         ),
         convex_contrast=True,
     )
@@ -136,12 +226,17 @@ def _zou2023() -> Preset:
 
 def _table() -> Preset:
     return Preset(
-        "tang2025-table", "App. D.2 protocol: 6 settings x 5 seeds, eta = 5e-5, 10^4 epochs; GPU-sized",
+        "tang2025-table",
+        "App. D.2 protocol: 6 settings x 5 seeds, eta = 5e-5, 10^4 epochs; GPU-sized",
         _paper_runs(5e-5, {100: 10_000, 2: 10_000}, range(5)),
         EngineOptions(record_every=250, test_size=10_000),
         _expectations(large=0.5, mini=0.05),
     )
 
 
-PRESETS: dict[str, Callable[[], Preset]] = {"quick": _quick, "tang2025-table": _table,
-                                            "lambda-sensitivity": _lambda_sensitivity, "zou2023": _zou2023}
+PRESETS: dict[str, Callable[[], Preset]] = {
+    "quick": _quick,
+    "tang2025-table": _table,
+    "lambda-sensitivity": _lambda_sensitivity,
+    "zou2023": _zou2023,
+}

@@ -21,6 +21,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
 from theorykit.errors import ParameterError
+from validation.cnn.tasks import share_cores
 
 EXECUTOR_RULE = "'inline', 'process', 'process:N' (N >= 1 workers) or 'dask://HOST:PORT'"
 _PROCESS = re.compile(r"process(?::(\d+))?")
@@ -40,12 +41,6 @@ class InlineExecutor(Executor):
         return future
 
 
-def _share_cores(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-
-
 @contextlib.contextmanager
 def open_executor(address: str = "inline") -> Iterator[Executor]:
     """The executor named by ``address`` (see the module docstring), shut down on exit."""
@@ -60,8 +55,12 @@ def open_executor(address: str = "inline") -> Iterator[Executor]:
         if workers < 1:
             raise ParameterError("executor", address, EXECUTOR_RULE)
         threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_share_cores, initargs=(threads,)) as pool:
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=share_cores,
+            initargs=(threads,),
+        ) as pool:
             yield pool
         return
     dask = _DASK.fullmatch(address)
@@ -77,7 +76,9 @@ def _dask_executor(host: str, port: int, address: str) -> Iterator[Executor]:
     try:
         from distributed import Client
     except ImportError:
-        raise ParameterError("executor", address, "the 'distributed' package: pip install 'theorykit[sweep]'") from None
+        raise ParameterError(
+            "executor", address, "the 'distributed' package: pip install 'theorykit[sweep]'"
+        ) from None
     try:
         client = Client(f"tcp://{host}:{port}", timeout="20s")
     except OSError as error:

@@ -32,15 +32,22 @@ def engine_identity(options: EngineOptions) -> dict[str, Any]:
     ``dtype`` is written as ``torch.<name>``, the form keys have always been derived from, so that
     stores written before the engine options became torch-free keep their keys.
     """
-    return {"record_every": options.record_every, "test_size": options.test_size,
-            "test_seed": options.test_seed, "order": options.order, "dtype": f"torch.{options.dtype}"}
+    return {
+        "record_every": options.record_every,
+        "test_size": options.test_size,
+        "test_seed": options.test_seed,
+        "order": options.order,
+        "dtype": f"torch.{options.dtype}",
+    }
 
 
 def run_key(spec: RunSpec, options: EngineOptions) -> str:
-    """A stable identifier of a run: sha1 of its parameters, seeds, data options and engine options."""
+    """A stable identifier of a run: sha1 of its parameters, seeds, data and engine options."""
     identity = {
         "params": spec.params.to_dict(),
-        "data_seed": spec.data_seed, "init_seed": spec.init_seed, "supports": spec.supports,
+        "data_seed": spec.data_seed,
+        "init_seed": spec.init_seed,
+        "supports": spec.supports,
         "labels": spec.labels,
         **engine_identity(options),
     }
@@ -91,7 +98,9 @@ class RunRecord:
     @property
     def spec(self) -> RunSpec:
         """The :class:`RunSpec` this run trained."""
-        return RunSpec(self.params, self.data_seed, self.init_seed, self.supports, self.labels, self.name)
+        return RunSpec(
+            self.params, self.data_seed, self.init_seed, self.supports, self.labels, self.name
+        )
 
     def final_value(self, metric: str) -> float:
         """A final metric as a float; NaN for a failed run (whose metrics are not trustworthy)."""
@@ -103,23 +112,43 @@ class RunRecord:
 
     def trajectory(self) -> Trajectory:
         """The recorded metrics as a :class:`dynamics.trajectory.Trajectory`."""
-        return Trajectory(np.asarray(self.epoch, dtype=np.float64),
-                          {metric: self.series(metric) for metric in self.metrics}, self.failure)
+        return Trajectory(
+            np.asarray(self.epoch, dtype=np.float64),
+            {metric: self.series(metric) for metric in self.metrics},
+            self.failure,
+        )
 
     def config(self) -> dict[str, Any]:
         """What determines the run (the store's ``config`` column, with the engine identity)."""
-        return {"params": self.params.to_dict(), "data_seed": self.data_seed, "init_seed": self.init_seed,
-                "supports": self.supports, "labels": self.labels, "engine": dict(self.engine)}
+        return {
+            "params": self.params.to_dict(),
+            "data_seed": self.data_seed,
+            "init_seed": self.init_seed,
+            "supports": self.supports,
+            "labels": self.labels,
+            "engine": dict(self.engine),
+        }
 
     @classmethod
     def of(cls, key: str, spec: RunSpec, trajectory: Trajectory) -> RunRecord:
         """The record of ``spec`` trained into ``trajectory``."""
-        metrics = {name: tuple(finite_or_none(v) for v in values.tolist())
-                   for name, values in trajectory.metrics.items()}
-        return cls(key, spec.name, spec.params, spec.data_seed, spec.init_seed, spec.supports, spec.labels,
-                   tuple(trajectory.epoch.tolist()), metrics,
-                   {name: finite_or_none(value) for name, value in trajectory.final().items()},
-                   trajectory.failure)
+        metrics = {
+            name: tuple(finite_or_none(v) for v in values.tolist())
+            for name, values in trajectory.metrics.items()
+        }
+        return cls(
+            key,
+            spec.name,
+            spec.params,
+            spec.data_seed,
+            spec.init_seed,
+            spec.supports,
+            spec.labels,
+            tuple(trajectory.epoch.tolist()),
+            metrics,
+            {name: finite_or_none(value) for name, value in trajectory.final().items()},
+            trajectory.failure,
+        )
 
 
 def group_by_name(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:

@@ -1,4 +1,5 @@
-"""The report of a finished (or partly finished) sweep, read from its results store; report building blocks.
+"""The report of a finished (or partly finished) sweep, read from its results store; report building
+blocks.
 
 ``report.md`` holds one row per grid point (mean and standard deviation over seeds of the final
 train and test error, the coefficients, and theorykit's predicted outcome at that point:
@@ -31,8 +32,9 @@ from validation.sweeps.store import ResultsStore
 from validation.tables import markdown_table
 
 
-def measured_stuck_thresholds(records: Sequence[RunRecord], by: tuple[str, ...] = ("optimizer", "B")
-                              ) -> dict[tuple, tuple[float, float] | None]:
+def measured_stuck_thresholds(
+    records: Sequence[RunRecord], by: tuple[str, ...] = ("optimizer", "B")
+) -> dict[tuple, tuple[float, float] | None]:
     """Per setting (the values of the fields ``by``) with >= 3 lam values: (largest lam that trains,
     smallest lam stuck above it).
 
@@ -46,18 +48,32 @@ def measured_stuck_thresholds(records: Sequence[RunRecord], by: tuple[str, ...] 
             continue
         params = record.params.to_dict()
         errors = by_setting[tuple(params[field] for field in by)]
-        errors[record.params.lam] = max(errors.get(record.params.lam, 0.0), record.final_value("train_error"))
-    return {key: bracket(sorted(errors), [errors[lam] >= STUCK_TRAIN_ERROR for lam in sorted(errors)])
-            for key, errors in by_setting.items() if len(errors) >= 3}
+        errors[record.params.lam] = max(
+            errors.get(record.params.lam, 0.0), record.final_value("train_error")
+        )
+    return {
+        key: bracket(sorted(errors), [errors[lam] >= STUCK_TRAIN_ERROR for lam in sorted(errors)])
+        for key, errors in by_setting.items()
+        if len(errors) >= 3
+    }
 
 
-def stuck_lines(records: Sequence[RunRecord], by: tuple[str, ...] = ("optimizer", "B")) -> list[str]:
-    """Markdown lines: measured stuck thresholds per setting next to theorykit's lambda* at that setting."""
-    representative = {tuple(record.params.to_dict()[field] for field in by): record.params for record in records}
+def stuck_lines(
+    records: Sequence[RunRecord], by: tuple[str, ...] = ("optimizer", "B")
+) -> list[str]:
+    """Markdown lines: measured stuck thresholds per setting next to theorykit's lambda* at that
+    setting."""
+    representative = {
+        tuple(record.params.to_dict()[field] for field in by): record.params for record in records
+    }
     lines = []
-    for key, pair in sorted(measured_stuck_thresholds(records, by).items(), key=lambda item: str(item[0])):
-        setting = ", ".join(f"{field} = {value:g}" if isinstance(value, float) else f"{field} = {value}"
-                            for field, value in zip(by, key))
+    for key, pair in sorted(
+        measured_stuck_thresholds(records, by).items(), key=lambda item: str(item[0])
+    ):
+        setting = ", ".join(
+            f"{field} = {value:g}" if isinstance(value, float) else f"{field} = {value}"
+            for field, value in zip(by, key, strict=True)
+        )
         if pair is None:
             lines.append(f"- {setting}: no stuck transition inside the lam grid.")
             continue
@@ -66,16 +82,24 @@ def stuck_lines(records: Sequence[RunRecord], by: tuple[str, ...] = ("optimizer"
         ratio = ""
         if params.kind.has_moments:
             predicted = lambda_thresholds(params)[f"lambda_star_{params.optimizer}"]
-            ratio = f"; measured / lambda*_{params.optimizer} ({predicted:.3g}) = {measured / predicted:.2f}"
-        lines.append(f"- {setting}: trains at lam = {pair[0]:g}, stuck (train error >= {STUCK_TRAIN_ERROR}) "
-                     f"at lam = {pair[1]:g}: measured threshold ~ {measured:.3g}{ratio}.")
-    return (["", "Measured stuck thresholds:", "", *lines, ""] if lines else [""])
+            ratio = (
+                f"; measured / lambda*_{params.optimizer} ({predicted:.3g}) = "
+                f"{measured / predicted:.2f}"
+            )
+        lines.append(
+            f"- {setting}: trains at lam = {pair[0]:g}, stuck (train error >= {STUCK_TRAIN_ERROR}) "
+            f"at lam = {pair[1]:g}: measured threshold ~ {measured:.3g}{ratio}."
+        )
+    return ["", "Measured stuck thresholds:", "", *lines, ""] if lines else [""]
 
 
 def failed_run_lines(records: Sequence[RunRecord]) -> list[str]:
     """A "Failed runs" section (name, seed, reason), or nothing when every run finished."""
-    failed = [f"- {record.name} (data seed {record.data_seed}): {record.failure}"
-              for record in records if record.failure]
+    failed = [
+        f"- {record.name} (data seed {record.data_seed}): {record.failure}"
+        for record in records
+        if record.failure
+    ]
     return ["", "## Failed runs", "", *failed] if failed else []
 
 
@@ -87,14 +111,21 @@ def mean_final(records: Sequence[RunRecord], metric: str) -> float:
 def mean_sd_final(records: Sequence[RunRecord], metric: str) -> str:
     """``mean`` for one run, ``mean ± sd`` (sample standard deviation) over several seeds."""
     values = [record.final_value(metric) for record in records]
-    return f"{np.mean(values):.3f}" if len(values) == 1 else f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+    return (
+        f"{np.mean(values):.3f}"
+        if len(values) == 1
+        else f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+    )
 
 
 def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None) -> str:
-    """Write report.md and the figures for the store at ``store_path`` into ``out_dir`` (default: its folder)."""
+    """Write report.md and the figures for the store at ``store_path`` into ``out_dir`` (default:
+    its folder)."""
     store_path = Path(store_path)
     if not store_path.is_file():
-        raise ParameterError("results", str(store_path), "an existing results store (the --store of theorykit sweep)")
+        raise ParameterError(
+            "results", str(store_path), "an existing results store (the --store of theorykit sweep)"
+        )
     with ResultsStore(store_path) as store:
         records = list(store.records().values())
     if not records:
@@ -116,20 +147,49 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
     if plot_error_vs(records, "B", out_dir / "test_error_vs_batch.png"):
         figures.append("test_error_vs_batch.png")
 
-    rows = [(name, len(group), mean_sd_final(group, "train_error"), mean_sd_final(group, "test_error"),
-             f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}",
-             f"{mean_final(group, 'noise_max'):.3g}", predicted_outcome(group[0].params))
-            for name, group in group_by_name(records).items()]
-    lines = [f"# Sweep report: {title}", "",
-             f"{len(records)} runs ({len(records) - failed} finished, {failed} failed) from {store_path}; "
-             f"parameters that vary: {', '.join(varying) or 'none'}; code: {'; '.join(versions)}.", "",
-             *markdown_table(("run", "seeds", "train error", "test error", "feature +1 / -1", "noise max",
-                              "theory predicts"), rows)]
+    rows = [
+        (
+            name,
+            len(group),
+            mean_sd_final(group, "train_error"),
+            mean_sd_final(group, "test_error"),
+            f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}",
+            f"{mean_final(group, 'noise_max'):.3g}",
+            predicted_outcome(group[0].params),
+        )
+        for name, group in group_by_name(records).items()
+    ]
+    lines = [
+        f"# Sweep report: {title}",
+        "",
+        f"{len(records)} runs ({len(records) - failed} finished, {failed} failed) from "
+        f"{store_path}; parameters that vary: {', '.join(varying) or 'none'}; code: "
+        f"{'; '.join(versions)}.",
+        "",
+        *markdown_table(
+            (
+                "run",
+                "seeds",
+                "train error",
+                "test error",
+                "feature +1 / -1",
+                "noise max",
+                "theory predicts",
+            ),
+            rows,
+        ),
+    ]
     if shared is not None:
-        lines += ["", f"theorykit's finite-size stuck thresholds at this setting: lambda*_Adam = "
-                      f"{shared['lambda_star_adam']:.4g}, lambda*_AdamW = {shared['lambda_star_adamw']:.4g}."]
+        lines += [
+            "",
+            f"theorykit's finite-size stuck thresholds at this setting: lambda*_Adam = "
+            f"{shared['lambda_star_adam']:.4g}, lambda*_AdamW = {shared['lambda_star_adamw']:.4g}.",
+        ]
     if "lam" in varying:
-        lines += stuck_lines(records, by=("optimizer", "B", *(f for f in varying if f not in ("lam", "optimizer", "B"))))
+        lines += stuck_lines(
+            records,
+            by=("optimizer", "B", *(f for f in varying if f not in ("lam", "optimizer", "B"))),
+        )
     lines += failed_run_lines(records)
     lines += ["", "Figures: " + ", ".join(figures) + "."]
     text = "\n".join(lines) + "\n"

@@ -1,18 +1,23 @@
-"""Declarative sweeps: a TOML file expanded into validated :class:`RunSpec` s before anything trains.
+"""Declarative sweeps: a TOML file expanded into validated :class:`RunSpec` s before anything
+trains.
 
 A spec is a grid over :class:`theorykit.ProblemParams` fields on top of a named base setting::
 
-    name = "batch-vs-lambda"        # optional; default: the file's stem. Letters, digits, '-', '_', '.'
+    # optional; default: the file's stem. Letters, digits, '-', '_', '.'
+    name = "batch-vs-lambda"
     base = "tang2025-synthetic"     # optional; a theorykit.params.NAMED_SETTINGS entry
-    seeds = [0, 1]                  # optional (default [0]); each run uses data_seed = init_seed = seed
-    group_size = 32                 # optional: at most this many members per stacked ensemble (a task)
+    # optional (default [0]); each run uses data_seed = init_seed = seed
+    seeds = [0, 1]
+    # optional: at most this many members per stacked ensemble (a task)
+    group_size = 32
 
     [params]                        # fixed ProblemParams fields
     eta = 5e-5
     epochs = 40
     bias_correction = true
 
-    [grid]                          # axes of the Cartesian product: ProblemParams fields -> non-empty lists
+    # axes of the Cartesian product: ProblemParams fields -> non-empty lists
+    [grid]
     optimizer = ["adam", "adamw"]
     B = [2, 100]
     lam = [1e-5, 0.01]
@@ -44,8 +49,8 @@ import dataclasses
 import itertools
 import re
 import tomllib
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from theorykit.errors import ParameterError
@@ -55,7 +60,8 @@ from validation.specs import DTYPES, EngineOptions, RunSpec, check_data_options,
 TOP_LEVEL_KEYS = ("name", "base", "seeds", "group_size", "params", "grid", "data", "engine")
 DATA_KEYS = ("supports", "labels")
 ENGINE_KEYS = ("record_every", "test_size", "test_seed", "order", "dtype")
-#: Seeds are below 2^32, so that every torch generator seed derived from them (data, test, shuffling) fits.
+# : Seeds are below 2^32, so that every torch generator seed derived from them (data, test,
+# shuffling) fits.
 SEED_LIMIT = 2**32
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(ProblemParams))
@@ -65,8 +71,8 @@ PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(ProblemParams))
 class SweepSpec:
     """An expanded sweep: every run (grid combination x seed) and the engine options they share.
 
-    ``axes`` names the grid's fields in file order (the run names and the report's columns use them);
-    ``group_size`` caps the members of one stacked ensemble, None for no cap.
+    ``axes`` names the grid's fields in file order (the run names and the report's columns use
+    them); ``group_size`` caps the members of one stacked ensemble, None for no cap.
     """
 
     name: str
@@ -76,19 +82,24 @@ class SweepSpec:
     group_size: int | None = None
 
     def tasks(self, runs: Sequence[RunSpec] | None = None) -> list[list[int]]:
-        """Indices of ``runs`` (default: all) per task: :func:`validation.specs.group_specs`, each split
-        into chunks of at most ``group_size`` members."""
+        """Indices of ``runs`` (default: all) per task: :func:`validation.specs.group_specs`, each
+        split into chunks of at most ``group_size`` members."""
         groups = group_specs(self.runs if runs is None else runs)
         if self.group_size is None:
             return groups
         size = self.group_size
-        return [group[start:start + size] for group in groups for start in range(0, len(group), size)]
+        return [
+            group[start : start + size] for group in groups for start in range(0, len(group), size)
+        ]
 
     def describe(self) -> str:
         """One line for ``theorykit sweep --dry-run``: runs, axes, tasks and member-steps."""
         steps = sum(run.params.iterations_per_epoch * run.params.epochs for run in self.runs)
-        return (f"sweep {self.name!r}: {len(self.runs)} runs over axes {', '.join(self.axes) or '(none)'}, "
-                f"{len(self.tasks())} tasks (stacked ensembles), {steps} member-steps in all")
+        return (
+            f"sweep {self.name!r}: {len(self.runs)} runs over axes "
+            f"{', '.join(self.axes) or '(none)'}, {len(self.tasks())} tasks (stacked ensembles), "
+            f"{steps} member-steps in all"
+        )
 
 
 def load_spec(path: str | Path) -> SweepSpec:
@@ -119,14 +130,18 @@ def parse_spec(document: dict[str, Any], default_name: str = "sweep") -> SweepSp
     _known_keys("", document, TOP_LEVEL_KEYS)
     name = document.get("name", default_name)
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise ParameterError("name", name, "1-100 characters from letters, digits, '-', '_' and '.'")
+        raise ParameterError(
+            "name", name, "1-100 characters from letters, digits, '-', '_' and '.'"
+        )
     base_name = document.get("base", "tang2025-synthetic")
     if not isinstance(base_name, str) or base_name not in NAMED_SETTINGS:
         raise ParameterError("base", base_name, f"one of {', '.join(sorted(NAMED_SETTINGS))}")
     seeds = _seeds(document.get("seeds", [0]))
     group_size = document.get("group_size")
     if group_size is not None and not _is_int(group_size, minimum=1):
-        raise ParameterError("group_size", group_size, "an integer >= 1 (members per stacked ensemble)")
+        raise ParameterError(
+            "group_size", group_size, "an integer >= 1 (members per stacked ensemble)"
+        )
     fixed = _table(document, "params")
     _known_keys("params", fixed, PARAM_FIELDS)
     grid = _table(document, "grid")
@@ -134,7 +149,9 @@ def parse_spec(document: dict[str, Any], default_name: str = "sweep") -> SweepSp
     for field, values in grid.items():
         _axis(field, values)
         if field in fixed:
-            raise ParameterError(f"grid.{field}", values, "a field set in [params] or swept in [grid], not both")
+            raise ParameterError(
+                f"grid.{field}", values, "a field set in [params] or swept in [grid], not both"
+            )
     data = _table(document, "data")
     _known_keys("data", data, DATA_KEYS)
     options = _engine_options(_table(document, "engine"))
@@ -142,16 +159,24 @@ def parse_spec(document: dict[str, Any], default_name: str = "sweep") -> SweepSp
 
     runs = []
     for combination in itertools.product(*grid.values()):
-        point = dict(zip(grid, combination))
+        point = dict(zip(grid, combination, strict=True))
         params = _params(NAMED_SETTINGS[base_name], fixed, point)
         try:
             check_data_options(params.n, params.d, params.s, supports, labels)
         except ParameterError as error:
-            place = f"data.{error.name}" if error.name in DATA_KEYS else _place(error.name, fixed, point)
+            place = (
+                f"data.{error.name}"
+                if error.name in DATA_KEYS
+                else _place(error.name, fixed, point)
+            )
             raise ParameterError(place, error.value, f"{error.rule}{_at(point)}") from None
         label = " ".join(f"{field}={_format(value)}" for field, value in point.items()) or "base"
-        runs += [RunSpec(params, data_seed=seed, init_seed=seed, supports=supports, labels=labels, name=label)
-                 for seed in seeds]
+        runs += [
+            RunSpec(
+                params, data_seed=seed, init_seed=seed, supports=supports, labels=labels, name=label
+            )
+            for seed in seeds
+        ]
     return SweepSpec(name, tuple(runs), options, tuple(grid), group_size)
 
 
@@ -178,9 +203,13 @@ def _seeds(seeds: Any) -> list[int]:
         raise ParameterError("seeds", seeds, "a non-empty list of integers >= 0")
     for seed in seeds:
         if not _is_int(seed, minimum=0) or seed >= SEED_LIMIT:
-            raise ParameterError("seeds", seed, "integers in [0, 2^32) (torch generators are seeded from them)")
+            raise ParameterError(
+                "seeds", seed, "integers in [0, 2^32) (torch generators are seeded from them)"
+            )
     if len(set(seeds)) != len(seeds):
-        raise ParameterError("seeds", seeds, "no repeated seed (a repeat would train the same run twice)")
+        raise ParameterError(
+            "seeds", seeds, "no repeated seed (a repeat would train the same run twice)"
+        )
     return seeds
 
 
@@ -189,7 +218,11 @@ def _axis(field: str, values: Any) -> None:
         raise ParameterError(f"grid.{field}", values, "a non-empty list of values")
     for value in values:
         if values.count(value) > 1:
-            raise ParameterError(f"grid.{field}", value, "no repeated value on an axis (it would train the same runs twice)")
+            raise ParameterError(
+                f"grid.{field}",
+                value,
+                "no repeated value on an axis (it would train the same runs twice)",
+            )
 
 
 def _params(base: Any, fixed: dict[str, Any], point: dict[str, Any]) -> ProblemParams:
@@ -197,7 +230,9 @@ def _params(base: Any, fixed: dict[str, Any], point: dict[str, Any]) -> ProblemP
     try:
         return base(**fixed, **point)
     except ParameterError as error:
-        raise ParameterError(_place(error.name, fixed, point), error.value, f"{error.rule}{_at(point)}") from None
+        raise ParameterError(
+            _place(error.name, fixed, point), error.value, f"{error.rule}{_at(point)}"
+        ) from None
 
 
 def _place(field: str, fixed: dict[str, Any], point: dict[str, Any]) -> str:
@@ -221,13 +256,18 @@ def _engine_options(engine: dict[str, Any]) -> EngineOptions:
     for key in ("record_every", "test_size"):
         if key in engine and not _is_int(engine[key], minimum=1):
             raise ParameterError(f"engine.{key}", engine[key], "an integer >= 1")
-    if "test_seed" in engine and (not _is_int(engine["test_seed"], minimum=0) or engine["test_seed"] >= SEED_LIMIT):
+    if "test_seed" in engine and (
+        not _is_int(engine["test_seed"], minimum=0) or engine["test_seed"] >= SEED_LIMIT
+    ):
         raise ParameterError("engine.test_seed", engine["test_seed"], "an integer in [0, 2^32)")
     if "order" in engine and engine["order"] not in ("reshuffle", "cyclic"):
         raise ParameterError("engine.order", engine["order"], "'reshuffle' or 'cyclic'")
     dtype = engine.get("dtype", "float64")
     if not isinstance(dtype, str) or dtype not in DTYPES:
         raise ParameterError("engine.dtype", dtype, "'float64' or 'float32'")
-    values = {key: engine[key] for key in ("record_every", "test_size", "test_seed", "order") if key in engine}
+    values = {
+        key: engine[key]
+        for key in ("record_every", "test_size", "test_seed", "order")
+        if key in engine
+    }
     return EngineOptions(**values, dtype=dtype)
-

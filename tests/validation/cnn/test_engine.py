@@ -1,4 +1,5 @@
-"""validation engine: grouping, stacked training equals training members alone, resume without rework."""
+"""validation engine: grouping, stacked training equals training members alone, resume without
+rework."""
 
 import json
 import sqlite3
@@ -7,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from theorykit import ParameterError, tang2025_synthetic
 from dynamics.trajectory import METRICS
+from theorykit import ParameterError, tang2025_synthetic
 from validation.cnn.engine import resolve_device, train, train_group
-from validation.specs import EngineOptions, RunSpec, group_specs
-from validation.experiments.presets import Expectation, Preset
 from validation.experiments.preset_report import run_preset, write_report
+from validation.experiments.presets import Expectation, Preset
+from validation.specs import EngineOptions, RunSpec, group_specs
 from validation.sweeps.store import ResultsStore
 
 OPTIONS = EngineOptions(record_every=2, test_size=100)
@@ -20,7 +21,12 @@ OPTIONS = EngineOptions(record_every=2, test_size=100)
 
 def _spec(seed: int, **overrides: object) -> RunSpec:
     base = dict(n=20, d=60, s=5, m=4, B=4, epochs=4, eta=1e-3, lam=1e-4, bias_correction=True)
-    return RunSpec(tang2025_synthetic(**{**base, **overrides}), data_seed=seed, init_seed=seed, name=f"run{seed}")
+    return RunSpec(
+        tang2025_synthetic(**{**base, **overrides}),
+        data_seed=seed,
+        init_seed=seed,
+        name=f"run{seed}",
+    )
 
 
 def test_trajectory_schema_and_recording_cadence() -> None:
@@ -32,12 +38,17 @@ def test_trajectory_schema_and_recording_cadence() -> None:
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "signsgd", "signsgdw", "gd"])
 def test_a_member_trains_the_same_alone_and_in_an_ensemble(optimizer: str) -> None:
-    # float64, identical operations per member: stacking must not couple members (rtol 1e-10 for reordered sums).
-    specs = [_spec(seed, optimizer=optimizer, lam=lam) for seed, lam in ((1, 1e-4), (2, 3e-2), (3, 0.0))]
+    # float64, identical operations per member: stacking must not couple members (rtol 1e-10 for
+    # reordered sums).
+    specs = [
+        _spec(seed, optimizer=optimizer, lam=lam) for seed, lam in ((1, 1e-4), (2, 3e-2), (3, 0.0))
+    ]
     together = train_group(specs, OPTIONS)
     alone = train_group([specs[1]], OPTIONS)[0]
     for name in METRICS:
-        np.testing.assert_allclose(together[1].metrics[name], alone.metrics[name], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            together[1].metrics[name], alone.metrics[name], rtol=1e-10, atol=1e-12
+        )
 
 
 def test_incompatible_specs_are_grouped_apart() -> None:
@@ -46,7 +57,7 @@ def test_incompatible_specs_are_grouped_apart() -> None:
     with pytest.raises(ParameterError):
         train_group(specs, OPTIONS)
     trained = train(specs, OPTIONS)  # one trajectory per spec, in input order
-    for spec, trajectory in zip(specs, trained):
+    for spec, trajectory in zip(specs, trained, strict=True):
         (alone,) = train_group([spec], OPTIONS)
         np.testing.assert_allclose(trajectory.metrics["loss"], alone.metrics["loss"], rtol=1e-10)
 
@@ -56,9 +67,16 @@ def test_partial_last_batch_is_used(tmp_path: Path) -> None:
     assert np.all(np.isfinite(trajectory.metrics["loss"]))
 
 
-def test_rerun_resumes_from_the_results_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    preset = Preset("tiny", "two tiny runs", (_spec(0), _spec(1, B=5)), OPTIONS,
-                    (Expectation("run0", "train_error", "<=", 1.0, "trivial"),))
+def test_rerun_resumes_from_the_results_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    preset = Preset(
+        "tiny",
+        "two tiny runs",
+        (_spec(0), _spec(1, B=5)),
+        OPTIONS,
+        (Expectation("run0", "train_error", "<=", 1.0, "trivial"),),
+    )
     first = run_preset(preset, tmp_path)
     with ResultsStore(tmp_path / "results.sqlite") as store:
         assert store.keys() == {record.key for record in first}
@@ -77,18 +95,22 @@ def test_rerun_resumes_from_the_results_file(tmp_path: Path, monkeypatch: pytest
 
 
 def test_compiled_step_equals_eager_step() -> None:
-    # float64; torch.compile fuses the same operations in another order, so agreement is to round-off
-    # accumulated over 4 epochs x 5 steps (rtol 1e-9), not bitwise.
+    # float64; torch.compile fuses the same operations in another order, so agreement is to
+    # round-off accumulated over 4 epochs x 5 steps (rtol 1e-9), not bitwise.
     specs = [_spec(seed, lam=lam) for seed, lam in ((1, 1e-4), (2, 3e-2))]
     eager = train_group(specs, OPTIONS)
     compiled = train_group(specs, EngineOptions(record_every=2, test_size=100, compile=True))
-    for fast, slow in zip(compiled, eager):
+    for fast, slow in zip(compiled, eager, strict=True):
         for name in METRICS:
-            np.testing.assert_allclose(fast.metrics[name], slow.metrics[name], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(
+                fast.metrics[name], slow.metrics[name], rtol=1e-9, atol=1e-12
+            )
 
 
 def test_float32_training_runs_and_rejects_other_dtypes() -> None:
-    (trajectory,) = train_group([_spec(0)], EngineOptions(record_every=2, test_size=100, dtype="float32"))
+    (trajectory,) = train_group(
+        [_spec(0)], EngineOptions(record_every=2, test_size=100, dtype="float32")
+    )
     assert np.all(np.isfinite(trajectory.metrics["loss"]))
     with pytest.raises(ParameterError) as caught:
         EngineOptions(dtype="float16")
@@ -107,8 +129,9 @@ def test_unknown_or_absent_device_is_a_parameter_error() -> None:
 
 
 def test_a_diverging_member_is_recorded_as_failed_and_spares_the_others(tmp_path: Path) -> None:
-    """GD with eta = 1e8 overflows to inf/NaN; the member beside it trains as if alone, the results file
-    stores nulls (valid JSON) and the report lists the failure and counts its claims as not reproduced."""
+    """GD with eta = 1e8 overflows to inf/NaN; the member beside it trains as if alone, the results
+    file stores nulls (valid JSON) and the report lists the failure and counts its claims as not
+    reproduced."""
     diverging = _spec(1, optimizer="gd", eta=1e8, epochs=4)
     healthy = _spec(2, optimizer="gd", eta=1e-2, epochs=4)
     failed, fine = train_group([diverging, healthy], OPTIONS)
@@ -117,11 +140,20 @@ def test_a_diverging_member_is_recorded_as_failed_and_spares_the_others(tmp_path
     for name in METRICS:
         np.testing.assert_allclose(fine.metrics[name], alone.metrics[name], rtol=1e-10, atol=1e-12)
 
-    preset = Preset("diverging", "one run diverges", (diverging, healthy), OPTIONS,
-                    (Expectation("run1", "train_error", "<=", 1.0, "any finite value"),))
+    preset = Preset(
+        "diverging",
+        "one run diverges",
+        (diverging, healthy),
+        OPTIONS,
+        (Expectation("run1", "train_error", "<=", 1.0, "any finite value"),),
+    )
     records = run_preset(preset, tmp_path)
     with sqlite3.connect(tmp_path / "results.sqlite") as connection:
-        (final,), = connection.execute("SELECT final FROM runs WHERE status = 'failed'").fetchall()
-    json.loads(final, parse_constant=lambda token: pytest.fail(f"non-JSON {token}"))  # nulls, not NaN
+        ((final,),) = connection.execute(
+            "SELECT final FROM runs WHERE status = 'failed'"
+        ).fetchall()
+    json.loads(
+        final, parse_constant=lambda token: pytest.fail(f"non-JSON {token}")
+    )  # nulls, not NaN
     text, checks = write_report(preset, records, tmp_path)
     assert "## Failed runs" in text and not checks[0].holds

@@ -1,4 +1,5 @@
-"""The numpy optimiser of the reduced dynamics and the torch optimiser of the CNN take the same steps."""
+"""The numpy optimiser of the reduced dynamics and the torch optimiser of the CNN take the same
+steps."""
 
 import numpy as np
 import pytest
@@ -20,7 +21,10 @@ def test_numpy_and_torch_optimisers_take_the_same_steps(kind: str, bias_correcti
     torch_hyper = TorchHyper(*(torch.tensor(v, dtype=torch.float64) for v in values))
     w = rng.normal(size=(2, 3, 4))
     W = torch.tensor(w)
-    ours, theirs = CoordinateOptimizer(optimizer_kind(kind), bias_correction), StackedOptimizer(optimizer_kind(kind), bias_correction)
+    ours, theirs = (
+        CoordinateOptimizer(optimizer_kind(kind), bias_correction),
+        StackedOptimizer(optimizer_kind(kind), bias_correction),
+    )
     state, torch_state = ours.init(w), theirs.init(W)
     for t in range(1, 21):
         g = rng.normal(size=w.shape)

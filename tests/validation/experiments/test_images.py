@@ -1,5 +1,6 @@
-"""Real-image data: the CIFAR-10 reader on a tiny file in the python-pickle format, the digits loader,
-and the image experiment end to end on a tiny sweep (writes its plots, resumes without retraining)."""
+"""Real-image data: the CIFAR-10 reader on a tiny file in the python-pickle format, the digits
+loader, and the image experiment end to end on a tiny sweep (writes its plots, resumes without
+retraining)."""
 
 import pickle
 from pathlib import Path
@@ -14,7 +15,10 @@ from validation.experiments.images import ImageSweep, run_image_experiment
 
 def _write_batch(path: Path, images: np.ndarray, labels: list[int]) -> None:
     with path.open("wb") as stream:
-        pickle.dump({b"data": images.reshape(len(labels), -1), b"labels": labels, b"batch_label": b"tiny"}, stream)
+        pickle.dump(
+            {b"data": images.reshape(len(labels), -1), b"labels": labels, b"batch_label": b"tiny"},
+            stream,
+        )
 
 
 def test_cifar_reader_reads_the_python_batch_format(tmp_path: Path) -> None:
@@ -43,13 +47,21 @@ def test_digits_are_split_into_disjoint_scaled_sets() -> None:
     split = load_digits(test_fraction=0.4, seed=1)
     assert split.train_images.shape[1:] == (1, 8, 8)
     assert len(split.train_labels) + len(split.test_labels) == 1797
-    assert 0.0 <= float(split.train_images.min()) and float(split.train_images.max()) <= 1.0
+    assert float(split.train_images.min()) >= 0.0 and float(split.train_images.max()) <= 1.0
     assert split.classes == 10
 
 
-def test_image_experiment_writes_plots_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_image_experiment_writes_plots_and_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = load_digits()
-    sweep = ImageSweep(batch_sizes=(32, 256), adam_lams=(1e-4, 1e-1), adamw_lams=(1e-3, 0.5), lam_sweep_batch=32, epochs=1)
+    sweep = ImageSweep(
+        batch_sizes=(32, 256),
+        adam_lams=(1e-4, 1e-1),
+        adamw_lams=(1e-3, 0.5),
+        lam_sweep_batch=32,
+        epochs=1,
+    )
     text = run_image_experiment("digits", data, tmp_path, sweep, device="cpu")
     assert "## Trends, read off the numbers" in text
     assert (tmp_path / "test_error_vs_batch.png").stat().st_size > 0
@@ -64,5 +76,7 @@ def test_image_experiment_writes_plots_and_resumes(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(experiment, "train_image_run", fail)
     assert run_image_experiment("digits", data, tmp_path, sweep, device="cpu") == text
     with pytest.raises(ParameterError) as caught:
-        run_image_experiment("digits", data, tmp_path, ImageSweep(batch_sizes=(5000,)), device="cpu")
+        run_image_experiment(
+            "digits", data, tmp_path, ImageSweep(batch_sizes=(5000,)), device="cpu"
+        )
     assert caught.value.name == "batch_sizes"

@@ -1,5 +1,5 @@
-"""Fault tests: SIGKILL the driver, a process-pool worker, a Dask worker, or a process in the middle of
-writing; rerun. Nothing finished is lost or duplicated and nothing half-written is ever read."""
+"""Fault tests: SIGKILL the driver, a process-pool worker, a Dask worker, or a process in the middle
+of writing; rerun. Nothing finished is lost or duplicated and nothing half-written is ever read."""
 
 import io
 import multiprocessing
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from validation.sweeps.executors import open_executor
-from validation.sweeps.store import ResultsStore
 from validation.sweeps.runner import SweepOutcome, run_sweep
 from validation.sweeps.spec import load_spec
+from validation.sweeps.store import ResultsStore
 
 #: Long enough that a task takes about a second at B = 2, so that a kill lands while work is left.
 EPOCHS = 150
@@ -43,17 +43,20 @@ def _wait_for_rows(path: Path, at_least: int = 1) -> int:
 
 
 def _check_whole_groups(path: Path) -> dict:
-    """The store is intact and every task's group (2 seeds of one grid point) is all there or absent."""
+    """The store is intact and every task's group (2 seeds of one grid point) is all there or
+    absent."""
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        counts = dict(connection.execute("SELECT name, COUNT(*) FROM runs GROUP BY name").fetchall())
+        counts = dict(
+            connection.execute("SELECT name, COUNT(*) FROM runs GROUP BY name").fetchall()
+        )
     assert all(count == 2 for count in counts.values()), counts
     with ResultsStore(path) as store:
         return store.records()
 
 
 @pytest.fixture(scope="module")
-def spec_path(sweep_spec_file) -> Path:  # noqa: ANN001
+def spec_path(sweep_spec_file) -> Path:
     return sweep_spec_file(name="faults", epochs=EPOCHS)
 
 
@@ -73,11 +76,23 @@ def _finish(spec_path: Path, store_path: Path) -> dict:
         return store.records()
 
 
-def test_sigkill_of_the_driver_loses_nothing_finished(spec_path: Path, reference: dict, tmp_path: Path,
-                                                     records_match) -> None:  # noqa: ANN001
+def test_sigkill_of_the_driver_loses_nothing_finished(
+    spec_path: Path, reference: dict, tmp_path: Path, records_match
+) -> None:
     store_path = tmp_path / "r.sqlite"
-    driver = subprocess.Popen([sys.executable, "-m", "validation.cli", "sweep", str(spec_path), "--store", str(store_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "validation.cli",
+            "sweep",
+            str(spec_path),
+            "--store",
+            str(store_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_for_rows(store_path)
     finally:
@@ -90,15 +105,20 @@ def test_sigkill_of_the_driver_loses_nothing_finished(spec_path: Path, reference
     records_match(after, reference)
 
 
-def test_sigkill_of_a_pool_worker_loses_nothing_finished(spec_path: Path, reference: dict, tmp_path: Path,
-                                                        records_match) -> None:  # noqa: ANN001
+def test_sigkill_of_a_pool_worker_loses_nothing_finished(
+    spec_path: Path, reference: dict, tmp_path: Path, records_match
+) -> None:
     store_path = tmp_path / "r.sqlite"
     killed = []
-    others = {child.pid for child in multiprocessing.active_children()}  # e.g. a Dask cluster's workers
+    others = {
+        child.pid for child in multiprocessing.active_children()
+    }  # e.g. a Dask cluster's workers
 
     def kill_a_worker() -> None:
         _wait_for_rows(store_path)
-        worker = next(child for child in multiprocessing.active_children() if child.pid not in others)
+        worker = next(
+            child for child in multiprocessing.active_children() if child.pid not in others
+        )
         os.kill(worker.pid, signal.SIGKILL)
         killed.append(worker.pid)
 
@@ -107,7 +127,9 @@ def test_sigkill_of_a_pool_worker_loses_nothing_finished(spec_path: Path, refere
         killer.start()
         outcome = run_sweep(load_spec(spec_path), store, pool, log=io.StringIO())
         killer.join()
-    assert killed and outcome.errors and not outcome.complete  # the broken pool is reported, not hidden
+    assert (
+        killed and outcome.errors and not outcome.complete
+    )  # the broken pool is reported, not hidden
     before = _check_whole_groups(store_path)
     assert len(before) == outcome.added
     after = _finish(spec_path, store_path)
@@ -115,8 +137,9 @@ def test_sigkill_of_a_pool_worker_loses_nothing_finished(spec_path: Path, refere
     records_match(after, reference)
 
 
-def test_sigkill_of_a_dask_worker_is_survived_without_duplicates(spec_path: Path, reference: dict, tmp_path: Path,
-                                                                dask_cluster, records_match) -> None:  # noqa: ANN001
+def test_sigkill_of_a_dask_worker_is_survived_without_duplicates(
+    spec_path: Path, reference: dict, tmp_path: Path, dask_cluster, records_match
+) -> None:
     from distributed import Client
 
     store_path = tmp_path / "r.sqlite"
@@ -130,12 +153,16 @@ def test_sigkill_of_a_dask_worker_is_survived_without_duplicates(spec_path: Path
         os.kill(pids[0], signal.SIGKILL)
         killed.append(pids[0])
 
-    with ResultsStore(store_path) as store, open_executor("dask://" + address.removeprefix("tcp://")) as executor:
+    with (
+        ResultsStore(store_path) as store,
+        open_executor("dask://" + address.removeprefix("tcp://")) as executor,
+    ):
         killer = threading.Thread(target=kill_a_worker)
         killer.start()
         outcome = run_sweep(load_spec(spec_path), store, executor, log=io.StringIO())
         killer.join()
-    # the scheduler reruns the lost task on the other (or restarted) worker: one pass completes the sweep
+    # the scheduler reruns the lost task on the other (or restarted) worker: one pass completes the
+    # sweep
     assert killed and outcome == SweepOutcome(16, 0, 16, ())
     records_match(_check_whole_groups(store_path), reference)
 
@@ -145,29 +172,36 @@ import dataclasses, sys, uuid
 from theorykit import tang2025_synthetic
 from validation.sweeps.records import RunRecord
 from validation.sweeps.store import ResultsStore
-record = RunRecord("", "", tang2025_synthetic(), 0, 0, "overlapping", "balanced", tuple(range(2000)),
+record = RunRecord("", "", tang2025_synthetic(), 0, 0, "overlapping", "balanced",
+                   tuple(range(2000)),
                    {"loss": (0.5,) * 2000}, {"loss": 0.5})
 with ResultsStore(sys.argv[1]) as store:
     print("ready", flush=True)
     while True:
         group = uuid.uuid4().hex
-        store.add(group, [dataclasses.replace(record, key=f"{group}-{i}", name=group) for i in range(50)], {}, "writer")
+        rows = [dataclasses.replace(record, key=f"{group}-{i}", name=group) for i in range(50)]
+        store.add(group, rows, {}, "writer")
 """
 
 
 @pytest.mark.parametrize("delay", [0.1, 0.3, 0.7])
 def test_sigkill_while_writing_leaves_only_whole_groups(tmp_path: Path, delay: float) -> None:
-    """A writer adds 50-row groups as fast as it can and is killed mid-stream, three times into one store."""
+    """A writer adds 50-row groups as fast as it can and is killed mid-stream, three times into one
+    store."""
     store_path = tmp_path / "w.sqlite"
     for _ in range(3):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(store_path)], stdout=subprocess.PIPE, text=True)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(store_path)], stdout=subprocess.PIPE, text=True
+        )
         assert writer.stdout.readline().strip() == "ready"
         time.sleep(delay)
         writer.send_signal(signal.SIGKILL)
         writer.wait()
         with sqlite3.connect(store_path) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            counts = [count for (count,) in connection.execute("SELECT COUNT(*) FROM runs GROUP BY sweep")]
+            counts = [
+                count for (count,) in connection.execute("SELECT COUNT(*) FROM runs GROUP BY sweep")
+            ]
         assert set(counts) <= {50}, counts
     with ResultsStore(store_path) as store:
         keys = sorted(store.keys())

@@ -1,19 +1,35 @@
-"""Report building blocks over typed run records: measured stuck thresholds, failed runs left out."""
+"""Report building blocks over typed records: measured stuck thresholds, failed runs left out."""
 
 from theorykit import tang2025_synthetic
 from validation.sweeps.records import RunRecord
 from validation.sweeps.report import failed_run_lines, measured_stuck_thresholds
 
 
-def _record(optimizer: str, lam: float, train_error: float, failure: str | None = None) -> RunRecord:
+def _record(
+    optimizer: str, lam: float, train_error: float, failure: str | None = None
+) -> RunRecord:
     params = tang2025_synthetic(optimizer=optimizer, B=2, lam=lam)
     final = {"train_error": train_error}
-    return RunRecord(f"{optimizer}-{lam}", f"{optimizer} lam={lam:g}", params, 0, 0, "overlapping", "balanced",
-                     (0.0,), {"train_error": (train_error,)}, final, failure)
+    return RunRecord(
+        f"{optimizer}-{lam}",
+        f"{optimizer} lam={lam:g}",
+        params,
+        0,
+        0,
+        "overlapping",
+        "balanced",
+        (0.0,),
+        {"train_error": (train_error,)},
+        final,
+        failure,
+    )
 
 
 def test_measured_stuck_threshold_reads_the_train_error_grid() -> None:
-    records = [_record("adam", lam, err) for lam, err in [(1e-3, 0.0), (1e-2, 0.02), (2e-2, 0.45), (4e-2, 0.7)]]
+    records = [
+        _record("adam", lam, err)
+        for lam, err in [(1e-3, 0.0), (1e-2, 0.02), (2e-2, 0.45), (4e-2, 0.7)]
+    ]
     records.append(_record("adamw", 0.5, 0.0))  # fewer than 3 lam values: no verdict for adamw
     assert measured_stuck_thresholds(records) == {("adam", 2): (1e-2, 2e-2)}
 

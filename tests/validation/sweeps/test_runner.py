@@ -1,8 +1,8 @@
-"""Sweeps end to end: one row per run, resume, exports, failed runs, the report, and the same records from
-the in-process executor, a process pool and a real Dask LocalCluster."""
+"""Sweeps end to end: one row per run, resume, exports, failed runs, the report, and the same
+records from the in-process executor, a process pool and a real Dask LocalCluster."""
 
-import dataclasses
 import csv
+import dataclasses
 import io
 import sqlite3
 from pathlib import Path
@@ -14,9 +14,9 @@ from theorykit import ParameterError
 from validation.cli import main
 from validation.sweeps.executors import open_executor
 from validation.sweeps.records import run_key
-from validation.sweeps.store import ResultsStore
 from validation.sweeps.runner import SweepOutcome, run_sweep
 from validation.sweeps.spec import load_spec, parse_spec_text
+from validation.sweeps.store import ResultsStore
 
 
 def _run(spec_path: Path, store_path: Path, executor: str = "inline") -> dict:
@@ -27,12 +27,15 @@ def _run(spec_path: Path, store_path: Path, executor: str = "inline") -> dict:
 
 
 @pytest.fixture
-def inline_records(tmp_path: Path, sweep_spec_file) -> dict:  # noqa: ANN001
+def inline_records(tmp_path: Path, sweep_spec_file) -> dict:
     return _run(sweep_spec_file(), tmp_path / "inline.sqlite")
 
 
-def test_one_row_per_run_keyed_by_its_identity_and_a_rerun_trains_nothing(tmp_path: Path, sweep_spec_file,  # noqa: ANN001
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_row_per_run_keyed_by_its_identity_and_a_rerun_trains_nothing(
+    tmp_path: Path,
+    sweep_spec_file,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     spec = load_spec(sweep_spec_file())
     path = tmp_path / "r.sqlite"
     with ResultsStore(path) as store:
@@ -42,18 +45,24 @@ def test_one_row_per_run_keyed_by_its_identity_and_a_rerun_trains_nothing(tmp_pa
     record = next(iter(records.values()))
     assert record.status == "finished" and record.engine["record_every"] == 5
     assert record.epoch == (0, 5, 10, 15, 20) and record.code_version.startswith("theorykit 0.1.0")
-    rows = sqlite3.connect(path).execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM runs").fetchone()
+    rows = (
+        sqlite3.connect(path).execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM runs").fetchone()
+    )
     assert rows == (16, 16)
 
     import validation.cnn.tasks as tasks
 
-    monkeypatch.setattr(tasks, "train_group", lambda *a, **k: pytest.fail("a stored run was trained again"))
+    monkeypatch.setattr(
+        tasks, "train_group", lambda *a, **k: pytest.fail("a stored run was trained again")
+    )
     with ResultsStore(path) as store:
         assert run_sweep(spec, store, log=io.StringIO()) == SweepOutcome(16, 16, 0, ())
         assert store.records() == records
 
 
-def test_the_store_never_overwrites_or_duplicates_a_key(tmp_path: Path, inline_records: dict) -> None:
+def test_the_store_never_overwrites_or_duplicates_a_key(
+    tmp_path: Path, inline_records: dict
+) -> None:
     key, record = next(iter(inline_records.items()))
     with ResultsStore(tmp_path / "s.sqlite") as store:
         assert store.add("a", [record], {}, "v1") == 1
@@ -66,7 +75,14 @@ def test_the_store_never_overwrites_or_duplicates_a_key(tmp_path: Path, inline_r
 def test_exports_csv_parquet_and_dataframes(tmp_path: Path, inline_records: dict) -> None:
     with ResultsStore(tmp_path / "inline.sqlite") as store:
         frame = store.dataframe()
-        assert len(frame) == 16 and {"key", "optimizer", "B", "lam", "test_error", "code_version"} <= set(frame.columns)
+        assert len(frame) == 16 and {
+            "key",
+            "optimizer",
+            "B",
+            "lam",
+            "test_error",
+            "code_version",
+        } <= set(frame.columns)
         assert set(frame["status"]) == {"finished"}
         with open(store.export(tmp_path / "runs.csv"), newline="") as stream:
             rows = list(csv.DictReader(stream))
@@ -85,13 +101,22 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
         ResultsStore(path)
 
 
-def test_a_process_pool_gives_the_same_records(tmp_path: Path, sweep_spec_file, inline_records: dict,  # noqa: ANN001
-                                               records_match) -> None:  # noqa: ANN001
+def test_a_process_pool_gives_the_same_records(
+    tmp_path: Path,
+    sweep_spec_file,
+    inline_records: dict,
+    records_match,
+) -> None:
     records_match(_run(sweep_spec_file(), tmp_path / "pool.sqlite", "process:2"), inline_records)
 
 
-def test_a_dask_local_cluster_gives_the_same_records(tmp_path: Path, sweep_spec_file, inline_records: dict,  # noqa: ANN001
-                                                     dask_cluster, records_match) -> None:  # noqa: ANN001
+def test_a_dask_local_cluster_gives_the_same_records(
+    tmp_path: Path,
+    sweep_spec_file,
+    inline_records: dict,
+    dask_cluster,
+    records_match,
+) -> None:
     address = "dask://" + dask_cluster.scheduler_address.removeprefix("tcp://")
     records_match(_run(sweep_spec_file(), tmp_path / "dask.sqlite", address), inline_records)
 
@@ -124,29 +149,56 @@ def test_a_diverging_run_is_stored_as_failed_and_the_sweep_goes_on(tmp_path: Pat
     assert "## Failed runs" in text and "eta=1e+08" in text
 
 
-def test_sweep_and_report_commands_write_tables_plots_and_exports(tmp_path: Path, sweep_spec_file,  # noqa: ANN001
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_sweep_and_report_commands_write_tables_plots_and_exports(
+    tmp_path: Path,
+    sweep_spec_file,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     store = tmp_path / "out" / "results.sqlite"
-    assert main(["sweep", str(sweep_spec_file()), "--store", str(store), "--export", str(tmp_path / "x.csv")]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(sweep_spec_file()),
+                "--store",
+                str(store),
+                "--export",
+                str(tmp_path / "x.csv"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "16/16 runs" in out and (tmp_path / "x.csv").exists()
     report_dir = tmp_path / "report"
     assert main(["report", str(store), "--out", str(report_dir)]) == 0
     text = (report_dir / "report.md").read_text()
-    assert text.count("| optimizer=") == 8 and "theory predicts" in text and "16 finished, 0 failed" in text
-    for figure in ("trajectories.png", "test_error.png", "test_error_vs_lambda.png", "test_error_vs_batch.png"):
+    assert (
+        text.count("| optimizer=") == 8
+        and "theory predicts" in text
+        and "16 finished, 0 failed" in text
+    )
+    for figure in (
+        "trajectories.png",
+        "test_error.png",
+        "test_error_vs_lambda.png",
+        "test_error_vs_batch.png",
+    ):
         assert (report_dir / figure).stat().st_size > 1000
     assert main(["report", str(tmp_path / "nothing.sqlite")]) == 2
 
 
 def test_a_failing_task_is_reported_the_others_are_stored_and_a_rerun_retries_it(
-        tmp_path: Path, sweep_spec_file, monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path,
+    sweep_spec_file,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     import validation.cnn.tasks as tasks
 
     real = tasks.train_group
 
-    def fails_at_large_batch(specs, *args, **kwargs):  # noqa: ANN001, ANN202
+    def fails_at_large_batch(specs, *args, **kwargs):
         if specs[0].params.B == 20:
             raise RuntimeError("worker lost")
         return real(specs, *args, **kwargs)
