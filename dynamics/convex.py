@@ -1,4 +1,4 @@
-"""The convex counterpart (Zou et al. 2023, Sec. 4.3 of the notes): with weight decay, every
+"""The convex counterpart (Zou et al. 2023, Zou notes §4.3): with weight decay, every
 optimiser that trains reaches the same solution.
 
 Objective: L2-regularised logistic regression on Definition 3.1 data with a linear model whose

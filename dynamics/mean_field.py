@@ -8,9 +8,9 @@ coordinates per step. Here each setting carries K representative samples drawn f
 * the feature coordinate driven by the mean of the per-sample gradients over the representatives
   (the expectation of Lemma A.7's batch mean; the batch-to-batch fluctuation is dropped);
 * each representative sampled exactly once per epoch of P = ceil(n / B) steps, at a fresh uniformly
-  random step of the epoch (per-epoch reshuffling, notes Sec. 2.4), when it gets the 1/B-weighted
+  random step of the epoch (per-epoch reshuffling, notes §2.4), when it gets the 1/B-weighted
   gradient of its noise coordinates; the other P - 1 steps its coordinates see weight decay and
-  Adam's decaying moments only — the race of notes Sec. 5.3/5.6 (feature: P steps per epoch,
+  Adam's decaying moments only — the race of notes §5.3/5.6 (feature: P steps per epoch,
   noise: one visit per epoch, worth S(P; beta1, beta2) sign steps under Adam).
 
 Because the schedule is per setting, settings with different B (and n) step together: a whole (B,

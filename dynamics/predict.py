@@ -91,10 +91,9 @@ def phase_diagram(
     ``samples`` representatives per setting (64 reproduces the exact dynamics' large-batch reversal
     on the paper's setting; fewer under-sample the top of the initial rho distribution, which drives
     it). Settings run ``chunk`` at a time: arrays small enough to stay in cache are faster per
-    setting than one large array (measured on 2 cores: 20 per chunk is ~1.6x faster than 400 at
-    once). Every setting gets the same data seed, so cells differ only by (B, lam). Chunks are
-    independent, so ``workers`` > 1 runs them in that many spawned processes with the same result,
-    bit for bit.
+    setting than one large array (``benchmarks/results/README.md``). Every setting gets the same
+    data seed, so cells differ only by (B, lam). Chunks are independent, so ``workers`` > 1 runs
+    them in that many spawned processes with the same result, bit for bit.
     """
     if len(batch_sizes) == 0 or len(lams) == 0:
         raise ParameterError(

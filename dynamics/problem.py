@@ -10,7 +10,7 @@ axis, what those dynamics need and nothing of dimension d:
   feature-noise coordinate xi_i[1] = -alpha y_i excluded; it enters through alpha);
 * ``w_feature0`` (S, 2, m): w_{j,r}[1] at initialisation (so gamma_{j,r}(0) = j w_{j,r}[1]);
 * ``zeta0`` (S, 2, m, n): zeta_{j,r,i}(0) = sum_{k in B_i} w_{j,r}[k] xi_i[k] at initialisation
-  (notes Sec. 5.0: rho = zeta - alpha j y_i gamma);
+  (notes §5.0: rho = zeta - alpha j y_i gamma);
 * optionally, support-resolved: ``xi_support`` (S, n, s) the values xi_i[k] on the support B_i and
   ``w_support0`` (S, 2, m, n, s) the initial w_{j,r}[k] there, for the dynamics that carry every
   support coordinate (exact for every optimiser on disjoint supports, :mod:`dynamics.reduced`).

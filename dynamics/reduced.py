@@ -1,7 +1,7 @@
 """Reduced dynamics: iterate the feature coordinate and one representative noise coordinate per (j,
 r, i).
 
-Model (Tang et al. 2025, Lemma A.7 and the notes' Sec. 5.0/5.3). For each setting, head j in (+1,
+Model (Tang et al. 2025, Lemma A.7 and notes §5.0/5.3). For each setting, head j in (+1,
 -1) (index 0, 1), filter r and sample i:
 
 * the feature coordinate w_{j,r}[1] (gamma_{j,r} = j w_{j,r}[1]) with its exact data gradient -(1/B)
@@ -320,7 +320,7 @@ class ReducedDynamics:
 
 
 def epoch_orders(rng: np.random.Generator, S: int, n: int) -> npt.NDArray[np.int64]:
-    """One without-replacement order per setting (S, n) (Sec. 2.4 of the notes: each sample once per
+    """One without-replacement order per setting (S, n) (notes §2.4: each sample once per
     epoch)."""
     return np.argsort(rng.random((S, n)), axis=1)
 

@@ -3,7 +3,7 @@ size B*.
 
 Stage I of the proofs (Lemmas B.6/B.10 for SignSGD(W), Lemma C.2 for Adam(W)) is a race between
 the feature coefficient gamma = <w_{j,r}, j v> and each sample's noise coefficient
-rho_i = <w_{y_i,r}, xi_i>. Per epoch of P = n/B iterations (notes Sec. 5.3, 5.6):
+rho_i = <w_{y_i,r}, xi_i>. Per epoch of P = n/B iterations (notes §5.3, 5.6):
 
 * the feature coordinate gets a consistent batch gradient every iteration, so a sign-type step moves
   gamma by eta per iteration: **eta P per epoch**;
@@ -22,7 +22,7 @@ coordinate xi_i[1] = -alpha y_i is not a noise coordinate). The feature wins -- 
 4.2/4.5 -- when R < 1, the noise wins -- large batch, Thm 4.1/4.4 -- when R > 1. R(P) decreases in
 P (S grows like sqrt(P) at most), so there is one critical P* with R(P*) = 1 and the large-batch
 failure begins at B* = n / P*. Without Adam's moments this is the paper's "n/B vs s sigma_p"; with
-them it is "sqrt(n/B) vs s sigma_p" for P << 1/(1 - beta2), the notes' beta-aware correction.
+them it is "sqrt(n/B) vs s sigma_p" for P << 1/(1 - beta2), the beta-aware correction of notes §5.6.
 
 ``C_batch_race`` (``HiddenConstants.batch_race``, default 1) is the Theta(1) the race hides: which
 level gamma and rho must reach, the 1/2 of filters whose rho starts positive, and -- not modelled at
@@ -62,14 +62,14 @@ SIGN_NOISE_TO_FEATURE = Formula(
     "sign_noise_to_feature",
     S.C_batch_race * S.l1_noise / S.P,
     "per-epoch growth of rho_i over that of gamma under SignSGD(W): eta ||xi_i||_1 per visit vs "
-    "eta per iteration (Lemmas B.6/B.10; notes Sec. 5.3); > 1: noise memorisation wins",
+    "eta per iteration (Lemmas B.6/B.10; notes §5.3); > 1: noise memorisation wins",
 )
 
 ADAM_NOISE_TO_FEATURE = Formula(
     "adam_noise_to_feature",
     S.C_batch_race * PERIODIC_SPIKE_STEP_SUM.expr * S.l1_noise / S.P,
     "per-epoch growth of rho_i over that of gamma under Adam(W): eta S(P) ||xi_i||_1 per epoch vs "
-    "eta P (Lemma C.2; notes Sec. 5.6); > 1: noise memorisation wins",
+    "eta P (Lemma C.2; notes §5.6); > 1: noise memorisation wins",
 )
 
 
@@ -83,8 +83,7 @@ def _ratio_formula(params: ProblemParams) -> Formula:
             raise ParameterError(
                 "beta1",
                 params.beta1,
-                f"beta1^2 < beta2 = {params.beta2} for S(P; beta1, beta2) "
-                "(Lemma C.1; notes Sec. 5.6)",
+                f"beta1^2 < beta2 = {params.beta2} for S(P; beta1, beta2) (Lemma C.1; notes §5.6)",
             )
         return ADAM_NOISE_TO_FEATURE
     raise ParameterError(

@@ -220,7 +220,7 @@ ADAMW_LARGE_BATCH = Bound(
 GD_SNR = Formula(
     "gd_snr",
     1 / (sp.sqrt(S.s) * S.sigma_p),
-    "Zou et al. 2023 (notes Sec. 5): SNR = ||v||_2 / ||xi||_2 = 1 / (sqrt(s) sigma_p) for the "
+    "Zou et al. 2023 (Zou notes §5): SNR = ||v||_2 / ||xi||_2 = 1 / (sqrt(s) sigma_p) for the "
     "s-sparse noise patch",
 )
 GD_FEATURE_RACE = Formula(
@@ -232,7 +232,7 @@ GD_FEATURE_RACE = Formula(
 GD_RACE_THRESHOLD = Formula(
     "gd_race_threshold",
     sp.Integer(2),
-    "notes Sec. 5 [D]: GD's feature blows up first (t*_gamma < t*_rho) iff n SNR^q >~ 2",
+    "Zou notes §5 [D]: GD's feature blows up first (t*_gamma < t*_rho) iff n SNR^q >~ 2",
 )
 GD_LEARNS_FEATURE = Bound(
     "gd_learns_feature",

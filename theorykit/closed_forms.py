@@ -1,11 +1,11 @@
-"""Closed forms derived from the per-step updates (Tang et al. 2025, App. B-C; notes Sec. 5.3-5.6).
+"""Closed forms derived from the per-step updates (Tang et al. 2025, App. B-C; notes §5.3-5.6).
 
 * The per-epoch SignSGDW recursion and its fixed points gamma* = 1/lam and
   zeta* ~ B ||xi||_1 / (n lam) (Lemmas B.8/B.11: rho* = Theta(B s sigma_p / (n lam))).
 * The Adam feature stationary point (q/2) gamma^{q-1} |ell(gamma)| = lam gamma (Lemma C.7 Stage II;
   the paper's explicit level (1/m log(1/lam - 1))^{1/q} is ``ADAM_STAGE2_LEVEL``).
 * The periodic-spike Adam step sum S(P; beta1, beta2), the beta-aware constant in the
-  n/B >= Theta(log 1/eps) batch condition of Thm 4.2 (notes Sec. 5.6).
+  n/B >= Theta(log 1/eps) batch condition of Thm 4.2 (notes §5.6).
 
 The per-epoch forms take the sign of every drive as constant over the epoch (positive feature drive;
 the sampled noise coordinate steps towards sgn(xi_i[k])), which is the Stage-I situation of Lemmas
@@ -33,7 +33,7 @@ SIGNSGDW_EPOCH_FEATURE = Formula(
     "signsgdw_epoch_feature",
     _DECAY**S.P * S.gamma + (1 - _DECAY**S.P) / S.lam,
     "P = n/B SignSGDW steps (B.5) with sgn(drive) = +1: gamma -> (1-eta lam)^P gamma + (1-(1-eta "
-    "lam)^P)/lam (notes Sec. 5.3: (1-eta lam)^{n/B} gamma + Theta(eta n/B)); needs lam > 0",
+    "lam)^P)/lam (notes §5.3: (1-eta lam)^{n/B} gamma + Theta(eta n/B)); needs lam > 0",
     numeric=sp.exp(S.P * _LOG_DECAY) * S.gamma - expm1(S.P * _LOG_DECAY) / S.lam,
 )
 
@@ -41,7 +41,7 @@ SIGNSGDW_EPOCH_PURE_NOISE = Formula(
     "signsgdw_epoch_pure_noise",
     _DECAY**S.P * S.zeta + S.eta * S.l1_noise * _DECAY ** (S.P - 1 - S.tau),
     "one epoch of (B.6) with sample i drawn once, at position tau: zeta -> (1-eta lam)^P zeta "
-    "+ eta ||xi_i||_1 (1-eta lam)^{P-1-tau} (notes Sec. 5.3: + Theta~(eta s sigma_p) per epoch)",
+    "+ eta ||xi_i||_1 (1-eta lam)^{P-1-tau} (notes §5.3: + Theta~(eta s sigma_p) per epoch)",
 )
 
 SIGNSGDW_FEATURE_FIXED_POINT = Formula(
@@ -64,7 +64,7 @@ ADAM_FEATURE_STATIONARITY = Formula(
     S.q / 2 * S.gamma ** (S.q - 1) / (1 + sp.exp(S.m_eff * S.gamma**S.q)) - S.lam * S.gamma,
     "zero at a stationary point of the sign-type feature update (B.3) in Stage II: (q/2) "
     "gamma^{q-1} |ell(gamma)| = lam gamma with |ell| = 1/(1 + exp(m_eff gamma^q)); the 1/2 is the "
-    "share of a batch with y_i = j (notes Sec. 5.4(b); m_eff = 1 matches the CNN's surviving "
+    "share of a batch with y_i = j (notes §5.4(b); m_eff = 1 matches the CNN's surviving "
     "filter)",
 )
 
@@ -85,7 +85,7 @@ PERIODIC_SPIKE_STEP_SUM = Formula(
     / (1 - S.beta1**S.P)
     * (1 - _R**S.P)
     / (1 - _R),
-    "notes Sec. 5.6: steady-state sum over one period of the normalised Adam steps m/sqrt(v) (no "
+    "notes §5.6: steady-state sum over one period of the normalised Adam steps m/sqrt(v) (no "
     "bias correction, eps = 0, lam = 0) of a coordinate whose gradient is a spike every P = n/B "
     "iterations; S(1) = 1 (a sign step), S(P) ~ sqrt(P) for P << 1/(1 - beta2); needs beta1^2 < "
     "beta2",
@@ -117,7 +117,7 @@ def adam_feature_fixed_point(
     there is no root and the result is NaN: Adam's L2 term then beats the data gradient at every
     feature level (the mechanism of Cor. 4.3).
 
-    Example: q = 3, lam = 1e-5, m_eff = 1 gives 2.337 (the CNN saturates there, docs/notes).
+    Example: q = 3, lam = 1e-5, m_eff = 1 gives 2.337 (the CNN saturates at 2.343, notes §6.4).
     """
     q_arr, lam_arr, m_arr = np.broadcast_arrays(
         *(np.asarray(v, dtype=np.float64) for v in (q, lam, m_eff))

@@ -11,14 +11,8 @@ arXiv 2510.11354) and Zou, Cao, Li, Gu (ICLR 2023, arXiv 2108.11371) needs about
   ``B``, weight decay ``lam``, Adam moments ``beta1``, ``beta2``, stability constant ``eps``,
   ``bias_correction`` and the horizon ``epochs``.
 
-Conventions (used throughout the toolkit):
-
-* ``lam`` enters Adam/SignSGD/GD through the objective (3.1), L = (1/n) sum_i L_i +
-  (lam/2)||W||_F^2, so the gradient carries ``+lam * w``; AdamW/SignSGDW use the decoupled factor (1
-  - eta*lam) of eq. (3.6) on the regularisation-free objective (3.2).
-* ``bias_correction=False`` is the paper's Adam (eqs. 3.4-3.5 start from m = v = 0 and do not
-  rescale); ``True`` is ``torch.optim.Adam``/``AdamW``.
-* Time is counted in epochs of n/B iterations (the theorems' unit); n/B need not be an integer.
+Conventions (the lam/2 and decoupled decay placements, bias correction, epochs of n/B iterations):
+``docs/conventions.md``.
 
 Validation happens at construction: an invalid value raises
 :class:`~theorykit.errors.ParameterError` naming the field, the value and the rule. Whether the
@@ -244,7 +238,7 @@ def tang2025_synthetic(**overrides: Any) -> ProblemParams:
 
     d = 1000, n = 200, s = 0.1 d = 100, sigma_p = 1/sqrt(s) = 0.1, alpha = 0.2, m = 20,
     sigma0 = 0.01, eta = 5e-5, (beta1, beta2) = (0.9, 0.999), 10^4 epochs, Adam with lam = 1e-5 and
-    B = 16. The paper does not state q; q = 3 reproduces Table 1 (shared/theory notes, Sec. 6.4).
+    B = 16. The paper does not state q; q = 3 reproduces Table 1 (notes §6.4).
     ``overrides`` replace any field (e.g. ``optimizer="adamw", lam=0.01, B=2``).
     """
     base = ProblemParams(

@@ -2,7 +2,7 @@
 T_r.
 
 All three are the lemmas' O~(.) orders with the polylog factors and constants dropped, in iterations
-(notes Sec. 0 and Sec. 5.5 sort out the lemmas' mixed units):
+(notes §0 and §5.5 sort out the lemmas' mixed units):
 
 * ``STAGE1_LENGTH_LARGE_BATCH``: T0 = 1/(eta s sigma_p), Lemmas 5.1/C.3 (large-batch Adam; C.12 for
   AdamW): each iteration adds eta s sigma_p to every rho_i, which is Theta(1) after T0;

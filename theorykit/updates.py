@@ -77,8 +77,7 @@ NOISE_DRIVE_PER_SAMPLE = Formula(
 NOISE_FROM_PURE_NOISE = Formula(
     "rho_from_zeta",
     S.zeta - S.alpha * S.jy * S.gamma,
-    "Sec. 5.0 of the notes: rho_{j,r,i} = zeta_{j,r,i} - alpha j y_i gamma_{j,r} (xi_i[1] = "
-    "-alpha y_i)",
+    "notes §5.0: rho_{j,r,i} = zeta_{j,r,i} - alpha j y_i gamma_{j,r} (xi_i[1] = -alpha y_i)",
 )
 
 SIGNSGD_FEATURE_STEP = Formula(
@@ -97,7 +96,7 @@ SIGNSGDW_FEATURE_STEP = Formula(
 GD_FEATURE_STEP = Formula(
     "gd_feature_step",
     S.gamma + S.eta * (S.drive - S.lam * S.gamma),
-    "Zou et al. 2023 Sec. 5.3 (GD on objective (3.1)); minibatch SGD when drive is a batch mean",
+    "Zou notes §5.3 (GD on objective (3.1)); minibatch SGD when drive is a batch mean",
 )
 
 _NOISE_COORDINATE_DRIVE = NOISE_DRIVE_PER_SAMPLE.expr * S.xi_k
@@ -126,7 +125,7 @@ GD_NOISE_STEP = Formula(
     (1 - S.eta * S.lam) * (S.rho + S.alpha * S.jy * S.gamma)
     + S.eta * NOISE_DRIVE_PER_SAMPLE.expr * S.l2sq_noise
     - S.alpha * S.jy * S.gamma_next,
-    "Zou et al. 2023 notes Sec. 5.3 (exact for disjoint supports): rho' = zeta' - alpha j y_i "
+    "Zou notes §5.3 (exact for disjoint supports): rho' = zeta' - alpha j y_i "
     "gamma', zeta' = (1 - eta lam) zeta + eta (1[i in I_t]/B) ell sigma'(rho) ||xi_i||_{2,B_i}^2; "
     "gamma_next from GD_FEATURE_STEP",
 )

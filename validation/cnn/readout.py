@@ -1,5 +1,4 @@
-"""Read a CNN ensemble in the reduced model's coordinates (Tang et al. 2025, Sec. 5.0 of
-docs/notes).
+"""Read a CNN ensemble in the reduced model's coordinates (Tang et al. 2025; notes §5.0).
 
 * :func:`coefficients` -- gamma_{j,r} = j w_{j,r}[1] (E, 2, m) and rho_{j,r,i} = <w_{j,r}, xi_i>
   (E, 2, m, n) of the current weights;

@@ -5,11 +5,10 @@
   epochs; Adam lam = 1e-5 and AdamW lam = 0.01 at B in {100, 2}, Adam lam = 0.05 and AdamW lam = 0.5
   at B = 2; 5 seeds. GPU-sized (a B = 2 run is 10^6 steps).
 * ``quick`` -- the same six settings, one seed, the paper's eta = 5e-5, and a shorter horizon: 4000
-  epochs at B = 100 and 400 epochs at B = 2 (the notes' run has test error 0 at B = 2 from epoch 500
-  and has reversed the feature at B = 100 by epoch 1000). Minutes on two CPU cores. A larger eta is
-  not a shortcut: at eta = 2e-4 large-batch Adam did not reverse the feature within 2500 epochs
-  (test error 0.08), because beta2 = 0.999 averages over ~1000 steps in which the weights then move
-  4x further.
+  epochs at B = 100 and 400 epochs at B = 2 (in the reproduction of notes §6.4 the test error is 0
+  at B = 2 from epoch 500 and the feature has reversed at B = 100 by epoch 1000). Minutes on two
+  CPU cores. A larger eta is not a shortcut: beta2 = 0.999 averages over ~1000 steps, in which the
+  weights then move further, and large-batch Adam stops reversing the feature within the horizon.
 
 * ``lambda-sensitivity`` -- test error vs lam at B = 2 (the paper's Fig. 2 on the synthetic
   problem): Adam on a sqrt(2)-spaced grid around the finite-size stuck threshold lambda*_Adam =
@@ -19,12 +18,12 @@
 
 * ``zou2023`` -- Zou et al. 2023 on the same data and CNN: full-batch (B = n = 200) Adam (eta =
   5e-5) and GD (eta = 0.5), both lam = 1e-5, from the *same* initialisation and data, 10^4 steps;
-  the notes' sanity run (Sec. 6.3) has Adam at test error 0.88 with the feature reversed and GD at 0
+  the sanity run of Zou notes §6.3 has Adam at test error 0.88 with the feature reversed and GD at 0
   with the feature at 2.33. GD's prediction is theorykit's n SNR^q race
   (``bounds.GD_LEARNS_FEATURE``).
 
-All use torch-style Adam (bias correction on, eps = 1e-8) and reshuffled epochs, as in the notes'
-reproduction (shared/theory, Sec. 6.4). Each preset lists the outcomes the paper reports, as
+All use torch-style Adam (bias correction on, eps = 1e-8) and reshuffled epochs, as in the
+reproduction of notes §6.4. Each preset lists the outcomes the paper reports, as
 :class:`Expectation` rows that the report checks and prints.
 """
 

@@ -1,0 +1,57 @@
+"""The README's public-name table names things that exist: every backticked name of its first column
+imports (a bare name continues the module of the name before it), every ``theorykit CMD`` is a
+subcommand."""
+
+import importlib
+import re
+from pathlib import Path
+
+from validation.cli import COMMANDS
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+PACKAGES = ("theorykit", "dynamics", "validation")
+
+
+def _table_names() -> list[list[str]]:
+    text = README.read_text()
+    table = text.split("## Public functions and the paper", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    return [re.findall(r"`([^`]+)`", row.split(" | ")[0]) for row in rows]
+
+
+def _resolve(dotted: str) -> object:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[cut:]:
+            target = getattr(target, attribute)
+        return target
+    raise ModuleNotFoundError(dotted)
+
+
+def test_every_public_name_in_the_readme_table_exists() -> None:
+    rows = _table_names()
+    assert len(rows) > 30
+    checked = 0
+    for names in rows:
+        module = "theorykit"
+        for name in names:
+            if name.startswith("theorykit "):
+                assert name.split()[1] in COMMANDS, name
+                continue
+            if name.split(".")[0] in PACKAGES:
+                dotted = name
+            elif "." in name:
+                dotted = f"theorykit.{name}"
+            else:
+                dotted = f"{module}.{name}"
+            target = _resolve(dotted)
+            assert target is not None, dotted
+            module = (
+                dotted.rpartition(".")[0] if not isinstance(target, type(importlib)) else dotted
+            )
+            checked += 1
+    assert checked > 60
