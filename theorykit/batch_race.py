@@ -1,54 +1,66 @@
-"""The large/mini-batch race of Tang et al. 2025 as a finite-size prediction: the critical batch
-size B*.
+"""The large/mini-batch race of Tang et al. 2025 at a finite setting: the critical batch size B*,
+the reversal time and the probability that a head's feature reverses.
 
-Stage I of the proofs (Lemmas B.6/B.10 for SignSGD(W), Lemma C.2 for Adam(W)) is a race between
-the feature coefficient gamma = <w_{j,r}, j v> and each sample's noise coefficient
-rho_i = <w_{y_i,r}, xi_i>. Per epoch of P = n/B iterations (notes §5.3, 5.6):
+Stage I of the proofs (Lemmas B.6/B.10 for SignSGD(W), Lemma C.2 for Adam(W)) is a race between the
+feature coefficient gamma = <w_{j,r}, j v> of a head's best filter and the noise coefficients
+rho_i = <w_{y_i,r}, xi_i> of its samples (docs/notes/overlap.md §5 derives what follows). Per
+iteration, with P = n/B iterations per epoch:
 
-* the feature coordinate gets a consistent batch gradient every iteration, so a sign-type step moves
-  gamma by eta per iteration: **eta P per epoch**;
-* sample i is drawn once per epoch. A sign step moves each of its s noise coordinates by eta towards
-  sgn(xi_i[k]), so rho_i grows by eta ||xi_i||_1 per visit (SignSGD, SignSGDW). Adam's moments
-  spread the one spike over the period: the steady-state sum of the normalised steps is S(P; beta1,
-  beta2) (``closed_forms.PERIODIC_SPIKE_STEP_SUM``), so rho_i grows by **eta S(P) ||xi_i||_1 per
-  epoch** (Adam, AdamW).
+* the feature coordinate gets a consistent batch gradient every iteration: a sign-type step moves
+  gamma by **eta**;
+* sample i is drawn once per epoch. A sign step moves its s noise coordinates by eta towards
+  sgn(xi_i[k]); Adam's moments spread the one spike over the period, S(P; beta1, beta2) sign steps
+  in all (``closed_forms.PERIODIC_SPIKE_STEP_SUM``); on coordinates other samples share, the sample
+  keeps the competition factor kappa of :mod:`theorykit.overlap` of that step. So rho_i grows by
+  **eta kappa S(P) E||xi||_1 / P** per iteration (S = 1 for sign steps).
 
-The noise-to-feature growth ratio per epoch is therefore
+The rate ratio ``R(P) = C_batch_race kappa S(P) E||xi||_1 / P`` (E||xi||_1 = sqrt(2/pi) s sigma_p)
+uses the competition at x = C_overlap times the shared samples: all (n - 1) s / (d - 1) of them for
+Adam (its second moment remembers every arrival), the (B - 1) s / (d - 1) of one batch for sign
+steps. Memorisation becomes test error only when a head's feature **reverses** (notes §3): the
+feature-noise term alpha sigma'(rho) beats sigma'(gamma) once rho / gamma exceeds
+A = alpha^{-1/(q-1)}. Starting from gamma(0) = gamma0 and rho(0) = rho0 (Lemma A.3), growing at eta
+and R eta, the ratio reaches A at
 
-    R(P) = C_batch_race * S(P) * E||xi_i||_1 / P,     E||xi_i||_1 = sqrt(2/pi) s sigma_p
+    t_r = (A gamma0 - rho0) / (eta (R - A))                                  (R > A)
 
-(S = 1 for SignSGD(W); E||xi||_1 from Def. 3.1's s Gaussian coordinates N(0, sigma_p^2); the feature
-coordinate xi_i[1] = -alpha y_i is not a noise coordinate). The feature wins -- mini-batch, Thm
-4.2/4.5 -- when R < 1, the noise wins -- large batch, Thm 4.1/4.4 -- when R > 1. R(P) decreases in
-P (S grows like sqrt(P) at most), so there is one critical P* with R(P*) = 1 and the large-batch
-failure begins at B* = n / P*. Without Adam's moments this is the paper's "n/B vs s sigma_p"; with
-them it is "sqrt(n/B) vs s sigma_p" for P << 1/(1 - beta2), the beta-aware correction of notes §5.6.
+iterations, and the feature then falls back through 0 about as long again: a horizon of T
+iterations shows the memorisation when 2 t_r + gamma0 / eta <= T. The best filter's gamma0 is
+sigma0 max_r Z_r, so a head reverses within the horizon with probability
 
-``C_batch_race`` (``HiddenConstants.batch_race``, default 1) is the Theta(1) the race hides: which
-level gamma and rho must reach, the 1/2 of filters whose rho starts positive, and -- not modelled at
-all -- coupling between samples whose supports overlap. ``theorykit compare``
-(:mod:`validation.batch_comparison`) measures how far the CNN's boundary sits from B*: on
-2026-11-23, at 6000 iterations, the constant that puts B* at the CNN's boundary was 0.53 on both
-disjoint-support settings that have a boundary (Adam and AdamW alike), and 0.21-0.33 on the paper's
-overlapping supports.
+    P_rev = Phi(z*)^m,   z* = (eta (R - A) (T - gamma0/eta) / 2 + rho0) / (A sigma0)
 
-Conventions: the decay lam is left out (Stage I, lam eta P << 1); S(P) is the bias-correction-free,
-eps = 0 steady state; float64.
+(0 when R <= A), and a run memorises when either of its two heads does, 1 - (1 - P_rev)^2 (heads
+independent). ``critical_batch_size`` is the B at which a setting memorises with probability 1/2
+in at least one of ``seeds`` runs (the measured boundary's rule, ``dynamics.outcomes``); it is not
+rounded and not clipped: B* > n means no batch size memorises within the horizon, B* < 1 that every
+batch size does.
+
+Hidden constants (``HiddenConstants``): ``batch_race`` (C_batch_race) scales R, ``overlap``
+(C_overlap) the effective competition; both calibrated on CNN runs (``theorykit compare``,
+calibration section). Conventions: lam is left out (Stage I, lam eta P << 1); S(P) is the
+bias-correction-free, eps = 0 steady state; iterations and epochs as in docs/conventions.md.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import sys
 
 import sympy as sp
-from scipy import optimize
+from scipy import optimize, special
 
 from theorykit import symbols as S
 from theorykit.closed_forms import PERIODIC_SPIKE_STEP_SUM
 from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
 from theorykit.formula import Formula
+from theorykit.overlap import (
+    SHARED_SAMPLES,
+    SHARED_SAMPLES_PER_BATCH,
+    adam_competition,
+    sign_competition,
+)
 from theorykit.params import ProblemParams
 
 EXPECTED_NOISE_L1 = Formula(
@@ -58,84 +70,155 @@ EXPECTED_NOISE_L1 = Formula(
     "sqrt(2/pi)",
 )
 
-SIGN_NOISE_TO_FEATURE = Formula(
-    "sign_noise_to_feature",
-    S.C_batch_race * S.l1_noise / S.P,
-    "per-epoch growth of rho_i over that of gamma under SignSGD(W): eta ||xi_i||_1 per visit vs "
-    "eta per iteration (Lemmas B.6/B.10; notes §5.3); > 1: noise memorisation wins",
+REVERSAL_RATIO = Formula(
+    "reversal_ratio",
+    S.alpha ** (-1 / (S.q - 1)),
+    "notes §3 (Lemma C.3/C.13's reversal): alpha sigma'(rho) > sigma'(gamma) once rho / gamma > "
+    "alpha^{-1/(q-1)}, sigma'(z) = q z^{q-1}",
 )
 
-ADAM_NOISE_TO_FEATURE = Formula(
-    "adam_noise_to_feature",
-    S.C_batch_race * PERIODIC_SPIKE_STEP_SUM.expr * S.l1_noise / S.P,
-    "per-epoch growth of rho_i over that of gamma under Adam(W): eta S(P) ||xi_i||_1 per epoch vs "
-    "eta P (Lemma C.2; notes §5.6); > 1: noise memorisation wins",
+INITIAL_NOISE_LEVEL = Formula(
+    "initial_noise_level",
+    sp.sqrt(2 / sp.pi) * S.sigma0 * S.noise_norm,
+    "Lemma A.3: rho(0) ~ N(0, sigma0^2 ||xi||_2^2); E[rho(0) | rho(0) > 0] for the samples whose "
+    "noise grows (sigma'(rho) = 0 below 0)",
+)
+
+REVERSAL_TIME = Formula(
+    "race_reversal_time",
+    (S.reversal_ratio * S.gamma0 - S.rho0) / (S.eta * (S.rate_ratio - S.reversal_ratio)),
+    "docs/notes/overlap.md §5: iterations until rho/gamma = A when gamma grows by eta and rho by "
+    "R eta per iteration from gamma0, rho0 (R > A; Lemma C.3/C.13's T_r at a finite setting)",
+)
+
+HORIZON_RATIO = Formula(
+    "horizon_ratio",
+    S.reversal_ratio + 2 * (S.reversal_ratio * S.gamma0 - S.rho0) / (S.eta * S.horizon - S.gamma0),
+    "docs/notes/overlap.md §5: the smallest R whose reversal shows within T iterations, "
+    "2 t_r + gamma0/eta <= T; A as T -> infinity",
 )
 
 
-def _ratio_formula(params: ProblemParams) -> Formula:
-    """The sign steps move a visited coordinate once (S = 1); Adam's moments spread a visit over the
-    period (S = S(P; beta1, beta2))."""
-    if params.kind.preconditioner == "sign":
-        return SIGN_NOISE_TO_FEATURE
-    if params.kind.has_moments:
-        if not params.beta1**2 < params.beta2:
-            raise ParameterError(
-                "beta1",
-                params.beta1,
-                f"beta1^2 < beta2 = {params.beta2} for S(P; beta1, beta2) (Lemma C.1; notes §5.6)",
-            )
-        return ADAM_NOISE_TO_FEATURE
-    raise ParameterError(
-        "optimizer",
-        params.optimizer,
-        "a sign-type optimiser (adam, adamw, signsgd, signsgdw); "
-        "GD's race is theorykit.bounds.GD_LEARNS_FEATURE",
-    )
+def _check_race(params: ProblemParams) -> None:
+    if params.kind.preconditioner == "none":
+        raise ParameterError(
+            "optimizer",
+            params.optimizer,
+            "a sign-type optimiser (adam, adamw, signsgd, signsgdw); GD's race is "
+            "theorykit.bounds.GD_LEARNS_FEATURE",
+        )
+    if params.kind.has_moments and not params.beta1**2 < params.beta2:
+        raise ParameterError(
+            "beta1",
+            params.beta1,
+            f"beta1^2 < beta2 = {params.beta2} for S(P; beta1, beta2) (Lemma C.1; notes §5.6)",
+        )
 
 
-def noise_to_feature_ratio(
+def competition(
     params: ProblemParams,
     constants: HiddenConstants | None = None,
     steps_per_epoch: float | None = None,
 ) -> float:
-    """R(P) at ``params`` (P = n/B unless ``steps_per_epoch`` is given): the noise coefficient's
-    growth per epoch over the feature's, with E||xi||_1 for ||xi_i||_1. R > 1 predicts large-batch
-    memorisation."""
-    formula = _ratio_formula(params)
+    """kappa of the race at ``params`` (:mod:`theorykit.overlap`): Adam at x = C_overlap (n - 1)
+    s / (d - 1), sign steps at x = C_overlap (B - 1) s / (d - 1) with B = n / P; 1 for disjoint
+    supports is the caller's choice (``overlapping`` of :func:`rate_ratio`)."""
+    constants = constants or HiddenConstants()
+    if params.kind.has_moments:
+        return float(adam_competition(constants.overlap * SHARED_SAMPLES.at(params)))
+    batch = params.B if steps_per_epoch is None else params.n / steps_per_epoch
+    return float(sign_competition(constants.overlap * SHARED_SAMPLES_PER_BATCH.at(params, B=batch)))
+
+
+def rate_ratio(
+    params: ProblemParams,
+    constants: HiddenConstants | None = None,
+    steps_per_epoch: float | None = None,
+    overlapping: bool = True,
+) -> float:
+    """R(P): the noise coefficient's growth per iteration over the feature's (P = n/B unless
+    ``steps_per_epoch`` is given). ``overlapping`` is True for supports drawn independently per
+    sample (Def. 3.1, the data's default; the competition vanishes smoothly as n s / d -> 0) and
+    False for supports made pairwise disjoint (``supports="disjoint"`` of the data), which drops it.
+    """
+    _check_race(params)
+    constants = constants or HiddenConstants()
     P = params.steps_per_epoch if steps_per_epoch is None else steps_per_epoch
     if not P > 0:
         raise ParameterError("steps_per_epoch", P, "P > 0")
-    values = (constants or HiddenConstants()).symbol_values()
-    return float(formula.at(params, P=P, l1_noise=EXPECTED_NOISE_L1.at(params), **values))
+    spread = float(PERIODIC_SPIKE_STEP_SUM.at(params, P=P)) if params.kind.has_moments else 1.0
+    kappa = competition(params, constants, P) if overlapping else 1.0
+    return constants.batch_race * kappa * spread * float(EXPECTED_NOISE_L1.at(params)) / P
 
 
-def critical_steps_per_epoch(
-    params: ProblemParams, constants: HiddenConstants | None = None
+@dataclasses.dataclass(frozen=True)
+class Race:
+    """The race at one setting: R, the reversal ratio A, the horizon's ratio A_T, the reversal time
+    (iterations, None when R <= A) and the probability that one head's feature reverses within the
+    horizon (all docs/notes/overlap.md §5)."""
+
+    rate_ratio: float
+    reversal_ratio: float
+    horizon_ratio: float
+    reversal_time: float | None
+    reversal_probability: float
+
+    def memorisation_probability(self, seeds: int = 1) -> float:
+        """Probability that at least one of ``seeds`` runs (two heads each) reverses a head."""
+        return 1.0 - (1.0 - self.reversal_probability) ** (2 * seeds)
+
+
+def race(
+    params: ProblemParams,
+    constants: HiddenConstants | None = None,
+    steps_per_epoch: float | None = None,
+    overlapping: bool = True,
+    horizon: float | None = None,
+) -> Race:
+    """The :class:`Race` at ``params`` over ``horizon`` iterations (default: its
+    ``epochs * iterations_per_epoch``)."""
+    R = rate_ratio(params, constants, steps_per_epoch, overlapping)
+    values = params.formula_values()
+    gamma0, sigma0, eta = values["gamma0"], params.sigma0, params.eta
+    A = float(REVERSAL_RATIO.at(params)) if params.alpha > 0 else math.inf  # no reversal
+    rho0 = float(INITIAL_NOISE_LEVEL(sigma0=sigma0, noise_norm=values["noise_norm"]))
+    if horizon is None:
+        horizon = params.epochs * params.iterations_per_epoch
+    usable = eta * horizon - gamma0  # the feature needs gamma0/eta to fall back through 0
+    threshold = A + 2 * (A * gamma0 - rho0) / usable if usable > 0 else math.inf
+    if R <= A or usable <= 0:
+        return Race(R, A, threshold, None if R <= A else (A * gamma0 - rho0) / (eta * (R - A)), 0.0)
+    reversal = (A * gamma0 - rho0) / (eta * (R - A))
+    z = (eta * (R - A) * usable / (2 * eta) + rho0) / (A * sigma0)
+    probability = float(special.ndtr(z) ** params.m)
+    return Race(R, A, threshold, reversal, probability)
+
+
+def critical_batch_size(
+    params: ProblemParams,
+    constants: HiddenConstants | None = None,
+    seeds: int = 2,
+    overlapping: bool = True,
+    horizon: float | None = None,
 ) -> float:
-    """P* with R(P*) = 1: fewer iterations per epoch than P* (larger batches) memorise noise.
+    """B* = n / P*: the batch size from which at least one of ``seeds`` runs memorises noise with
+    probability 1/2 (Thm 4.1/4.4 rather than 4.2/4.5) within ``horizon`` iterations, kept fixed as B
+    varies (default: ``params.epochs * params.iterations_per_epoch``, the horizon at ``params.B``).
+    ``overlapping`` as for :func:`rate_ratio`.
 
-    SignSGD(W): P* = C_batch_race E||xi||_1 in closed form. Adam(W): the root of log R(P) in log P
-    by Brent's method (``scipy.optimize.brentq``) to float64 precision; R(P) is decreasing in P
-    (checked by a property test), so the root is unique. P* < 1 means the feature wins even at full
-    batch.
-    """
-    if params.kind.preconditioner == "sign":
-        return noise_to_feature_ratio(params, constants, steps_per_epoch=1.0)
+    The memorisation probability increases as P = n/B falls (R grows like S(P)/P); the root of
+    probability - 1/2 in log P is found by Brent's method on P in [10^-3, 10^6]. Not rounded, not
+    clipped (see the module docstring): n / P for P outside [1, n] is returned as computed; inf
+    when no P in that interval memorises, 0 when every one does."""
+    horizon = params.epochs * params.iterations_per_epoch if horizon is None else horizon
 
-    def log_ratio(log_p: float) -> float:
-        return math.log(noise_to_feature_ratio(params, constants, steps_per_epoch=math.exp(log_p)))
+    def excess(log_p: float) -> float:
+        at = race(params, constants, math.exp(log_p), overlapping, horizon)
+        return at.memorisation_probability(seeds) - 0.5
 
-    lo = hi = 0.0  # bracket in log P: log R(lo) > 0 >= log R(hi), doubling P outwards from P = 1
-    while log_ratio(lo) <= 0.0:
-        lo -= math.log(2.0)
-    while log_ratio(hi) > 0.0:
-        hi += math.log(2.0)
-    return math.exp(optimize.brentq(log_ratio, lo, hi, xtol=1e-15, rtol=4 * sys.float_info.epsilon))
-
-
-def critical_batch_size(params: ProblemParams, constants: HiddenConstants | None = None) -> float:
-    """B* = n / P*: the batch size from which the race predicts noise memorisation (Thm 4.1/4.4)
-    rather than feature learning (Thm 4.2/4.5). Not rounded and not clipped to [1, n]: B* > n means
-    no batch size memorises, B* < 1 means every batch size does."""
-    return params.n / critical_steps_per_epoch(params, constants)
+    low, high = math.log(1e-3), math.log(1e6)
+    if excess(low) <= 0:
+        return math.inf  # not even B = 1000 n memorises
+    if excess(high) > 0:
+        return 0.0  # even B = n / 10^6 memorises
+    return params.n / math.exp(optimize.brentq(excess, low, high, xtol=1e-10))

@@ -18,17 +18,38 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from theorykit import symbols as S
 from theorykit.errors import ParameterError
 from theorykit.setting import Setting
 
 
 @functools.cache
 def _compiled(expr: sp.Expr, args: tuple[sp.Symbol, ...]) -> Callable[..., Any]:
-    return sp.lambdify(args, expr, modules="numpy", cse=True)
+    return sp.lambdify(args, expr, modules=["scipy", "numpy"], cse=True)
 
 
+@functools.cache
 def _sorted_free_symbols(expr: sp.Expr) -> tuple[sp.Symbol, ...]:
     return tuple(sorted(expr.free_symbols, key=lambda symbol: symbol.name))
+
+
+def _checked(name: str, value: Any) -> np.ndarray:
+    """``value`` as float64, checked against the parameter rule of ``name`` if it has one
+    (``symbols.PARAMETER_RULES``): a ParameterError names the first value that breaks it."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(name, value, "a number or an array of numbers") from None
+    rule = S.PARAMETER_RULES.get(name)
+    if rule is None:
+        return array
+    bound, inclusive, words = rule
+    bad = ~(array >= bound) if inclusive else ~(array > bound)
+    if np.any(bad | ~np.isfinite(array)):
+        first = array[bad | ~np.isfinite(array)].flat[0]
+        text = words or f"{name} {'>=' if inclusive else '>'} {bound:g}, finite"
+        raise ParameterError(name, float(first), text)
+    return array
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,10 +100,11 @@ class Formula:
                 values[unknown[0]],
                 f"an argument of formula {self.name!r} ({', '.join(names)})",
             )
-        arrays = [np.asarray(values[name], dtype=np.float64) for name in names]
+        arrays = [_checked(name, values[name]) for name in names]
         shape = np.broadcast_shapes(*(array.shape for array in arrays))
         expr = self.expr if self.numeric is None else self.numeric
-        result = np.asarray(_compiled(expr, self.args)(*arrays), dtype=np.float64)
+        with np.errstate(divide="ignore", over="ignore"):  # inf is a value here (e.g. eps = 0)
+            result = np.asarray(_compiled(expr, self.args)(*arrays), dtype=np.float64)
         if (
             result.shape != shape
         ):  # an expression free of some arguments does not broadcast by itself

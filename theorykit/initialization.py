@@ -54,6 +54,22 @@ def expected_positive_max_std_normal(m: int) -> float:
     return float(value) / (1.0 - 2.0 ** (-m))
 
 
+@functools.cache
+def expected_max_abs_std_normal(count: int) -> float:
+    """E[max_k |Z_k|] for ``count`` i.i.d. standard normals: integral_0^inf 1 - (2 Phi(z) - 1)^count
+    dz (float64). The largest initial |weight| of the CNN is sigma0 times this for count = 2 m d
+    (Def. 3.2); the collapse rule of ``dynamics.outcomes`` compares the final largest |weight| with
+    it. count = 1 gives sqrt(2/pi); 40 000 (the paper's 2 m d) gives 4.335."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ParameterError("count", count, "a whole number >= 1")
+
+    def tail(z: float) -> float:
+        return -math.expm1(count * math.log1p(-math.erfc(z / math.sqrt(2))))
+
+    value, _ = integrate.quad(tail, 0.0, 40.0, limit=400, epsabs=1e-12)
+    return float(value)
+
+
 def positive_part_moment(k: sp.Expr) -> sp.Expr:
     """M_k = E[max(Z, 0)^k] for Z ~ N(0, 1): 2^{k/2} Gamma((k+1)/2) / (2 sqrt(pi)), k > -1.
 

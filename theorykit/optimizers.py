@@ -34,8 +34,8 @@ from theorykit.errors import ParameterError
 
 Preconditioner = Literal["adam", "sign", "none"]
 Decay = Literal["l2", "decoupled"]
-# : The two theorem families of Tang et al. 2025: "adam" (Thms 4.1/4.2, Cor 4.3) and "adamw" (Thms
-# 4.4/4.5).
+#: The two theorem families of Tang et al. 2025: "adam" (Thms 4.1/4.2, Cor 4.3) and "adamw" (Thms
+#: 4.4/4.5).
 Family = Literal["adam", "adamw"]
 
 

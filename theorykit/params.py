@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -34,8 +35,8 @@ from theorykit.errors import ParameterError
 from theorykit.initialization import derived_values
 from theorykit.optimizers import OptimizerKind, optimizer_kind
 
-# : Each field's meaning, with its symbol, source and unit (``theorykit bounds --help``, the sweep
-# docs).
+#: Each field's meaning, with its symbol, source and unit (``theorykit bounds --help``, the sweep
+#: docs).
 FIELD_DOCS: dict[str, str] = {
     "n": "training samples n (Def. 3.1)",
     "d": "patch dimension d (Def. 3.1; coordinate 1 is the feature v = e_1)",
@@ -80,6 +81,27 @@ def _real(name: str, value: Any) -> float:
     if not math.isfinite(as_float):
         raise ParameterError(name, value, "must be finite (not NaN or infinity)")
     return as_float
+
+
+#: ln of the smallest normal float64: sigma0^(q-1) below exp(this) is zero in float64.
+_LN_FLOAT64_MIN = math.log(sys.float_info.min)
+#: Gamma((q+1)/2) (the moment E|Z|^q of Gaussian noise) overflows float64 beyond this q.
+_Q_GAMMA_LIMIT = 342
+
+
+def _check_q_representable(q: float, sigma0: float, shown: object) -> None:
+    """Refuse a q whose formulas leave float64: sigma0^(q-1) (Lemma C.5, Cor. 4.3) must be a
+    nonzero finite float and Gamma((q+1)/2) finite; beyond either, thresholds print 0, inf or
+    nan."""
+    if q > _Q_GAMMA_LIMIT:
+        raise ParameterError(
+            "q", shown, f"q <= {_Q_GAMMA_LIMIT} (Gamma((q+1)/2) in E|xi_k|^q overflows float64)"
+        )
+    if sigma0 != 1.0 and (q - 1) * abs(math.log(sigma0)) > -_LN_FLOAT64_MIN:
+        limit = 1 - _LN_FLOAT64_MIN / abs(math.log(sigma0))
+        raise ParameterError(
+            "q", shown, f"q <= {limit:.4g} at sigma0 = {sigma0:g} (sigma0^(q-1) must be a float64)"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,6 +159,7 @@ class ProblemParams:
             raise ParameterError(
                 "q", self.q, "q >= 3 for the theorems (ReLU^q activation; Def. 3.2)"
             )
+        _check_q_representable(q, self.sigma0, shown=self.q)
         set_(self, "q", int(q) if q == int(q) else q)
         optimizer_kind(self.optimizer)  # an unknown name raises, naming the field
         set_(self, "B", _integer("B", self.B, 1, "B >= 1"))

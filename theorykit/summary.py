@@ -3,8 +3,9 @@
 :func:`bounds_summary` is what ``theorykit bounds`` prints, so the command line and the Python API
 return the same numbers. It evaluates the lambda thresholds of :mod:`theorykit.bounds`, reads the
 batch-size and lambda regimes for both optimiser families (Adam: Thms 4.1/4.2, Cor 4.3; AdamW: Thms
-4.4/4.5, Cor 4.6), gives the race's critical batch size B* (:mod:`theorykit.batch_race`) for
-Adam/AdamW and SignSGD/SignSGDW, and attaches the full condition report for ``params.optimizer``.
+4.4/4.5, Cor 4.6), gives every finite-size prediction with the verdict where the theorems are silent
+(:mod:`theorykit.finite_size`: B*, lambda*_Adam, the AdamW collapse threshold, T0, t_r) and attaches
+the full condition report for ``params.optimizer``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import json
 from typing import Any
 
 from theorykit import bounds
-from theorykit.batch_race import critical_batch_size
 from theorykit.conditions import ConditionReport, check_conditions, json_safe
 from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
+from theorykit.finite_size import FiniteSizePredictions, finite_size_predictions
 from theorykit.params import ProblemParams
 
 _THRESHOLD_LABELS = {
@@ -28,8 +29,6 @@ _THRESHOLD_LABELS = {
     "adamw_lambda_floor": "AdamW: window from, Omega~(B^2/n ^ 1) (Thm 4.4/4.5)",
     "adamw_lambda_ceiling": "AdamW: window to, O~(1) (Thm 4.4/4.5)",
 }
-#: Optimiser families of the race's B*, each named by the optimiser it is computed for.
-_RACE_FAMILIES = {"adam/adamw": "adam", "signsgd/signsgdw": "signsgd"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,22 +43,24 @@ class FamilyRegime:
 
 @dataclasses.dataclass(frozen=True)
 class BoundsSummary:
-    """The output of :func:`bounds_summary`."""
+    """The output of :func:`bounds_summary`: ``theorem_verdict`` is what the asymptotic theorem for
+    ``params.optimizer`` predicts, or why none applies (``bounds.predicted_outcome``);
+    ``finite_size`` holds the finite-size predictions and their verdict."""
 
     params: ProblemParams
     thresholds: dict[str, float]
     regimes: tuple[FamilyRegime, ...]
+    theorem_verdict: str
+    finite_size: FiniteSizePredictions
     conditions: ConditionReport
-    critical_batch_sizes: dict[
-        str, float | None
-    ]  # None: no race for these betas (beta1^2 >= beta2)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "params": self.params.to_dict(),
             "thresholds": json_safe(self.thresholds),
             "regimes": [dataclasses.asdict(regime) for regime in self.regimes],
-            "critical_batch_sizes": json_safe(self.critical_batch_sizes),
+            "theorem_verdict": self.theorem_verdict,
+            "finite_size": self.finite_size.to_dict(),
             "conditions": self.conditions.to_dict()["checks"],
         }
 
@@ -71,7 +72,7 @@ class BoundsSummary:
         lines = [
             f"setting: n={p.n} d={p.d} s={p.s} sigma_p={p.sigma_p:g} alpha={p.alpha:g} "
             f"sigma0={p.sigma0:g} m={p.m} q={p.q:g} B={p.B} (n/B={p.steps_per_epoch:g}) "
-            f"eta={p.eta:g} eps={p.eps:g}",
+            f"eta={p.eta:g} eps={p.eps:g} lam={p.lam:g} epochs={p.epochs} optimizer={p.optimizer}",
             "",
             "lambda thresholds",
         ]
@@ -79,40 +80,42 @@ class BoundsSummary:
             f"  {_THRESHOLD_LABELS[name]:<62} {value:.4g}"
             for name, value in self.thresholds.items()
         ]
-        lines += [
-            "",
-            "critical batch size B* of the Stage-I race (theorykit.batch_race, C_batch_race as "
-            "given)",
-        ]
-        lines += [
-            f"  {family:<62} {'n/a: beta1^2 >= beta2' if value is None else f'{value:.4g}'}"
-            for family, value in self.critical_batch_sizes.items()
-        ]
         lines += ["", f"regimes at lam = {p.lam:g}"]
         lines += [
             f"  {r.optimizer:<6} batch: {r.batch_regime:<13} lam: {r.lambda_regime:<13} -> "
             f"{r.predicted_outcome}"
             for r in self.regimes
         ]
-        lines += ["", f"conditions for {p.optimizer}", str(self.conditions)]
+        lines += [
+            "",
+            *self.finite_size.lines(),
+            f"theorem verdict for {p.optimizer}: {self.theorem_verdict}",
+            "",
+            f"conditions for {p.optimizer}",
+            str(self.conditions),
+        ]
         return "\n".join(lines)
 
 
 def bounds_summary(
     params: ProblemParams, constants: HiddenConstants | None = None
 ) -> BoundsSummary:
-    """Thresholds, per-family regimes and the condition report at ``params`` (see the module
-    docstring).
+    """Thresholds, per-family regimes, the finite-size predictions and the condition report at
+    ``params`` (see the module docstring).
 
     The regimes for the Adam and AdamW families are read at the same (B, lam); lam is
     interpreted as L2 in the loss (lambda/2 convention) for Adam and as the decoupled factor
-    (1 - eta lam) for AdamW.
+    (1 - eta lam) for AdamW (docs/conventions.md).
     """
     report = check_conditions(params, constants)
     ordered = {name: report.thresholds[name] for name in _THRESHOLD_LABELS}
     regimes = []
     for optimizer in ("adam", "adamw"):
-        variant = params.replace(optimizer=optimizer)
+        try:
+            variant = params.replace(optimizer=optimizer)
+        except ParameterError as error:  # e.g. eta lam >= 1 has no decoupled decay (eq. 3.6)
+            regimes.append(FamilyRegime(optimizer, "n/a", "n/a", f"n/a: {error.rule}"))
+            continue
         regimes.append(
             FamilyRegime(
                 optimizer,
@@ -125,18 +128,7 @@ def bounds_summary(
         params,
         ordered,
         tuple(regimes),
+        bounds.predicted_outcome(params, constants),
+        finite_size_predictions(params, constants),
         report,
-        {
-            family: _race(params.replace(optimizer=name), constants)
-            for family, name in _RACE_FAMILIES.items()
-        },
     )
-
-
-def _race(params: ProblemParams, constants: HiddenConstants | None) -> float | None:
-    try:
-        return critical_batch_size(params, constants)
-    except ParameterError as error:
-        if error.name != "beta1":
-            raise
-        return None

@@ -46,6 +46,16 @@ PARAMETERS: tuple[sp.Symbol, ...] = (
     eps,
 )
 
+#: The rules a formula argument named after a parameter must meet (``Formula.__call__`` checks
+#: them, as ``ProblemParams`` does): (lower bound, whether the bound is allowed, the rule in words).
+PARAMETER_RULES: dict[str, tuple[float, bool, str]] = {
+    **{
+        symbol.name: (0.0, bool(symbol.is_nonnegative and not symbol.is_positive), "")
+        for symbol in PARAMETERS
+    },
+    "q": (3.0, True, "q >= 3 (ReLU^q activation; Def. 3.2)"),
+}
+
 # --- derived scalars evaluated from the parameters (see theorykit.initialization) ---------------
 gamma0 = sp.Symbol("gamma0", positive=True)  # max_r <w^(0)_{j,r}, j v>, the best filter at init
 noise_norm = sp.Symbol(
@@ -72,6 +82,11 @@ tau = sp.Symbol("tau", nonnegative=True)  # position of a sample inside its epoc
 l1_noise = sp.Symbol("l1_noise", positive=True)  # ||xi_i||_{1, B_i}
 l2sq_noise = sp.Symbol("l2sq_noise", positive=True)  # ||xi_i||_{2, B_i}^2
 gamma_next = sp.Symbol("gamma_next", real=True)  # gamma after the same step (couples rho to gamma)
+horizon = sp.Symbol("horizon", positive=True)  # training horizon in iterations
+W0 = sp.Symbol("W0", positive=True)  # the largest initial |weight|, sigma0 E[max |Z|] over 2 m d
+rate_ratio = sp.Symbol("rate_ratio", positive=True)  # noise over feature growth per iteration
+reversal_ratio = sp.Symbol("reversal_ratio", positive=True)  # rho/gamma at the feature's reversal
+rho0 = sp.Symbol("rho0", positive=True)  # initial noise coefficient of a memorising sample
 m_eff = sp.Symbol("m_eff", positive=True)  # surviving filters per head in Stage II
 
 # --- hidden constants of the asymptotic statements (all default to 1) -----------------------------
@@ -84,9 +99,12 @@ C_mini_batch = sp.Symbol("C_mini_batch", positive=True)  # n/B >= Theta(log 1/ep
 C_adamw_mini_batch = sp.Symbol(
     "C_adamw_mini_batch", positive=True
 )  # n/B = omega(s sigma_p v sqrt n)
-C_batch_race = sp.Symbol(
-    "C_batch_race", positive=True
-)  # noise-to-feature growth per epoch (theorykit.batch_race)
+# noise-to-feature growth rate of the Stage-I race (theorykit.batch_race)
+C_batch_race = sp.Symbol("C_batch_race", positive=True)
+# effective share of a coordinate's second moment that others feed (theorykit.batch_race)
+C_overlap = sp.Symbol("C_overlap", nonnegative=True)
+# AdamW's normalised feature step near collapse (theorykit.adamw_collapse)
+C_adamw_step = sp.Symbol("C_adamw_step", positive=True)
 
 margin = sp.Symbol(
     "margin", positive=True
@@ -101,5 +119,7 @@ HIDDEN_CONSTANTS: tuple[sp.Symbol, ...] = (
     C_mini_batch,
     C_adamw_mini_batch,
     C_batch_race,
+    C_overlap,
+    C_adamw_step,
     margin,
 )

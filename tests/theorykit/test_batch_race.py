@@ -1,4 +1,4 @@
-"""theorykit.batch_race: the per-epoch race's ratio R(P) and the critical batch size B* = n / P*."""
+"""theorykit.batch_race: the race's rate ratio R(P), the reversal time and probability, and B*."""
 
 import math
 
@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 from theorykit import HiddenConstants, ParameterError, ProblemParams, tang2025_synthetic
 from theorykit.batch_race import (
     EXPECTED_NOISE_L1,
+    INITIAL_NOISE_LEVEL,
+    REVERSAL_RATIO,
     critical_batch_size,
-    critical_steps_per_epoch,
-    noise_to_feature_ratio,
+    race,
+    rate_ratio,
 )
 from theorykit.closed_forms import PERIODIC_SPIKE_STEP_SUM
-from theorykit.optimizers import ADAM_MOMENTS
 from theorykit.testing import strategies as tks
 
 SIGN_TYPE = st.sampled_from(["adam", "adamw", "signsgd", "signsgdw"])
@@ -23,9 +24,9 @@ SIGN_TYPE = st.sampled_from(["adam", "adamw", "signsgd", "signsgdw"])
 
 @st.composite
 def race_params(draw: st.DrawFn) -> ProblemParams:
-    """Admissible settings of a sign-type optimiser with beta1^2 < beta2 (Lemma C.1)."""
+    """Admissible settings of a sign-type optimiser with beta1^2 < beta2 (Lemma C.1), alpha > 0."""
     params = draw(tks.admissible_params(optimizer=draw(SIGN_TYPE)))
-    assume(params.beta1**2 < params.beta2)
+    assume(params.beta1**2 < params.beta2 and params.alpha > 0)
     return params
 
 
@@ -37,67 +38,110 @@ def test_expected_noise_l1_is_the_mean_of_sampled_supports() -> None:
     assert np.abs(xi).sum(axis=1).mean() == pytest.approx(EXPECTED_NOISE_L1.at(params), rel=3e-3)
 
 
-def test_paper_setting_values() -> None:
-    # Paper setting: E||xi||_1 = 0.798 * 100 * 0.1 = 7.98. SignSGD: P* = 7.98, B* = 200 / 7.98 =
-    # 25.07. Adam (0.9, 0.999): S(P) ~ sqrt(P) for P << 1000, so P* ~ 7.98^2 = 63.7; S(62.3) is 2%
-    # below sqrt.
-    sign = tang2025_synthetic(optimizer="signsgd")
-    assert critical_batch_size(sign) == pytest.approx(
-        200 / (math.sqrt(2 / math.pi) * 10), rel=1e-12
-    )
+def test_disjoint_ratio_is_the_spread_spike_over_the_period() -> None:
+    # Without competition R(P) = C S(P) E||xi||_1 / P (notes §5); sign steps have S = 1.
+    race = HiddenConstants().batch_race
     adam = tang2025_synthetic(optimizer="adam")
-    assert 55 < critical_steps_per_epoch(adam) < 63.7
-    assert critical_batch_size(adam) == pytest.approx(
-        200 / critical_steps_per_epoch(adam), rel=1e-12
+    spread = float(PERIODIC_SPIKE_STEP_SUM.at(adam, P=12.5))
+    assert rate_ratio(adam, steps_per_epoch=12.5, overlapping=False) == pytest.approx(
+        race * spread * float(EXPECTED_NOISE_L1.at(adam)) / 12.5, rel=1e-12
     )
-
-
-@given(race_params())
-def test_ratio_is_one_at_the_critical_period(params: ProblemParams) -> None:
-    P = critical_steps_per_epoch(params)
-    assert math.isfinite(P) and P > 0
-    assert noise_to_feature_ratio(params, steps_per_epoch=P) == pytest.approx(1.0, rel=1e-6)
-
-
-@given(race_params(), st.floats(0.01, 1e4), st.floats(1.001, 100.0))
-def test_ratio_decreases_with_iterations_per_epoch(
-    params: ProblemParams, P: float, factor: float
-) -> None:
-    # R(P) = C S(P) E||xi||_1 / P: more iterations per epoch (smaller B) favour the feature.
-    assert noise_to_feature_ratio(params, steps_per_epoch=P * factor) < noise_to_feature_ratio(
-        params, steps_per_epoch=P
+    sign = tang2025_synthetic(optimizer="signsgd")
+    assert rate_ratio(sign, steps_per_epoch=4.0, overlapping=False) == pytest.approx(
+        race * float(EXPECTED_NOISE_L1.at(sign)) / 4.0, rel=1e-12
     )
 
 
 @given(race_params(), st.floats(0.05, 20.0))
 def test_race_constant_scales_the_ratio(params: ProblemParams, constant: float) -> None:
     scaled = HiddenConstants(batch_race=constant)
-    assert noise_to_feature_ratio(params, scaled) == pytest.approx(
-        constant * noise_to_feature_ratio(params), rel=1e-12
+    default = HiddenConstants().batch_race
+    assert rate_ratio(params, scaled) == pytest.approx(
+        constant / default * rate_ratio(params), rel=1e-12
     )
-    if params.optimizer not in ADAM_MOMENTS:  # P* = C E||xi||_1: B* is inversely proportional to C
-        assert critical_batch_size(params, scaled) == pytest.approx(
-            critical_batch_size(params) / constant, rel=1e-12
-        )
+
+
+@given(race_params(), st.floats(1.0, 1e3), st.floats(1.001, 100.0))
+def test_ratio_decreases_with_iterations_per_epoch(
+    params: ProblemParams, P: float, factor: float
+) -> None:
+    # More iterations per epoch (smaller B) favour the feature: S(P)/P falls; the sign steps'
+    # competition factor rises with P (fewer batch-mates on a coordinate) but at most like sqrt(P).
+    assert rate_ratio(params, steps_per_epoch=P * factor) < rate_ratio(params, steps_per_epoch=P)
+
+
+@given(race_params())
+def test_sharing_a_coordinate_slows_memorisation(params: ProblemParams) -> None:
+    # The competition factor kappa is at most 1 (notes §2-§3): overlapping supports never speed
+    # memorisation up.
+    assert rate_ratio(params) <= rate_ratio(params, overlapping=False) * (1 + 1e-12)
+
+
+def test_reversal_time_is_when_linear_growth_reaches_the_ratio() -> None:
+    # gamma = gamma0 + eta t and rho = rho0 + R eta t (notes §5): at t_r, rho / gamma = A.
+    params = tang2025_synthetic(optimizer="adam", B=100, epochs=3000)
+    at = race(params)
+    assert at.rate_ratio > at.reversal_ratio and at.reversal_time is not None
+    gamma0 = params.formula_values()["gamma0"]
+    rho0 = float(
+        INITIAL_NOISE_LEVEL(sigma0=params.sigma0, noise_norm=params.formula_values()["noise_norm"])
+    )
+    t = at.reversal_time
+    gamma, rho = gamma0 + params.eta * t, rho0 + at.rate_ratio * params.eta * t
+    assert rho / gamma == pytest.approx(at.reversal_ratio, rel=1e-10)
+    assert at.reversal_ratio == pytest.approx(float(REVERSAL_RATIO.at(params)), rel=1e-12)
+
+
+@given(race_params(), st.floats(1.5, 50.0))
+def test_a_longer_horizon_never_lowers_the_reversal_probability(
+    params: ProblemParams, factor: float
+) -> None:
+    horizon = params.epochs * params.iterations_per_epoch
+    short, long = race(params, horizon=horizon), race(params, horizon=horizon * factor)
+    assert long.reversal_probability >= short.reversal_probability - 1e-12
+    assert 0.0 <= short.reversal_probability <= 1.0
+    if short.rate_ratio <= short.reversal_ratio:  # the noise never catches up: no reversal
+        assert short.reversal_probability == 0.0 and short.reversal_time is None
+
+
+@given(race_params())
+def test_critical_batch_size_is_where_a_run_memorises_with_probability_one_half(
+    params: ProblemParams,
+) -> None:
+    horizon = params.epochs * params.iterations_per_epoch
+    batch = critical_batch_size(params, horizon=horizon)
+    assume(0.0 < batch < math.inf)  # a root inside the root finder's interval of P
+    # The probability rises steeply with B (Phi(z)^m): test that it crosses 1/2 at B* (Brent's
+    # tolerance is 1e-10 in log P, far inside the factors 1 -+ 1e-6).
+    below, above = (
+        race(params, steps_per_epoch=params.n / (batch * factor), horizon=horizon)
+        for factor in (1 - 1e-6, 1 + 1e-6)
+    )
+    assert below.memorisation_probability(seeds=2) <= 0.5 <= above.memorisation_probability(2)
 
 
 @given(race_params(), st.floats(1.01, 10.0))
 def test_more_noise_mass_memorises_at_smaller_batches(params: ProblemParams, factor: float) -> None:
+    horizon = params.epochs * params.iterations_per_epoch
     noisier = params.replace(sigma_p=params.sigma_p * factor)
-    assert critical_batch_size(noisier) < critical_batch_size(params)
-
-
-@given(race_params())
-def test_adam_spreads_a_visit_over_at_least_one_sign_step(params: ProblemParams) -> None:
-    # S(P) >= 1 for P >= 1 (S(1) = 1): Adam's per-epoch noise growth is at least SignSGD's, so where
-    # SignSGD's P* is a real period (>= 1), Adam's B* is not larger. (P* < 1: both predict no
-    # memorisation at any B <= n; S below P = 1 is an extrapolation and is not compared.)
-    assume(params.optimizer in ADAM_MOMENTS)
-    assert float(PERIODIC_SPIKE_STEP_SUM.at(params, P=params.steps_per_epoch)) >= 1 - 1e-12
-    assume(critical_steps_per_epoch(params.replace(optimizer="signsgd")) >= 1)
-    assert critical_batch_size(params) <= critical_batch_size(
-        params.replace(optimizer="signsgd")
+    assert critical_batch_size(noisier, horizon=horizon) <= critical_batch_size(
+        params, horizon=horizon
     ) * (1 + 1e-9)
+
+
+def test_without_feature_noise_no_head_reverses() -> None:
+    # alpha = 0: the feature-noise term that reverses a head is absent (notes §3), so memorised
+    # noise never becomes test error within any horizon.
+    params = tang2025_synthetic(optimizer="adam", alpha=0.0, B=200)
+    assert race(params).reversal_probability == 0.0 and race(params).reversal_time is None
+    assert critical_batch_size(params) == math.inf
+
+
+def test_paper_setting_has_its_boundary_between_the_papers_batch_sizes() -> None:
+    # App. D.2 trains B = 16 (learns) and B = 100 (memorises) at the same horizon in epochs; at
+    # 6000 iterations (the compare protocol), the shipped constants put B* between them.
+    params = tang2025_synthetic(optimizer="adam", B=16, epochs=480)  # 480 * 12.5 = 6000 iterations
+    assert 16 < critical_batch_size(params) < 100
 
 
 @given(tks.problem_params())
@@ -107,7 +151,7 @@ def test_every_valid_setting_gives_a_number_or_a_named_error(params: ProblemPara
     except ParameterError as error:
         assert error.name in ("optimizer", "beta1")
         return
-    assert math.isfinite(value) and value > 0
+    assert value > 0 and not math.isnan(value)
 
 
 def test_bad_inputs_are_named() -> None:
@@ -116,23 +160,6 @@ def test_bad_inputs_are_named() -> None:
     with pytest.raises(ParameterError, match="beta1"):
         critical_batch_size(tang2025_synthetic(optimizer="adam", beta1=0.9, beta2=0.5))
     with pytest.raises(ParameterError, match="steps_per_epoch"):
-        noise_to_feature_ratio(tang2025_synthetic(optimizer="adam"), steps_per_epoch=0.0)
+        rate_ratio(tang2025_synthetic(optimizer="adam"), steps_per_epoch=0.0)
     with pytest.raises(ParameterError, match="batch_race"):
         HiddenConstants(batch_race=0.0)
-
-
-def test_bounds_summary_reports_the_race_for_both_families() -> None:
-    from theorykit import bounds_summary
-
-    params = tang2025_synthetic(B=16)
-    summary = bounds_summary(params)
-    assert summary.critical_batch_sizes == {
-        "adam/adamw": critical_batch_size(params.replace(optimizer="adam")),
-        "signsgd/signsgdw": critical_batch_size(params.replace(optimizer="signsgd")),
-    }
-    assert "critical batch size B*" in str(summary)
-    no_race = bounds_summary(
-        params.replace(beta1=0.9, beta2=0.5)
-    )  # beta1^2 >= beta2: S(P) undefined
-    assert no_race.to_dict()["critical_batch_sizes"]["adam/adamw"] is None
-    assert "n/a: beta1^2 >= beta2" in str(no_race)

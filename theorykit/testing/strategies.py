@@ -11,6 +11,9 @@ Use them in your own property tests::
 * :func:`problem_params` -- any valid :class:`~theorykit.params.ProblemParams` (wide ranges).
 * :func:`admissible_params` -- settings inside the data and initialisation conditions of Tang et al.
   2025 (Cond. A.1/A.2) with finite margins, where the finite-size predictions are claimed to apply.
+* :func:`small_params` -- settings small enough to train the real CNN in about a second (the
+  theory-vs-simulation properties of ``tests/agreement``), every optimiser, with L2 or decoupled
+  decay, n s <= d - 1 so that disjoint supports fit.
 * :func:`invalid_override` -- one (field, value) pair that breaks the documented rule of that field.
 
 Requires the ``test`` extra (hypothesis).
@@ -25,7 +28,7 @@ from hypothesis import strategies as st
 from theorykit.optimizers import DECOUPLED_DECAY, OPTIMIZERS
 from theorykit.params import ProblemParams
 
-__all__ = ["admissible_params", "invalid_override", "optimizers", "problem_params"]
+__all__ = ["admissible_params", "invalid_override", "optimizers", "problem_params", "small_params"]
 
 
 def optimizers() -> st.SearchStrategy[str]:
@@ -106,6 +109,39 @@ def admissible_params(draw: st.DrawFn, optimizer: str | None = None) -> ProblemP
         beta1=draw(_finite(0.0, 0.95)),
         beta2=draw(_finite(0.95, 0.9999)),
         eps=draw(_log_uniform(1e-12, 1e-6)),
+    )
+
+
+@st.composite
+def small_params(draw: st.DrawFn, optimizer: str | None = None) -> ProblemParams:
+    """CNN-sized settings (a few thousand weights, tens of iterations):
+
+    * n even in [8, 24], s in [2, 8], d in [n s + 1, n s + 200] (disjoint supports fit);
+    * s sigma_p^2 in [0.1, 1], alpha in [0, 0.3], m in [2, 5], q in {3, 4}, sigma0 in [0.005, 0.05];
+    * eta log-uniform in [1e-4, 1e-2] (gradient descent: [1e-3, 0.1]), lam 0 or in [1e-5, 0.1],
+      B in [1, n], beta2 in {0.99, 0.999}, either bias correction, epochs in [2, 12].
+    """
+    name = optimizer if optimizer is not None else draw(optimizers())
+    n = 2 * draw(st.integers(4, 12))
+    s = draw(st.integers(2, 8))
+    d = n * s + 1 + draw(st.integers(0, 200))
+    eta = draw(_log_uniform(1e-3, 0.1) if name == "gd" else _log_uniform(1e-4, 1e-2))
+    return ProblemParams(
+        n=n,
+        d=d,
+        s=s,
+        sigma_p=math.sqrt(draw(_finite(0.1, 1.0)) / s),
+        alpha=draw(_finite(0.0, 0.3)),
+        m=draw(st.integers(2, 5)),
+        q=draw(st.sampled_from([3, 4])),
+        sigma0=draw(_log_uniform(0.005, 0.05)),
+        optimizer=name,
+        eta=eta,
+        B=draw(st.integers(1, n)),
+        lam=draw(st.one_of(st.just(0.0), _log_uniform(1e-5, 0.1))),
+        beta2=draw(st.sampled_from([0.99, 0.999])),
+        bias_correction=draw(st.booleans()),
+        epochs=draw(st.integers(2, 12)),
     )
 
 

@@ -1,0 +1,158 @@
+"""Every finite-size prediction at one setting, in one object: what ``theorykit bounds`` prints
+below the theorems' asymptotic regimes.
+
+The asymptotic theorems (Thms 4.1-4.5, Cor 4.3/4.6) are silent wherever a hidden Theta/o/omega is
+not clearly met, which includes the paper's own experiment. The finite-size models answer there,
+each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iterations
+(docs/conventions.md for iterations vs epochs):
+
+* **B*** -- the batch size from which Adam/AdamW (and SignSGD/SignSGDW) memorise noise within T
+  (:func:`theorykit.batch_race.critical_batch_size`, docs/notes/overlap.md §5);
+* **lambda*_Adam** -- the L2 strength above which Adam is stuck at initialisation
+  (``bounds.LAMBDA_STAR_ADAM``, Cor 4.3 at t = 0);
+* **the AdamW collapse threshold** -- the decoupled lam above which every weight ends below a tenth
+  of the largest initial one within T (:func:`theorykit.collapse.collapse_threshold`, notes §6);
+* **T0** -- Stage I's length (Lemma 5.1/C.3 at large batch, C.4-C.6 at mini-batch;
+  :mod:`theorykit.time_scales`), read in the regime B* puts the setting in;
+* **t_r and the reversal probability** -- when a head's feature reverses under the race, and the
+  probability that it does within T (:func:`theorykit.batch_race.race`);
+* **the verdict** -- learns feature / memorises noise / stuck, with its margin
+  (:func:`theorykit.verdict.finite_size_verdict`).
+
+Hidden constants (``HiddenConstants.batch_race``, ``overlap``, ``adamw_step``) are calibrated on CNN
+runs in ``theorykit compare``; the values used are part of the returned object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from theorykit.batch_race import critical_batch_size, race
+from theorykit.collapse import collapse_threshold
+from theorykit.conditions import json_safe, lambda_thresholds
+from theorykit.constants import HiddenConstants
+from theorykit.errors import ParameterError
+from theorykit.params import ProblemParams
+from theorykit.time_scales import STAGE1_LENGTH_LARGE_BATCH, STAGE1_LENGTH_MINI_BATCH
+from theorykit.verdict import Verdict, finite_size_verdict
+
+#: Optimiser families of the race's B*, each named by the optimiser it is computed for (the race
+#: leaves lam out, so Adam and AdamW share one B*, as do SignSGD and SignSGDW).
+RACE_FAMILIES = {"adam/adamw": "adam", "signsgd/signsgdw": "signsgd"}
+
+
+@dataclasses.dataclass(frozen=True)
+class FiniteSizePredictions:
+    """The output of :func:`finite_size_predictions` (see the module docstring). Iterations for
+    every time; ``None`` where a model does not apply (a B* for beta1^2 >= beta2, t_r when no head
+    reverses, the race of GD)."""
+
+    params: ProblemParams
+    constants: HiddenConstants
+    horizon: float
+    critical_batch_sizes: dict[str, float | None]
+    lambda_star_adam: float
+    adamw_collapse_threshold: float | None
+    stage1_length: float
+    reversal_time: float | None
+    reversal_probability: float | None
+    memorisation_probability: float | None
+    verdict: Verdict | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values (inf as the string "inf", as :func:`conditions.json_safe` writes)."""
+        values = {
+            field.name: getattr(self, field.name)
+            for field in dataclasses.fields(self)
+            if field.name not in ("params", "constants", "verdict")
+        }
+        return {
+            **json_safe(values),
+            "constants": dataclasses.asdict(self.constants),
+            "verdict": None if self.verdict is None else self.verdict.to_dict(),
+        }
+
+    def lines(self) -> list[str]:
+        """The text block of ``theorykit bounds``."""
+        c = self.constants
+
+        def number(value: float | None, absent: str = "n/a") -> str:
+            return absent if value is None else f"{value:.4g}"
+
+        rows = [
+            *(
+                (f"B* {family} (memorises from)", number(value, "n/a: beta1^2 >= beta2"))
+                for family, value in self.critical_batch_sizes.items()
+            ),
+            ("lambda*_Adam (stuck above)", number(self.lambda_star_adam)),
+            (
+                "AdamW collapse threshold (lam, at eta and T)",
+                number(self.adamw_collapse_threshold, "n/a: eta lam >= 1 for AdamW"),
+            ),
+            ("T0, Stage-I length (iterations)", number(self.stage1_length)),
+            ("t_r, reversal time (iterations)", number(self.reversal_time, "no reversal")),
+            ("P(one head reverses within T)", number(self.reversal_probability)),
+            ("P(a run memorises within T)", number(self.memorisation_probability)),
+        ]
+        return [
+            f"finite-size predictions over T = {self.horizon:.6g} iterations (C_batch_race = "
+            f"{c.batch_race:g}, C_overlap = {c.overlap:g}, C_adamw_step = {c.adamw_step:g})",
+            *(f"  {label:<62} {value}" for label, value in rows),
+            "predicted at this setting: "
+            + (str(self.verdict) if self.verdict else "no prediction (beta1^2 >= beta2: no race)"),
+        ]
+
+
+def _critical_batch_size(params: ProblemParams, constants: HiddenConstants) -> float | None:
+    try:
+        return critical_batch_size(params, constants)
+    except ParameterError as error:
+        if error.name != "beta1":
+            raise
+        return None
+
+
+def _collapse_threshold(params: ProblemParams, constants: HiddenConstants) -> float | None:
+    """AdamW's collapse threshold at the setting's eta and horizon (None where eta lam >= 1 makes
+    the setting itself invalid for decoupled decay)."""
+    try:
+        adamw = params.replace(optimizer="adamw")
+    except ParameterError:
+        return None
+    return collapse_threshold(adamw, constants)
+
+
+def finite_size_predictions(
+    params: ProblemParams, constants: HiddenConstants | None = None
+) -> FiniteSizePredictions:
+    """Every finite-size prediction at ``params`` (see the module docstring): B* per family,
+    lambda*_Adam and the AdamW collapse threshold whatever ``params.optimizer`` is; T0, t_r, the
+    probabilities and the verdict for ``params.optimizer`` (t_r and the probabilities are None for
+    GD, which has no race; the probabilities and the verdict also for beta1^2 >= beta2, where S(P)
+    is undefined)."""
+    constants = constants or HiddenConstants()
+    batch = {
+        family: _critical_batch_size(params.replace(optimizer=name), constants)
+        for family, name in RACE_FAMILIES.items()
+    }
+    own = "adam/adamw" if params.kind.has_moments else "signsgd/signsgdw"
+    sign_type = params.kind.preconditioner != "none"
+    at_race = race(params, constants) if sign_type and batch[own] is not None else None
+    large = at_race is not None and at_race.reversal_time is not None
+    stage1 = STAGE1_LENGTH_LARGE_BATCH if large else STAGE1_LENGTH_MINI_BATCH
+    return FiniteSizePredictions(
+        params=params,
+        constants=constants,
+        horizon=float(params.epochs * params.iterations_per_epoch),
+        critical_batch_sizes=batch,
+        lambda_star_adam=lambda_thresholds(params, constants)["lambda_star_adam"],
+        adamw_collapse_threshold=_collapse_threshold(params, constants),
+        stage1_length=float(stage1.at(params)),
+        reversal_time=None if at_race is None else at_race.reversal_time,
+        reversal_probability=None if at_race is None else at_race.reversal_probability,
+        memorisation_probability=None if at_race is None else at_race.memorisation_probability(),
+        verdict=finite_size_verdict(params, constants)
+        if at_race is not None or not sign_type
+        else None,
+    )
