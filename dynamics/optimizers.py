@@ -17,6 +17,7 @@ eta (m / (1 - beta1^t)) / (sqrt(v) / sqrt(1 - beta2^t) + eps), without it the pa
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -62,9 +63,21 @@ class CoordinateOptimizer:
     def init(self, w: Array) -> Moments | None:
         return Moments(np.zeros_like(w), np.zeros_like(w)) if self.kind.has_moments else None
 
-    def update(self, w: Array, g_data: Array, hyper: Hyper, state: Moments | None, t: int) -> None:
+    def update(
+        self,
+        w: Array,
+        g_data: Array,
+        hyper: Hyper,
+        state: Moments | None,
+        t: int,
+        step_scale: StepScale | None = None,
+    ) -> None:
         """Step ``t`` (1-based) on ``w`` in place; ``g_data`` is the data-loss gradient (no weight
         decay).
+
+        ``step_scale`` multiplies the preconditioned step (not the decoupled decay factor): an array
+        broadcastable to ``w``, or a function of the freshly updated moments that returns one (the
+        overlap competition factors of :mod:`theorykit.overlap`; ``None`` is 1).
 
         The Adam branch works in one scratch array (in-place numpy), since it is the hot loop of the
         reduced dynamics; the arithmetic is the module docstring's, term by term.
@@ -74,10 +87,9 @@ class CoordinateOptimizer:
         gradient = g_data if parts.decoupled else g_data + lam * w
         if parts.decoupled:
             w *= 1 - eta * lam
-        if parts.preconditioner == "sign":
-            w -= eta * np.sign(gradient)
-        elif parts.preconditioner == "none":
-            w -= eta * gradient
+        if parts.preconditioner != "adam":
+            step = eta * (np.sign(gradient) if parts.preconditioner == "sign" else gradient)
+            w -= step if step_scale is None else step * _resolve(step_scale, state)
         else:
             assert state is not None
             beta1, beta2, eps = (
@@ -102,4 +114,14 @@ class CoordinateOptimizer:
                 scratch += eps
                 np.divide(state.first, scratch, out=scratch)
                 scratch *= eta
+            if step_scale is not None:
+                scratch *= _resolve(step_scale, state)
             w -= scratch
+
+
+#: A step multiplier: an array, or a function of the updated Adam moments (None for sign and GD).
+StepScale = Array | Callable[[Moments | None], Array]
+
+
+def _resolve(step_scale: StepScale, state: Moments | None) -> Array:
+    return step_scale(state) if callable(step_scale) else step_scale

@@ -18,9 +18,16 @@ import numpy as np
 import numpy.typing as npt
 
 from dynamics.mean_field import run_mean_field
-from dynamics.outcomes import STUCK_TRAIN_ERROR, bracket, classify, memorisation_boundary
-from dynamics.problem import sample_reduced_problem
-from dynamics.reduced import simulate
+from dynamics.outcomes import (
+    any_memorises,
+    bracket,
+    classify,
+    is_collapsed,
+    memorisation_boundary,
+    outcome,
+)
+from dynamics.problem import Reduction, sample_reduced_problem
+from dynamics.reduced import ReducedDynamics, simulate
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 
@@ -59,11 +66,15 @@ class PhaseDiagram:
     train_error: Array
     test_error: Array
     feature: Array  # max over heads of max_r gamma_{j,r}
+    stuck: npt.NDArray[np.bool_]  # collapsed: weight_max below COLLAPSE_FRACTION of its start
 
     def outcomes(self) -> npt.NDArray[np.str_]:
+        """:func:`dynamics.outcomes.classify` of every cell ("stuck" where collapsed)."""
         return np.vectorize(
-            lambda train, test: classify({"train_error": train, "test_error": test})
-        )(self.train_error, self.test_error)
+            lambda train, test, stuck: (
+                "stuck" if stuck else classify({"train_error": train, "test_error": test})
+            )
+        )(self.train_error, self.test_error, self.stuck)
 
 
 def _phase_chunk(
@@ -72,7 +83,14 @@ def _phase_chunk(
     """Final mean-field metrics of one chunk of settings (a top-level function: it crosses process
     boundaries)."""
     problem = sample_reduced_problem(settings, [seed] * len(settings), samples=samples)
-    return run_mean_field(problem, steps, seed).measure(np.random.default_rng(seed + 1))
+    initial = ReducedDynamics.start(problem).weight_max()
+    final = run_mean_field(problem, steps, seed).measure(np.random.default_rng(seed + 1))
+    return {
+        **final,
+        "stuck": np.array(
+            [is_collapsed(a, b) for a, b in zip(initial, final["weight_max"], strict=True)]
+        ),
+    }
 
 
 def phase_diagram(
@@ -121,23 +139,24 @@ def phase_diagram(
         final["train_error"].reshape(shape),
         final["test_error"].reshape(shape),
         np.maximum(final["feature_pos"], final["feature_neg"]).reshape(shape),
+        final["stuck"].reshape(shape),
     )
 
 
 def stuck_threshold(
     base: ProblemParams, lams: Sequence[float], *, steps: int, samples: int = 64, seed: int = 0
 ) -> tuple[float, float] | None:
-    """(largest lam that trains, smallest lam above it that is stuck) on the ``lams`` grid at
-    ``base.B``, from the mean-field dynamics after ``steps`` steps; None if the grid shows no
-    transition."""
+    """(largest lam that trains, smallest lam above it that is stuck: the weights collapse,
+    :func:`dynamics.outcomes.is_collapsed`) on the ``lams`` grid at ``base.B``, from the
+    mean-field dynamics after ``steps`` steps; None if the grid shows no transition."""
     diagram = phase_diagram(base, [base.B], sorted(lams), steps=steps, samples=samples, seed=seed)
-    return bracket(diagram.lams, list(diagram.train_error[0] >= STUCK_TRAIN_ERROR))
+    return bracket(diagram.lams, list(diagram.stuck[0]))
 
 
 @dataclasses.dataclass(frozen=True)
 class BatchSweep:
-    """Exact reduced dynamics over batch sizes at a fixed horizon in iterations; ``train_error`` and
-    ``test_error`` have shape (len(batch_sizes), len(seeds))."""
+    """Exact reduced dynamics over batch sizes at a fixed horizon in iterations; ``train_error``,
+    ``test_error`` and ``seed_outcomes`` have shape (len(batch_sizes), len(seeds))."""
 
     base: ProblemParams
     batch_sizes: tuple[int, ...]
@@ -145,18 +164,14 @@ class BatchSweep:
     seeds: tuple[int, ...]
     train_error: Array
     test_error: Array
+    seed_outcomes: npt.NDArray[np.str_]
 
     def outcomes(self) -> list[str]:
-        """:func:`classify` of the seed-mean final errors at each batch size."""
-        return [
-            classify({"train_error": train, "test_error": test})
-            for train, test in zip(
-                self.train_error.mean(axis=1), self.test_error.mean(axis=1), strict=True
-            )
-        ]
+        """Per batch size, :func:`dynamics.outcomes.any_memorises` over the seeds."""
+        return [any_memorises(list(row)) for row in self.seed_outcomes]
 
     def boundary(self) -> tuple[float, float] | None:
-        """:func:`memorisation_boundary` of the seed-mean outcomes."""
+        """:func:`memorisation_boundary` of :meth:`outcomes`."""
         return memorisation_boundary(self.batch_sizes, self.outcomes())
 
 
@@ -166,17 +181,18 @@ def batch_sweep(
     *,
     steps: int,
     seeds: Sequence[int] = (0, 1, 2),
-    resolve_supports: bool = False,
+    reduction: Reduction = "shared",
 ) -> list[BatchSweep]:
     """Run :func:`dynamics.reduced.simulate` for every setting of ``bases`` at every B of
     ``batch_sizes`` for ``steps`` iterations (:func:`epochs_for_steps`: Thms 4.1/4.2 and 4.4/4.5
     compare batch sizes at one horizon); one :class:`BatchSweep` per setting, in order.
 
     Every B uses the same data and initialisation seeds, so rows differ only by B. Settings that
-    share (n, m, q) -- and s, with ``resolve_supports`` -- step together as one array program (one q
-    keeps the activation's fast integer power). ``resolve_supports`` carries every support
-    coordinate (exact on disjoint supports for every optimiser, see :mod:`dynamics.reduced`); the
-    default shared displacement is the phase diagrams' model.
+    share (n, m, q) -- and s for "support-resolved", (s, d) for "overlap-aware" -- step together as
+    one array program (one q keeps the activation's fast integer power). ``reduction`` as in
+    :func:`dynamics.problem.sample_reduced_problem`: "shared" is the phase diagrams' model,
+    "support-resolved" is exact on disjoint supports for every optimiser, "overlap-aware" draws
+    overlapping supports as in the paper's experiment (see :mod:`dynamics.reduced`).
     """
     if not bases:
         raise ParameterError("bases", list(bases), "at least one setting")
@@ -186,9 +202,19 @@ def batch_sweep(
         )
     if not seeds:
         raise ParameterError("seeds", list(seeds), "at least one seed")
-    shape_of = [(p.n, p.m, p.q, p.s if resolve_supports else None) for p in bases]
+    shape_of = [
+        (
+            p.n,
+            p.m,
+            p.q,
+            p.s if reduction != "shared" else None,
+            p.d if reduction == "overlap-aware" else None,
+        )
+        for p in bases
+    ]
     train = np.empty((len(bases), len(batch_sizes), len(seeds)))
     test = np.empty_like(train)
+    labels = np.empty(train.shape, dtype=object)
     for shape in dict.fromkeys(shape_of):
         members = [k for k, key in enumerate(shape_of) if key == shape]
         for b, B in enumerate(batch_sizes):
@@ -196,18 +222,26 @@ def batch_sweep(
             epochs = epochs_for_steps(group[0], steps)
             params = [p.replace(epochs=epochs) for p in group for _ in seeds]
             problem = sample_reduced_problem(
-                params, list(seeds) * len(group), resolve_supports=resolve_supports
+                params,
+                list(seeds) * len(group),
+                reduction=reduction,
             )
-            finals = [
-                trajectory.final()
-                for trajectory in simulate(problem, seed=seeds[0], record_every=epochs)
-            ]
+            trajectories = simulate(problem, seed=seeds[0], record_every=epochs)
             for position, k in enumerate(members):
-                own = finals[position * len(seeds) : (position + 1) * len(seeds)]
-                train[k, b] = [final["train_error"] for final in own]
-                test[k, b] = [final["test_error"] for final in own]
+                own = trajectories[position * len(seeds) : (position + 1) * len(seeds)]
+                train[k, b] = [trajectory.final()["train_error"] for trajectory in own]
+                test[k, b] = [trajectory.final()["test_error"] for trajectory in own]
+                labels[k, b] = [outcome(trajectory) for trajectory in own]
     return [
-        BatchSweep(p, tuple(int(B) for B in batch_sizes), steps, tuple(seeds), train[k], test[k])
+        BatchSweep(
+            p,
+            tuple(int(B) for B in batch_sizes),
+            steps,
+            tuple(seeds),
+            train[k],
+            test[k],
+            labels[k].astype(str),
+        )
         for k, p in enumerate(bases)
     ]
 

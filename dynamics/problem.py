@@ -13,42 +13,67 @@ axis, what those dynamics need and nothing of dimension d:
   (notes §5.0: rho = zeta - alpha j y_i gamma);
 * optionally, support-resolved: ``xi_support`` (S, n, s) the values xi_i[k] on the support B_i and
   ``w_support0`` (S, 2, m, n, s) the initial w_{j,r}[k] there, for the dynamics that carry every
-  support coordinate (exact for every optimiser on disjoint supports, :mod:`dynamics.reduced`).
+  support coordinate (exact for every optimiser on disjoint supports, :mod:`dynamics.reduced`);
+* optionally, for overlapping supports, ``overlap`` (:class:`SharedSupports`): each sample's
+  noise patch on the d - 1 noise coordinates, and the coupling G (S, n, n), G_{ii'} = sum_{k in B_i
+  cap B_i'} xi_i[k] phi_i'[k], how a displacement of sample i' along its own coordinates moves
+  rho_i (docs/notes/overlap.md §4). phi = sgn(xi) for the sign-type and Adam preconditioners
+  (every coordinate of a sample moves by the same amount), phi = xi ||xi||_1 / ||xi||_2^2 for
+  gradient descent (exact). The diagonal is ||xi_i||_1, so a problem without overlap is the
+  diagonal case.
 
 :func:`sample_reduced_problem` draws them from Definition 3.1 / Def. 3.2's initialisation exactly:
-xi_i[k] ~ N(0, sigma_p^2) on s coordinates and, given xi_i, zeta_{j,r,i}(0) ~ N(0, sigma0^2
-||xi_i||_2^2) independent across i (exact for disjoint supports, Lemma A.4).
-``validation.coefficient_check`` builds the same object from a real CNN's data and weights instead.
-Float64 throughout.
+xi_i[k] ~ N(0, sigma_p^2) on s coordinates and, for disjoint supports, given xi_i,
+zeta_{j,r,i}(0) ~ N(0, sigma0^2 ||xi_i||_2^2) independent across i (Lemma A.4); for overlapping
+supports it draws the supports and the initial weights on every coordinate, so zeta(0) carries the
+samples' correlations and the coupling is that of the drawn data. ``validation.cnn.readout``
+builds the same object from a real CNN's data and weights instead. Float64 throughout.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from theorykit.errors import ParameterError
+from theorykit.optimizers import OptimizerKind
 from theorykit.params import ProblemParams
 
 Array = npt.NDArray[np.float64]
 
-#: Fields of ProblemParams that may differ between the stacked settings of one problem.
-PER_SETTING_FIELDS = (
-    "d",
-    "s",
-    "sigma_p",
-    "alpha",
-    "q",
-    "sigma0",
-    "eta",
-    "lam",
-    "beta1",
-    "beta2",
-    "eps",
-)
+#: The reduced models of :mod:`dynamics.reduced`: one displacement per sample and filter
+#: ("shared", exact on disjoint supports for GD, SignSGDW, SignSGD without decay and AdamW up to
+#: eps), every support coordinate ("support-resolved", exact on disjoint supports for every
+#: optimiser), or the shared displacement with the samples' coupling on overlapping supports
+#: ("overlap-aware"). The first two model disjoint supports, the third overlapping ones.
+Reduction = Literal["shared", "support-resolved", "overlap-aware"]
+
+
+def best_reduction(supports: str) -> Reduction:
+    """The most faithful reduction for the supports: support-resolved where they are disjoint,
+    overlap-aware where they overlap (docs/notes/overlap.md)."""
+    return "overlap-aware" if supports == "overlapping" else "support-resolved"
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedSupports:
+    """Overlapping supports of S settings: ``noise`` (S, n, d - 1) each sample's noise patch on
+    the d - 1 noise coordinates (s nonzero entries per sample, xi_i[k] on its support B_i) and the
+    ``coupling`` G (S, n, n) of :func:`coupling_matrix`. Sums over the samples that share a
+    coordinate are products with ``noise`` (or its square or sign)."""
+
+    noise: Array
+    coupling: Array
+
+    @classmethod
+    def of(cls, dense: Array, kind: OptimizerKind) -> SharedSupports:
+        """From dense noise patches (S, n, d - 1)."""
+        return cls(dense, np.stack([coupling_matrix(member, kind) for member in dense]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +94,7 @@ class ReducedProblem:
     zeta0: Array
     xi_support: Array | None = None
     w_support0: Array | None = None
+    overlap: SharedSupports | None = None
 
     def __post_init__(self) -> None:
         keys = {(p.m, p.optimizer, p.bias_correction) for p in self.params}
@@ -93,6 +119,23 @@ class ReducedProblem:
         if self.xi_support is not None:
             s = self.xi_support.shape[-1]
             expected |= {"xi_support": (S, n, s), "w_support0": (S, 2, m, n, s)}
+        if self.overlap is not None:
+            if self.xi_support is not None:
+                raise ParameterError(
+                    "overlap",
+                    "support-resolved",
+                    "shared supports for the shared-displacement problem only",
+                )
+            for name, shape in (
+                ("coupling", (S, n, n)),
+                ("noise", (S, n, self.params[0].d - 1)),
+            ):
+                if getattr(self.overlap, name).shape != shape:
+                    raise ParameterError(
+                        f"overlap.{name}",
+                        getattr(self.overlap, name).shape,
+                        f"shape {shape} for S={S}, n={n}",
+                    )
         for name, shape in expected.items():
             if getattr(self, name).shape != shape:
                 raise ParameterError(
@@ -106,6 +149,11 @@ class ReducedProblem:
         return self.xi_support is not None
 
     @property
+    def overlapping(self) -> bool:
+        """True when samples share noise coordinates (``overlap`` is given)."""
+        return self.overlap is not None
+
+    @property
     def first(self) -> ProblemParams:
         return self.params[0]
 
@@ -114,30 +162,58 @@ class ReducedProblem:
         return np.array([float(getattr(p, field)) for p in self.params])
 
 
+def coupling_matrix(xi: Array, kind: OptimizerKind) -> Array:
+    """G (n, n) of noise patches ``xi`` (n, k), the coordinates they may share as columns:
+    G_{ii'} = sum_k xi_i[k] phi_i'[k] with phi = sgn(xi) (sign and Adam preconditioners) or
+    xi ||xi||_1 / ||xi||_2^2 (gradient descent); diagonal ||xi_i||_1 (docs/notes/overlap.md §4)."""
+    if kind.preconditioner == "none":
+        l1, l2sq = np.abs(xi).sum(axis=1), (xi**2).sum(axis=1)
+        return xi @ (xi * (l1 / l2sq)[:, None]).T
+    return xi @ np.sign(xi).T
+
+
 def sample_reduced_problem(
     params: Sequence[ProblemParams],
     seeds: Sequence[int],
     labels: str = "balanced",
     samples: int | None = None,
-    resolve_supports: bool = False,
+    reduction: Reduction = "shared",
 ) -> ReducedProblem:
-    """Draw the reduced data and initialisation of each setting (Def. 3.1, Def. 3.2, disjoint
-    supports).
+    """Draw the reduced data and initialisation of each setting (Def. 3.1, Def. 3.2) for the
+    ``reduction`` of :data:`Reduction`.
 
+    "shared" and "support-resolved" draw disjoint supports (Lemma A.4): each sample's s noise
+    values; "support-resolved" also draws the initial w_{j,r}[k] ~ N(0, sigma0^2) on every support
+    coordinate (zeta0 is then their inner product with xi_i; needs one s for all settings).
+    "overlap-aware" draws the supports themselves, uniform s-subsets of the d - 1 noise coordinates
+    as in the paper's experiment (App. D.2), the initial weights on every coordinate and the
+    coupling between the samples (see the module docstring; needs one (s, d) for all settings).
     ``samples`` (default n) draws that many samples instead: the representatives of
-    :mod:`dynamics.mean_field`. ``resolve_supports`` also draws the initial w_{j,r}[k] ~ N(0,
-    sigma0^2) on every support coordinate (then zeta0 is their inner product with xi_i; needs one s
-    for all settings).
+    :mod:`dynamics.mean_field` ("shared" only).
     """
+    if reduction not in typing.get_args(Reduction):
+        raise ParameterError("reduction", reduction, f"one of {typing.get_args(Reduction)}")
+    overlapping = reduction == "overlap-aware"
+    resolve_supports = reduction == "support-resolved"
+    if overlapping and len({(p.s, p.d) for p in params}) != 1:
+        raise ParameterError(
+            "s",
+            sorted({(p.s, p.d) for p in params}),
+            "one (s, d) for all settings with overlapping supports",
+        )
+    if samples is not None and reduction != "shared":
+        raise ParameterError(
+            "samples", samples, "None unless reduction='shared' (the others carry all n samples)"
+        )
     if resolve_supports and len({p.s for p in params}) != 1:
         raise ParameterError(
-            "s", sorted({p.s for p in params}), "one s for all settings when resolve_supports"
+            "s", sorted({p.s for p in params}), "one s for all settings when support-resolved"
         )
     if len(params) != len(seeds):
         raise ParameterError("seeds", len(seeds), f"one seed per setting ({len(params)} settings)")
     if labels not in ("balanced", "rademacher"):
         raise ParameterError("labels", labels, "'balanced' or 'rademacher'")
-    ys, l1s, l2s, features, zetas, xis, supports = [], [], [], [], [], [], []
+    ys, l1s, l2s, features, zetas, xis, support_weights, denses = [], [], [], [], [], [], [], []
     if samples is not None and samples < 2:
         raise ParameterError("samples", samples, "at least 2 samples (one per label when balanced)")
     for p, seed in zip(params, seeds, strict=True):
@@ -153,14 +229,21 @@ def sample_reduced_problem(
         l1s.append(np.abs(xi).sum(axis=1))
         l2s.append(l2sq)
         features.append(rng.normal(0.0, p.sigma0, size=(2, p.m)))
-        if resolve_supports:
+        if overlapping:
+            dense = np.zeros((count, p.d - 1))
+            chosen = np.argsort(rng.random((count, p.d - 1)), axis=1)[:, : p.s]
+            np.put_along_axis(dense, chosen, xi, axis=1)
+            weights = rng.normal(0.0, p.sigma0, size=(2, p.m, p.d - 1))
+            zetas.append(weights @ dense.T)
+            denses.append(dense)
+        elif resolve_supports:
             w_support = rng.normal(0.0, p.sigma0, size=(2, p.m, count, p.s))
             xis.append(xi)
-            supports.append(w_support)
+            support_weights.append(w_support)
             zetas.append((w_support * xi).sum(axis=-1))
         else:
             zetas.append(rng.normal(size=(2, p.m, count)) * p.sigma0 * np.sqrt(l2sq))
-    resolved = (np.stack(xis), np.stack(supports)) if resolve_supports else (None, None)
+    resolved = (np.stack(xis), np.stack(support_weights)) if resolve_supports else (None, None)
     return ReducedProblem(
         tuple(params),
         np.stack(ys),
@@ -169,4 +252,5 @@ def sample_reduced_problem(
         np.stack(features),
         np.stack(zetas),
         *resolved,
+        overlap=SharedSupports.of(np.stack(denses), params[0].kind) if overlapping else None,
     )

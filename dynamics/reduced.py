@@ -1,43 +1,55 @@
-"""Reduced dynamics: iterate the feature coordinate and one representative noise coordinate per (j,
-r, i).
+"""Reduced dynamics: iterate the feature coordinate and one representative noise coordinate per
+(j, r, i).
 
-Model (Tang et al. 2025, Lemma A.7 and notes §5.0/5.3). For each setting, head j in (+1,
--1) (index 0, 1), filter r and sample i:
+Model (Tang et al. 2025, Lemma A.7; notes §5.0/5.3). For each setting, head j in (+1, -1) (index
+0, 1), filter r and sample i:
 
-* the feature coordinate w_{j,r}[1] (gamma_{j,r} = j w_{j,r}[1]) with its exact data gradient -(1/B)
-  sum_{i in I_t} ell_{j,i} y_i [sigma'(j y_i gamma_{j,r}) - alpha sigma'(rho_{j,r,i})] (Lemma A.7, k
-  = 1);
-* the noise coordinates k in B_i, written w_{j,r}[k] = a_k + u_{j,r,i} sgn(xi_i[k]): a_k the initial
-  value, u a displacement shared by all k. The data gradient of coordinate k in that basis is -(1[i
-  in I_t]/B) ell_{j,i} sigma'(rho_{j,r,i}) |xi_i[k]| (Lemma A.7, k in B_i); ``u`` follows the
-  optimiser with |xi_i[k]| replaced by c_i = ||xi_i||_2^2 / ||xi_i||_1, and the initial parts a_k
-  shrink like an untouched coordinate b(t) (b(0) = sigma0, data gradient 0);
+* the feature coordinate w_{j,r}[1] (gamma_{j,r} = j w_{j,r}[1]) with its exact data gradient
+  -(1/B) sum_{i in I_t} ell_{j,i} y_i [sigma'(j y_i gamma_{j,r}) - alpha sigma'(rho_{j,r,i})]
+  (Lemma A.7, k = 1);
+* the noise coordinates k in B_i, written w_{j,r}[k] = a_k + u_{j,r,i} sgn(xi_i[k]): a_k the
+  initial value, u a displacement shared by all k. The data gradient of coordinate k in that basis
+  is -(1[i in I_t]/B) ell_{j,i} sigma'(rho_{j,r,i}) |xi_i[k]| (Lemma A.7, k in B_i); ``u`` follows
+  the optimiser with |xi_i[k]| replaced by c_i = ||xi_i||_2^2 / ||xi_i||_1, and the initial parts
+  a_k shrink like an untouched coordinate b(t) (b(0) = sigma0, data gradient 0);
 * rho_{j,r,i} = zeta0_{j,r,i} b(t)/sigma0 + ||xi_i||_1 u_{j,r,i} - alpha j y_i gamma_{j,r}.
 
-Support-resolved (a problem with ``xi_support``): instead of (a_k, u_{j,r,i}), every noise
+**Overlapping supports** (a problem with ``overlap``, docs/notes/overlap.md): a coordinate
+shared by several samples moves with all of them, so rho_i = zeta0_i b/sigma0 + sum_i' G_{ii'}
+u_i' - alpha j y_i gamma (the diagonal is ||xi_i||_1; the rest projects the others' displacements
+on sample i), and a sample keeps only part of each normalised step on coordinates others feed:
+its step is multiplied by the competition factor of :mod:`theorykit.overlap` -- for Adam
+kappa(x_i) with x_i = O_i / A_i, A_i = V_i ||xi_i||_2^2 / s its second moment per coordinate and
+O_i = s/(d-1) sum_{i' != i} A_i' the others' on a shared one; for sign steps sqrt(A_i / (A_i +
+O_i)) with the squared pushes of the batch's other members in place of the moments. Gradient
+descent is linear and exact through G alone. Without overlap G is diagonal and the competition
+is 1: the disjoint model below, unchanged.
+
+**Support-resolved** (a problem with ``xi_support``): instead of (a_k, u_{j,r,i}), every noise
 coordinate w_{j,r}[k], k in B_i, is carried, with its own optimiser state, and rho = sum_{k in B_i}
-w[k] xi_i[k]
-- alpha j y_i gamma. Its data gradient is exactly Lemma A.7's -(1[i in I_t]/B) ell_{j,i}
-sigma'(rho_{j,r,i}) xi_i[k], so on disjoint supports this is exact for every optimiser, L2 and
-Adam's per-coordinate moments included (it is the CNN restricted to the coordinates training
-touches). It costs s times the memory of the shared displacement: for coefficient checks and single
-settings, not for phase diagrams.
+w[k] xi_i[k] - alpha j y_i gamma. Its data gradient is exactly Lemma A.7's -(1[i in I_t]/B)
+ell_{j,i} sigma'(rho_{j,r,i}) xi_i[k], so on disjoint supports this is exact for every optimiser,
+L2 and Adam's per-coordinate moments included (it is the CNN restricted to the coordinates
+training touches). It costs s times the memory of the shared displacement: for coefficient checks
+and single settings, not for phase diagrams.
 
-Exactness of the shared displacement, for disjoint supports (Lemma A.4): GD (linear steps: Delta
-zeta = eta ell sigma' ||xi||_2^2 / B, the ``GD_NOISE_STEP`` of theorykit), SignSGDW (every
-coordinate moves by the same eta sgn, decay is (1 - eta lam) on all of them) and SignSGD with lam =
-0 are exact up to round-off; AdamW is exact up to eps (Adam's step is scale-free in the gradient, so
-every k moves alike). Adam/SignSGD with L2 are an approximation: they apply the decay to the shared
-displacement and to the initial part at once. Overlapping supports (the paper's d = 1000) couple
-samples through shared coordinates, which this model ignores. ``validation.coefficient_check``
-measures both effects against the CNN.
+Exactness, for disjoint supports (Lemma A.4): GD (linear steps: Delta zeta = eta ell sigma'
+||xi||_2^2 / B, the ``GD_NOISE_STEP`` of theorykit), SignSGDW (every coordinate moves by the same
+eta sgn, decay is (1 - eta lam) on all of them) and SignSGD with lam = 0 are exact up to
+round-off; AdamW is exact up to eps (Adam's step is scale-free in the gradient, so every k moves
+alike). Adam/SignSGD with L2 are an approximation: they apply the decay to the shared displacement
+and to the initial part at once. On overlapping supports GD stays exact; the others are the
+closure of docs/notes/overlap.md. ``validation.experiments.coefficient_check`` measures all of it
+against the CNN.
 
-Test error (Def. 3.1 test point, fresh support of s random coordinates): F_j = sum_r sigma(j y
-gamma_{j,r}) + sigma(zeta_{j,r} - alpha j y gamma_{j,r}) with zeta_{j,r} ~ N(0, sigma_p^2 s (b^2 +
-s/(d-1) sum_i u_{j,r,i}^2)) (the mean square of w_{j,r} over a random support; with K < n carried
-samples the sum is scaled by n/K), independent across (j, r); Monte Carlo.
+Test error (Def. 3.1 test point, fresh support of s random coordinates): F_j = sum_r
+sigma(j y gamma_{j,r}) + sigma(zeta_{j,r} - alpha j y gamma_{j,r}) with zeta_{j,r} = sum over the
+point's support of w_{j,r}[k] xi[k], by Monte Carlo over points: the modelled weights on the
+coordinates training touched, initial weights shrunk like b elsewhere (``ReducedDynamics.
+_test_error``); the same point meets every filter.
 
-Measurements use the names of :data:`dynamics.trajectory.METRICS`. Float64.
+Measurements use the names of :data:`dynamics.trajectory.METRICS`. Conventions:
+docs/conventions.md. Float64.
 """
 
 from __future__ import annotations
@@ -48,12 +60,20 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from dynamics.optimizers import CoordinateOptimizer, Hyper, Moments
+from dynamics.optimizers import CoordinateOptimizer, Hyper, Moments, StepScale
 from dynamics.problem import ReducedProblem
 from dynamics.trajectory import HEAD_SIGNS, METRICS, Trajectory
 from theorykit.errors import ParameterError
+from theorykit.initialization import expected_max_abs_std_normal
+from theorykit.overlap import adam_competition, adam_competition_inverse
 
 Array = npt.NDArray[np.float64]
+
+#: Test points per block of the Monte Carlo test error (bounds its temporary arrays).
+TEST_CHUNK = 500
+#: Steps between refreshes of the per-coordinate competition of Adam on overlapping supports: the
+#: others' second moments change on the 1/(1 - beta2) scale, the own one at every visit.
+COMPETITION_REFRESH = 16
 
 
 def _power(z: Array, q: float | Array) -> Array:
@@ -87,6 +107,14 @@ def _batch_index(idx: npt.NDArray[np.int64], shape: tuple[int, ...]) -> npt.NDAr
     return np.broadcast_to(idx[:, None, None, :], (*shape[:3], idx.shape[1]))
 
 
+def _project(per_filter: Array, rows: Array) -> Array:
+    """sum_k per_filter[e, j, r, k] rows[e, i, k] for every (e, j, r, i): (S, 2, m, K) and rows
+    (S, I, K) give (S, 2, m, I), as one batched matrix product (BLAS; einsum would loop)."""
+    S, heads, m, _ = per_filter.shape
+    flat = per_filter.reshape(S, heads * m, -1) @ rows.transpose(0, 2, 1)
+    return flat.reshape(S, heads, m, -1)
+
+
 def _gather(values: Array, idx: npt.NDArray[np.int64]) -> Array:
     return np.take_along_axis(values, _batch_index(idx, values.shape), axis=3)
 
@@ -100,11 +128,17 @@ class ReducedDynamics:
     # (S, 2, m, n): shared displacement of sample i's noise coordinates; support-resolved: w[k] (S,
     # 2, m, n, s)
     u: Array
-    b: Array  # (S,): an untouched coordinate, b(0) = sigma0
+    b: Array  # (S, 2, m): an untouched coordinate of each filter, b(0) = sigma0
     optimizer: CoordinateOptimizer
     hyper: Hyper
     states: tuple[Moments | None, Moments | None, Moments | None]
     t: int = 0
+    _others: Array | None = dataclasses.field(default=None, repr=False)
+    _coordinate_moments: Array | None = dataclasses.field(default=None, repr=False)
+    _untouched: Array | None = dataclasses.field(default=None, repr=False)
+    _kappa: Array | None = dataclasses.field(default=None, repr=False)
+    _batch: npt.NDArray[np.int64] | None = dataclasses.field(default=None, repr=False)
+    _background_share: Array | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def start(cls, problem: ReducedProblem) -> ReducedDynamics:
@@ -113,7 +147,7 @@ class ReducedDynamics:
         optimizer = CoordinateOptimizer(first.kind, first.bias_correction)
         w_feature = problem.w_feature0.copy()
         u = problem.w_support0.copy() if problem.support_resolved else np.zeros_like(problem.zeta0)
-        b = problem.column("sigma0")
+        b = np.broadcast_to(problem.column("sigma0")[:, None, None], w_feature.shape).copy()
         hyper = Hyper(*(problem.column(name) for name in ("eta", "lam", "beta1", "beta2", "eps")))
         return cls(
             problem,
@@ -151,7 +185,9 @@ class ReducedDynamics:
         p = self.problem
         if p.support_resolved:
             return self._rho_resolved(self.u, p.xi_support, p.y)
-        return self._rho(p.zeta0, p.l1, self.u, p.y)
+        if p.overlap is not None:
+            return self._rho(p.zeta0, _project(self.u, p.overlap.coupling), p.y)
+        return self._rho(p.zeta0, p.l1[:, None, None, :] * self.u, p.y)
 
     def _feature_part(self, y: Array) -> Array:
         """alpha j y_i gamma_{j,r}, the feature-noise coordinate's share of rho (xi_i[1] = -alpha
@@ -159,11 +195,12 @@ class ReducedDynamics:
         jy = HEAD_SIGNS[None, :, None, None] * y[:, None, None, :]
         return self._col("alpha", 4) * jy * self.gamma[..., None]
 
-    def _rho(self, zeta0: Array, l1: Array, u: Array, y: Array) -> Array:
-        """rho = zeta0 b/sigma0 + ||xi||_1 u - alpha j y gamma for the samples whose (zeta0, l1, u,
-        y) are given."""
-        decay = (self.b / self._column("sigma0"))[:, None, None, None]
-        return zeta0 * decay + l1[:, None, None, :] * u - self._feature_part(y)
+    def _rho(self, zeta0: Array, displaced: Array, y: Array) -> Array:
+        """rho = zeta0 b/sigma0 + (the displacement's projection: ||xi||_1 u, or (G u) with
+        overlapping supports) - alpha j y gamma for the samples whose (zeta0, displaced, y) are
+        given."""
+        decay = (self.b / self._col("sigma0", 3))[..., None]
+        return zeta0 * decay + displaced - self._feature_part(y)
 
     def _rho_resolved(self, w_support: Array, xi_support: Array, y: Array) -> Array:
         """rho = sum_{k in B_i} w[k] xi_i[k] - alpha j y gamma (support-resolved), for the given
@@ -184,9 +221,11 @@ class ReducedDynamics:
             return self._rho_resolved(
                 self._support_of(idx), p.xi_support[rows, idx], p.y[rows, idx]
             )
-        return self._rho(
-            _gather(p.zeta0, idx), p.l1[rows, idx], _gather(self.u, idx), p.y[rows, idx]
-        )
+        if p.overlap is not None:
+            displaced = _project(self.u, p.overlap.coupling[rows, idx])
+        else:
+            displaced = p.l1[rows, idx][:, None, None, :] * _gather(self.u, idx)
+        return self._rho(_gather(p.zeta0, idx), displaced, p.y[rows, idx])
 
     def _support_index(self, idx: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], ...]:
         """Index of the support weights (S, 2, m, n, s) at the samples ``idx`` (S, B): selects (S,
@@ -216,12 +255,20 @@ class ReducedDynamics:
         feature = -ell * y[:, None, None, :] * (_power_prime(signal, q) - alpha * noise_drive)
         return feature, -ell * noise_drive * scale[:, None, None, :]
 
-    def _apply(self, feature_gradient: Array, noise_gradient: Array) -> None:
+    def _apply(
+        self,
+        feature_gradient: Array,
+        noise_gradient: Array,
+        competition: StepScale | None = None,
+        background: StepScale | None = None,
+    ) -> None:
         self.t += 1
         feature_state, noise_state, background_state = self.states
         self.optimizer.update(self.w_feature, feature_gradient, self.hyper, feature_state, self.t)
-        self.optimizer.update(self.u, noise_gradient, self.hyper, noise_state, self.t)
-        self.optimizer.update(self.b, np.zeros_like(self.b), self.hyper, background_state, self.t)
+        self.optimizer.update(self.u, noise_gradient, self.hyper, noise_state, self.t, competition)
+        self.optimizer.update(
+            self.b, np.zeros_like(self.b), self.hyper, background_state, self.t, background
+        )
 
     def step(self, idx: npt.NDArray[np.int64]) -> None:
         """One optimiser step of every setting on its minibatch ``idx`` (S, B) of distinct sample
@@ -229,6 +276,7 @@ class ReducedDynamics:
         p = self.problem
         rows = np.arange(idx.shape[0])[:, None]
         B = idx.shape[1]
+        self._batch = idx
         noise_gradient = np.zeros_like(self.u)
         if p.support_resolved:  # coordinate k of sample i: -(1/B) ell sigma'(rho) xi_i[k]
             feature, drive = self._per_sample_gradients(
@@ -242,7 +290,136 @@ class ReducedDynamics:
                 self._rho_of(idx), p.y[rows, idx], (p.l2sq / p.l1)[rows, idx]
             )
             np.put_along_axis(noise_gradient, _batch_index(idx, self.u.shape), noise / B, axis=3)
-        self._apply(feature.sum(axis=-1) / B, noise_gradient)
+        self._apply(
+            feature.sum(axis=-1) / B,
+            noise_gradient,
+            self._competition(noise_gradient),
+            self._background_competition(noise_gradient),
+        )
+
+    def _per_coordinate(self, squares: Array) -> Array:
+        """A sample's squared gradient coefficient per unit xi^2 on its coordinates: ``squares`` is
+        a squared u-gradient (S, 2, m, n) (the u-gradient is c_i ||xi_i||_2^2 / ||xi_i||_1, a
+        coordinate's is c_i xi_i[k]), so this is c_i^2 (or Adam's V_i of c_i)."""
+        p = self.problem
+        return squares * (p.l1 / p.l2sq)[:, None, None, :] ** 2
+
+    def _competition(self, noise_gradient: Array) -> StepScale | None:
+        """The overlap competition factor of this step's u update (None without overlap): Adam's
+        kappa from the second moments (:meth:`_adam_competition`), or the sign step's own-aligned
+        share in this batch (:meth:`_sign_competition`); gradient descent needs none (it is exact
+        through the coupling)."""
+        if self.problem.overlap is None or self.optimizer.kind.preconditioner == "none":
+            return None
+        if self.optimizer.kind.has_moments:
+            return self._adam_competition
+        return self._sign_competition(noise_gradient)
+
+    def _coordinate_sum(self, per_sample: Array, patches: Array) -> Array:
+        """sum_i per_sample_i patches_i[k] on every noise coordinate k: (S, 2, m, n) and patches
+        (S, n, d - 1) (the noise values, their squares or signs) give (S, 2, m, d - 1)."""
+        return _project(per_sample, patches.transpose(0, 2, 1))
+
+    def _adam_competition(self, state: Moments | None) -> Array:
+        """kappa(O_i / A_i) of :func:`theorykit.overlap.adam_competition` for the updated moments.
+
+        Every :data:`COMPETITION_REFRESH` steps the others' second moments are summed on every
+        noise coordinate from the supports (v[k] = sum_{i in k} V_i xi_i[k]^2, docs/notes/overlap.md
+        §2) and each sample's exact share sum_k xi_k^2 / sqrt(v[k]) is turned into an effective
+        competition O_i (the x of ``adam_competition_inverse`` times A_i). Between refreshes O_i
+        stays and kappa is re-read for the batch members only, whose own moment A_i = V_i
+        ||xi_i||_2^2 / s jumps with their gradient; the others' A_i only decay by beta2 per step,
+        which moves their kappa by less than (1 - beta2^REFRESH) / 2 (0.8% at beta2 = 0.999) before
+        the next refresh."""
+        assert state is not None
+        p, shared = self.problem, self.problem.overlap
+        assert shared is not None
+        if self._others is None or self._kappa is None or self.t % COMPETITION_REFRESH == 1:
+            V = self._per_coordinate(state.second)
+            own_mean = V * (p.l2sq / self._col("s", 2))[:, None, None, :]
+            squares = self._squared_noise()
+            self._coordinate_moments = self._coordinate_sum(V, squares)
+            with np.errstate(divide="ignore"):
+                inverse = np.where(
+                    self._coordinate_moments > 0, 1 / np.sqrt(self._coordinate_moments), 0.0
+                )
+            share = _project(inverse, squares) * np.sqrt(V) / p.l1[:, None, None, :]
+            kappa = np.where(V > 0, np.minimum(share, 1.0), 1.0)
+            self._others = adam_competition_inverse(kappa) * own_mean
+            self._kappa = self._competition_at(self._others, own_mean)
+            return self._kappa
+        assert self._batch is not None
+        rows, batch = np.arange(self._batch.shape[0])[:, None], self._batch
+        scale = (p.l1 / p.l2sq)[rows, batch] ** 2  # the batch members' V_i, as _per_coordinate
+        V = _gather(state.second, batch) * scale[:, None, None, :]
+        own_mean = V * (p.l2sq[rows, batch] / self._col("s", 2))[:, None, None, :]
+        kappa = self._competition_at(_gather(self._others, self._batch), own_mean)
+        np.put_along_axis(self._kappa, _batch_index(self._batch, self._kappa.shape), kappa, axis=3)
+        return self._kappa
+
+    def _squared_noise(self) -> Array:
+        """xi_i[k]^2 on the noise coordinates (S, n, d - 1), computed once."""
+        cache = self.__dict__.setdefault("_columns", {})
+        if "squared noise" not in cache:
+            assert self.problem.overlap is not None
+            cache["squared noise"] = self.problem.overlap.noise**2
+        return cache["squared noise"]
+
+    @staticmethod
+    def _competition_at(others: Array, own_mean: Array) -> Array:
+        """kappa(O / A), 1 where the own moment A is still 0 (no gradient yet)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(own_mean > 0, others / own_mean, np.inf)
+        return np.where(own_mean > 0, adam_competition(x), 1.0)
+
+    def _background_competition(self, noise_gradient: Array) -> StepScale | None:
+        """The share of the L2 decay step an untouched coordinate keeps when others' data gradients
+        share it (Adam and SignSGD with L2 on overlapping supports; None otherwise: decoupled decay
+        and gradient descent decay every coordinate alike). Adam: the mean over the noise
+        coordinates of sqrt(v_b / (v_b + v[k])), v[k] the data second moment there, both read at the
+        refreshes of :meth:`_adam_competition` (they change on the 1/(1 - beta2) scale); sign: the
+        fraction of coordinates no batch member pushes."""
+        kind = self.optimizer.kind
+        if self.problem.overlap is None or kind.decoupled or kind.preconditioner == "none":
+            return None
+        if kind.has_moments:
+
+            def share(state: Moments | None) -> Array:
+                assert state is not None and self._coordinate_moments is not None
+                if self._background_share is None or self.t % COMPETITION_REFRESH == 1:
+                    own = state.second[..., None]
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        kept = np.where(
+                            own > 0, np.sqrt(own / (own + self._coordinate_moments)), 1.0
+                        )
+                    self._background_share = kept.mean(axis=-1)
+                return self._background_share
+
+            return share
+        return self._untouched
+
+    def _sign_competition(self, noise_gradient: Array) -> Array:
+        """The sign step's own-aligned share of each batch member, exactly: on each of its
+        coordinates the batch's summed push g[k] = sum_b c_b xi_b[k] decides the sign, so the share
+        is sum_k |xi_i[k]| sgn(c_i xi_i[k]) sgn(g[k]) / ||xi_i||_1 = sgn(c_i) sum_k xi_i[k]
+        sgn(g[k]) / ||xi_i||_1 (docs/notes/overlap.md §3); 1 for the samples outside the batch
+        (whose data gradient is 0)."""
+        p, shared, batch = self.problem, self.problem.overlap, self._batch
+        assert shared is not None and batch is not None
+        rows = np.arange(batch.shape[0])[:, None]
+        c = _gather(noise_gradient, batch) * (p.l1 / p.l2sq)[rows, batch][:, None, None, :]
+        patches = shared.noise[rows, batch]  # (S, B, d - 1)
+        pushes = np.sign(self._coordinate_sum(c, patches))  # (S, 2, m, d - 1)
+        self._untouched = (pushes == 0).mean(axis=-1)
+        aligned = np.sign(c) * _project(pushes, patches)
+        share = np.ones_like(noise_gradient)
+        np.put_along_axis(
+            share,
+            _batch_index(batch, share.shape),
+            aligned / p.l1[rows, batch][:, None, None, :],
+            axis=3,
+        )
+        return share
 
     def step_mean_field(self, in_batch: npt.NDArray[np.bool_]) -> None:
         """One step with representative samples: the feature gradient is the mean over the
@@ -281,42 +458,85 @@ class ReducedDynamics:
             "train_error": (~(margin > 0)).mean(axis=1),
             "test_error": self._test_error(rng, test_size),
             "loss": np.logaddexp(0.0, -margin).mean(axis=1),
+            "weight_max": self.weight_max(),
         }
 
-    def _test_error(self, rng: np.random.Generator, size: int) -> Array:
+    def weight_max(self) -> Array:
+        """max |w| over every weight of each setting, (S,): the feature coordinates exactly; the
+        noise coordinates as their initial part's largest value, sigma0 E[max |Z|] over 2 m d
+        (:func:`theorykit.initialization.expected_max_abs_std_normal`), shrunk like b, plus the
+        largest displacement (per coordinate on overlapping supports). An upper estimate of the
+        noise part, exact at t = 0 in expectation."""
+        p = self.problem
         S, _, m = self.w_feature.shape
-        s, d, sigma_p = (self._col(f, 3) for f in ("s", "d", "sigma_p"))
-        b_square = self.b.reshape(-1, 1, 1) ** 2
-        if (
-            self.problem.support_resolved
-        ):  # untouched coordinates at b, the n s support ones as carried
-            n = self._col("n", 3)
-            if np.any(n * s > d - 1):
-                raise ParameterError(
-                    "s",
-                    self._column("s").tolist(),
-                    "n s <= d - 1 (disjoint supports) for the support-resolved test error",
-                )
-            mean_square = ((d - 1 - n * s) * b_square + (self.u**2).sum(axis=(-2, -1))) / (d - 1)
+        initial = np.array([q.sigma0 * expected_max_abs_std_normal(2 * m * q.d) for q in p.params])
+        if p.overlap is not None:
+            displaced = np.abs(self._coordinate_sum(self.u, np.sign(p.overlap.noise)))
         else:
-            represented = (
-                self._col("n", 3) / self.u.shape[3]
-            )  # samples per carried sample (1 unless mean-field)
-            mean_square = b_square + s / (d - 1) * represented * (self.u**2).sum(
-                axis=-1
-            )  # (S, 2, m)
-        y = rng.choice([1.0, -1.0], size=(S, 1, 1, size))
-        zeta = rng.normal(size=(S, 2, m, size)) * (sigma_p * np.sqrt(s * mean_square))[..., None]
-        jy = HEAD_SIGNS[None, :, None, None] * y
-        q, alpha = self._q(4), self._col("alpha", 4)
-        gamma = self.gamma[..., None]
-        logits = (_power(jy * gamma, q) + _power(zeta - alpha * jy * gamma, q)).sum(
-            axis=2
-        )  # (S, 2, size)
-        own = (y[:, 0, 0, :] < 0).astype(int)
-        own_logit = np.take_along_axis(logits, own[:, None, :], axis=1)[:, 0]
-        other_logit = np.take_along_axis(logits, 1 - own[:, None, :], axis=1)[:, 0]
-        return (~(own_logit > other_logit)).mean(axis=1)  # ties and NaN count as errors
+            displaced = np.abs(self.u)
+        noise = initial[:, None, None] * self.b / self._col("sigma0", 3) + displaced.reshape(
+            S, 2, m, -1
+        ).max(axis=-1)
+        return np.maximum(np.abs(self.w_feature).max(axis=(1, 2)), noise.max(axis=(1, 2)))
+
+    def _touched_weights(self, e: int) -> tuple[Array, bool]:
+        """Setting ``e``'s weights on the coordinates training touches, (2, m, K), and whether
+        their initial part is still to be drawn (True: the model carries only the displacement,
+        the initial weight of each coordinate is N(0, sigma0^2) shrunk like b; False: carried
+        whole). Support-resolved: the n s support weights; overlapping supports: every noise
+        coordinate, the displacement sum_i u_i phi_i[k] (docs/notes/overlap.md §4); shared, on
+        disjoint supports: sample i's s coordinates each at u_i (the sign of xi_i[k] does not
+        matter for a fresh test value), representatives standing for n / K samples each."""
+        p = self.problem
+        first = p.params[e]
+        if p.support_resolved:
+            return self.u[e].reshape(2, first.m, -1), False
+        if p.overlap is not None:
+            noise = p.overlap.noise[e]
+            if self.optimizer.kind.preconditioner == "none":
+                direction = noise * (p.l1[e] / p.l2sq[e])[:, None]
+            else:
+                direction = np.sign(noise)
+            return np.einsum("jrn,nk->jrk", self.u[e], direction), True
+        carried = self.u.shape[3]
+        slots = (np.arange(first.n * first.s) // first.s) % carried
+        return self.u[e][..., slots], True
+
+    def _test_error(self, rng: np.random.Generator, size: int) -> Array:
+        """Monte Carlo test error of every setting (Def. 3.1 test points): each point draws a
+        fresh support of s of the d - 1 noise coordinates and its values; on a touched coordinate
+        (:meth:`_touched_weights`) filter (j, r) has its modelled weight, on the others an initial
+        weight N(0, sigma0^2) shrunk like b, independent across filters, which enters as a
+        Gaussian of variance b^2 sum_k xi[k]^2 given the point. The same point meets every filter,
+        so the filters' noise inner products are correlated as in the CNN."""
+        errors = np.empty(self.w_feature.shape[0])
+        q, gamma = self._q(3), self.gamma
+        for e, p in enumerate(self.problem.params):
+            touched, initial_unknown = self._touched_weights(e)
+            K = touched.shape[-1]
+            wrong = 0
+            for start in range(0, size, TEST_CHUNK):
+                count = min(TEST_CHUNK, size - start)
+                y = rng.choice([1.0, -1.0], size=count)
+                positions = np.argpartition(rng.random((count, p.d - 1)), p.s - 1, axis=1)
+                positions = positions[:, : p.s]
+                xi = rng.normal(0.0, p.sigma_p, size=(count, p.s))
+                hit = positions < K
+                weights = touched[:, :, np.where(hit, positions, 0)] * hit  # (2, m, count, s)
+                zeta = (weights * xi).sum(axis=-1)
+                unknown = xi**2 if initial_unknown else np.where(hit, 0.0, xi**2)
+                spread = self.b[e][..., None] * np.sqrt(unknown.sum(axis=-1))  # (2, m, count)
+                zeta = zeta + rng.normal(size=zeta.shape) * spread
+                jy = HEAD_SIGNS[:, None, None] * y
+                g = gamma[e][..., None]
+                qe = q if isinstance(q, float) else float(q[e].flat[0])
+                logits = (_power(jy * g, qe) + _power(zeta - p.alpha * jy * g, qe)).sum(axis=1)
+                own = (y < 0).astype(int)
+                own_logit = logits[own, np.arange(count)]
+                other_logit = logits[1 - own, np.arange(count)]
+                wrong += int((~(own_logit > other_logit)).sum())  # ties and NaN count as errors
+            errors[e] = wrong / size
+        return errors
 
 
 def epoch_orders(rng: np.random.Generator, S: int, n: int) -> npt.NDArray[np.int64]:

@@ -6,7 +6,9 @@ The App. D.2 metrics of Tang et al. 2025, in the order :data:`METRICS` gives the
 * ``feature_pos`` / ``feature_neg``: feature learning max_r <w_{j,r}, j v> for j = +1 / -1;
 * ``noise_min`` / ``noise_max``: min_i / max_i of max_r <w_{y_i,r}, xi_i> (noise memorisation);
 * ``train_error`` / ``test_error``: err_S and err_D (ties and NaN count as errors);
-* ``loss``: the data loss (1/n) sum_i L_i, without the (lam/2)||W||^2 term.
+* ``loss``: the data loss (1/n) sum_i L_i, without the (lam/2)||W||^2 term;
+* ``weight_max``: max_{j,r,k} |w_{j,r}[k]|, the largest weight (the collapse rule of
+  :mod:`dynamics.outcomes` compares its last record with its first).
 
 Heads j = +1, -1 are stored at index 0, 1 (:data:`HEAD_SIGNS`). Time is in epochs of
 ceil(n/B) iterations (``docs/conventions.md``). numpy only.
@@ -28,6 +30,7 @@ METRICS: tuple[str, ...] = (
     "train_error",
     "test_error",
     "loss",
+    "weight_max",
 )
 #: j of the two output heads, by storage index (Def. 3.2: j in {+1, -1}).
 HEAD_SIGNS = np.array([1.0, -1.0])

@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 
 from dynamics.outcomes import classify
 from dynamics.predict import batch_sweep, epochs_for_steps
-from theorykit import HiddenConstants, ParameterError, tang2025_synthetic
-from theorykit.batch_race import critical_batch_size
+from theorykit import ParameterError, tang2025_synthetic
 from validation.cnn.engine import train
-from validation.experiments.batch_comparison import BatchRow, batch_grid, batch_table
+from validation.experiments.batch_comparison import BatchRow
+from validation.experiments.comparison import accuracy, agrees
+from validation.experiments.settings import Setting, batch_grid
 from validation.specs import EngineOptions, RunSpec
 
 LEARN, MEMORISE = "learns feature", "memorises noise"
@@ -68,7 +69,7 @@ def test_disjoint_supports_reduced_dynamics_and_cnn_agree_on_the_batch_outcome()
     base = tang2025_synthetic(
         optimizer="adam", lam=1e-5, B=1, n=40, s=20, sigma_p=0.3, bias_correction=True
     )
-    reduced = batch_sweep([base], [2, 16], steps=1500, seeds=(0,), resolve_supports=True)[0]
+    reduced = batch_sweep([base], [2, 16], steps=1500, seeds=(0,), reduction="support-resolved")[0]
     assert reduced.outcomes() == [LEARN, MEMORISE]
     assert reduced.boundary() == (2, 16)
     specs = [
@@ -87,47 +88,44 @@ def test_disjoint_supports_reduced_dynamics_and_cnn_agree_on_the_batch_outcome()
     assert cnn == reduced.outcomes()
 
 
-def test_batch_grid_keeps_divisors_of_n_and_adds_the_full_batch() -> None:
+def test_batch_grid_keeps_divisors_of_n() -> None:
     assert batch_grid(40) == (1, 2, 4, 5, 8, 10, 20, 40)
-    assert batch_grid(200) == (1, 2, 4, 5, 8, 10, 20, 25, 40, 50, 100, 200)
-    assert batch_grid(7) == (1, 7)
+    assert batch_grid(200) == (2, 5, 10, 20, 25, 40, 50, 100, 200)
+    assert batch_grid(7) == (7,)
+    assert batch_grid(12) == (2, 3, 4, 6, 12)
 
 
-def _row(cnn: tuple[str, ...], reduced: tuple[str, ...]) -> BatchRow:
-    params = tang2025_synthetic(optimizer="adam", n=40, s=20, sigma_p=0.3, B=1)
-    grid = (1, 2, 4, 8, 16, 32, 40)
+def _row(cnn: tuple[str, ...], predicted: float) -> BatchRow:
+    setting = Setting("x", {"n": 40, "s": 20, "sigma_p": 0.3}, supports="disjoint")
+    grid = (1, 2, 4, 8, 10, 20, 40)
     return BatchRow(
-        "x",
-        "disjoint",
-        params,
+        setting,
+        setting.params(optimizer="adam"),
         grid,
-        critical_batch_size(params),
-        reduced,
-        cnn,
-        tuple(0.9 if o == MEMORISE else 0.0 for o in cnn),
+        predicted,
+        tuple(() for _ in grid),
+        tuple((label, LEARN) for label in cnn),
+        tuple((0.9 if label == MEMORISE else 0.0, 0.0) for label in cnn),
     )
 
 
-def test_implied_race_constant_puts_the_race_at_the_cnn_boundary() -> None:
-    row = _row((LEARN,) * 3 + (MEMORISE,) * 4, (LEARN,) * 2 + (MEMORISE,) * 5)
-    assert row.bracket(row.cnn) == (4, 8) and row.bracket(row.reduced) == (2, 4)
-    constant = row.implied_race_constant()
-    assert critical_batch_size(row.params, HiddenConstants(batch_race=constant)) == pytest.approx(
-        math.sqrt(32), rel=1e-9
-    )
-    assert _row((LEARN,) * 7, (LEARN,) * 7).implied_race_constant() is None
+def test_a_batch_memorises_when_any_seed_does_and_brackets_can_be_open() -> None:
+    row = _row((LEARN,) * 3 + (MEMORISE,) * 4, 5.0)
+    assert row.bracket(row.cnn) == (4, 8) and row.measured() == pytest.approx(math.sqrt(32))
+    assert row.bracket(row.cnn, seed=1) is None  # seed 1 learns everywhere
+    assert row.measured_interval() == (4, 8)
+    never = _row((LEARN,) * 7, 5.0)
+    assert never.measured() is None and never.measured_interval() == (40, math.inf)
+    always = _row((MEMORISE,) * 7, 5.0)
+    assert always.measured_interval() == (0.0, 1)
 
 
-def test_batch_table_reports_ratios_and_plain_words_for_missing_boundaries() -> None:
-    rows = [
-        _row((LEARN,) * 3 + (MEMORISE,) * 4, (LEARN,) * 2 + (MEMORISE,) * 5),
-        _row((LEARN,) * 7, (MEMORISE,) * 7),
-    ]
-    header, _, first, second = batch_table(rows)
-    cells = [cell.strip() for cell in first.split("|")[1:-1]]
-    assert cells[3:5] == ["(2, 4)", "(4, 8)"]
-    assert float(cells[5]) == pytest.approx(math.sqrt(32) / rows[0].race, abs=0.005)
-    assert float(cells[6]) == pytest.approx(math.sqrt(32) / math.sqrt(8), abs=0.005)
-    assert "learns at every B <= 40" in second and "memorises at every B" in second
-    assert len(header.split("|")) == len(first.split("|"))
-    assert np.isfinite(rows[0].race)
+def test_accuracy_scores_open_brackets_by_side() -> None:
+    # A closed bracket agrees within 2x of its geometric mean; (40, inf) only beyond the grid.
+    assert agrees((4, 8), 5.0) and agrees((4, 8), 11.0) and not agrees((4, 8), 12.0)
+    assert agrees((40, math.inf), 41.0) and not agrees((40, math.inf), 39.0)
+    assert agrees((0.0, 1), 0.5) and not agrees((0.0, 1), 1.5)
+    rows = [_row((LEARN,) * 3 + (MEMORISE,) * 4, 5.0), _row((LEARN,) * 7, 20.0)]
+    (score,) = [s for s in accuracy(rows, []) if s.quantity == "B* (adam)"]
+    assert (score.scored, score.hits, score.closed, score.closed_hits) == (2, 1, 1, 1)
+    assert score.misses == ("x (CNN none up to 40, theorykit 20)",)

@@ -34,10 +34,12 @@ def test_support_resolved_reduction_is_exact_for_every_optimiser_on_disjoint_sup
         n=40, s=20, B=4, optimizer=optimizer, lam=lam, eta=1e-3, bias_correction=True
     )
     check = coefficient_check(
-        RunSpec(p, supports="disjoint"), steps=300, record_every=100, resolve_supports=True
+        RunSpec(p, supports="disjoint"), steps=300, record_every=100, reduction="support-resolved"
     )
     assert check.gamma_error.max() < 1e-8 and check.rho_error.max() < 1e-8
-    shared = coefficient_check(RunSpec(p, supports="disjoint"), steps=300, record_every=100)
+    shared = coefficient_check(
+        RunSpec(p, supports="disjoint"), steps=300, record_every=100, reduction="shared"
+    )
     assert (
         max(shared.gamma_error.max(), shared.rho_error.max()) > 1e-6
     )  # the shared displacement is an approximation

@@ -41,7 +41,7 @@ def test_reduced_problem_rejects_mismatched_shapes_and_groups() -> None:
 
 def test_support_resolved_simulation_runs_and_measures() -> None:
     p = tang2025_synthetic(n=20, s=20, B=2, m=4, epochs=3, optimizer="adam", lam=1e-5, eta=1e-3)
-    problem = sample_reduced_problem([p, p.replace(lam=0.01)], [0, 1], resolve_supports=True)
+    problem = sample_reduced_problem([p, p.replace(lam=0.01)], [0, 1], reduction="support-resolved")
     np.testing.assert_allclose(
         problem.zeta0, np.einsum("ejrnk,enk->ejrn", problem.w_support0, problem.xi_support)
     )
@@ -50,7 +50,7 @@ def test_support_resolved_simulation_runs_and_measures() -> None:
     with pytest.raises(ParameterError, match="mean-field"):
         run_mean_field(problem, steps=1)
     with pytest.raises(ParameterError, match="'s'"):
-        sample_reduced_problem([p, p.replace(s=10)], [0, 1], resolve_supports=True)
+        sample_reduced_problem([p, p.replace(s=10)], [0, 1], reduction="support-resolved")
 
 
 def test_mean_field_with_every_sample_at_full_batch_is_the_exact_dynamics() -> None:
