@@ -10,6 +10,37 @@ Depends on dynamics and theorykit. Sub-packages by concern:
   comparisons, coefficient checks, real images;
 * ``validation.cli`` -- the ``theorykit`` command line, one module per subcommand.
 
-Top-level modules: ``specs`` (what a run is, torch-free), ``figures`` (matplotlib), ``tables``
-(markdown), ``progress`` (tqdm).
+Top-level modules: ``specs`` (what a run is, torch-free), ``agreement`` (a prediction against a
+stored run, torch-free), ``figures`` (matplotlib), ``tables`` (markdown), ``progress`` (tqdm).
+
+Public names, imported on first use (``import validation`` loads no torch):
+
+* :func:`compare_setting`, :class:`SettingComparison` -- one setting's theory, reduced prediction
+  and CNN measurement side by side (:mod:`validation.experiments.setting_comparison`);
+* :class:`RunSpec`, :class:`EngineOptions` -- what a run is and how it trains.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "compare_setting": "validation.experiments.setting_comparison",
+    "SettingComparison": "validation.experiments.setting_comparison",
+    "RunSpec": "validation.specs",
+    "EngineOptions": "validation.specs",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first access (PEP 562)."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'validation' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,17 +1,20 @@
 """Figures of stored runs and of predictions (matplotlib, headless; torch-free).
 
-* :func:`plot_trajectories` -- max_r <w_{j,r}, j v> (j = +1, -1) and min_i / max_i of
-  max_r <w_{y_i,r}, xi_i> over epochs, one panel per run name (first seed), as Tang et al. Figs 3-6.
+* :func:`trajectory_figure` / :func:`plot_trajectories` -- max_r <w_{j,r}, j v> (j = +1, -1),
+  min_i / max_i of max_r <w_{y_i,r}, xi_i> and the train/test error over epochs, one column per run
+  name (seed mean +- sd), as Tang et al. Figs 3-6, with the predicted trajectories dashed.
 * :func:`plot_final_errors` -- final train and test error per run name (mean over seeds).
 * :func:`plot_error_vs` -- final test (solid) and train (dashed) error against lam or B, one curve
   per value of every other parameter that varies, with lam thresholds drawn where given.
 * :func:`plot_phase_diagram` -- a ``dynamics.predict.PhaseDiagram`` as an image over (lam, B).
 
-A failed run's metrics are None in the records and NaN here (matplotlib leaves a gap).
+A failed run's metrics are None in the records and NaN here (matplotlib leaves a gap). Every
+figure is written as PNG and SVG (:func:`save_figure`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from dynamics.outcomes import STUCK_TRAIN_ERROR
 from dynamics.predict import PhaseDiagram
-from validation.sweeps.records import RunRecord, group_by_name
+from dynamics.trajectory import Trajectory
+from validation.sweeps.records import RunRecord, group_runs
 
 #: At most this many panels in :func:`plot_trajectories` (the figure stays readable).
 MAX_TRAJECTORY_PANELS = 24
@@ -53,44 +56,120 @@ def varying_fields(records: Sequence[RunRecord]) -> list[str]:
     return [field for field, seen in values.items() if len(seen) > 1]
 
 
-def plot_trajectories(records: Sequence[RunRecord], title: str, path: Path) -> int:
-    """Coefficient trajectories per run name (first seed); returns how many names were drawn."""
-    plt = pyplot()
-    first_seed = {name: group[0] for name, group in group_by_name(records).items()}
-    names = list(first_seed)[:MAX_TRAJECTORY_PANELS]
-    columns = (len(names) + 1) // 2
-    fig, axes = plt.subplots(2, columns, figsize=(4.2 * columns, 7), squeeze=False)
-    for ax, name in zip(axes.flat, names, strict=False):  # spare axes are switched off below
-        record = first_seed[name]
-        epoch = np.asarray(record.epoch)
-        ax.plot(epoch, record.series("feature_pos"), label="feature, j=+1")
-        ax.plot(epoch, record.series("feature_neg"), label="feature, j=-1")
-        ax.plot(epoch, record.series("noise_max"), "--", label="noise max_i")
-        ax.plot(epoch, record.series("noise_min"), ":", label="noise min_i")
-        ax.set_title(f"{name}\ntest error {record.final_value('test_error'):.3f}", fontsize=9)
-        ax.set_xlabel("epoch")
-        ax.axhline(0, color="grey", lw=0.5)
-    axes.flat[0].legend(fontsize=7)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.axis("off")
-    shown = (
-        "" if len(names) == len(first_seed) else f" (first {len(names)} of {len(first_seed)} runs)"
-    )
-    fig.suptitle(
-        f"{title}: max_r <w_j,r, j v> and max_r <w_y_i,r, xi_i> (cf. Tang et al. Figs 3-6){shown}"
-    )
-    fig.tight_layout()
+#: (metric, colour, label) of the coefficient row and the error row of :func:`trajectory_figure`.
+COEFFICIENT_CURVES = (
+    ("feature_pos", "C0", "max_r <w_{+1,r}, v>"),
+    ("feature_neg", "C3", "max_r <w_{-1,r}, -v>"),
+    ("noise_max", "C2", "max_i max_r <w_{y_i,r}, xi_i>"),
+    ("noise_min", "C8", "min_i max_r <w_{y_i,r}, xi_i>"),
+)
+ERROR_CURVES = (("train_error", "C0", "train error"), ("test_error", "C1", "test error"))
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """``path`` (PNG, 110 dpi) and the same figure as SVG next to it; the figure is closed."""
     fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return len(names)
+    fig.savefig(path.with_suffix(".svg"))
+    pyplot().close(fig)
+
+
+def _seed_band(ax: Any, epochs: np.ndarray, runs: list[np.ndarray], color: str, label: str) -> None:
+    """The seed mean (solid) with a mean +- sd band when there are several seeds (a failed run's
+    NaN records leave gaps)."""
+    values = np.vstack(runs)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN record is a gap, not news
+        mean = np.nanmean(values, axis=0)
+    ax.plot(epochs, mean, color=color, lw=1.2, label=label)
+    if len(runs) > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sd = np.nanstd(values, axis=0)
+        ax.fill_between(epochs, mean - sd, mean + sd, color=color, alpha=0.2, lw=0)
+
+
+def trajectory_figure(
+    records: Sequence[RunRecord],
+    title: str,
+    predicted: Mapping[str, Trajectory] | None = None,
+) -> Any:
+    """One column per run name (at most :data:`MAX_TRAJECTORY_PANELS`): the coefficients of Tang et
+    al. Figs 3-6 on top, train and test error below, against epochs (each n/B iterations, rounded
+    up). Measured: the seed mean, with a mean +- sd band over seeds; predicted (``predicted``, by
+    run key; the reduced dynamics of ``validation.experiments.prediction``): the seed mean, dashed,
+    in the same colour. Failed runs are left out of the means. Returns the matplotlib Figure."""
+    plt = pyplot()
+    groups = {
+        name: [r for r in group if r.failure is None] or group
+        for name, group in group_runs(records).items()
+    }
+    names = list(groups)[:MAX_TRAJECTORY_PANELS]
+    predicted = predicted or {}
+    fig, axes = plt.subplots(
+        2, len(names), figsize=(3.6 * len(names) + 0.8, 6.4), squeeze=False, sharex="col"
+    )
+    for column, name in enumerate(names):
+        group = groups[name]
+        epochs = np.asarray(group[0].epoch, dtype=float)
+        guesses = [predicted[r.key] for r in group if r.key in predicted]
+        for row, curves in enumerate((COEFFICIENT_CURVES, ERROR_CURVES)):
+            ax = axes[row, column]
+            for metric, color, label in curves:
+                _seed_band(ax, epochs, [r.series(metric) for r in group], color, label)
+                if guesses and metric != "test_error":
+                    mean = np.mean([guess.metrics[metric] for guess in guesses], axis=0)
+                    ax.plot(epochs, mean, color=color, ls="--", lw=1.0)
+                elif guesses:  # Monte Carlo on fresh test points: shown, but dotted
+                    mean = np.mean([guess.metrics[metric] for guess in guesses], axis=0)
+                    ax.plot(epochs, mean, color=color, ls=":", lw=1.0)
+            ax.axhline(0.5 if row else 0.0, color="grey", lw=0.5)
+        seeds = f"{len(group)} seed{'s' if len(group) > 1 else ''}"
+        tests = [r.final_value("test_error") for r in group if r.failure is None]
+        test = f"test error {np.mean(tests):.3f}" if tests else "failed"
+        axes[0, column].set_title(f"{name}\n{seeds}, {test}", fontsize=8)
+        axes[1, column].set_xlabel(f"epoch ({group[0].params.iterations_per_epoch} iterations)")
+        axes[1, column].set_ylim(-0.03, 1.03)
+    axes[0, 0].set_ylabel("coefficient")
+    axes[1, 0].set_ylabel("error")
+    handles, labels = [], []
+    for ax in axes[:, 0]:
+        h, l_ = ax.get_legend_handles_labels()
+        handles, labels = handles + h, labels + l_
+    if predicted:
+        handles.append(plt.Line2D([], [], color="k", ls="--", lw=1.0))
+        labels.append("predicted (reduced dynamics)")
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7)
+    shown = "" if len(names) == len(groups) else f" (first {len(names)} of {len(groups)} runs)"
+    solid = "measured: seed mean +- sd" + ("; dashed: predicted" if predicted else "")
+    fig.suptitle(f"{title}{shown} -- {solid}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def plot_trajectories(
+    records: Sequence[RunRecord],
+    title: str,
+    path: Path,
+    predicted: Mapping[str, Trajectory] | None = None,
+) -> int:
+    """:func:`trajectory_figure` saved to ``path`` (and SVG); returns how many names were drawn."""
+    fig = trajectory_figure(records, title, predicted)
+    save_figure(fig, path)
+    return min(len(group_runs(records)), MAX_TRAJECTORY_PANELS)
 
 
 def plot_final_errors(records: Sequence[RunRecord], title: str, path: Path) -> None:
-    """Bars of final train and test error per run name (mean over seeds)."""
+    """Bars of final train and test error per run name (mean over the finished seeds; a name whose
+    every seed failed has no bar)."""
     plt = pyplot()
     finals = {
-        name: [(r.final_value("train_error"), r.final_value("test_error")) for r in group]
-        for name, group in group_by_name(records).items()
+        name: [
+            (r.final_value("train_error"), r.final_value("test_error"))
+            for r in group
+            if r.failure is None
+        ]
+        or [(np.nan, np.nan)]
+        for name, group in group_runs(records).items()
     }
     fig, ax = plt.subplots(figsize=(max(8.0, 0.6 * len(finals)), 3.5))
     x = np.arange(len(finals))
@@ -102,8 +181,7 @@ def plot_final_errors(records: Sequence[RunRecord], title: str, path: Path) -> N
     ax.legend()
     ax.set_title(f"{title}: final errors (mean over seeds)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_error_vs(
@@ -124,6 +202,8 @@ def plot_error_vs(
         lambda: defaultdict(list)
     )
     for record in records:
+        if record.failure:  # shown as failed in the report, not as a point
+            continue
         params = record.params.to_dict()
         label = ", ".join(f"{field}={_text(params[field])}" for field in others) or "all runs"
         curves[label][params[axis]].append(
@@ -164,8 +244,7 @@ def plot_error_vs(
         + (" (thresholds from theorykit)" if axis == "lam" and thresholds else "")
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
     return True
 
 
@@ -185,7 +264,7 @@ def plot_phase_diagram(
         vmax=1,
         cmap="magma",
     )
-    stuck = diagram.train_error >= STUCK_TRAIN_ERROR
+    stuck = diagram.stuck
     ax.contour(
         diagram.lams,
         diagram.batch_sizes,
@@ -212,8 +291,7 @@ def plot_phase_diagram(
     )
     fig.colorbar(image, ax=ax, label="test error")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _text(value: Any) -> str:

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from dynamics.problem import Reduction, best_reduction
 from dynamics.reduced import ReducedDynamics
 from theorykit.errors import ParameterError
 from validation.cnn.engine import build_ensemble
 from validation.cnn.readout import coefficients, reduced_problem_of
-from validation.figures import pyplot
+from validation.figures import pyplot, save_figure
 from validation.specs import EngineOptions, RunSpec
 from validation.tables import markdown_table
 
@@ -79,8 +80,7 @@ class CoefficientCheck:
             fontsize=9,
         )
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        save_figure(fig, path)
 
 
 def _relative(reduced: Array, cnn: Array, reduced0: Array, cnn0: Array) -> float:
@@ -93,18 +93,20 @@ def _relative(reduced: Array, cnn: Array, reduced0: Array, cnn0: Array) -> float
 
 
 def coefficient_check(
-    spec: RunSpec, steps: int, record_every: int = 10, resolve_supports: bool = False
+    spec: RunSpec, steps: int, record_every: int = 10, reduction: Reduction | None = None
 ) -> CoefficientCheck:
     """Train ``spec`` as the CNN and as the reduced dynamics on the same batches for ``steps``
     steps.
 
-    ``resolve_supports`` selects the support-resolved reduced dynamics (every support coordinate
-    carried) instead of the shared-displacement one (:mod:`dynamics.reduced`).
+    ``reduction`` (:data:`dynamics.problem.Reduction`) picks the reduced model; the default is the
+    most faithful one for the spec's supports (:func:`dynamics.problem.best_reduction`).
     """
     if steps < 1 or record_every < 1:
         raise ParameterError("steps", (steps, record_every), "steps >= 1 and record_every >= 1")
     ensemble = build_ensemble([spec], EngineOptions(dtype="float64", device="cpu"), with_test=False)
-    reduced = ReducedDynamics.start(reduced_problem_of(ensemble, resolve_supports))
+    reduced = ReducedDynamics.start(
+        reduced_problem_of(ensemble, reduction or best_reduction(spec.supports))
+    )
     gamma0, rho0 = coefficients(ensemble)
     recorded_steps, gamma_errors, rho_errors, gammas_cnn, gammas_reduced = (
         [0],

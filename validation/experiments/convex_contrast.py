@@ -10,10 +10,9 @@ from dynamics.convex import logistic_problem, minimiser, optimise
 from theorykit.params import ProblemParams
 from validation.tables import markdown_table
 
-# : Weight decay of the convex contrast: strong enough (lam-strong convexity) that 20000 full-batch
-# steps : reach the minimiser; at the CNN's lam = 1e-5 the separable data put w* so far out that no
-# optimiser : gets there in any affordable number of steps, which would test patience, not the
-# claim.
+#: Weight decay of the convex contrast: strong enough (lam-strong convexity) that 20000 full-batch
+#: steps reach the minimiser; at the CNN's lam = 1e-5 the separable data put w* so far out that no
+#: optimiser gets there in any affordable number of steps, which would test patience, not the claim.
 CONVEX_LAMBDA = 0.05
 #: relative distance to w* counted as "reached" (eta_T sqrt(d) / ||w*|| for the sign-type methods).
 CONVEX_REACHED = 1e-2

@@ -58,8 +58,13 @@ def load_digits(test_fraction: float = 0.4, seed: int = 0) -> ImageSplit:
 
 
 def _read_cifar_batch(path: Path) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    with path.open("rb") as stream:
-        batch = pickle.load(stream, encoding="bytes")
+    try:
+        with path.open("rb") as stream:
+            batch = pickle.load(stream, encoding="bytes")
+    except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError, IndexError):
+        raise ParameterError(
+            "cifar_dir", str(path), "a CIFAR-10 python batch (a pickle file; this one is not)"
+        ) from None
     try:
         data, labels = (
             np.asarray(batch[b"data"], dtype=np.uint8),

@@ -1,31 +1,43 @@
-"""Run a preset with resume, then write its PNG figures and text report.
+"""Run a preset with resume, predict every run, then write its figures and text report.
 
 Output directory layout: ``results.sqlite`` (every run's trajectory, one row per run, stored as each
-group finishes; :mod:`validation.sweeps.store`), ``trajectories.png`` (feature learning and noise
-memorisation per run, as the paper's Figs 3-6), ``test_error.png`` (final train/test error per run),
+group finishes, and each run's predicted trajectory; :mod:`validation.sweeps.store`),
+``trajectories.png`` (feature learning, noise memorisation and train/test error per run, as the
+paper's Figs 3-6, measured solid with seed bands, predicted dashed), ``agreement.png`` (the gap
+between prediction and measurement per run), ``test_error.png`` (final train/test error per run),
 ``test_error_vs_lambda.png`` / ``test_error_vs_batch.png`` when the preset sweeps lam / B (with
-theorykit's lam thresholds drawn), and ``report.md`` (final metrics, the paper's expected outcomes
-with a pass/fail verdict, the theory's predictions, and measured vs predicted stuck thresholds).
+theorykit's lam thresholds drawn), every figure also as SVG, and ``report.md``: final metrics with
+the asymptotic theorem's verdict and the finite-size verdict (:mod:`theorykit.verdict`) side by
+side, the predicted-vs-measured table of every run (:mod:`validation.agreement`), the paper's
+expected outcomes with a pass/fail verdict, and measured vs predicted stuck thresholds.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 
+from dynamics.trajectory import Trajectory
 from theorykit.bounds import predicted_outcome
 from theorykit.conditions import lambda_thresholds
+from theorykit.verdict import finite_size_verdict
+from validation.agreement import agreement_lines, agreements, plot_agreement
 from validation.experiments.convex_contrast import convex_lines
 from validation.experiments.presets import Expectation, Preset
 from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories
-from validation.progress import epoch_progress
-from validation.sweeps.records import RunRecord, group_by_name
-from validation.sweeps.report import failed_run_lines, mean_final, stuck_lines
+from validation.progress import STDERR, epoch_progress
+from validation.sweeps.records import RunRecord, group_runs
+from validation.sweeps.report import (
+    failed_run_lines,
+    mean_final,
+    mean_sd_final,
+    seed_count,
+    stuck_lines,
+)
 from validation.sweeps.runner import train_or_resume
 from validation.tables import markdown_table
 
@@ -35,12 +47,23 @@ STORE_NAME = "results.sqlite"
 
 @dataclasses.dataclass(frozen=True)
 class ExpectationCheck:
+    """One claim against every seed: ``by_seed`` maps data seeds to the observed value (NaN for a
+    failed run); ``observed`` is the worst seed's; ``holds`` whether every seed meets the claim."""
+
     expectation: Expectation
-    observed: float  # worst case over seeds
+    observed: float
     holds: bool
+    by_seed: dict[int, float] = dataclasses.field(default_factory=dict)
+
+    def disagreeing_seeds(self) -> list[int]:
+        return [
+            seed
+            for seed, value in self.by_seed.items()
+            if np.isnan(value) or not self.expectation.holds(value)
+        ]
 
 
-def run_preset(preset: Preset, out_dir: Path, log: TextIO = sys.stderr) -> list[RunRecord]:
+def run_preset(preset: Preset, out_dir: Path, log: TextIO = STDERR) -> list[RunRecord]:
     """Train what ``out_dir/results.sqlite`` does not have yet; return the preset's records in spec
     order."""
     return train_or_resume(
@@ -53,60 +76,133 @@ def run_preset(preset: Preset, out_dir: Path, log: TextIO = sys.stderr) -> list[
     )
 
 
+def predict_preset(
+    preset: Preset, records: Sequence[RunRecord], out_dir: Path, log: TextIO = STDERR
+) -> dict[str, tuple[str, Trajectory]]:
+    """The reduced dynamics' prediction of every run (:mod:`validation.experiments.prediction`),
+    resumed from and stored in ``out_dir/results.sqlite``; {} when the preset does not predict."""
+    if not preset.predict:
+        return {}
+    from validation.experiments.prediction import predictions_for
+
+    return predictions_for(
+        records,
+        preset.options,
+        out_dir / STORE_NAME,
+        log,
+        progress=lambda label: epoch_progress(label, log),
+    )
+
+
 def check_expectations(preset: Preset, records: Sequence[RunRecord]) -> list[ExpectationCheck]:
     """Each claim of the preset against the worst seed; a missing or failed run fails its claims."""
-    by_name = group_by_name(records)
+    by_name = group_runs(records)
     checks = []
     for expectation in preset.expectations:
-        values = [
-            record.final_value(expectation.metric) for record in by_name.get(expectation.run, [])
-        ]
-        if not values or any(
-            np.isnan(v) for v in values
-        ):  # missing or failed run (non-finite metrics)
-            checks.append(ExpectationCheck(expectation, float("nan"), False))
+        by_seed = {
+            record.data_seed: record.final_value(expectation.metric)
+            for record in by_name.get(expectation.run, [])
+        }
+        values = list(by_seed.values())
+        if not values or any(np.isnan(v) for v in values):  # missing or failed run
+            checks.append(ExpectationCheck(expectation, float("nan"), False, by_seed))
             continue
         worst = min(values) if expectation.relation == ">=" else max(values)
         checks.append(
-            ExpectationCheck(expectation, worst, all(expectation.holds(v) for v in values))
+            ExpectationCheck(expectation, worst, all(expectation.holds(v) for v in values), by_seed)
         )
     return checks
 
 
+def paper_table(preset: Preset, records: Sequence[RunRecord]) -> list[str]:
+    """Seed mean +- sd of the final train and test error per run, each seed's test error, and the
+    paper's reported test error where it reports one (``Preset.paper_test_error``)."""
+    rows = []
+    for name, group in group_runs(records).items():
+        rows.append(
+            (
+                name,
+                seed_count(group),
+                mean_sd_final(group, "train_error"),
+                mean_sd_final(group, "test_error"),
+                ", ".join(
+                    "failed" if r.failure else f"{r.final_value('test_error'):.3f}" for r in group
+                ),
+                _paper(preset.paper_test_error.get(name)),
+            )
+        )
+    return markdown_table(
+        (
+            "run",
+            "seeds",
+            "train error (mean +- sd)",
+            "test error (mean +- sd)",
+            "test error per seed",
+            "paper's test error",
+        ),
+        rows,
+    )
+
+
+def _paper(value: float | str | None) -> str:
+    if value is None:
+        return "not reported"
+    return value if isinstance(value, str) else f"{value:g}"
+
+
 def write_report(
-    preset: Preset, records: Sequence[RunRecord], out_dir: Path
+    preset: Preset,
+    records: Sequence[RunRecord],
+    out_dir: Path,
+    predicted: dict[str, tuple[str, Trajectory]] | None = None,
+    timing: str | None = None,
 ) -> tuple[str, list[ExpectationCheck]]:
-    """Plots and report.md; returns the report text and the expectation checks."""
-    plot_trajectories(records, preset.name, out_dir / "trajectories.png")
+    """Figures, report.md and table.md (the final errors over seeds beside the paper's, with
+    ``timing``: how long and where it trained); returns the report text and the expectation
+    checks. ``predicted`` maps run keys to (reduction, trajectory)."""
+    predicted = predicted or {}
+    trajectories = {key: trajectory for key, (_, trajectory) in predicted.items()}
+    plot_trajectories(records, preset.name, out_dir / "trajectories.png", trajectories)
     plot_final_errors(records, preset.name, out_dir / "test_error.png")
     thresholds = lambda_thresholds(preset.specs[0].params)
     plot_error_vs(records, "lam", out_dir / "test_error_vs_lambda.png", thresholds)
     plot_error_vs(records, "B", out_dir / "test_error_vs_batch.png")
+    compared = agreements(records, predicted)
+    plot_agreement(compared, preset.name, out_dir / "agreement.png")
     checks = check_expectations(preset, records)
-    grouped = group_by_name(records)
+    grouped = group_runs(records)
     rows = []
     for spec in {spec.name: spec for spec in preset.specs}.values():
         group = grouped.get(spec.name, [])
         rows.append(
             (
                 spec.name,
-                len(group),
+                seed_count(group),
                 f"{mean_final(group, 'train_error'):.3f}",
                 f"{mean_final(group, 'test_error'):.3f}",
                 f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}",
                 f"{mean_final(group, 'noise_min'):.3g} / {mean_final(group, 'noise_max'):.3g}",
                 predicted_outcome(spec.params),
+                str(finite_size_verdict(spec.params)),
             )
         )
     claims = [
         (
             c.expectation.run,
             f"{c.expectation.metric} {c.expectation.relation} {c.expectation.value:g}",
-            f"{c.observed:.4g}",
-            "reproduced" if c.holds else "NOT reproduced",
+            ", ".join(f"{seed}: {value:.4g}" for seed, value in c.by_seed.items()) or "no run",
+            "reproduced"
+            if c.holds
+            else "NOT reproduced (seeds " + ", ".join(map(str, c.disagreeing_seeds())) + ")",
             c.expectation.source,
         )
         for c in checks
+    ]
+    unpredicted = [
+        f"{r.name} (seed {r.data_seed}): "
+        + ("failed run" if r.failure else preset.predict_note or "not predicted")
+        for r in records
+        if r.key not in predicted
     ]
     lines = [
         f"# {preset.name}",
@@ -121,7 +217,8 @@ def write_report(
                 "test error",
                 "feature +1 / -1",
                 "noise min / max",
-                "theory predicts",
+                "theorem (asymptotic)",
+                "finite-size verdict (theorykit.verdict)",
             ),
             rows,
         ),
@@ -131,11 +228,27 @@ def write_report(
         f"{thresholds['lambda_star_adamw']:.4g}.",
         "",
         *stuck_lines(records),
+        *agreement_lines(compared, unpredicted),
         *(convex_lines(preset.specs[0].params) if preset.convex_contrast else []),
         "## The paper's outcomes",
         "",
-        *markdown_table(("run", "claim", "observed (worst seed)", "verdict", "source"), claims),
+        *markdown_table(("run", "claim", "observed per seed", "verdict", "source"), claims),
+        "",
+        "## Final errors over seeds, beside the paper's",
+        "",
+        *([timing, ""] if timing else []),
+        *paper_table(preset, records),
     ]
+    table = [
+        f"# {preset.name}: final errors over seeds, beside the paper's",
+        "",
+        preset.description,
+        "",
+        *([timing, ""] if timing else []),
+        *paper_table(preset, records),
+        "",
+    ]
+    (out_dir / "table.md").write_text("\n".join(table))
     lines += failed_run_lines(records)
     text = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(text)

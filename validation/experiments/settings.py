@@ -7,6 +7,11 @@ Every entry is (label, overrides of ``theorykit.tang2025_synthetic``), the paper
 
 from __future__ import annotations
 
+import dataclasses
+
+from theorykit.params import ProblemParams, tang2025_synthetic
+from validation.specs import Supports
+
 #: (optimizer, lam, B) of App. D.2: Tables 1-2 (B = 100 vs 2) and the large-lam runs of Figs 5-6.
 PAPER_SETTINGS: tuple[tuple[str, float, int], ...] = (
     ("adam", 1e-5, 100),
@@ -36,8 +41,8 @@ DISJOINT_SETTINGS: tuple[tuple[str, dict], ...] = (
     ("disjoint, n = 40, s = 20, sigma_p = 0.3", {"n": 40, "s": 20, "sigma_p": 0.3}),
 )
 
-# : Settings of the time-scale comparison at B = 100: T_r is linear in sigma0 and inverse in s
-# sigma_p.
+#: Settings of the time-scale comparison at B = 100: T_r is linear in sigma0 and inverse in s
+#: sigma_p.
 TIME_SCALE_SETTINGS: tuple[tuple[str, dict], ...] = (
     ("paper (App. D.2)", {}),
     ("sigma0 = 0.005", {"sigma0": 0.005}),
@@ -46,6 +51,105 @@ TIME_SCALE_SETTINGS: tuple[tuple[str, dict], ...] = (
     ("sigma_p = 0.2", {"sigma_p": 0.2}),
 )
 
-# : (optimizer, lam) of the large-batch runs of Tables 1-2: the batch-boundary and time-scale
-# comparisons.
+#: (optimizer, lam) of the large-batch runs of Tables 1-2: the batch-boundary and time-scale
+#: comparisons.
 LARGE_BATCH_RUNS: tuple[tuple[str, float], ...] = (("adam", 1e-5), ("adamw", 0.01))
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One setting of the accuracy table of ``theorykit compare``: overrides of the paper's App. D.2
+    problem, the data's supports, the horizon of its batch-boundary runs in iterations, and whether
+    the calibration of theorykit's hidden constants uses it (``calibration``; such settings are
+    marked in the report and left out of the accuracy figures)."""
+
+    label: str
+    overrides: dict
+    supports: Supports = "overlapping"
+    steps: int = 6000
+    calibration: bool = False
+    #: Also run the reduced dynamics over the batch grid (every disjoint setting, where it is exact,
+    #: and the paper's: on overlapping supports a grid costs about an hour on 2 cores).
+    simulate: bool = False
+
+    def params(self, **changes: object) -> ProblemParams:
+        """The setting's :class:`ProblemParams`, torch-style Adam (bias correction), with
+        ``changes``."""
+        return tang2025_synthetic(bias_correction=True, **{**self.overrides, **changes})
+
+
+#: The accuracy table: n s / d (sharing) varied through d and s, and n, sigma_p, sigma0, q, m,
+#: alpha, eta and the horizon varied one at a time, in both support regimes. Calibration settings
+#: fixed before any run was looked at: the paper's, d = 2000 (half the sharing) and one disjoint.
+ACCURACY_SETTINGS: tuple[Setting, ...] = (
+    Setting("paper (App. D.2)", {}, calibration=True, simulate=True),
+    Setting("d = 2000", {"d": 2000}, calibration=True),
+    Setting("d = 4000", {"d": 4000}),
+    Setting("s = 50", {"s": 50}),
+    Setting("s = 200, sigma_p = 0.0707", {"s": 200, "sigma_p": 0.0707}),
+    Setting("n = 100", {"n": 100}),
+    Setting("sigma_p = 0.15", {"sigma_p": 0.15}),
+    Setting("sigma0 = 0.005", {"sigma0": 0.005}),
+    Setting("sigma0 = 0.02", {"sigma0": 0.02}),
+    Setting("q = 4", {"q": 4}),
+    Setting("m = 10", {"m": 10}),
+    Setting("alpha = 0.1", {"alpha": 0.1}),
+    Setting("alpha = 0.3", {"alpha": 0.3}),
+    Setting("eta = 1e-4", {"eta": 1e-4}),
+    Setting("horizon 12000 iterations", {}, steps=12_000),
+    Setting(
+        "disjoint, n = 40, s = 20, sigma_p = 0.2",
+        {"n": 40, "s": 20, "sigma_p": 0.2},
+        supports="disjoint",
+        simulate=True,
+    ),
+    Setting(
+        "disjoint, n = 40, s = 20, sigma_p = 0.3",
+        {"n": 40, "s": 20, "sigma_p": 0.3},
+        supports="disjoint",
+        calibration=True,
+        simulate=True,
+    ),
+    Setting("disjoint, n = 40, s = 20", {"n": 40, "s": 20}, supports="disjoint", simulate=True),
+)
+
+
+#: Batch sizes of the batch-boundary runs, by n: divisors of n, so that every epoch is P = n/B
+#: equal batches, the race's P (B = 32 at n = 40 would be epochs of a 32- and an 8-batch).
+BATCH_GRIDS: dict[int, tuple[int, ...]] = {
+    40: (1, 2, 4, 5, 8, 10, 20, 40),
+    100: (2, 4, 5, 10, 20, 25, 50, 100),
+    200: (2, 5, 10, 20, 25, 40, 50, 100, 200),
+}
+
+
+def batch_grid(n: int) -> tuple[int, ...]:
+    """:data:`BATCH_GRIDS` for n, else every divisor of n from 2 to n."""
+    return BATCH_GRIDS.get(n, tuple(B for B in range(2, n + 1) if n % B == 0))
+
+
+#: The threshold table (lambda*_Adam, AdamW collapse): B = 16 (the setting of the AdamW
+#: measurements of docs/notes/overlap_and_horizon.md §4), horizons 4000 iterations, and one factor
+#: changed at a time; the calibration setting (AdamW's C_adamw_step) is the paper's.
+THRESHOLD_SETTINGS: tuple[Setting, ...] = (
+    Setting("paper (App. D.2), B = 16", {"B": 16}, steps=4000, calibration=True),
+    Setting("sigma0 = 0.005", {"B": 16, "sigma0": 0.005}, steps=4000),
+    Setting("sigma0 = 0.02", {"B": 16, "sigma0": 0.02}, steps=4000),
+    Setting("q = 4", {"B": 16, "q": 4}, steps=4000),
+    Setting("m = 10", {"B": 16, "m": 10}, steps=4000),
+    Setting("n = 100", {"B": 16, "n": 100}, steps=4000),
+    Setting("s = 50", {"B": 16, "s": 50}, steps=4000),
+    Setting("sigma_p = 0.2", {"B": 16, "sigma_p": 0.2}, steps=4000),
+    Setting("d = 2000", {"B": 16, "d": 2000}, steps=4000),
+    Setting("alpha = 0.1", {"B": 16, "alpha": 0.1}, steps=4000),
+    Setting("eta = 1e-4", {"B": 16, "eta": 1e-4}, steps=4000),
+    Setting("horizon 1000 iterations", {"B": 16}, steps=1000),
+    Setting("horizon 12000 iterations", {"B": 16}, steps=12_000),
+    Setting("B = 2", {"B": 2}, steps=4000),
+    Setting(
+        "disjoint, n = 40, s = 20, B = 8",
+        {"n": 40, "s": 20, "B": 8},
+        supports="disjoint",
+        steps=4000,
+    ),
+)

@@ -1,106 +1,142 @@
-"""Stage-I length T0 and reversal time T_r at large batch: theorykit's orders vs reduced dynamics vs
-CNN.
+"""Reversal time, Stage-I length and the probability that a head reverses: theorykit vs the CNN.
 
-For each setting (the paper's App. D.2 problem and variants in sigma0, s, sigma_p, at B = 100), Adam
-(lam = 1e-5) and AdamW (lam = 0.01), :func:`dynamics.predict.measured_time_scales` reads T0 and T_r
-off the exact reduced dynamics (:func:`dynamics.reduced.simulate`, one seed) and off the CNN
-(``validation.sweeps.runner.train_or_resume``: resumable, one seed, ``DIR/cnn/results.sqlite``),
-recorded every :data:`RECORD_EVERY` epochs; ``theorykit.time_scales`` gives the lemmas' orders
-without polylogs.
+Read off the batch-boundary runs of :mod:`validation.experiments.batch_comparison` (nothing is
+trained twice):
+
+* **time scales** at B = n/2 (the paper's large batch), per setting, optimiser and seed: the
+  reversal time T_r (the peak of a head's best feature coefficient, when it then falls back by half
+  its rise, :func:`dynamics.predict.measured_time_scales`) against the race's finite-size t_r
+  (:func:`theorykit.batch_race.race`) and the lemmas' order (``theorykit.time_scales``); the Stage-I
+  length T0 (the data loss halved) against the lemmas' order;
+* **head reversals** over every (setting, optimiser, B, seed): the fraction of heads whose best
+  feature coefficient ends negative, binned by the race's predicted probability.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-from typing import TextIO
+import dataclasses
+import itertools
+import math
+from collections.abc import Mapping, Sequence
 
 from dynamics.predict import measured_time_scales
-from dynamics.problem import sample_reduced_problem
-from dynamics.reduced import simulate
-from theorykit.params import ProblemParams, tang2025_synthetic
+from theorykit.batch_race import race
+from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH
-from validation.experiments.settings import LARGE_BATCH_RUNS, TIME_SCALE_SETTINGS
-from validation.specs import EngineOptions, RunSpec
-from validation.sweeps.runner import train_or_resume
-from validation.tables import markdown_table
+from validation.experiments.batch_comparison import SEEDS
+from validation.experiments.settings import ACCURACY_SETTINGS, LARGE_BATCH_RUNS, Setting, batch_grid
+from validation.sweeps.records import RunRecord
 
-#: Horizon and recording interval in epochs (B = 100: 2 iterations per epoch).
-EPOCHS, RECORD_EVERY = 1500, 10
-
-
-def _fmt(value: float | None) -> str:
-    return "none" if value is None else f"{value:.0f}"
+#: Bins of the predicted reversal probability for the reliability table.
+PROBABILITY_BINS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 
 
-def _ratio(measured: float | None, reference: float | None) -> str:
-    return "n/a" if measured is None or reference is None else f"{measured / reference:.2f}"
+@dataclasses.dataclass(frozen=True)
+class TimeScaleRow:
+    """One (setting, optimiser, seed) at B = n/2: predicted and measured times, in iterations."""
+
+    label: str
+    optimizer: str
+    seed: int
+    predicted_reversal: float | None
+    lemma_reversal: float
+    measured_reversal: float | None
+    lemma_stage1: float
+    measured_stage1: float | None
 
 
-def time_scale_table(out_dir: Path, log: TextIO = sys.stderr) -> list[str]:
-    """Train (or resume) the CNN runs, run the reduced dynamics, and return a markdown table."""
-    settings = [
-        (
-            label,
-            optimizer,
-            tang2025_synthetic(
-                optimizer=optimizer,
-                lam=lam,
-                B=100,
-                epochs=EPOCHS,
-                bias_correction=True,
-                **overrides,
-            ),
-        )
-        for optimizer, lam in LARGE_BATCH_RUNS
-        for label, overrides in TIME_SCALE_SETTINGS
-    ]
-    cnn = train_or_resume(
-        "time-scales",
-        [RunSpec(p, name=f"{optimizer} {label} B=100") for label, optimizer, p in settings],
-        EngineOptions(record_every=RECORD_EVERY, test_size=500),
-        out_dir / "cnn" / "results.sqlite",
-        log,
-    )
-    reduced = []
-    for optimizer, _ in LARGE_BATCH_RUNS:
-        params: list[ProblemParams] = [p for _, name, p in settings if name == optimizer]
-        reduced += simulate(
-            sample_reduced_problem(params, [0] * len(params)), record_every=RECORD_EVERY
-        )
+def _record(
+    records: Mapping[str, RunRecord], optimizer: str, setting: Setting, B: int, seed: int
+) -> RunRecord:
+    return records[f"{optimizer} {setting.label} B={B} seed={seed}"]
+
+
+def time_scale_rows(
+    records: Mapping[str, RunRecord],
+    constants: HiddenConstants | None = None,
+    settings: Sequence[Setting] = ACCURACY_SETTINGS,
+) -> list[TimeScaleRow]:
+    """T_r and T0 at B = n/2 for every setting, optimiser and seed of the batch runs."""
     rows = []
-    for (label, optimizer, p), record, trajectory in zip(settings, cnn, reduced, strict=True):
-        per_epoch = p.iterations_per_epoch
-        measured = record.trajectory()
-        theirs = measured_time_scales(measured.epoch * per_epoch, measured.metrics)
-        ours = measured_time_scales(trajectory.epoch * per_epoch, trajectory.metrics)
-        t0, tr = float(STAGE1_LENGTH_LARGE_BATCH.at(p)), float(REVERSAL_TIME.at(p))
-        rows.append(
-            (
-                label,
-                optimizer,
-                f"{t0:.0f}",
-                _fmt(ours["stage1_end"]),
-                _fmt(theirs["stage1_end"]),
-                f"{tr:.0f}",
-                _fmt(ours["reversal"]),
-                _fmt(theirs["reversal"]),
-                _ratio(theirs["reversal"], tr),
-                _ratio(theirs["reversal"], ours["reversal"]),
+    for setting in settings:
+        for optimizer, lam in LARGE_BATCH_RUNS:
+            base = setting.params(optimizer=optimizer, lam=lam)
+            B = base.n // 2
+            if B not in batch_grid(base.n):
+                continue
+            params = base.replace(B=B)
+            predicted = race(
+                params,
+                constants,
+                overlapping=setting.supports == "overlapping",
+                horizon=setting.steps,
+            ).reversal_time
+            for seed in SEEDS:
+                trajectory = _record(records, optimizer, setting, B, seed).trajectory()
+                measured = measured_time_scales(
+                    trajectory.epoch * params.iterations_per_epoch, trajectory.metrics
+                )
+                rows.append(
+                    TimeScaleRow(
+                        setting.label,
+                        optimizer,
+                        seed,
+                        predicted,
+                        float(REVERSAL_TIME.at(params)),
+                        measured["reversal"],
+                        float(STAGE1_LENGTH_LARGE_BATCH.at(params)),
+                        measured["stage1_end"],
+                    )
+                )
+    return rows
+
+
+@dataclasses.dataclass(frozen=True)
+class ReliabilityBin:
+    """Heads whose predicted reversal probability fell in [low, high): how many, mean prediction,
+    observed fraction reversed."""
+
+    low: float
+    high: float
+    heads: int
+    predicted: float
+    observed: float
+
+
+def reliability(
+    records: Mapping[str, RunRecord],
+    constants: HiddenConstants | None = None,
+    settings: Sequence[Setting] = ACCURACY_SETTINGS,
+) -> list[ReliabilityBin]:
+    """Predicted probability that a head reverses vs the observed fraction, over every batch run."""
+    pairs: list[tuple[float, bool]] = []
+    for setting in settings:
+        for optimizer, lam in LARGE_BATCH_RUNS:
+            base = setting.params(optimizer=optimizer, lam=lam)
+            for B in batch_grid(base.n):
+                probability = race(
+                    base.replace(B=B),
+                    constants,
+                    overlapping=setting.supports == "overlapping",
+                    horizon=setting.steps,
+                ).reversal_probability
+                for seed in SEEDS:
+                    final = _record(records, optimizer, setting, B, seed).final
+                    for head in ("feature_pos", "feature_neg"):
+                        value = final.get(head)
+                        if value is not None and math.isfinite(value):
+                            pairs.append((probability, value < 0))
+    bins = []
+    for low, high in itertools.pairwise(PROBABILITY_BINS):
+        inside = [(p, hit) for p, hit in pairs if low <= p < high or (high == 1.0 and p == 1.0)]
+        if inside:
+            bins.append(
+                ReliabilityBin(
+                    low,
+                    high,
+                    len(inside),
+                    sum(p for p, _ in inside) / len(inside),
+                    sum(hit for _, hit in inside) / len(inside),
+                )
             )
-        )
-    return markdown_table(
-        (
-            "setting",
-            "optimizer",
-            "T0 (theory)",
-            "T0 reduced",
-            "T0 CNN",
-            "T_r (theory)",
-            "T_r reduced",
-            "T_r CNN",
-            "T_r CNN / theory",
-            "T_r CNN / reduced",
-        ),
-        rows,
-    )
+    return bins

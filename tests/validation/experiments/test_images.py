@@ -10,7 +10,8 @@ import pytest
 
 from theorykit import ParameterError
 from validation.experiments.image_data import load_cifar10, load_digits
-from validation.experiments.images import ImageSweep, run_image_experiment
+from validation.experiments.images import ImageSweep, best_batch_run, run_image_experiment
+from validation.sweeps.store import ResultsStore
 
 
 def _write_batch(path: Path, images: np.ndarray, labels: list[int]) -> None:
@@ -57,6 +58,9 @@ def test_image_experiment_writes_plots_and_resumes(
     data = load_digits()
     sweep = ImageSweep(
         batch_sizes=(32, 256),
+        learning_rates=(5e-3, 1e-4),
+        target_train_error=0.3,
+        max_steps=60,
         adam_lams=(1e-4, 1e-1),
         adamw_lams=(1e-3, 0.5),
         lam_sweep_batch=32,
@@ -64,6 +68,19 @@ def test_image_experiment_writes_plots_and_resumes(
     )
     text = run_image_experiment("digits", data, tmp_path, sweep, device="cpu")
     assert "## Trends, read off the numbers" in text
+    records = ResultsStore(tmp_path / "results.sqlite").image_records("digits")
+    assert len(records) == 2 * 2 * 2 + 4  # (optimiser, B, lr) of the batch sweep + lam sweep
+    for optimizer, lam in sweep.batch_sweep_lams:
+        for B in sweep.batch_sizes:
+            runs = [records[run.key()] for run in sweep.batch_runs(optimizer, lam, B)]
+            chosen = best_batch_run(records, sweep, optimizer, lam, B)
+            reached = [r for r in runs if r["train_error"] <= 0.3]
+            if reached:  # the best learning rate is the lowest test error among those fitted
+                assert chosen["test_error"] == min(r["test_error"] for r in reached)
+            for run in runs:  # stopped at the target after an epoch, or on the step budget
+                epoch_steps = -(-len(data.train_labels) // B)
+                assert run["train_error"] <= 0.3 or run["steps"] >= 60
+                assert run["steps"] <= max(60, epoch_steps) + epoch_steps
     assert (tmp_path / "test_error_vs_batch.png").stat().st_size > 0
     assert (tmp_path / "test_error_vs_lambda.png").stat().st_size > 0
     assert (tmp_path / "results.sqlite").is_file()

@@ -1,0 +1,146 @@
+"""The reduced dynamics' prediction of CNN runs, from the runs' own initialisation and batches.
+
+For a group of :class:`validation.specs.RunSpec` s that train as one stacked ensemble, the CNN's
+data and initial weights are built exactly as training builds them
+(:func:`validation.cnn.engine.build_ensemble`, float64), read in the reduced coordinates
+(:func:`validation.cnn.readout.reduced_problem_of`, the most faithful reduction for the supports:
+:func:`dynamics.problem.best_reduction`), and the reduced dynamics
+(:class:`dynamics.reduced.ReducedDynamics`) is stepped on the engine's own minibatches
+(``Ensemble.epoch_batches``: the same permutation generators, so the same samples at every step)
+and measured at the engine's recording epochs: the reduced state is written back as the CNN weights
+it stands for (:func:`validation.cnn.readout.implied_weights`) and measured by the engine itself
+(``Ensemble.measure``) on the run's own training set and test set. Every metric, the test error
+included, is then comparable record by record.
+
+Exact on disjoint supports for every optimiser (support-resolved reduction, up to round-off: the
+CNN restricted to the coordinates training touches); on overlapping supports the overlap-aware
+closure of docs/notes/overlap.md, whose error the coefficient check measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from dynamics.problem import Reduction, best_reduction
+from dynamics.reduced import ReducedDynamics
+from dynamics.trajectory import METRICS, Trajectory
+from theorykit.errors import ParameterError
+from validation.cnn.engine import build_ensemble
+from validation.cnn.readout import implied_weights, reduced_problem_of
+from validation.progress import STDERR
+from validation.provenance import code_version
+from validation.specs import EngineOptions, RunSpec
+from validation.sweeps.records import RunRecord
+from validation.sweeps.store import ResultsStore
+
+
+def _prediction_groups(specs: Sequence[RunSpec]) -> list[list[int]]:
+    """Indices of ``specs`` that can be predicted together: one CNN group (shapes and schedule)
+    with one (s, supports), which one reduced problem needs."""
+    groups: dict[tuple, list[int]] = {}
+    for index, spec in enumerate(specs):
+        key = (spec.group_key(), spec.params.s, spec.supports)
+        groups.setdefault(key, []).append(index)
+    return list(groups.values())
+
+
+def predict_group(
+    specs: Sequence[RunSpec],
+    options: EngineOptions,
+    reduction: Reduction | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Trajectory]:
+    """Predicted trajectories of one group (see the module docstring), recorded every
+    ``options.record_every`` epochs and at the last on the runs' test sets (``options.test_size``,
+    ``test_seed``); ``options.order`` is followed, ``dtype``/``device``/``kernel`` are not (float64
+    on the CPU)."""
+    if len({(s.group_key(), s.params.s, s.supports) for s in specs}) != 1:
+        raise ParameterError("specs", len(specs), "one group of equal shapes, s and supports")
+    cpu = EngineOptions(
+        record_every=options.record_every,
+        test_size=options.test_size,
+        test_seed=options.test_seed,
+        order=options.order,
+        dtype="float64",
+        device="cpu",
+        kernel="torch",
+    )
+    ensemble = build_ensemble(specs, cpu)
+    initial = ensemble.W.detach().clone()
+    dynamics = ReducedDynamics.start(
+        reduced_problem_of(ensemble, reduction or best_reduction(specs[0].supports))
+    )
+
+    def measure() -> dict[str, np.ndarray]:
+        weights = implied_weights(ensemble, initial, dynamics)
+        return {name: value.numpy() for name, value in ensemble.measure(weights).items()}
+
+    records = [measure()]
+    recorded = [0.0]
+    epochs = specs[0].params.epochs
+    for epoch in range(1, epochs + 1):
+        for idx in ensemble.epoch_batches(epoch):
+            dynamics.step(idx.numpy())
+        if epoch % options.record_every == 0 or epoch == epochs:
+            records.append(measure())
+            recorded.append(float(epoch))
+        if progress is not None:
+            progress(epoch, epochs)
+    epoch_axis = np.asarray(recorded)
+    return [
+        Trajectory(epoch_axis, {name: np.array([r[name][e] for r in records]) for name in METRICS})
+        for e in range(len(specs))
+    ]
+
+
+def predictions_for(
+    records: Sequence[RunRecord],
+    options: EngineOptions,
+    store_path: Path,
+    log: TextIO = STDERR,
+    progress: Callable[[str], Callable[[int, int], None]] | None = None,
+) -> dict[str, tuple[str, Trajectory]]:
+    """The prediction of every finished run of ``records`` (trained with ``options``) by run key,
+    as (reduction, trajectory): read from the store at ``store_path``, the missing ones computed
+    one group at a time (:func:`predict_group`) and stored as each group finishes, so an
+    interrupted call loses at most the group in flight. Failed runs get none."""
+    with ResultsStore(store_path) as store:
+        found = store.predictions(record.key for record in records)
+        missing = [r for r in records if r.key not in found and r.failure is None]
+        specs = [record.spec for record in missing]
+        groups = _prediction_groups(specs)
+        for number, indices in enumerate(groups, start=1):
+            first = specs[indices[0]]
+            reduction = best_reduction(first.supports)
+            label = (
+                f"prediction {number}/{len(groups)} ({first.params.optimizer}, B={first.params.B}, "
+                f"{len(indices)} runs, {reduction})"
+            )
+            callback = progress(label) if progress is not None else None
+            group = predict_group([specs[i] for i in indices], options, reduction, callback)
+            pairs = [(missing[i].key, t) for i, t in zip(indices, group, strict=True)]
+            store.add_predictions(reduction, pairs, code_version())
+            found.update({key: (reduction, t) for key, t in pairs})
+            print(f"{label} stored", file=log)
+    return found
+
+
+def predict(
+    specs: Sequence[RunSpec],
+    options: EngineOptions,
+    reduction: Reduction | None = None,
+    on_group: Callable[[Sequence[int]], Callable[[int, int], None] | None] | None = None,
+) -> list[Trajectory]:
+    """:func:`predict_group` for every group of ``specs``, in spec order. ``on_group`` receives
+    each group's indices and may return a progress callback for it."""
+    results: list[Trajectory | None] = [None] * len(specs)
+    for indices in _prediction_groups(specs):
+        progress = on_group(indices) if on_group is not None else None
+        group = predict_group([specs[i] for i in indices], options, reduction, progress)
+        for index, trajectory in zip(indices, group, strict=True):
+            results[index] = trajectory
+    return [trajectory for trajectory in results if trajectory is not None]

@@ -1,0 +1,126 @@
+"""One setting, three realisations, one call: the theory, the reduced prediction and the CNN.
+
+:func:`compare_setting` takes a :class:`theorykit.params.ProblemParams` (plus seeds and the data
+options of :mod:`validation.specs`) and returns a :class:`SettingComparison` holding
+
+* ``theory`` -- :func:`theorykit.summary.bounds_summary` at the setting: the lambda thresholds,
+  the asymptotic regimes and theorem verdict, and the finite-size predictions with their verdict
+  (:mod:`theorykit.finite_size`);
+* ``runs`` -- per seed, the CNN trained in memory (:func:`validation.cnn.engine.train`) and the
+  reduced dynamics' prediction from the same initialisation and batches
+  (:mod:`validation.experiments.prediction`), paired as :class:`validation.agreement.RunAgreement`.
+
+It reads as ``.table()`` (a pandas DataFrame, one row per seed), ``.plot()`` (a matplotlib
+Figure: measured and predicted trajectories on the same axes) and ``.agrees()`` (outcomes equal for
+every seed, and optionally the trajectory error within a tolerance). Nothing is stored; for runs
+worth keeping use ``theorykit sweep``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from dynamics.problem import best_reduction
+from theorykit.errors import ParameterError
+from theorykit.params import ProblemParams
+from theorykit.summary import BoundsSummary, bounds_summary
+from validation.agreement import RunAgreement
+from validation.cnn.engine import train
+from validation.experiments.prediction import predict
+from validation.figures import trajectory_figure
+from validation.specs import EngineOptions, Labels, RunSpec, Supports, check_data_options
+from validation.sweeps.records import RunRecord, run_key
+
+#: Records per run when :func:`compare_setting` chooses the engine options.
+DEFAULT_RECORDS = 40
+
+
+@dataclasses.dataclass(frozen=True)
+class SettingComparison:
+    """The output of :func:`compare_setting` (see the module docstring)."""
+
+    params: ProblemParams
+    theory: BoundsSummary
+    runs: tuple[RunAgreement, ...]
+
+    def table(self) -> Any:
+        """A pandas DataFrame, one row per seed: the outcomes (CNN, predicted, finite-size
+        verdict) and whether the CNN's and the prediction's agree, the trajectory error, then
+        ``measured`` / ``predicted`` / ``ratio`` (predicted over measured) columns for the final
+        values of :data:`validation.agreement.FINAL_METRICS` and for T0 and T_r (iterations)."""
+        import pandas as pd
+
+        verdict = self.theory.finite_size.verdict
+        rows = []
+        for run in self.runs:
+            row: dict[str, Any] = {
+                "seed": run.record.data_seed,
+                "reduction": run.reduction,
+                "cnn_outcome": run.measured_outcome,
+                "predicted_outcome": run.predicted_outcome,
+                "finite_size_verdict": None if verdict is None else verdict.outcome,
+                "outcome_agrees": run.outcome_agrees,
+                "trajectory_error": run.trajectory_error,
+            }
+            for quantity, measured, predicted, ratio in run.rows():
+                name = quantity.removeprefix("final ").split(" ")[0]
+                row |= {
+                    f"{name}_measured": measured,
+                    f"{name}_predicted": predicted,
+                    f"{name}_ratio": ratio,
+                }
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def plot(self) -> Any:
+        """Measured (seed mean +- sd) and predicted (dashed) trajectories: a matplotlib Figure
+        (:func:`validation.figures.trajectory_figure`)."""
+        p = self.params
+        title = f"{p.optimizer}, B = {p.B}, lam = {p.lam:g}, eta = {p.eta:g}"
+        return trajectory_figure(
+            [run.record for run in self.runs],
+            title,
+            {run.record.key: run.predicted for run in self.runs},
+        )
+
+    def agrees(self, trajectory_tolerance: float | None = None) -> bool:
+        """True when the prediction's outcome equals the CNN's for every seed and, given
+        ``trajectory_tolerance``, every trajectory error is at most it
+        (:attr:`validation.agreement.RunAgreement.trajectory_error`)."""
+        return all(
+            run.outcome_agrees
+            and (trajectory_tolerance is None or run.trajectory_error <= trajectory_tolerance)
+            for run in self.runs
+        )
+
+
+def compare_setting(
+    params: ProblemParams,
+    seeds: Sequence[int] = (0,),
+    supports: Supports = "overlapping",
+    labels: Labels = "balanced",
+    options: EngineOptions | None = None,
+) -> SettingComparison:
+    """Train ``params`` as the CNN for every seed (data and initialisation seed alike), predict
+    each run with the reduced dynamics and evaluate the theory (see the module docstring).
+
+    ``options`` defaults to float64 on the CPU-or-CUDA device the engine picks, recording
+    ``DEFAULT_RECORDS`` times over ``params.epochs``, 2000 test points."""
+    if not seeds:
+        raise ParameterError("seeds", list(seeds), "at least one seed")
+    check_data_options(params.n, params.d, params.s, supports, labels)
+    options = options or EngineOptions(
+        record_every=max(1, params.epochs // DEFAULT_RECORDS), test_size=2000
+    )
+    specs = [RunSpec(params, seed, seed, supports, labels, name=f"seed {seed}") for seed in seeds]
+    theory = bounds_summary(params)
+    measured = train(specs, options)
+    predicted = predict(specs, options)
+    reduction = best_reduction(supports)
+    runs = tuple(
+        RunAgreement(RunRecord.of(run_key(spec, options), spec, trajectory), guess, reduction)
+        for spec, trajectory, guess in zip(specs, measured, predicted, strict=True)
+    )
+    return SettingComparison(params, theory, runs)

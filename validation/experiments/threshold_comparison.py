@@ -1,0 +1,146 @@
+"""The weight decay above which training collapses: theorykit vs the CNN, Adam and AdamW, across
+settings.
+
+Two finite-size thresholds are put against the CNN, each on a sqrt(2)-spaced grid around its own
+prediction (:data:`GRID_FACTORS`), two seeds, the collapse rule of :mod:`dynamics.outcomes` (every
+weight ends below a tenth of the largest initial one; a lam counts as collapsing when at least
+half of its seeds collapse):
+
+* Adam (L2): lambda*_Adam = D0 / gamma0 (``theorykit.bounds.LAMBDA_STAR_ADAM``, Cor 4.3 at t = 0);
+* AdamW (decoupled): the collapse threshold at the run's eta and horizon
+  (:func:`theorykit.collapse.collapse_threshold`).
+
+The CNN runs are resumable (``DIR/cnn/results.sqlite``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from dynamics.outcomes import bracket, is_collapsed, open_bracket
+from dynamics.predict import epochs_for_steps
+from theorykit.collapse import collapse_threshold
+from theorykit.conditions import lambda_thresholds
+from theorykit.constants import HiddenConstants
+from theorykit.params import ProblemParams
+from validation.experiments.settings import THRESHOLD_SETTINGS, Setting
+from validation.progress import STDERR
+from validation.specs import EngineOptions, RunSpec
+from validation.sweeps.runner import train_or_resume
+
+#: lam grid of every setting, as multiples of its predicted threshold (sqrt(2) spacing).
+GRID_FACTORS = (0.25, 0.354, 0.5, 0.707, 1.0, 1.414, 2.0, 2.83, 4.0)
+SEEDS = (0, 1)
+#: The constants the grids are centred at, fixed so that a calibration or a change of the shipped
+#: defaults never moves a grid (and so never retrains a stored run): the uncalibrated values.
+GRID_CONSTANTS = HiddenConstants(adamw_step=1.0)
+#: The optimiser and the threshold theorykit predicts for it.
+THRESHOLDS = (("adam", "lambda*_Adam"), ("adamw", "AdamW collapse threshold"))
+
+
+def predicted_threshold(params: ProblemParams, constants: HiddenConstants | None = None) -> float:
+    """lambda*_Adam for an L2 optimiser, the AdamW collapse threshold for a decoupled one."""
+    if params.kind.decoupled:
+        return collapse_threshold(params, constants)
+    return lambda_thresholds(params, constants)["lambda_star_adam"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdRow:
+    """One (setting, optimiser): the prediction, the grid it centred and the CNN's collapse per lam
+    and seed."""
+
+    setting: Setting
+    params: ProblemParams
+    predicted: float
+    grid: tuple[float, ...]
+    collapsed: tuple[tuple[bool, ...], ...]
+
+    def bracket(self) -> tuple[float, float] | None:
+        """(largest lam that trains, smallest lam above it that collapses), majority of seeds."""
+        return bracket(self.grid, self._collapses())
+
+    def measured_interval(self) -> tuple[float, float]:
+        """The bracket, or the open interval the grid leaves
+        (:func:`dynamics.outcomes.open_bracket`)."""
+        return open_bracket(self.grid, self._collapses())
+
+    def _collapses(self) -> list[bool]:
+        return [2 * sum(row) >= len(row) for row in self.collapsed]
+
+    def measured(self) -> float | None:
+        pair = self.bracket()
+        return None if pair is None else math.sqrt(pair[0] * pair[1])
+
+
+def _base(setting: Setting, optimizer: str) -> ProblemParams:
+    p = setting.params(optimizer=optimizer)
+    return p.replace(epochs=epochs_for_steps(p, setting.steps))
+
+
+def threshold_specs(setting: Setting, optimizer: str) -> tuple[list[float], list[RunSpec]]:
+    """The lam grid around the prediction at :data:`GRID_CONSTANTS` and its CNN runs."""
+    base = _base(setting, optimizer)
+    centre = predicted_threshold(base, GRID_CONSTANTS)
+    grid = [float(f"{centre * factor:.4g}") for factor in GRID_FACTORS]
+    specs = [
+        RunSpec(
+            base.replace(lam=lam),
+            seed,
+            seed,
+            setting.supports,
+            name=f"{optimizer} {setting.label} lam={lam:g}",
+        )
+        for lam in grid
+        for seed in SEEDS
+    ]
+    return grid, specs
+
+
+def threshold_rows(
+    store: Path,
+    constants: HiddenConstants | None = None,
+    settings: Sequence[Setting] = THRESHOLD_SETTINGS,
+    log: TextIO = STDERR,
+) -> list[ThresholdRow]:
+    """Train (or resume) the CNN grids (centred at :data:`GRID_CONSTANTS`, so that they never move
+    with a calibration) and return one row per (setting, optimiser) with the prediction at
+    ``constants``."""
+    rows = []
+    for optimizer, _ in THRESHOLDS:
+        plans = [(setting, *threshold_specs(setting, optimizer)) for setting in settings]
+        by_epochs: dict[int, list[RunSpec]] = {}
+        for _, _, specs in plans:
+            for spec in specs:
+                by_epochs.setdefault(spec.params.epochs, []).append(spec)
+        records = {}
+        for epochs, specs in sorted(by_epochs.items()):
+            options = EngineOptions(record_every=max(1, epochs // 20), test_size=1000)
+            for record in train_or_resume("thresholds", specs, options, store, log):
+                records[(record.name, record.data_seed)] = record
+        for setting, grid, _ in plans:
+            collapsed = []
+            for lam in grid:
+                name = f"{optimizer} {setting.label} lam={lam:g}"
+                runs = [records[(name, seed)] for seed in SEEDS]
+                collapsed.append(
+                    tuple(
+                        is_collapsed(r.series("weight_max")[0], r.series("weight_max")[-1])
+                        for r in runs
+                    )
+                )
+            base = _base(setting, optimizer)
+            rows.append(
+                ThresholdRow(
+                    setting,
+                    base,
+                    predicted_threshold(base, constants),
+                    tuple(grid),
+                    tuple(collapsed),
+                )
+            )
+    return rows
