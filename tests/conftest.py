@@ -28,10 +28,10 @@ name = "{name}"
 seeds = [0, 1]
 group_size = 2
 [params]
-n = 20
-d = 100
+n = {n}
+d = {d}
 s = 4
-m = 4
+m = {m}
 eta = {eta}
 epochs = {epochs}
 bias_correction = true
@@ -52,10 +52,18 @@ def sweep_spec_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., P
     directory = tmp_path_factory.mktemp("specs")
 
     def write(
-        name: str = "small", epochs: int = 20, eta: float = 1e-3, optimizer: str = "adam"
+        name: str = "small",
+        epochs: int = 20,
+        eta: float = 1e-3,
+        optimizer: str = "adam",
+        size: tuple[int, int, int] = (20, 100, 4),
     ) -> Path:
-        path = directory / f"{name}-{epochs}-{eta:g}-{optimizer}.toml"
-        path.write_text(SWEEP_SPEC.format(name=name, epochs=epochs, eta=eta, optimizer=optimizer))
+        """``size`` is (n, d, m): larger ones make tasks slow enough for a fault to land."""
+        n, d, m = size
+        path = directory / f"{name}-{epochs}-{eta:g}-{optimizer}-{n}-{d}-{m}.toml"
+        path.write_text(
+            SWEEP_SPEC.format(name=name, epochs=epochs, eta=eta, optimizer=optimizer, n=n, d=d, m=m)
+        )
         return path
 
     return write

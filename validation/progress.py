@@ -9,10 +9,30 @@ carriage returns.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TextIO
 
 from tqdm import tqdm
+
+
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time of the write: the default ``log`` of
+    long-running functions (a default bound to ``sys.stderr`` itself would keep writing to a
+    stream that a notebook or test harness has since replaced and closed)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+#: The default log stream: the process's current standard error.
+STDERR: TextIO = _CurrentStderr()  # type: ignore[assignment]
 
 
 def epoch_progress(label: str, stream: TextIO) -> Callable[[int, int], None]:

@@ -24,6 +24,9 @@ from theorykit.params import ProblemParams
 Supports = Literal["disjoint", "overlapping"]
 Labels = Literal["balanced", "rademacher"]
 Order = Literal["reshuffle", "cyclic"]
+#: How the training steps run: "fused" (one numba kernel per stretch of epochs, CPU), "torch" (one
+#: torch call per step, optionally compiled; CPU or CUDA), "auto" (fused on CPU, torch on CUDA).
+Kernel = Literal["auto", "fused", "torch"]
 #: Floating-point precisions the engine trains in, by name.
 DTYPES = ("float64", "float32")
 
@@ -80,6 +83,7 @@ class EngineOptions:
     dtype: str = "float64"
     device: str = "auto"
     compile: bool = False
+    kernel: Kernel = "auto"
 
     def __post_init__(self) -> None:
         if self.record_every < 1:
@@ -90,6 +94,8 @@ class EngineOptions:
             raise ParameterError("order", self.order, "'reshuffle' or 'cyclic'")
         if self.dtype not in DTYPES:
             raise ParameterError("dtype", self.dtype, "'float64' or 'float32'")
+        if self.kernel not in ("auto", "fused", "torch"):
+            raise ParameterError("kernel", self.kernel, "'auto', 'fused' or 'torch'")
 
 
 def group_specs(specs: Sequence[RunSpec]) -> list[list[int]]:

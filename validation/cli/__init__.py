@@ -13,19 +13,25 @@
 
 Every subcommand module has ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``; the
 modules import what they run inside ``run``, so ``theorykit bounds``, ``report`` and ``sweep
---dry-run`` never load torch. A :class:`~theorykit.errors.ParameterError` (a bad value) ends the
-command with one line on stderr naming the parameter, and exit status 2.
+--dry-run`` never load torch. No traceback reaches the user (:func:`main`): a
+:class:`~theorykit.errors.ParameterError` (a bad value) ends the command with one line on stderr
+naming the parameter, exit status 2; the machine's state (:class:`validation.errors.MachineError`,
+a file that cannot be written, memory) one line and status 1; Ctrl-C one line ("interrupted: N/M
+runs stored; rerun to resume") and status 130; a closed pipe (``theorykit bounds --json | head``)
+ends it silently, status 141.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from theorykit import cli as bounds
 from theorykit.errors import ParameterError
 from validation.cli import compare, images, report, sweep, validate
+from validation.errors import MachineError, SweepInterrupted
 
 #: Subcommand name -> its module, in the order ``--help`` lists them.
 COMMANDS = {
@@ -48,11 +54,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_message(error: OSError) -> str:
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or error}{where}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` (default: the process's), run the subcommand, return its exit status."""
+    """Parse ``argv`` (default: the process's), run the subcommand, return its exit status (see
+    the module docstring for how errors end it)."""
     args = build_parser().parse_args(argv)
+    name = f"theorykit {args.command}"
     try:
         return int(args.run(args))
     except ParameterError as error:
-        print(f"theorykit {args.command}: {error}", file=sys.stderr)
+        print(f"{name}: {error}", file=sys.stderr)
         return 2
+    except SweepInterrupted as interrupt:
+        print(f"\n{name}: {interrupt}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"\n{name}: interrupted (finished work is stored; rerun to resume)", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+        return 141
+    except MachineError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{name}: out of memory; lower group_size, test_size or the grid", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"{name}: {_os_message(error)}", file=sys.stderr)
+        return 1

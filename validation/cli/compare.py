@@ -1,43 +1,45 @@
-"""``theorykit compare [--out DIR] [--epochs 50] [--batch-steps 6000]``: Adam and AdamW stuck
-thresholds, the batch size where memorisation begins and the large-batch time scales T0, T_r, from
-theorykit, the reduced dynamics and the CNN across settings, and coefficient checks
-(:mod:`validation.experiments.comparison`); resumable."""
+"""``theorykit compare [--out DIR] [--no-reduced] [--no-coefficients]``: the accuracy table of
+theorykit's finite-size predictions (B*, lambda*_Adam, the AdamW collapse threshold, T0, t_r and
+reversal probabilities) against the CNN across the settings of
+:mod:`validation.experiments.settings`, with the calibration of the hidden constants and the
+coefficient checks of the reductions (:mod:`validation.experiments.comparison`); resumable."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from validation.cli.common import check_out_dir
 
 HELP = (
-    "Adam and AdamW stuck thresholds and the large-batch boundary (theory, reduced dynamics, CNN) "
-    "across settings, and coefficient checks"
+    "accuracy table: theorykit's finite-size predictions (B*, lambda*_Adam, AdamW collapse, T0, "
+    "T_r) against the CNN across settings, with their calibration"
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--out", default="runs/compare", help="output directory (default: %(default)s)"
+        "--out",
+        default="runs/compare",
+        help="output directory; CNN runs resume from DIR/cnn/results.sqlite (default: %(default)s)",
     )
     parser.add_argument(
-        "--epochs",
-        type=int,
-        default=50,
-        help=(
-            "CNN and reduced-dynamics horizon of the threshold grids, epochs (default: %(default)s)"
-        ),
+        "--no-reduced",
+        dest="reduced",
+        action="store_false",
+        help="skip the reduced-dynamics column of the batch table (the slowest part after the CNN)",
     )
     parser.add_argument(
-        "--batch-steps",
-        type=int,
-        default=6000,
-        help="iterations of every run of the batch-size comparison (default: %(default)s)",
+        "--no-coefficients",
+        dest="coefficients",
+        action="store_false",
+        help="skip the coefficient checks of the reductions",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from validation.experiments.comparison import write_comparison
 
-    out_dir = Path(args.out)
-    print(write_comparison(out_dir, epochs=args.epochs, batch_steps=args.batch_steps))
-    print(f"written: {out_dir / 'comparison.md'}, {out_dir / 'coefficient_check.png'}")
+    out_dir = check_out_dir(args.out)
+    print(write_comparison(out_dir, reduced=args.reduced, coefficients=args.coefficients))
+    print(f"written: {out_dir / 'comparison.md'}, {out_dir / 'predicted_vs_measured.png'}")
     return 0

@@ -5,9 +5,9 @@ Tang et al. Figs 1-2 on real images, test error vs B and vs lam
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from theorykit.errors import ParameterError
+from validation.cli.common import check_out_dir
 
 HELP = "real images: test error vs batch size and vs lam for Adam and AdamW"
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         data = load_cifar10(args.cifar_dir)
     else:
         data = load_digits()
-    out_dir = Path(args.out or f"runs/{args.dataset}")
+    out_dir = check_out_dir(args.out or f"runs/{args.dataset}")
     print(run_image_experiment(args.dataset, data, out_dir, device=args.device))
     print(
         f"written: {out_dir / 'results.sqlite'}, {out_dir / 'report.md'}, "

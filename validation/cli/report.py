@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from validation.cli.common import add_export_argument
+from theorykit.errors import ParameterError
+from validation.cli.common import add_export_argument, check_export_path, check_out_dir
 from validation.sweeps.report import write_sweep_report
 from validation.sweeps.store import ResultsStore
 
@@ -22,9 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_export_path(args.export)
+    if not Path(args.results).is_file():
+        raise ParameterError("results", args.results, "an existing results store (.sqlite file)")
+    if args.out is not None:
+        check_out_dir(args.out)
     print(write_sweep_report(args.results, args.out))
     if args.export:
-        with ResultsStore(args.results) as store:
+        with ResultsStore(args.results, read_only=True) as store:
             print(f"exported: {store.export(args.export)}")
     print(f"written: {Path(args.out or Path(args.results).parent) / 'report.md'} and its figures")
     return 0

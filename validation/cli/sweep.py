@@ -12,7 +12,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from validation.cli.common import add_engine_arguments, add_export_argument
+from validation.cli.common import add_engine_arguments, add_export_argument, check_export_path
 from validation.sweeps.spec import load_spec
 
 HELP = "train a declarative grid (TOML) on any executor into an SQLite store"
@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    print(spec.describe())
+    check_export_path(args.export)
+    device_type = "cuda" if args.device.startswith("cuda") else "cpu"
+    print(spec.describe(device_type))
     if args.dry_run:
         return 0
     from validation.cnn.engine import resolve_device
@@ -48,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     from validation.sweeps.runner import run_sweep
     from validation.sweeps.store import ResultsStore
 
-    options = dataclasses.replace(spec.options, device=args.device, compile=args.compile)
+    options = dataclasses.replace(
+        spec.options, device=args.device, compile=args.compile, kernel=args.kernel
+    )
     if not args.executor.startswith("dask://"):
         resolve_device(
             options.device
@@ -58,12 +62,9 @@ def run(args: argparse.Namespace) -> int:
         outcome = run_sweep(spec, store, executor, options)
         if args.export:
             print(f"exported: {store.export(args.export)}")
-    if outcome.already + outcome.added:
+    if outcome.stored:
         print(write_sweep_report(store_path))
-    print(
-        f"{outcome.already + outcome.added}/{outcome.runs} runs in {store_path} ({outcome.added} "
-        "new)"
-    )
+    print(f"{outcome.stored}/{outcome.runs} runs in {store_path} ({outcome.added} new)")
     for error in outcome.errors:
         print(f"task failed, rerun to retry: {error}", file=sys.stderr)
     return 0 if outcome.complete else 1

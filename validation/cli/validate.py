@@ -1,15 +1,20 @@
 """``theorykit validate --preset quick|lambda-sensitivity|zou2023|tang2025-table [--out DIR]
-[--dtype float32] [--compile] [--device cuda]``: train the preset's CNNs (resuming from
-DIR/results.sqlite), write plots and DIR/report.md, print the report; exit status 1 when one of the
-paper's outcomes is not reproduced."""
+[--dtype float32] [--compile] [--device cuda] [--no-predict]``: train the preset's CNNs (resuming
+from DIR/results.sqlite), predict each run with the reduced dynamics, write plots and DIR/report.md,
+print the report; exit status 1 when one of the paper's outcomes is not reproduced."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
+import datetime
+import time
 
-from validation.cli.common import add_engine_arguments
+from validation.cli.common import add_engine_arguments, check_out_dir
+from validation.experiments.presets import PRESETS, Preset
+from validation.provenance import machine_description
+from validation.sizing import group_size
+from validation.specs import group_specs
 
 HELP = "train a preset's CNNs and compare with the paper and the theory"
 PRESET_NAMES = ("quick", "lambda-sensitivity", "zou2023", "tang2025-table")
@@ -25,28 +30,89 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default=None, help="output directory (default: runs/PRESET[-float32])"
     )
+    parser.add_argument(
+        "--predict",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=(
+            "predict every run with the reduced dynamics from its own initialisation and batches "
+            "(default: the preset's choice; every preset but tang2025-table predicts)"
+        ),
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the preset's groups (members, member-steps, memory, estimated time); train "
+        "nothing",
+    )
     add_engine_arguments(parser)
+
+
+def describe(preset: Preset) -> str:
+    """The ``--dry-run`` text: one line per stacked group (:mod:`validation.sizing`) and the
+    totals."""
+    fused = preset.options.device in ("auto", "cpu") and not preset.options.compile
+    lines = [f"preset {preset.name!r}: {len(preset.specs)} runs, {preset.options.dtype}"]
+    total = 0.0
+    for indices in group_specs(preset.specs):
+        group = [preset.specs[i] for i in indices]
+        size = group_size(group, preset.options, fused)
+        total += size.seconds or 0.0
+        first = group[0].params
+        lines.append(size.line(f"  {first.optimizer}, B={first.B}, {first.epochs} epochs"))
+    if fused:
+        lines.append(
+            f"estimated training time on this CPU: ~{total / 60:.1f} min (validation.sizing)"
+        )
+    steps = sum(s.params.epochs * s.params.iterations_per_epoch for s in preset.specs)
+    lines.append(
+        f"predictions: yes ({steps:,} reduced-dynamics member-steps)"
+        if preset.predict
+        else f"predictions: no ({preset.predict_note})"
+    )
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     from validation.cnn.engine import resolve_device
-    from validation.experiments.preset_report import run_preset, write_report
-    from validation.experiments.presets import PRESETS
+    from validation.experiments.preset_report import predict_preset, run_preset, write_report
 
     preset = PRESETS[args.preset]()
+    if args.dry_run:
+        options = dataclasses.replace(
+            preset.options, dtype=args.dtype, compile=args.compile, device=args.device
+        )
+        print(describe(dataclasses.replace(preset, options=options)))
+        return 0
     resolve_device(args.device)  # a bad or absent device is a ParameterError before anything trains
     options = dataclasses.replace(
-        preset.options, dtype=args.dtype, compile=args.compile, device=args.device
+        preset.options,
+        dtype=args.dtype,
+        compile=args.compile,
+        device=args.device,
+        kernel=args.kernel,
     )
     preset = dataclasses.replace(preset, options=options)
-    out_dir = Path(
+    if args.predict is not None:
+        preset = dataclasses.replace(preset, predict=args.predict)
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    out_dir = check_out_dir(
         args.out or f"runs/{preset.name}" + ("" if args.dtype == "float64" else f"-{args.dtype}")
     )
+    start = time.perf_counter()
     records = run_preset(preset, out_dir)
-    text, checks = write_report(preset, records, out_dir)
+    trained = time.perf_counter() - start
+    new = [r for r in records if r.finished_at >= started]
+    timing = (
+        f"Trained in {trained / 60:.1f} min on {machine_description()} ({options.dtype}; "
+        f"{len(new)} of {len(records)} runs trained by this call, the rest resumed)."
+    )
+    predicted = predict_preset(preset, records, out_dir)
+    text, checks = write_report(preset, records, out_dir, predicted, timing)
     print(text)
     print(
         f"written: {out_dir / 'results.sqlite'}, {out_dir / 'report.md'}, "
-        f"{out_dir / 'trajectories.png'}, {out_dir / 'test_error.png'}"
+        f"{out_dir / 'table.md'}, {out_dir / 'trajectories.png'}, {out_dir / 'agreement.png'}, "
+        f"{out_dir / 'test_error.png'}"
     )
     return 0 if all(check.holds for check in checks) else 1

@@ -70,8 +70,9 @@ class RunRecord:
 
     ``epoch`` and each ``metrics`` series are the recorded values (None where not finite);
     ``final`` is the last record of each metric. ``failure`` names why a run failed (its weights
-    became NaN or infinite), or is None. ``sweep``, ``code_version``, ``finished_at`` and ``engine``
-    are filled in by the store.
+    became NaN or infinite), or is None. ``sweep``, ``code_version``, ``finished_at``, ``engine``
+    and ``provenance`` (host, torch/CUDA versions, device, dtype, TF32, kernel:
+    ``validation.cnn.tasks.provenance``) are filled in by the store.
     """
 
     key: str
@@ -89,6 +90,7 @@ class RunRecord:
     code_version: str = ""
     finished_at: str = ""
     engine: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    provenance: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -151,9 +153,47 @@ class RunRecord:
         )
 
 
-def group_by_name(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:
-    """Records by run name (the seeds of one grid point share it), in first-seen order."""
-    grouped: dict[str, list[RunRecord]] = {}
+def configuration_text(
+    params: ProblemParams, supports: str, labels: str, engine: Mapping[str, Any]
+) -> str:
+    """What a run is apart from its seeds, as canonical JSON: its parameters, data options and
+    recorded engine options (:func:`engine_identity`). Reports group runs by name and this; a sweep
+    refuses a name the store holds with another one."""
+    return json.dumps(
+        {"params": params.to_dict(), "supports": supports, "labels": labels, "engine": engine},
+        sort_keys=True,
+    )
+
+
+def group_runs(records: Sequence[RunRecord]) -> dict[str, list[RunRecord]]:
+    """Records grouped by run name and configuration (:func:`configuration_text`; the seeds of
+    one grid point share both), in first-seen order, keyed by a label: the name, or where one name
+    holds several configurations, the name and the fields that tell them apart
+    (``"adam B=2 [epochs=40]"``), so that two experiments are never averaged into one row."""
+    groups: dict[tuple[str, str], list[RunRecord]] = {}
     for record in records:
-        grouped.setdefault(record.name, []).append(record)
-    return grouped
+        config = configuration_text(record.params, record.supports, record.labels, record.engine)
+        groups.setdefault((record.name, config), []).append(record)
+    configs_by_name: dict[str, list[dict[str, Any]]] = {}
+    for name, config in groups:
+        configs_by_name.setdefault(name, []).append(_flat(json.loads(config)))
+    labelled = {}
+    for (name, config), group in groups.items():
+        variants = configs_by_name[name]
+        if len(variants) == 1:
+            labelled[name] = group
+            continue
+        mine = _flat(json.loads(config))
+        differ = [field for field in mine if len({str(v.get(field)) for v in variants}) > 1]
+        labelled[f"{name} [{', '.join(f'{f}={mine[f]}' for f in differ)}]"] = group
+    return labelled
+
+
+def _flat(config: dict[str, Any]) -> dict[str, Any]:
+    """A configuration's fields in one level (parameters, data options, engine options)."""
+    return {
+        **config["params"],
+        "supports": config["supports"],
+        "labels": config["labels"],
+        **(config.get("engine") or {}),
+    }

@@ -27,7 +27,7 @@ from theorykit.bounds import predicted_outcome
 from theorykit.conditions import lambda_thresholds
 from theorykit.errors import ParameterError
 from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories, varying_fields
-from validation.sweeps.records import RunRecord, group_by_name
+from validation.sweeps.records import RunRecord, group_runs
 from validation.sweeps.store import ResultsStore
 from validation.tables import markdown_table
 
@@ -103,14 +103,30 @@ def failed_run_lines(records: Sequence[RunRecord]) -> list[str]:
     return ["", "## Failed runs", "", *failed] if failed else []
 
 
+def finished(records: Sequence[RunRecord]) -> list[RunRecord]:
+    """The runs that did not fail: failed runs (weights NaN/inf) are shown as failed and left out
+    of every mean, spread and threshold."""
+    return [record for record in records if record.failure is None]
+
+
+def seed_count(records: Sequence[RunRecord]) -> str:
+    """``"2"``, or ``"2 (1 failed)"`` where runs failed."""
+    failed = len(records) - len(finished(records))
+    return f"{len(records)}" + (f" ({failed} failed)" if failed else "")
+
+
 def mean_final(records: Sequence[RunRecord], metric: str) -> float:
-    """Seed mean of a final metric (NaN when a run failed)."""
-    return float(np.mean([record.final_value(metric) for record in records]))
+    """Mean of a final metric over the finished seeds (NaN when every seed failed)."""
+    values = [record.final_value(metric) for record in finished(records)]
+    return float(np.mean(values)) if values else math.nan
 
 
 def mean_sd_final(records: Sequence[RunRecord], metric: str) -> str:
-    """``mean`` for one run, ``mean ± sd`` (sample standard deviation) over several seeds."""
-    values = [record.final_value(metric) for record in records]
+    """``mean`` for one run, ``mean ± sd`` (sample standard deviation) over several seeds, over
+    the finished ones; ``failed`` when every seed failed."""
+    values = [record.final_value(metric) for record in finished(records)]
+    if not values:
+        return "failed"
     return (
         f"{np.mean(values):.3f}"
         if len(values) == 1
@@ -126,7 +142,7 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
         raise ParameterError(
             "results", str(store_path), "an existing results store (the --store of theorykit sweep)"
         )
-    with ResultsStore(store_path) as store:
+    with ResultsStore(store_path, read_only=True) as store:
         records = list(store.records().values())
     if not records:
         raise ParameterError("results", str(store_path), "a store with at least one finished run")
@@ -150,14 +166,14 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
     rows = [
         (
             name,
-            len(group),
+            seed_count(group),
             mean_sd_final(group, "train_error"),
             mean_sd_final(group, "test_error"),
             f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}",
             f"{mean_final(group, 'noise_max'):.3g}",
             predicted_outcome(group[0].params),
         )
-        for name, group in group_by_name(records).items()
+        for name, group in group_runs(records).items()
     ]
     lines = [
         f"# Sweep report: {title}",

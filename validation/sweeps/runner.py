@@ -2,49 +2,177 @@
 
 :func:`run_sweep` asks the :class:`~validation.sweeps.store.ResultsStore` which runs are done,
 groups the rest by :meth:`~validation.specs.RunSpec.group_key` (at most ``group_size`` members
-each), submits one task per group to the executor (:mod:`validation.sweeps.executors`), and stores
-each group's records in one transaction as soon as its task finishes, in whatever order tasks
-finish. Killing the driver or a worker loses at most the groups in flight; a rerun trains exactly
-what is missing. A task that raises (a worker lost for good, a process pool broken by a killed
-worker) is reported in :class:`SweepOutcome` and the other groups go on. A member whose weights turn
-NaN/inf is not a task failure: it is stored as a ``failed`` run with its reason
-(``Trajectory.failure``).
+each, :mod:`validation.sizing`'s default otherwise) and keeps the executor's ``capacity`` of tasks
+in flight (:mod:`validation.sweeps.executors`), claiming each task's runs in the store just before
+it is submitted. Each group's records are stored in one transaction as soon as its task finishes,
+in whatever order tasks finish.
 
-Tasks (:func:`validation.cnn.tasks.train_task`) return plain data, so the executor may live in
-another process or on another machine. :func:`train_or_resume` is the same for a named list of runs
-(the presets and the comparisons), returning their records in spec order.
+* **Several drivers on one store** (two terminals, two cluster jobs) split the work: a run claimed
+  by a live driver is left to it (:meth:`ResultsStore.claim`); a driver renews its leases while it
+  works, so the runs of a driver that died are taken over once its leases expire (:data:`LEASE_S`).
+  A driver whose work is done waits for the runs other drivers hold and returns when the store is
+  complete; every driver then reports the same, true count.
+* **Faults**: killing the driver or a worker loses at most the groups in flight; a rerun trains
+  exactly what is missing. A task whose worker was lost is retried (:data:`RETRIES` times) while
+  the other groups go on; a task that keeps failing is reported in :class:`SweepOutcome`.
+* **Interrupts** (Ctrl-C): tasks not yet started are cancelled, the workers stopped, every
+  finished task stored and the claims released; :class:`SweepInterrupted` says how many runs are
+  stored (``theorykit`` prints it in one line and exits with status 130).
+
+A member whose weights turn NaN/inf is not a task failure: it is stored as a ``failed`` run with
+its reason (``Trajectory.failure``). Tasks (:func:`validation.cnn.tasks.train_task`) return plain
+data, so the executor may live in another process or on another machine. :func:`train_or_resume`
+is the same for a named list of runs (the presets and the comparisons), returning their records in
+spec order.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import sys
+import json
+import os
+import platform
+import threading
+import time
+import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TextIO
 
 from theorykit.errors import ParameterError
+from validation.cnn.engine import resolve_device
 from validation.cnn.tasks import TaskResult, train_task
+from validation.errors import SweepInterrupted
+from validation.progress import STDERR
+from validation.sizing import group_size, physical_memory
 from validation.specs import EngineOptions, RunSpec
 from validation.sweeps.executors import InlineExecutor
-from validation.sweeps.records import RunRecord, engine_identity, run_key
+from validation.sweeps.records import RunRecord, configuration_text, engine_identity, run_key
 from validation.sweeps.spec import SweepSpec
 from validation.sweeps.store import ResultsStore
+
+#: Seconds a claim lives without renewal: a driver renews every LEASE_S / 4 while it works, so a
+#: claim outlives a driver on another machine by at most this long (one on this machine is seen
+#: dead at once: :func:`owner_is_dead`).
+LEASE_S = 30.0
+#: How often (seconds) a driver with nothing left to do looks at the runs other drivers hold.
+POLL_S = 2.0
+#: How many times a task whose worker was lost is submitted again.
+RETRIES = 2
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepOutcome:
-    """``runs`` in the sweep, ``already`` stored before this call, ``added`` by it, ``errors``."""
+    """``runs`` in the sweep, ``already`` stored before this call, ``added`` by it, ``elsewhere``
+    stored by other drivers meanwhile, ``errors`` of tasks that kept failing."""
 
     runs: int
     already: int
     added: int
     errors: tuple[str, ...]
+    elsewhere: int = 0
+
+    @property
+    def stored(self) -> int:
+        return self.already + self.added + self.elsewhere
 
     @property
     def complete(self) -> bool:
-        return self.already + self.added == self.runs
+        return self.stored == self.runs
+
+
+def default_owner() -> str:
+    """A driver's name in the claims table: host, process and a random suffix."""
+    return f"{platform.node()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """Whether the driver ``owner`` (:func:`default_owner`'s form) ran on this machine and its
+    process is gone; a driver elsewhere is judged by its lease alone."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != platform.node() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+class _Heartbeat:
+    """Renews an owner's leases every ``lease_s / 4`` seconds from its own store connection."""
+
+    def __init__(self, path: Path, owner: str, lease_s: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(path, owner, lease_s), name="lease-heartbeat", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, path: Path, owner: str, lease_s: float) -> None:
+        with ResultsStore(path) as store:
+            while not self._stop.wait(lease_s / 4):
+                store.renew(owner, lease_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def check_memory(tasks: Sequence[Sequence[RunSpec]], options: EngineOptions) -> None:
+    """Refuse, before anything trains, a task whose arrays would not fit in this machine's memory
+    (:mod:`validation.sizing`'s estimate), naming the estimate and the fix."""
+    memory = physical_memory()
+    if memory is None:
+        return
+    for task in tasks:
+        size = group_size(task, options)
+        if size.memory_bytes > memory:
+            raise ParameterError(
+                "group_size",
+                size.members,
+                f"tasks that fit in memory: {size.members} members need "
+                f"~{size.memory_bytes / 2**30:.1f} GiB of {memory / 2**30:.1f} GiB (lower "
+                "group_size or test_size)",
+            )
+
+
+def check_names(spec: SweepSpec, store: ResultsStore, keys: Sequence[str]) -> None:
+    """Refuse a spec whose run names the store already holds with another configuration (the
+    reports group runs by name and configuration, but one name for two experiments is a mistake
+    worth a sentence before training)."""
+    stored = store.configurations()
+    for run in spec.runs:
+        known = stored.get(run.name)
+        if not known:
+            continue
+        mine = configuration_text(
+            run.params, run.supports, run.labels, engine_identity(spec.options)
+        )
+        if mine not in known:
+            other = json.loads(next(iter(known)))
+            differ = [
+                f"{field} = {other['params'][field]!r} (this spec: {value!r})"
+                for field, value in run.params.to_dict().items()
+                if other["params"].get(field) != value
+            ] or ["data or engine options"]
+            raise ParameterError(
+                "name",
+                run.name,
+                f"a run name the store {store.path} holds for one configuration only: it has "
+                f"{run.name!r} with {', '.join(differ)}; rename the sweep or use another --store",
+            )
+
+
+def _member_steps(spec: SweepSpec, indices: Sequence[int]) -> int:
+    return sum(
+        spec.runs[i].params.epochs * spec.runs[i].params.iterations_per_epoch for i in indices
+    )
 
 
 def run_sweep(
@@ -52,15 +180,19 @@ def run_sweep(
     store: ResultsStore,
     executor: Executor | None = None,
     options: EngineOptions | None = None,
-    log: TextIO = sys.stderr,
+    log: TextIO = STDERR,
     progress: Callable[[str], Callable[[int, int], None]] | None = None,
+    owner: str | None = None,
+    lease_s: float = LEASE_S,
 ) -> SweepOutcome:
-    """Train the runs of ``spec`` that ``store`` lacks and store each group as its task finishes.
+    """Train the runs of ``spec`` that ``store`` lacks (see the module docstring) and store each
+    group as its task finishes.
 
     ``options`` replaces ``spec.options`` for where and how fast to train (device, compile); it must
     record the same things (:func:`validation.sweeps.records.engine_identity`), so that keys do not
     change. ``progress(label)`` gives a per-epoch callback for a group; it is used only with the
-    in-process executor (a callback does not cross process boundaries).
+    in-process executor (a callback does not cross process boundaries). ``owner`` names this
+    driver in the store's claims (default: host, pid, a random suffix).
     """
     executor = executor or InlineExecutor()
     options = options or spec.options
@@ -68,24 +200,41 @@ def run_sweep(
         raise ParameterError(
             "options", options, "the spec's recording options (only device and compile may differ)"
         )
+    owner = owner or default_owner()
     keys = [run_key(run, spec.options) for run in spec.runs]
+    check_names(spec, store, keys)
     stored = store.keys()
     pending = [index for index, key in enumerate(keys) if key not in stored]
     already = len(spec.runs) - len(pending)
     if already:
         print(f"resuming: {already} of {len(spec.runs)} runs already in {store.path}", file=log)
-    tasks = [[pending[j] for j in group] for group in spec.tasks([spec.runs[i] for i in pending])]
+    device_type = "cuda" if options.device.startswith("cuda") else "cpu"
+    if options.device == "auto":
+        device_type = resolve_device("auto").type
+    queue = [
+        [pending[j] for j in group]
+        for group in spec.tasks([spec.runs[i] for i in pending], device_type)
+    ]
+    check_memory([[spec.runs[i] for i in task] for task in queue], options)
     inline = isinstance(executor, InlineExecutor)
-    in_flight: dict[Future, tuple[str, list[int]]] = {}
-    added, errors = 0, []
+    capacity = max(1, int(getattr(executor, "capacity", os.cpu_count() or 1)))
+    in_flight: dict[Future, tuple[str, list[int], int]] = {}
+    added, errors, number, waiting_for = 0, [], 0, -1
+    started, work_total, work_done = time.perf_counter(), _member_steps(spec, pending), 0
+    heartbeat = _Heartbeat(store.path, owner, lease_s) if not store.read_only else None
 
     def store_finished(future: Future) -> None:
-        nonlocal added
-        label, indices = in_flight.pop(future)
+        nonlocal added, work_done
+        label, indices, tries = in_flight.pop(future)
         try:
             result: TaskResult = future.result()
-        except Exception as error:  # a lost worker or broken pool: report it, keep the other groups
+        except Exception as error:  # a lost worker or broken pool: retry, then report
+            if isinstance(error, BrokenProcessPool | OSError) and tries < RETRIES:
+                print(f"{label}: worker lost ({type(error).__name__}), retrying", file=log)
+                submit(indices, label, tries + 1)
+                return
             errors.append(f"{label}: {type(error).__name__}: {error}")
+            store.release(owner, [keys[i] for i in indices])
             print(
                 f"{label} failed, not stored (a rerun retries it): {type(error).__name__}: {error}",
                 file=log,
@@ -95,25 +244,83 @@ def run_sweep(
             RunRecord.of(keys[i], spec.runs[i], trajectory)
             for i, trajectory in zip(indices, result.trajectories, strict=True)
         ]
-        added += store.add(spec.name, records, engine_identity(spec.options), result.code_version)
-        print(f"{label} stored: {already + added}/{len(spec.runs)} runs in {store.path}", file=log)
-
-    for number, indices in enumerate(tasks, start=1):
-        first = spec.runs[indices[0]].params
-        label = (
-            f"task {number}/{len(tasks)} ({first.optimizer}, B={first.B}, {len(indices)} members)"
+        added += store.add(
+            spec.name,
+            records,
+            engine_identity(spec.options),
+            result.code_version,
+            result.provenance,
         )
+        store.release(owner, [keys[i] for i in indices])
+        work_done += _member_steps(spec, indices)
+        elapsed = time.perf_counter() - started
+        left = elapsed * (work_total - work_done) / work_done if work_done else 0.0
+        print(
+            f"{label} stored: {len(store.keys() & set(keys))}/{len(spec.runs)} runs in "
+            f"{store.path} ({elapsed / 60:.1f} min elapsed, ~{max(left, 0.0) / 60:.1f} min left "
+            "for this driver)",
+            file=log,
+        )
+
+    def submit(indices: list[int], label: str, tries: int = 0) -> None:
         callback = progress(label) if progress is not None and inline else None
-        in_flight[
-            executor.submit(train_task, [spec.runs[i] for i in indices], options, callback)
-        ] = (label, indices)
-        for future in [
-            future for future in in_flight if future.done()
-        ]:  # the inline executor is done at once
+        future = executor.submit(train_task, [spec.runs[i] for i in indices], options, callback)
+        in_flight[future] = (label, indices, tries)
+        if future.done():  # the inline executor is done at once
             store_finished(future)
-    for future in as_completed(list(in_flight)):
-        store_finished(future)
-    return SweepOutcome(len(spec.runs), already, added, tuple(errors))
+
+    try:
+        while True:
+            while queue and len(in_flight) < capacity:
+                task = queue.pop(0)
+                claimed = set(store.claim([keys[i] for i in task], owner, lease_s, owner_is_dead))
+                indices = [i for i in task if keys[i] in claimed]
+                if indices:
+                    number += 1
+                    first = spec.runs[indices[0]].params
+                    submit(
+                        indices,
+                        f"task {number} ({first.optimizer}, B={first.B}, {len(indices)} members)",
+                    )
+            if in_flight:
+                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                for future in done:
+                    store_finished(future)
+                continue
+            done_keys = store.keys()
+            missing = [i for i, key in enumerate(keys) if key not in done_keys]
+            if not missing or errors:
+                break
+            held = store.claimed_elsewhere([keys[i] for i in missing], owner, owner_is_dead)
+            free = [i for i in missing if keys[i] not in held]
+            if free:  # a driver died and its leases expired: take its runs over
+                queue = [
+                    [free[j] for j in group]
+                    for group in spec.tasks([spec.runs[i] for i in free], device_type)
+                ]
+                continue
+            if len(missing) != waiting_for:
+                waiting_for = len(missing)
+                print(f"waiting for {waiting_for} runs that another driver is training", file=log)
+            time.sleep(POLL_S)
+    except KeyboardInterrupt:
+        for future in list(in_flight):
+            future.cancel()
+        terminate = getattr(executor, "terminate", None)
+        if terminate is not None:
+            terminate()
+        for future in [f for f in in_flight if f.done() and not f.cancelled()]:
+            if future.exception() is None:
+                store_finished(future)
+        store.release(owner)
+        raise SweepInterrupted(len(store.keys() & set(keys)), len(spec.runs), store.path) from None
+    finally:
+        if heartbeat is not None:
+            heartbeat.stop()
+        if not store.read_only:
+            store.release(owner)
+    total = len(store.keys() & set(keys))
+    return SweepOutcome(len(spec.runs), already, added, tuple(errors), total - already - added)
 
 
 def train_or_resume(
@@ -121,7 +328,7 @@ def train_or_resume(
     runs: Sequence[RunSpec],
     options: EngineOptions,
     store_path: Path,
-    log: TextIO = sys.stderr,
+    log: TextIO = STDERR,
     progress: Callable[[str], Callable[[int, int], None]] | None = None,
 ) -> list[RunRecord]:
     """Train what the store at ``store_path`` lacks of ``runs`` (in this process), then return every

@@ -55,13 +55,14 @@ from typing import Any
 
 from theorykit.errors import ParameterError
 from theorykit.params import NAMED_SETTINGS, ProblemParams
+from validation.sizing import default_group_size, group_size
 from validation.specs import DTYPES, EngineOptions, RunSpec, check_data_options, group_specs
 
 TOP_LEVEL_KEYS = ("name", "base", "seeds", "group_size", "params", "grid", "data", "engine")
 DATA_KEYS = ("supports", "labels")
 ENGINE_KEYS = ("record_every", "test_size", "test_seed", "order", "dtype")
-# : Seeds are below 2^32, so that every torch generator seed derived from them (data, test,
-# shuffling) fits.
+#: Seeds are below 2^32, so that every torch generator seed derived from them (data, test,
+#: shuffling) fits.
 SEED_LIMIT = 2**32
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(ProblemParams))
@@ -81,25 +82,43 @@ class SweepSpec:
     axes: tuple[str, ...]
     group_size: int | None = None
 
-    def tasks(self, runs: Sequence[RunSpec] | None = None) -> list[list[int]]:
+    def tasks(
+        self, runs: Sequence[RunSpec] | None = None, device_type: str = "cpu"
+    ) -> list[list[int]]:
         """Indices of ``runs`` (default: all) per task: :func:`validation.specs.group_specs`, each
-        split into chunks of at most ``group_size`` members."""
-        groups = group_specs(self.runs if runs is None else runs)
-        if self.group_size is None:
-            return groups
-        size = self.group_size
-        return [
-            group[start : start + size] for group in groups for start in range(0, len(group), size)
-        ]
+        split into chunks of at most ``group_size`` members, or of
+        :func:`validation.sizing.default_group_size` for ``device_type`` when the spec sets none."""
+        chosen = self.runs if runs is None else runs
+        groups = group_specs(chosen)
+        tasks = []
+        for group in groups:
+            size = self.group_size or default_group_size(
+                chosen[group[0]], self.options, device_type
+            )
+            tasks += [group[start : start + size] for start in range(0, len(group), size)]
+        return tasks
 
-    def describe(self) -> str:
-        """One line for ``theorykit sweep --dry-run``: runs, axes, tasks and member-steps."""
-        steps = sum(run.params.iterations_per_epoch * run.params.epochs for run in self.runs)
-        return (
+    def describe(self, device_type: str = "cpu") -> str:
+        """``theorykit sweep --dry-run``: runs, axes, then per task its members, member-steps,
+        memory and estimated time (:mod:`validation.sizing`; fused CPU kernel), and the totals."""
+        tasks = self.tasks(device_type=device_type)
+        fused = device_type == "cpu"
+        sizes = [group_size([self.runs[i] for i in task], self.options, fused) for task in tasks]
+        lines = [
             f"sweep {self.name!r}: {len(self.runs)} runs over axes "
-            f"{', '.join(self.axes) or '(none)'}, {len(self.tasks())} tasks (stacked ensembles), "
-            f"{steps} member-steps in all"
-        )
+            f"{', '.join(self.axes) or '(none)'}, {len(tasks)} tasks (stacked ensembles), "
+            f"{sum(size.member_steps for size in sizes):,} member-steps in all"
+        ]
+        for number, (task, size) in enumerate(zip(tasks, sizes, strict=True), start=1):
+            first = self.runs[task[0]].params
+            lines.append(size.line(f"  task {number} ({first.optimizer}, B={first.B})"))
+        if fused and sizes:
+            total = sum(size.seconds or 0.0 for size in sizes)
+            lines.append(
+                f"estimated wall time on {device_type}, one task at a time: ~{total / 60:.1f} min "
+                "(validation.sizing: fits to benchmarks/results/roofline.md)"
+            )
+        return "\n".join(lines)
 
 
 def load_spec(path: str | Path) -> SweepSpec:

@@ -14,6 +14,16 @@ Runs of the real-image check (``validation.experiments.images``) live in the sam
 ``image_runs`` (:meth:`add_image_run`, :meth:`image_records`): one row per (optimiser, lam, B, lr,
 epochs, seed) with its final errors, written as each run finishes.
 
+The reduced dynamics' prediction of a stored run (``validation.experiments.prediction``) lives in
+the table ``predictions``, keyed by the run's key and the reduction (:meth:`add_predictions`,
+:meth:`predictions`), written one group at a time like the runs.
+
+Drivers that share a store share its work through the table ``claims``: a driver claims the keys
+of a task before it trains them (:meth:`claim`, one transaction: keys stored or claimed by a live
+driver are skipped), renews its leases while it trains (:meth:`renew`) and releases them when the
+task is stored or abandoned (:meth:`release`). A lease that is not renewed expires, so the runs of
+a killed driver are taken over by the next driver that asks.
+
 Exports: :meth:`records` (typed :class:`~validation.sweeps.records.RunRecord` s, which the reports
 read), :meth:`dataframe` (pandas, one flat row per run: every parameter and final metric),
 :meth:`trajectory_frame` (long form, one row per run and recorded epoch), :meth:`export` (``.csv``
@@ -22,18 +32,24 @@ with the standard library, ``.parquet`` through pandas + pyarrow).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import json
+import os
 import sqlite3
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from dynamics.trajectory import METRICS
+import numpy as np
+
+from dynamics.trajectory import METRICS, Trajectory
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
-from validation.sweeps.records import RunRecord
+from validation.errors import MachineError
+from validation.sweeps.records import RunRecord, as_float, configuration_text, finite_or_none
 
 SCHEMA_VERSION = "1"
 STATUSES = ("finished", "failed")
@@ -58,6 +74,19 @@ CREATE TABLE IF NOT EXISTS image_runs (
     config TEXT NOT NULL,
     final TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS predictions (
+    key TEXT NOT NULL,
+    reduction TEXT NOT NULL,
+    code_version TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    trajectory TEXT NOT NULL,
+    PRIMARY KEY (key, reduction)
+);
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 #: Columns of :meth:`ResultsStore.dataframe` / CSV export before the parameter and metric columns.
@@ -74,41 +103,157 @@ RUN_COLUMNS = (
     "supports",
     "labels",
 )
+#: Provenance columns of the flat table (``validation.cnn.tasks.provenance``; empty for runs stored
+#: before provenance was recorded).
+PROVENANCE_COLUMNS = ("host", "torch", "cuda", "device", "dtype", "tf32", "kernel", "threads")
+
+
+def _trajectory_json(epoch: Iterable[float], metrics: Mapping[str, Iterable[float | None]]) -> str:
+    """Recorded epochs and metrics as strict JSON (a non-finite value as null)."""
+    return json.dumps(
+        {
+            "epoch": [float(e) for e in epoch],
+            "metrics": {
+                k: [None if x is None else finite_or_none(float(x)) for x in v]
+                for k, v in metrics.items()
+            },
+        },
+        allow_nan=False,
+    )
+
+
+#: The tables a theorykit store holds (a file with other tables belongs to another program).
+STORE_TABLES = frozenset({"runs", "image_runs", "predictions", "claims", "meta"})
+
+
+def _existing(path: Path) -> Path:
+    """The nearest existing directory above ``path`` (where a new store's directories go)."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return parent
 
 
 class ResultsStore:
-    """An SQLite results file at ``path`` (created with its schema on first use)."""
+    """An SQLite results file at ``path`` (created with its schema on first use).
 
-    def __init__(self, path: str | Path) -> None:
+    Refused untouched, each with one sentence (:class:`theorykit.errors.ParameterError`): a
+    directory, a file that is not SQLite, an SQLite file of another program (tables other than
+    :data:`STORE_TABLES`), a malformed database, another schema version. A store on a file or
+    directory this process may not write opens read-only (``read_only`` forces it): reports and
+    exports work, writes raise :class:`validation.errors.MachineError`. :meth:`close` checkpoints
+    the write-ahead log into the main file, so that the ``.sqlite`` file alone holds every row.
+    """
+
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
-        if self.path.exists() and self.path.is_dir():
+        if self.path.is_dir():
             raise ParameterError(
                 "store",
                 str(self.path),
                 "a file path (e.g. runs/NAME/results.sqlite), not a directory",
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The file is read through SQLite only: closing any other descriptor on it would drop
+        # this process's POSIX locks, and another process could then delete the write-ahead log
+        # that this process's open connections still write to (their rows would vanish until
+        # close).
+        exists = self.path.exists()
+        directory_writable = os.access(
+            self.path.parent if exists else _existing(self.path), os.W_OK
+        )
+        self.read_only = (
+            read_only or not directory_writable or (exists and not os.access(self.path, os.W_OK))
+        )
+        if self.read_only and not exists:
+            raise MachineError(
+                f"store {self.path}: no such file, and it cannot be created here (no write "
+                "permission); choose a writable --store"
+            )
         try:
-            self._connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA synchronous=FULL")
-            self._connection.executescript(_SCHEMA)
-            self._connection.execute(
+            self._connection = self._connect(exists)
+        except sqlite3.DatabaseError as error:
+            cause = "this file is not SQLite" if "not a database" in str(error) else str(error)
+            raise ParameterError(
+                "store", str(self.path), f"a readable SQLite results store ({cause})"
+            ) from None
+
+    def _connect(self, exists: bool) -> sqlite3.Connection:
+        if exists:
+            self._refuse_foreign()
+        if self.read_only:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            if not os.access(self.path.parent, os.W_OK):
+                uri += "&immutable=1"  # WAL needs a writable directory for its -shm file
+            connection = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.executescript(_SCHEMA)
+            connection.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
             )
-        except sqlite3.DatabaseError as error:
+        row = connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        if row is None or row[0] != SCHEMA_VERSION:
+            connection.close()
             raise ParameterError(
-                "store", str(self.path), f"an SQLite results store ({error})"
-            ) from None
-        version = self._connection.execute(
-            "SELECT value FROM meta WHERE name = 'schema_version'"
-        ).fetchone()[0]
-        if version != SCHEMA_VERSION:
+                "store",
+                str(self.path),
+                f"schema version {SCHEMA_VERSION} (found {None if row is None else row[0]})",
+            )
+        return connection
+
+    def _refuse_foreign(self) -> None:
+        """Refuse, without writing to it, an SQLite file whose tables are not a store's."""
+        probe = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {
+                row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        finally:
+            probe.close()
+        foreign = sorted(tables - STORE_TABLES)
+        if foreign or (tables and "meta" not in tables):
             raise ParameterError(
-                "store", str(self.path), f"schema version {SCHEMA_VERSION} (found {version})"
+                "store",
+                str(self.path),
+                "a theorykit results store; this SQLite file belongs to another program (tables "
+                f"{', '.join(foreign or sorted(tables))}) and is left untouched",
             )
 
+    def _write(self, statements: Callable[[sqlite3.Connection], int]) -> int:
+        """Run ``statements`` in one immediate transaction; the machine's refusals (read-only,
+        full disk, I/O) become one :class:`MachineError` sentence, and nothing is half-written."""
+        if self.read_only:
+            raise MachineError(
+                f"store {self.path} is read-only here; copy it to a writable place to add runs"
+            )
+        connection = self._connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                changed = statements(connection)
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as error:
+            text = str(error)
+            cause = "the disk is full" if "full" in text else text
+            raise MachineError(
+                f"store {self.path}: {cause}; nothing of this group was written (free space or "
+                "fix the cause, then rerun to resume)"
+            ) from None
+        return changed
+
     def close(self) -> None:
+        """Checkpoint the write-ahead log into the file (so the .sqlite alone holds every row)
+        and close."""
+        if not self.read_only:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._connection.close()
 
     def __enter__(self) -> ResultsStore:
@@ -116,6 +261,22 @@ class ResultsStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def configurations(self) -> dict[str, set[str]]:
+        """Per stored run name, the configurations stored under it
+        (:func:`validation.sweeps.records.configuration_text`)."""
+        found: dict[str, set[str]] = {}
+        for name, config in self._connection.execute("SELECT name, config FROM runs"):
+            stored = json.loads(config)
+            found.setdefault(name, set()).add(
+                configuration_text(
+                    ProblemParams.from_dict(stored["params"]),
+                    stored["supports"],
+                    stored["labels"],
+                    stored.get("engine") or {},
+                )
+            )
+        return found
 
     def keys(self) -> set[str]:
         """Keys of every stored run (finished or failed)."""
@@ -125,13 +286,19 @@ class ResultsStore:
         return self._connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
     def add(
-        self, sweep: str, records: Iterable[RunRecord], engine: dict[str, Any], code_version: str
+        self,
+        sweep: str,
+        records: Iterable[RunRecord],
+        engine: dict[str, Any],
+        code_version: str,
+        provenance: dict[str, Any] | None = None,
     ) -> int:
         """Store the records of one group in one transaction; returns how many were new.
 
         ``engine`` is the group's recorded engine options
-        (:func:`validation.sweeps.records.engine_identity`). Keys already present are skipped, never
-        overwritten.
+        (:func:`validation.sweeps.records.engine_identity`); ``provenance`` where and how it trained
+        (``validation.cnn.tasks.provenance``), kept in the ``config`` column beside the engine
+        options but never part of a key. Keys already present are skipped, never overwritten.
         """
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         rows = [
@@ -143,32 +310,86 @@ class ResultsStore:
                 record.failure,
                 code_version,
                 now,
-                json.dumps({**record.config(), "engine": engine}),
+                json.dumps({**record.config(), "engine": engine, "provenance": provenance or {}}),
                 json.dumps(dict(record.final)),
-                json.dumps(
-                    {
-                        "epoch": list(record.epoch),
-                        "metrics": {k: list(v) for k, v in record.metrics.items()},
-                    }
-                ),
+                _trajectory_json(record.epoch, record.metrics),
             )
             for record in records
         ]
-        connection = self._connection
-        connection.execute("BEGIN IMMEDIATE")
-        try:
+
+        def insert(connection: sqlite3.Connection) -> int:
             before = connection.total_changes
             connection.executemany(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO "
                 "NOTHING",
                 rows,
             )
-            added = connection.total_changes - before
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        return added
+            return connection.total_changes - before
+
+        return self._write(insert)
+
+    def claim(
+        self,
+        keys: Sequence[str],
+        owner: str,
+        lease_s: float,
+        dead: Callable[[str], bool] = lambda owner: False,
+    ) -> list[str]:
+        """Claim for ``owner`` the ``keys`` that are neither stored nor claimed by a live owner,
+        for ``lease_s`` seconds; returns them in the order given (one transaction, so two drivers
+        never claim one key). Claims whose lease expired, or whose owner ``dead`` says is gone,
+        are dropped first."""
+        now = time.time()
+
+        def take(connection: sqlite3.Connection) -> int:
+            connection.execute("DELETE FROM claims WHERE expires < ?", (now,))
+            owners = {row[0] for row in connection.execute("SELECT DISTINCT owner FROM claims")}
+            connection.executemany(
+                "DELETE FROM claims WHERE owner = ?", [(o,) for o in owners if dead(o)]
+            )
+            stored = {row[0] for row in connection.execute("SELECT key FROM runs")}
+            held = dict(connection.execute("SELECT key, owner FROM claims"))
+            free = [k for k in keys if k not in stored and held.get(k, owner) == owner]
+            connection.executemany(
+                "INSERT INTO claims VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "expires = excluded.expires",
+                [(k, owner, now + lease_s) for k in free],
+            )
+            taken.extend(free)
+            return len(free)
+
+        taken: list[str] = []
+        self._write(take)
+        return taken
+
+    def renew(self, owner: str, lease_s: float) -> None:
+        """Extend every lease of ``owner`` by ``lease_s`` seconds from now."""
+        self._write(
+            lambda connection: (
+                connection.execute(
+                    "UPDATE claims SET expires = ? WHERE owner = ?", (time.time() + lease_s, owner)
+                ).rowcount
+            )
+        )
+
+    def release(self, owner: str, keys: Iterable[str] | None = None) -> None:
+        """Drop the claims of ``owner`` (all, or those of ``keys``)."""
+        if keys is None:
+            statement, rows = "DELETE FROM claims WHERE owner = ?", [(owner,)]
+        else:
+            statement = "DELETE FROM claims WHERE owner = ? AND key = ?"
+            rows = [(owner, key) for key in keys]
+        self._write(lambda connection: connection.executemany(statement, rows).rowcount)
+
+    def claimed_elsewhere(
+        self, keys: Iterable[str], owner: str, dead: Callable[[str], bool] = lambda owner: False
+    ) -> set[str]:
+        """The ``keys`` that another owner holds a live lease on (``dead`` as in :meth:`claim`)."""
+        wanted = set(keys)
+        rows = self._connection.execute(
+            "SELECT key, owner FROM claims WHERE owner != ? AND expires >= ?", (owner, time.time())
+        )
+        return {key for key, holder in rows if not dead(holder)} & wanted
 
     def add_image_run(
         self,
@@ -181,11 +402,49 @@ class ResultsStore:
         """Store one finished image run (in its own transaction); False when ``key`` was already
         stored."""
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        cursor = self._connection.execute(
-            "INSERT INTO image_runs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING",
-            (key, dataset, code_version, now, json.dumps(config), json.dumps(final)),
-        )
-        return cursor.rowcount == 1
+        row = (key, dataset, code_version, now, json.dumps(config), json.dumps(final))
+
+        def insert(connection: sqlite3.Connection) -> int:
+            statement = "INSERT INTO image_runs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            return connection.execute(statement, row).rowcount
+
+        return bool(self._write(insert))
+
+    def add_predictions(
+        self, reduction: str, predicted: Iterable[tuple[str, Trajectory]], code_version: str
+    ) -> int:
+        """Store the predicted trajectories of one group (run key, trajectory) in one transaction;
+        returns how many were new (a stored (key, reduction) is never overwritten)."""
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        rows = [
+            (key, reduction, code_version, now, _trajectory_json(t.epoch, t.metrics))
+            for key, t in predicted
+        ]
+
+        def insert(connection: sqlite3.Connection) -> int:
+            before = connection.total_changes
+            connection.executemany(
+                "INSERT INTO predictions VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows
+            )
+            return connection.total_changes - before
+
+        return self._write(insert)
+
+    def predictions(self, keys: Iterable[str]) -> dict[str, tuple[str, Trajectory]]:
+        """The stored predictions of the runs ``keys``: by key, (reduction, trajectory)."""
+        wanted = set(keys)
+        found = {}
+        for key, reduction, text in self._connection.execute(
+            "SELECT key, reduction, trajectory FROM predictions ORDER BY key, reduction"
+        ):
+            if key in wanted:
+                data = json.loads(text)
+                metrics = {
+                    name: np.array([as_float(x) for x in values], dtype=float)
+                    for name, values in data["metrics"].items()
+                }
+                found[key] = (reduction, Trajectory(np.asarray(data["epoch"], float), metrics))
+        return found
 
     def image_records(self, dataset: str) -> dict[str, dict[str, Any]]:
         """The stored image runs of ``dataset`` by key: each its config fields and final errors in
@@ -230,11 +489,13 @@ class ResultsStore:
                 code_version=row["code_version"],
                 finished_at=row["finished_at"],
                 engine=config.get("engine", {}),
+                provenance=config.get("provenance", {}),
             )
         return records
 
     def flat_rows(self) -> list[dict[str, Any]]:
-        """One flat dict per run: :data:`RUN_COLUMNS`, then every ProblemParams field, then final
+        """One flat dict per run: :data:`RUN_COLUMNS`, :data:`PROVENANCE_COLUMNS`, then every
+        ProblemParams field, then final
         metrics (None for a failed run: its metrics are not trustworthy, see the ``failure``
         column)."""
         rows = []
@@ -255,7 +516,8 @@ class ResultsStore:
             finals = {
                 metric: None if record.failure else record.final.get(metric) for metric in METRICS
             }
-            rows.append({**run, **record.params.to_dict(), **finals})
+            where = {name: record.provenance.get(name) for name in PROVENANCE_COLUMNS}
+            rows.append({**run, **where, **record.params.to_dict(), **finals})
         return rows
 
     def dataframe(self):
@@ -298,4 +560,9 @@ class ResultsStore:
         return path
 
     def _flat_columns(self) -> list[str]:
-        return [*RUN_COLUMNS, *(field for field in ProblemParams.__dataclass_fields__), *METRICS]
+        return [
+            *RUN_COLUMNS,
+            *PROVENANCE_COLUMNS,
+            *(field for field in ProblemParams.__dataclass_fields__),
+            *METRICS,
+        ]
