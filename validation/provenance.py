@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import platform
 import subprocess
 from pathlib import Path
 
@@ -31,3 +33,15 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         return f"theorykit {theorykit.__version__}"
     return f"theorykit {theorykit.__version__} git {commit}{'+dirty' if dirty else ''}"
+
+
+def machine_description() -> str:
+    """``<processor>, <N> cores, <host>``: where a table was measured."""
+    processor = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            names = [line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line]
+        processor = names[0] if names else processor
+    except OSError:
+        pass
+    return f"{processor}, {os.cpu_count()} cores, host {platform.node()}"

@@ -23,10 +23,14 @@ import torch
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit.errors import ParameterError
 from validation.cnn.data import sample_patch_data
+from validation.cnn.fused import run_steps
 from validation.cnn.model import cross_entropy, data_gradient, error_rate, forward, label_index
 from validation.cnn.optim import AdamState, Hyper, StackedOptimizer
 from validation.specs import EngineOptions, RunSpec, group_specs
 
+#: Most steps handed to the fused kernel at once (between recordings the loop collects whole
+#: epochs; this bounds the index buffer).
+MAX_FUSED_STEPS = 20_000
 #: torch dtype of each ``EngineOptions.dtype`` name.
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -36,13 +40,20 @@ def resolve_device(name: str) -> torch.device:
     :class:`ParameterError` for an unknown or absent one."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    rule = "'auto', 'cpu', 'cuda' or 'cuda:N' (the engine runs on CPUs and CUDA GPUs only)"
     try:
         device = torch.device(name)
-    except RuntimeError:
-        raise ParameterError("device", name, "'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+    except (RuntimeError, TypeError):
+        raise ParameterError("device", name, rule) from None
+    if device.type not in ("cpu", "cuda") or (device.type == "cpu" and device.index):
+        raise ParameterError("device", name, rule)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ParameterError(
             "device", name, "CUDA is not available on this machine; use 'auto' or 'cpu'"
+        )
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ParameterError(
+            "device", name, f"a CUDA device index below {torch.cuda.device_count()}"
         )
     return device
 
@@ -99,6 +110,7 @@ def _measure(
         "train_error": error_rate(out.logits, y),
         "test_error": error_rate(test_logits, y_test),
         "loss": cross_entropy(out.logits, y),
+        "weight_max": W.abs().flatten(1).amax(dim=1),
     }
 
 
@@ -155,6 +167,9 @@ class Ensemble:
     y_test: torch.Tensor | None = None
     xi_test: torch.Tensor | None = None
     step_function: Callable[..., None] = _train_step
+    _sparse: tuple[np.ndarray, np.ndarray, np.ndarray] | None = dataclasses.field(
+        default=None, repr=False
+    )
 
     @property
     def batch_size(self) -> int:
@@ -174,6 +189,55 @@ class Ensemble:
         n, B = self.y.shape[1], self.batch_size
         return [self.order[:, start : start + B] for start in range(0, n, B)]
 
+    @property
+    def fused(self) -> bool:
+        """True when the steps run in the fused CPU kernel (``EngineOptions.kernel``)."""
+        return uses_fused_kernel(self.options, self.W.device)
+
+    def advance(self, batches: Sequence[torch.Tensor]) -> None:
+        """Every step of ``batches`` ((E, B) each, in order): one fused kernel call, or one
+        :meth:`step` each."""
+        if not self.fused:
+            for idx in batches:
+                self.step(idx)
+            return
+        if self._sparse is None:
+            self._sparse = _sparse_noise(self.xi, self.specs[0].params.s)
+        width = max(idx.shape[1] for idx in batches)
+        padded = np.zeros((self.W.shape[0], len(batches), width), dtype=np.int64)
+        for number, idx in enumerate(batches):
+            padded[:, number, : idx.shape[1]] = idx.cpu().numpy()
+        lengths = np.array([idx.shape[1] for idx in batches], dtype=np.int64)
+        kind = self.optimizer.kind
+        W = _coordinate_major(self.W)
+        if self.state is not None:
+            moments = (_coordinate_major(self.state.mom1), _coordinate_major(self.state.mom2))
+        else:
+            moments = (W[..., :0], W[..., :0])
+        t0 = int(self.state.t.item()) if self.state else 0
+        support, values, feature_noise = self._sparse
+        run_steps(
+            W,
+            *moments,
+            padded,
+            lengths,
+            self.y.numpy(),
+            feature_noise,
+            support,
+            values,
+            self.q.numpy(),
+            {
+                name: getattr(self.hyper, name).numpy()
+                for name in ("eta", "lam", "beta1", "beta2", "eps")
+            },
+            t0,
+            kind.preconditioner,
+            kind.decoupled,
+            self.optimizer.bias_correction,
+        )
+        if self.state is not None:
+            self.state.t.add_(len(batches))
+
     def step(self, idx: torch.Tensor) -> None:
         """One optimiser step of every member on its own minibatch ``idx`` (E, B)."""
         members = torch.arange(idx.shape[0], device=idx.device)[:, None]
@@ -187,15 +251,50 @@ class Ensemble:
             self.hyper,
         )
 
-    def measure(self) -> dict[str, torch.Tensor]:
-        """The App. D.2 metrics of every member (test error on the group's test sets)."""
+    def measure(self, weights: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """The App. D.2 metrics of every member (test error on the group's test sets), of the
+        ensemble's weights or of other ``weights`` of the same shape on the same data (a
+        prediction's, ``validation.cnn.readout.implied_weights``)."""
         if self.y_test is None or self.xi_test is None:
             raise ParameterError(
                 "test_size",
                 None,
                 "an ensemble built with test data (build_ensemble(with_test=True))",
             )
-        return _measure(self.W, self.y, self.xi, self.q, self.y_test, self.xi_test)
+        W = self.W if weights is None else weights
+        return _measure(W, self.y, self.xi, self.q, self.y_test, self.xi_test)
+
+
+def uses_fused_kernel(options: EngineOptions, device: torch.device) -> bool:
+    """Whether a group trains in the fused CPU kernel: ``kernel="fused"``, or ``"auto"`` on the CPU
+    without ``compile`` (which asks for the torch step)."""
+    if options.kernel == "auto":
+        return device.type == "cpu" and not options.compile
+    return options.kernel == "fused"
+
+
+def _coordinate_major(tensor: torch.Tensor) -> np.ndarray:
+    """The (E, d, 2 m) numpy view of an (E, 2, m, d) tensor stored coordinate-major (see
+    :func:`build_ensemble`); the fused kernel updates it in place."""
+    E, heads, m, d = tensor.shape
+    view = tensor.numpy().transpose(0, 3, 1, 2)
+    if not view.flags["C_CONTIGUOUS"]:
+        raise ParameterError("kernel", "fused", "weights stored coordinate-major (build_ensemble)")
+    return view.reshape(E, d, heads * m)
+
+
+def _sparse_noise(xi: torch.Tensor, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each sample's s noise coordinates (indices >= 1 into d, (E, n, s)), its values there, and
+    xi_i[1] = -alpha y_i (E, n), read off the dense patches (Def. 3.1: s nonzero noise coordinates;
+    index 0 is the feature)."""
+    noise = xi[..., 1:]
+    support = torch.sort(torch.topk((noise != 0).to(torch.int8), s, dim=-1).indices, dim=-1).values
+    values = torch.gather(noise, 2, support)
+    return (
+        (support + 1).numpy().astype(np.int64),
+        values.numpy().copy(),
+        np.ascontiguousarray(xi[..., 0].numpy()),
+    )
 
 
 def build_ensemble(
@@ -238,6 +337,8 @@ def build_ensemble(
         ]
     ).to(device=device, dtype=dtype)
     W *= sigma0.view(-1, 1, 1, 1)
+    if uses_fused_kernel(options, device):  # the kernel's layout: (E, d, 2, m) in memory
+        W = W.permute(0, 3, 1, 2).contiguous().permute(0, 2, 3, 1)
     optimizer = StackedOptimizer(first.kind, bias_correction=first.bias_correction)
     shufflers = [torch.Generator().manual_seed(10_007 * spec.data_seed + 1) for spec in specs]
     ensemble = Ensemble(
@@ -282,10 +383,14 @@ def train_group(
                 failures[member] = f"non-finite weights (NaN or inf) at epoch {epoch}"
 
     record(0)
+    pending: list[torch.Tensor] = []
     for epoch in range(1, epochs + 1):
-        for idx in ensemble.epoch_batches(epoch):
-            ensemble.step(idx)
-        if epoch % options.record_every == 0 or epoch == epochs:
+        pending += ensemble.epoch_batches(epoch)
+        recording = epoch % options.record_every == 0 or epoch == epochs
+        if recording or progress is not None or len(pending) >= MAX_FUSED_STEPS:
+            ensemble.advance(pending)
+            pending = []
+        if recording:
             record(epoch)
         if progress is not None:
             progress(epoch, epochs)

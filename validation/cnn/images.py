@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from theorykit.errors import ParameterError
 from validation.cnn.engine import resolve_device
 
 
@@ -55,9 +56,17 @@ def train_image_cnn(
     epochs: int,
     seed: int,
     device: str = "auto",
+    target_train_error: float | None = None,
+    max_steps: int | None = None,
 ) -> dict[str, float]:
     """Train one run of :class:`SmallCNN` (images (N, C, H, W) float32 in [0, 1], labels (N,) int64)
-    and return its final ``train_error`` and ``test_error``. ``optimizer`` is "adam" or "adamw"."""
+    and return its final ``train_error``, ``test_error`` and the ``steps`` and ``epochs`` it took.
+    ``optimizer`` is "adam" or "adamw".
+
+    Without ``target_train_error`` it trains ``epochs`` epochs. With it, it stops at the end of the
+    first epoch whose train error is at most the target, or once ``max_steps`` optimiser steps are
+    done (App. D.1 trains "until convergence"; a run that stops on the budget reports its train
+    error, which then says it did not get there)."""
     torch.manual_seed(seed)
     target = resolve_device(device)
     classes = int(max(train_labels.max(), test_labels.max())) + 1
@@ -68,15 +77,23 @@ def train_image_cnn(
         torch.from_numpy(train_images).to(target),
         torch.from_numpy(train_labels).to(target),
     )
+    if target_train_error is not None and (max_steps is None or max_steps < 1):
+        raise ParameterError("max_steps", max_steps, "a step budget >= 1 with target_train_error")
     shuffler = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
+    steps = epoch = 0
+    while target_train_error is not None or epoch < epochs:
+        epoch += 1
         order = torch.randperm(len(labels), generator=shuffler).to(target)
         for start in range(0, len(labels), B):
             batch = order[start : start + B]
             step.zero_grad(set_to_none=True)
             nn.functional.cross_entropy(model(images[batch]), labels[batch]).backward()
             step.step()
-    model.eval()
+            steps += 1
+        if target_train_error is not None and (
+            steps >= max_steps or _error(model, images, labels) <= target_train_error
+        ):
+            break
     return {
         "train_error": _error(model, images, labels),
         "test_error": _error(
@@ -84,4 +101,6 @@ def train_image_cnn(
             torch.from_numpy(test_images).to(target),
             torch.from_numpy(test_labels).to(target),
         ),
+        "steps": float(steps),
+        "epochs": float(epoch),
     }

@@ -1,0 +1,225 @@
+"""How close the CNN engine's step is to this machine's memory bandwidth (a roofline table).
+
+Setting: the paper's synthetic problem (Tang et al. 2025, App. D.2: d = 1000, m = 20, n = 200, s =
+100), Adam with lam = 1e-5 and torch-style bias correction, the fused CPU kernel
+(``EngineOptions(kernel="fused")``, :mod:`validation.cnn.fused`).
+
+For each (B, E, dtype):
+
+* **minimum bytes** a step must move: Adam reads and writes every weight and both moments of every
+  member (m and v decay everywhere, and L2 makes every gradient coordinate nonzero), 6 x itemsize x
+  E x 2 m d; the batch's sparse noise (B s values and indices) is below 1% of it and left out;
+* **achieved** bytes/s: the minimum bytes over the measured step time (steps run in stretches of
+  epochs, as ``train_group`` runs them, batches generated beforehand);
+* **copy** bytes/s: ``numpy.copyto`` of an array the size of the step's working set (W, m, v of
+  all members), read plus write, measured in the same run, so that cache residency counts the same
+  for both; the last column is achieved / copy.
+
+Then the time of one B = 2 step of the protocol's group (10 members), split into: the Adam update
+alone (a compiled pass over W, m, v with the kernel's arithmetic and a zero data gradient), the rest
+of the kernel (the minibatch gradient: forward over the batch, sigma', the sparse gradient), the
+minibatch orders (``Ensemble.epoch_batches``), and one measurement (``Ensemble.measure``) per
+recording epoch, amortised at the preset's recording interval (250 epochs).
+
+``python benchmarks/roofline.py`` writes ``benchmarks/results/roofline.md`` and ``.json``; the per
+member-step times also feed :mod:`validation.sizing`'s estimates (update its constants from here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import torch
+
+from theorykit.params import tang2025_synthetic
+from validation.cnn.engine import build_ensemble
+from validation.specs import EngineOptions, RunSpec
+from validation.tables import markdown_table
+
+RESULTS = Path(__file__).parent / "results"
+ITEMSIZE = {"float32": 4, "float64": 8}
+
+
+@numba.njit(parallel=True, cache=True, fastmath=False)
+def _adam_update(W, m, v, lr, beta1, beta2, eps, correction1, correction2):  # pragma: no cover
+    """The kernel's Adam update with a zero data gradient and L2 1e-5: one pass over W, m, v."""
+    E, size = W.shape
+    for e in numba.prange(E):
+        for k in range(size):
+            g = 1e-5 * W[e, k]
+            m[e, k] = beta1 * m[e, k] + (1 - beta1) * g
+            v[e, k] = beta2 * v[e, k] + (1 - beta2) * g * g
+            W[e, k] -= lr * (m[e, k] / correction1) / (np.sqrt(v[e, k] / correction2) + eps)
+
+
+def _ensemble(B: int, E: int, dtype: str):
+    p = tang2025_synthetic(optimizer="adam", lam=1e-5, B=B, epochs=10**6, bias_correction=True)
+    specs = [RunSpec(p, seed, seed) for seed in range(E)]
+    options = EngineOptions(dtype=dtype, device="cpu", kernel="fused", test_size=2000)
+    return p, build_ensemble(specs, options)
+
+
+def _best_time(function, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def step_time(B: int, E: int, dtype: str, steps: int) -> float:
+    """Seconds per step (all E members) of the fused kernel over ``steps`` steps."""
+    p, ensemble = _ensemble(B, E, dtype)
+    per_epoch = p.iterations_per_epoch
+    batches = []
+    epoch = 1
+    while len(batches) < steps:
+        batches += ensemble.epoch_batches(epoch)
+        epoch += 1
+    batches = batches[:steps]
+    ensemble.advance(batches[:per_epoch])  # compile and warm the caches
+    return _best_time(lambda: ensemble.advance(batches)) / steps
+
+
+def copy_bandwidth(working_set_bytes: int) -> float:
+    """Bytes/s of numpy.copyto over an array of ``working_set_bytes`` (read + write counted)."""
+    source = np.ones(working_set_bytes // 8)
+    target = np.empty_like(source)
+    np.copyto(target, source)
+    repeats = max(3, int(2e8 // max(working_set_bytes, 1)))
+
+    def copies() -> None:
+        for _ in range(repeats):
+            np.copyto(target, source)
+
+    return 2 * source.nbytes * repeats / _best_time(copies)
+
+
+def split_b2_step(dtype: str, E: int = 10, record_every: int = 250) -> dict[str, float]:
+    """Per-step seconds of the B = 2 chain: update, gradient, batch orders, measurement."""
+    p, ensemble = _ensemble(2, E, dtype)
+    steps = 50 * p.iterations_per_epoch
+    total = step_time(2, E, dtype, steps)
+    size = 2 * p.m * p.d
+    np_dtype = np.float32 if dtype == "float32" else np.float64
+    W = np.random.default_rng(0).normal(0, 0.01, (E, size)).astype(np_dtype)
+    m, v = np.zeros_like(W), np.zeros_like(W)
+    args = (np_dtype(5e-5), np_dtype(0.9), np_dtype(0.999), np_dtype(1e-8))
+    _adam_update(W, m, v, *args, np_dtype(0.5), np_dtype(0.5))
+    update = (
+        _best_time(
+            lambda: [_adam_update(W, m, v, *args, np_dtype(0.5), np_dtype(0.5)) for _ in range(200)]
+        )
+        / 200
+    )
+    orders = _best_time(lambda: [ensemble.epoch_batches(k + 2) for k in range(20)]) / (
+        20 * p.iterations_per_epoch
+    )
+    ensemble.measure()
+    measure = _best_time(lambda: ensemble.measure(), repeats=3)
+    return {
+        "kernel step": total,
+        "update (Adam pass over W, m, v)": update,
+        "gradient (rest of the kernel)": max(total - update, 0.0),
+        "minibatch orders": orders,
+        "measurement, amortised": measure / (record_every * p.iterations_per_epoch),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, nargs="+", default=[2, 100])
+    parser.add_argument("--members", type=int, nargs="+", default=[10, 20, 64])
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
+    parser.add_argument("--steps", type=int, default=2000)
+    args = parser.parse_args()
+    torch.set_num_threads(os.cpu_count() or 1)
+    p = tang2025_synthetic()
+    rows, raw = [], []
+    for dtype in args.dtypes:
+        for B in args.batch:
+            for E in args.members:
+                seconds = step_time(B, E, dtype, args.steps if B < 50 else args.steps // 4)
+                params = E * 2 * p.m * p.d
+                minimum = 6 * ITEMSIZE[dtype] * params
+                achieved = minimum / seconds
+                copy = copy_bandwidth(3 * ITEMSIZE[dtype] * params)
+                raw.append(
+                    {
+                        "dtype": dtype,
+                        "B": B,
+                        "E": E,
+                        "seconds_per_step": seconds,
+                        "us_per_member_step": 1e6 * seconds / E,
+                        "minimum_bytes": minimum,
+                        "achieved_bytes_per_s": achieved,
+                        "copy_bytes_per_s": copy,
+                    }
+                )
+                rows.append(
+                    (
+                        dtype,
+                        B,
+                        E,
+                        f"{1e6 * seconds:.0f}",
+                        f"{1e6 * seconds / E:.1f}",
+                        f"{minimum / 1e6:.1f}",
+                        f"{achieved / 1e9:.1f}",
+                        f"{copy / 1e9:.1f}",
+                        f"{100 * achieved / copy:.0f}%",
+                    )
+                )
+                print(rows[-1], flush=True)
+    splits = {dtype: split_b2_step(dtype) for dtype in args.dtypes}
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    lines = [
+        "# Roofline: the fused CPU step against a plain copy of the same working set",
+        "",
+        f"Machine: {machine}; torch {torch.__version__}, numba {numba.__version__}. "
+        "Paper setting (d = 1000, m = 20, n = 200, s = 100), Adam lam = 1e-5. Generated by "
+        "`python benchmarks/roofline.py`.",
+        "",
+        *markdown_table(
+            (
+                "dtype",
+                "B",
+                "members E",
+                "us / step",
+                "us / member-step",
+                "minimum MB / step",
+                "achieved GB/s",
+                "copy GB/s (same size)",
+                "achieved / copy",
+            ),
+            rows,
+        ),
+        "",
+        "## Where a B = 2 step of the protocol's group (10 members) goes",
+        "",
+        *markdown_table(
+            ("part", *(f"{dtype} (us)" for dtype in args.dtypes)),
+            [
+                (part, *(f"{1e6 * splits[dtype][part]:.1f}" for dtype in args.dtypes))
+                for part in splits[args.dtypes[0]]
+            ],
+        ),
+        "",
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "roofline.md").write_text("\n".join(lines))
+    (RESULTS / "roofline.json").write_text(
+        json.dumps({"machine": machine, "rows": raw, "b2_split": splits}, indent=2)
+    )
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
