@@ -6,6 +6,8 @@ import importlib
 import re
 from pathlib import Path
 
+import pytest
+
 from validation.cli import COMMANDS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -55,3 +57,20 @@ def test_every_public_name_in_the_readme_table_exists() -> None:
             )
             checked += 1
     assert checked > 60
+
+
+def test_every_python_block_of_the_readme_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's Python examples (the theory in ten lines; one setting through theory, the
+    reduced prediction and the CNN) run as printed; files they write go to a temporary
+    directory."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), {})
+    assert (tmp_path / "comparison.png").stat().st_size > 0
