@@ -107,6 +107,34 @@ def test_compiled_step_equals_eager_step() -> None:
             )
 
 
+def test_compile_mode_captures_graphs_on_cuda_only() -> None:
+    import torch
+
+    from validation.cnn.engine import compile_mode
+
+    assert compile_mode(torch.device("cuda", 0)) == "reduce-overhead"
+    assert compile_mode(torch.device("cpu")) == "default"
+
+
+def test_cuda_training_equals_cpu_training() -> None:
+    """The CUDA path (captured compiled step, device-side data) gives the CPU's float64 numbers to
+    round-off (rtol 1e-9, as the compiled-vs-eager test); skipped without a GPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device on this machine")
+    specs = [_spec(seed, lam=lam) for seed, lam in ((1, 1e-4), (2, 3e-2))]
+    cpu = train_group(specs, EngineOptions(record_every=2, test_size=100, device="cpu"))
+    cuda = train_group(
+        specs, EngineOptions(record_every=2, test_size=100, device="cuda", compile=True)
+    )
+    for on_cpu, on_cuda in zip(cpu, cuda, strict=True):
+        for name in METRICS:
+            np.testing.assert_allclose(
+                on_cuda.metrics[name], on_cpu.metrics[name], rtol=1e-9, atol=1e-12
+            )
+
+
 def test_float32_training_runs_and_rejects_other_dtypes() -> None:
     (trajectory,) = train_group(
         [_spec(0)], EngineOptions(record_every=2, test_size=100, dtype="float32")
