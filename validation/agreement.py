@@ -171,11 +171,13 @@ def _number(value: float | None) -> str:
     return "none" if value is None else f"{value:.3g}"
 
 
-def agreement_lines(runs: Sequence[RunAgreement], missing: Sequence[str] = ()) -> list[str]:
+def agreement_lines(
+    runs: Sequence[RunAgreement], missing: Sequence[tuple[str, str]] = ()
+) -> list[str]:
     """The report section "Theory next to simulation": one row per run (every seed) with the
     outcome of both, whether they agree, the trajectory error, the final test error and T0 / T_r
     (measured, predicted, predicted / measured); then every disagreement in words. ``missing``
-    names the runs without a prediction (and why)."""
+    holds (run, reason) for the runs without a prediction; runs sharing a reason make one line."""
     if not runs and not missing:
         return []
     rows = []
@@ -237,7 +239,14 @@ def agreement_lines(runs: Sequence[RunAgreement], missing: Sequence[str] = ()) -
         for run in runs
         if not run.outcome_agrees
     ]
-    lines += [f"- no prediction: {name}" for name in missing]
+    reasons: dict[str, list[str]] = {}
+    for name, reason in missing:
+        reasons.setdefault(reason, []).append(name)
+    lines += [
+        f"- no prediction for {len(names)} run{'s' if len(names) > 1 else ''} "
+        f"({', '.join(names) if len(names) <= 4 else f'{names[0]} ... {names[-1]}'}): {reason}"
+        for reason, names in reasons.items()
+    ]
     return [*lines, ""]
 
 

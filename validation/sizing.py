@@ -8,8 +8,9 @@
 * **wall time** -- for the fused CPU kernel (``EngineOptions.kernel``, the CPU default), per
   member-step ``STEP_PER_WEIGHT[dtype] x 2 m d + STEP_PER_BATCH_ENTRY[dtype] x B 2 m (s + 1)``
   seconds plus one measurement per recording epoch, ``MEASURE_PER_ENTRY[dtype] x (n + test_size)
-  x 2 m d``; the constants are fits to ``benchmarks/results/roofline.md`` (2-core AMD EPYC, 2026-12)
-  and scale with this machine only roughly. No estimate for the torch path (CUDA, ``--compile``):
+  x 2 m d``; the constants are fits to the wall times of the tang2025-table preset
+  (``benchmarks/results/tang2025_table.md``, 2-core AMD EPYC, 2026-12) and scale to other machines
+  only roughly. No estimate for the torch path (CUDA, ``--compile``):
   ``benchmarks/engine_throughput.py`` measures it.
 
 :func:`default_group_size` caps a task's members when a spec does not: at most
@@ -27,10 +28,12 @@ from collections.abc import Sequence
 from validation.specs import EngineOptions, RunSpec
 
 ITEMSIZE = {"float32": 4, "float64": 8}
-#: Seconds per weight per member-step of the fused kernel (benchmarks/results/roofline.md fits).
-STEP_PER_WEIGHT = {"float32": 0.39e-9, "float64": 0.95e-9}
+#: Seconds per weight per member-step of the fused kernel on one core, loop overhead included: the
+#: solution, with STEP_PER_BATCH_ENTRY, of the B = 2 and B = 100 groups of the tang2025-table
+#: preset (benchmarks/results/tang2025_table.md: 10 members at B = 2, 5 at B = 100, 2 cores).
+STEP_PER_WEIGHT = {"float32": 0.86e-9, "float64": 2.48e-9}
 #: Seconds per (batch sample x filter x support coordinate) per member-step of the fused kernel.
-STEP_PER_BATCH_ENTRY = {"float32": 0.49e-9, "float64": 0.53e-9}
+STEP_PER_BATCH_ENTRY = {"float32": 1.39e-9, "float64": 1.83e-9}
 #: Seconds per (sample x filter x coordinate) of one measurement (dense forward passes).
 MEASURE_PER_ENTRY = {"float32": 0.3e-9, "float64": 0.5e-9}
 #: Members per task when a spec sets no group_size: CPU groups gain nothing past a few members per

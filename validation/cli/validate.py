@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     new = [r for r in records if r.finished_at >= started]
     timing = (
         f"Trained in {trained / 60:.1f} min on {machine_description()} ({options.dtype}; "
-        f"{len(new)} of {len(records)} runs trained by this call, the rest resumed)."
+        f"{len(new)} of {len(records)} runs trained by this call"
+        + (")." if len(new) == len(records) else ", the rest resumed from the store).")
     )
     predicted = predict_preset(preset, records, out_dir)
     text, checks = write_report(preset, records, out_dir, predicted, timing)

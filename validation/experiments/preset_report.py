@@ -199,8 +199,10 @@ def write_report(
         for c in checks
     ]
     unpredicted = [
-        f"{r.name} (seed {r.data_seed}): "
-        + ("failed run" if r.failure else preset.predict_note or "not predicted")
+        (
+            f"{r.name} (seed {r.data_seed})",
+            "failed run" if r.failure else preset.predict_note or "not predicted",
+        )
         for r in records
         if r.key not in predicted
     ]

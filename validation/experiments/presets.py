@@ -3,7 +3,8 @@
 * ``tang2025-table`` -- Tang et al. 2025, App. D.2, Tables 1-2 and Figs 5-6: d = 1000, n = 200, s =
   100, sigma_p = 0.1, alpha = 0.2, m = 20, sigma0 = 0.01, q = 3, eta = 5e-5, (0.9, 0.999), 10^4
   epochs; Adam lam = 1e-5 and AdamW lam = 0.01 at B in {100, 2}, Adam lam = 0.05 and AdamW lam = 0.5
-  at B = 2; 5 seeds. GPU-sized (a B = 2 run is 10^6 steps).
+  at B = 2; 5 seeds (a B = 2 run is 10^6 steps: ~8 min on 2 CPU cores in float32 with the fused
+  kernel, benchmarks/results/tang2025_table.md).
 * ``quick`` -- the same six settings, one seed, the paper's eta = 5e-5, and a shorter horizon: 4000
   epochs at B = 100 and 400 epochs at B = 2 (in the reproduction of notes §6.4 the test error is 0
   at B = 2 from epoch 500 and the feature has reversed at B = 100 by epoch 1000). Minutes on two
@@ -243,7 +244,7 @@ def _zou2023() -> Preset:
 def _table() -> Preset:
     return Preset(
         "tang2025-table",
-        "App. D.2 protocol: 6 settings x 5 seeds, eta = 5e-5, 10^4 epochs; GPU-sized",
+        "App. D.2 protocol: 6 settings x 5 seeds, eta = 5e-5, 10^4 epochs",
         _paper_runs(5e-5, {100: 10_000, 2: 10_000}, range(5)),
         EngineOptions(record_every=250, test_size=10_000),
         _expectations(large=0.5, mini=0.05),

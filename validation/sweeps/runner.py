@@ -169,10 +169,10 @@ def check_names(spec: SweepSpec, store: ResultsStore, keys: Sequence[str]) -> No
             )
 
 
-def _member_steps(spec: SweepSpec, indices: Sequence[int]) -> int:
-    return sum(
-        spec.runs[i].params.epochs * spec.runs[i].params.iterations_per_epoch for i in indices
-    )
+def _work(spec: SweepSpec, indices: Sequence[int], options: EngineOptions) -> float:
+    """The tasks' cost in the fused kernel's model (``validation.sizing.group_size``), which
+    weighs a B = 100 step against a B = 2 one; only the ETA's proportions use it."""
+    return sum(group_size([spec.runs[i]], options).seconds or 0.0 for i in indices)
 
 
 def run_sweep(
@@ -220,7 +220,7 @@ def run_sweep(
     capacity = max(1, int(getattr(executor, "capacity", os.cpu_count() or 1)))
     in_flight: dict[Future, tuple[str, list[int], int]] = {}
     added, errors, number, waiting_for = 0, [], 0, -1
-    started, work_total, work_done = time.perf_counter(), _member_steps(spec, pending), 0
+    started, work_total, work_done = time.perf_counter(), _work(spec, pending, options), 0.0
     heartbeat = _Heartbeat(store.path, owner, lease_s) if not store.read_only else None
 
     def store_finished(future: Future) -> None:
@@ -252,7 +252,7 @@ def run_sweep(
             result.provenance,
         )
         store.release(owner, [keys[i] for i in indices])
-        work_done += _member_steps(spec, indices)
+        work_done += _work(spec, indices, options)
         elapsed = time.perf_counter() - started
         left = elapsed * (work_total - work_done) / work_done if work_done else 0.0
         print(

@@ -116,7 +116,7 @@ class SweepSpec:
             total = sum(size.seconds or 0.0 for size in sizes)
             lines.append(
                 f"estimated wall time on {device_type}, one task at a time: ~{total / 60:.1f} min "
-                "(validation.sizing: fits to benchmarks/results/roofline.md)"
+                "(validation.sizing: fits to benchmarks/results/tang2025_table.md)"
             )
         return "\n".join(lines)
 
