@@ -39,3 +39,32 @@ def test_a_diverged_run_is_not_counted_as_stuck_and_is_listed_as_failed() -> Non
     records.append(_record("adam", 2e-2, 1.0, failure="non-finite weights (NaN or inf) at epoch 3"))
     assert measured_stuck_thresholds(records) == {("adam", 2): (1e-2, 4e-2)}
     assert any("non-finite weights" in line for line in failed_run_lines(records))
+
+
+def test_one_name_with_two_configurations_reports_as_two_groups(tmp_path, sweep_spec_file) -> None:
+    """Two specs that share a name but not their epochs (trained into separate stores, then
+    merged into one, e.g. by a lab copying rows together) are two groups, each with its own
+    seeds, never one row averaged over both."""
+    import io
+
+    from validation.sweeps.report import write_sweep_report
+    from validation.sweeps.runner import run_sweep
+    from validation.sweeps.spec import load_spec
+    from validation.sweeps.store import ResultsStore
+
+    merged = tmp_path / "merged.sqlite"
+    for epochs in (2, 3):
+        spec = load_spec(sweep_spec_file(name="twins", epochs=epochs))
+        with ResultsStore(tmp_path / f"e{epochs}.sqlite") as alone:
+            assert run_sweep(spec, alone, log=io.StringIO()).complete
+            records = list(alone.records().values())
+        with ResultsStore(merged) as store:
+            for record in records:
+                store.add(spec.name, [record], record.engine, "test")
+    text = write_sweep_report(merged)
+    rows = [line for line in text.splitlines() if line.startswith("| optimizer=adam B=2 lam=1e-05")]
+    assert sorted(row.split("|")[1].strip() for row in rows) == [
+        "optimizer=adam B=2 lam=1e-05 [epochs=2]",
+        "optimizer=adam B=2 lam=1e-05 [epochs=3]",
+    ]
+    assert all(row.split("|")[2].strip() == "2" for row in rows)  # two seeds each, not four
