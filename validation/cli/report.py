@@ -1,9 +1,11 @@
 """``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet]``: tables and PNG
-plots of a results store (:mod:`validation.sweeps.report`); needs no torch."""
+plots of a results store (:mod:`validation.sweeps.report`); needs no torch (``--predict``, which
+computes the reduced-dynamics predictions first, does)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from theorykit.errors import ParameterError
@@ -19,6 +21,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default=None, help="output directory (default: the store's directory)"
     )
+    parser.add_argument(
+        "--predict",
+        action="store_true",
+        help=(
+            "first compute and store the reduced-dynamics prediction of every finished run that "
+            "has none (from the run's own initialisation and batches; needs torch), so that the "
+            "report puts theory next to simulation"
+        ),
+    )
     add_export_argument(parser)
 
 
@@ -28,9 +39,34 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("results", args.results, "an existing results store (.sqlite file)")
     if args.out is not None:
         check_out_dir(args.out)
+    if args.predict:
+        _store_predictions(Path(args.results))
     print(write_sweep_report(args.results, args.out))
     if args.export:
         with ResultsStore(args.results, read_only=True) as store:
             print(f"exported: {store.export(args.export)}")
     print(f"written: {Path(args.out or Path(args.results).parent) / 'report.md'} and its figures")
     return 0
+
+
+def _store_predictions(store_path: Path) -> None:
+    """The prediction of every finished run of the store (validation.experiments.prediction),
+    one engine configuration at a time (the recording options the runs were trained with)."""
+    from validation.experiments.prediction import predictions_for
+    from validation.specs import EngineOptions
+
+    with ResultsStore(store_path, read_only=True) as store:
+        records = list(store.records().values())
+    by_engine: dict[str, list] = {}
+    for record in records:
+        by_engine.setdefault(json.dumps(record.engine, sort_keys=True), []).append(record)
+    for engine, group in by_engine.items():
+        recorded = json.loads(engine)
+        options = EngineOptions(
+            record_every=recorded["record_every"],
+            test_size=recorded["test_size"],
+            test_seed=recorded["test_seed"],
+            order=recorded["order"],
+            dtype=recorded["dtype"].removeprefix("torch."),
+        )
+        predictions_for(group, options, store_path)

@@ -26,6 +26,8 @@ from dynamics.outcomes import STUCK_TRAIN_ERROR, bracket
 from theorykit.bounds import predicted_outcome
 from theorykit.conditions import lambda_thresholds
 from theorykit.errors import ParameterError
+from theorykit.verdict import finite_size_verdict
+from validation.agreement import agreement_lines, agreements, plot_agreement
 from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories, varying_fields
 from validation.sweeps.records import RunRecord, group_runs
 from validation.sweeps.store import ResultsStore
@@ -144,6 +146,7 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
         )
     with ResultsStore(store_path, read_only=True) as store:
         records = list(store.records().values())
+        predicted = store.predictions(record.key for record in records)
     if not records:
         raise ParameterError("results", str(store_path), "a store with at least one finished run")
     out_dir = Path(out_dir) if out_dir is not None else store_path.parent
@@ -153,8 +156,13 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
     versions = sorted({record.code_version for record in records})
     varying = varying_fields(records)
 
-    plot_trajectories(records, title, out_dir / "trajectories.png")
+    plot_trajectories(
+        records, title, out_dir / "trajectories.png", {k: t for k, (_, t) in predicted.items()}
+    )
     plot_final_errors(records, title, out_dir / "test_error.png")
+    compared = agreements(records, predicted)
+    if compared:
+        plot_agreement(compared, title, out_dir / "agreement.png")
     thresholds = [lambda_thresholds(record.params) for record in records]
     shared = thresholds[0] if all(t == thresholds[0] for t in thresholds) else None
     figures = ["trajectories.png", "test_error.png"]
@@ -172,6 +180,7 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
             f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}",
             f"{mean_final(group, 'noise_max'):.3g}",
             predicted_outcome(group[0].params),
+            str(finite_size_verdict(group[0].params)),
         )
         for name, group in group_runs(records).items()
     ]
@@ -190,7 +199,8 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
                 "test error",
                 "feature +1 / -1",
                 "noise max",
-                "theory predicts",
+                "theorem (asymptotic)",
+                "finite-size verdict (theorykit.verdict)",
             ),
             rows,
         ),
@@ -207,6 +217,16 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
             by=("optimizer", "B", *(f for f in varying if f not in ("lam", "optimizer", "B"))),
         )
     lines += failed_run_lines(records)
+    if compared:
+        figures.append("agreement.png")
+        lines += ["", *agreement_lines(compared)]
+    else:
+        lines += [
+            "",
+            "No predictions are stored for these runs: `theorykit report STORE --predict` "
+            "computes the reduced dynamics of each run from its own initialisation and batches "
+            "(needs torch) and stores them beside the runs.",
+        ]
     lines += ["", "Figures: " + ", ".join(figures) + "."]
     text = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(text)

@@ -68,3 +68,32 @@ def test_one_name_with_two_configurations_reports_as_two_groups(tmp_path, sweep_
         "optimizer=adam B=2 lam=1e-05 [epochs=3]",
     ]
     assert all(row.split("|")[2].strip() == "2" for row in rows)  # two seeds each, not four
+
+
+def test_report_predict_stores_predictions_and_reports_them(
+    tmp_path, sweep_spec_file, capsys
+) -> None:
+    """``theorykit report --predict`` computes each run's prediction once and stores it; the
+    report (and any later one, torch-free) has the theory-next-to-simulation section with one row
+    per run and the agreement figure."""
+    from validation.cli import main
+    from validation.sweeps.store import ResultsStore
+
+    store = tmp_path / "r.sqlite"
+    assert (
+        main(["sweep", str(sweep_spec_file(name="predicted", epochs=4)), "--store", str(store)])
+        == 0
+    )
+    assert main(["report", str(store)]) == 0
+    assert "report STORE --predict" in (tmp_path / "report.md").read_text()
+    assert main(["report", str(store), "--predict"]) == 0
+    text = (tmp_path / "report.md").read_text()
+    section = text.split("## Theory next to simulation")[1]
+    assert sum(line.startswith("| optimizer=") for line in section.splitlines()) == 16
+    assert (tmp_path / "agreement.png").stat().st_size > 0
+    with ResultsStore(store, read_only=True) as opened:
+        assert len(opened.predictions(opened.keys())) == 16
+    capsys.readouterr()
+    assert main(["report", str(store)]) == 0  # reads the stored predictions, computes none
+    assert "prediction 1/" not in capsys.readouterr().err
+    assert "## Theory next to simulation" in (tmp_path / "report.md").read_text()

@@ -175,7 +175,8 @@ def test_sweep_and_report_commands_write_tables_plots_and_exports(
     text = (report_dir / "report.md").read_text()
     assert (
         text.count("| optimizer=") == 8
-        and "theory predicts" in text
+        and "theorem (asymptotic)" in text
+        and "finite-size verdict" in text
         and "16 finished, 0 failed" in text
     )
     for figure in (
