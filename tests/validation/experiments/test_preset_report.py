@@ -66,4 +66,4 @@ def test_a_preset_that_does_not_predict_says_why(tmp_path: Path) -> None:
     records = run_preset(preset, tmp_path)
     assert predict_preset(preset, records, tmp_path) == {}
     text, _ = write_report(preset, records, tmp_path, {})
-    assert "no prediction: adam (seed 0): too long to predict here" in text
+    assert "no prediction for 1 run (adam (seed 0)): too long to predict here" in text
