@@ -15,14 +15,15 @@ For each (B, E, dtype):
   all members), read plus write, measured in the same run, so that cache residency counts the same
   for both; the last column is achieved / copy.
 
-Then the time of one B = 2 step of the protocol's group (10 members), split into: the Adam update
-alone (a compiled pass over W, m, v with the kernel's arithmetic and a zero data gradient), the rest
-of the kernel (the minibatch gradient: forward over the batch, sigma', the sparse gradient), the
-minibatch orders (``Ensemble.epoch_batches``), and one measurement (``Ensemble.measure``) per
-recording epoch, amortised at the preset's recording interval (250 epochs).
+Then the time of one B = 2 step of the protocol's group (10 members), split into: the kernel step
+(gradient and update in one pass; a standalone update pass cannot reproduce the kernel's cache
+state and measured slower than the whole step, so the two are not split), the minibatch orders
+(``Ensemble.epoch_batches``), and one measurement (``Ensemble.measure``) per recording epoch,
+amortised at the preset's recording interval (250 epochs).
 
 ``python benchmarks/roofline.py`` writes ``benchmarks/results/roofline.md`` and ``.json``; the per
-member-step times also feed :mod:`validation.sizing`'s estimates (update its constants from here).
+member-step times are a lower bound of :mod:`validation.sizing`'s constants, which are fitted to
+whole protocol runs (loop overhead included).
 """
 
 from __future__ import annotations
@@ -45,18 +46,6 @@ from validation.tables import markdown_table
 
 RESULTS = Path(__file__).parent / "results"
 ITEMSIZE = {"float32": 4, "float64": 8}
-
-
-@numba.njit(parallel=True, cache=True, fastmath=False)
-def _adam_update(W, m, v, lr, beta1, beta2, eps, correction1, correction2):  # pragma: no cover
-    """The kernel's Adam update with a zero data gradient and L2 1e-5: one pass over W, m, v."""
-    E, size = W.shape
-    for e in numba.prange(E):
-        for k in range(size):
-            g = 1e-5 * W[e, k]
-            m[e, k] = beta1 * m[e, k] + (1 - beta1) * g
-            v[e, k] = beta2 * v[e, k] + (1 - beta2) * g * g
-            W[e, k] -= lr * (m[e, k] / correction1) / (np.sqrt(v[e, k] / correction2) + eps)
 
 
 def _ensemble(B: int, E: int, dtype: str):
@@ -104,31 +93,17 @@ def copy_bandwidth(working_set_bytes: int) -> float:
 
 
 def split_b2_step(dtype: str, E: int = 10, record_every: int = 250) -> dict[str, float]:
-    """Per-step seconds of the B = 2 chain: update, gradient, batch orders, measurement."""
+    """Per-step seconds of the B = 2 chain: kernel step, batch orders, measurement."""
     p, ensemble = _ensemble(2, E, dtype)
     steps = 50 * p.iterations_per_epoch
     total = step_time(2, E, dtype, steps)
-    size = 2 * p.m * p.d
-    np_dtype = np.float32 if dtype == "float32" else np.float64
-    W = np.random.default_rng(0).normal(0, 0.01, (E, size)).astype(np_dtype)
-    m, v = np.zeros_like(W), np.zeros_like(W)
-    args = (np_dtype(5e-5), np_dtype(0.9), np_dtype(0.999), np_dtype(1e-8))
-    _adam_update(W, m, v, *args, np_dtype(0.5), np_dtype(0.5))
-    update = (
-        _best_time(
-            lambda: [_adam_update(W, m, v, *args, np_dtype(0.5), np_dtype(0.5)) for _ in range(200)]
-        )
-        / 200
-    )
     orders = _best_time(lambda: [ensemble.epoch_batches(k + 2) for k in range(20)]) / (
         20 * p.iterations_per_epoch
     )
     ensemble.measure()
     measure = _best_time(lambda: ensemble.measure(), repeats=3)
     return {
-        "kernel step": total,
-        "update (Adam pass over W, m, v)": update,
-        "gradient (rest of the kernel)": max(total - update, 0.0),
+        "kernel step (gradient and update)": total,
         "minibatch orders": orders,
         "measurement, amortised": measure / (record_every * p.iterations_per_epoch),
     }
