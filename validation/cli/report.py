@@ -5,11 +5,12 @@ computes the reduced-dynamics predictions first, does)."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from theorykit.errors import ParameterError
 from validation.cli.common import add_export_argument, check_export_path, check_out_dir
+from validation.specs import EngineOptions
+from validation.sweeps.records import RunRecord
 from validation.sweeps.report import write_sweep_report
 from validation.sweeps.store import ResultsStore
 
@@ -51,22 +52,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _store_predictions(store_path: Path) -> None:
     """The prediction of every finished run of the store (validation.experiments.prediction),
-    one engine configuration at a time (the recording options the runs were trained with)."""
+    one set of recording options at a time (those the runs were trained with)."""
     from validation.experiments.prediction import predictions_for
-    from validation.specs import EngineOptions
 
     with ResultsStore(store_path, read_only=True) as store:
         records = list(store.records().values())
-    by_engine: dict[str, list] = {}
+    by_options: dict[EngineOptions, list[RunRecord]] = {}
     for record in records:
-        by_engine.setdefault(json.dumps(record.engine, sort_keys=True), []).append(record)
-    for engine, group in by_engine.items():
-        recorded = json.loads(engine)
-        options = EngineOptions(
-            record_every=recorded["record_every"],
-            test_size=recorded["test_size"],
-            test_seed=recorded["test_seed"],
-            order=recorded["order"],
-            dtype=recorded["dtype"].removeprefix("torch."),
-        )
+        by_options.setdefault(record.options, []).append(record)
+    for options, group in by_options.items():
         predictions_for(group, options, store_path)

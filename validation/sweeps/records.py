@@ -104,6 +104,18 @@ class RunRecord:
             self.params, self.data_seed, self.init_seed, self.supports, self.labels, self.name
         )
 
+    @property
+    def options(self) -> EngineOptions:
+        """The recording options this run trained with (the inverse of :func:`engine_identity`;
+        device, compile and kernel, which change no result, at their defaults)."""
+        return EngineOptions(
+            record_every=self.engine["record_every"],
+            test_size=self.engine["test_size"],
+            test_seed=self.engine["test_seed"],
+            order=self.engine["order"],
+            dtype=self.engine["dtype"].removeprefix("torch."),
+        )
+
     def final_value(self, metric: str) -> float:
         """A final metric as a float; NaN for a failed run (whose metrics are not trustworthy)."""
         return float("nan") if self.failure else as_float(self.final[metric])

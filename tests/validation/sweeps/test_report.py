@@ -97,3 +97,17 @@ def test_report_predict_stores_predictions_and_reports_them(
     assert main(["report", str(store)]) == 0  # reads the stored predictions, computes none
     assert "prediction 1/" not in capsys.readouterr().err
     assert "## Theory next to simulation" in (tmp_path / "report.md").read_text()
+
+
+def test_a_record_gives_back_the_recording_options_it_trained_with() -> None:
+    import dataclasses
+
+    from validation.specs import EngineOptions
+    from validation.sweeps.records import engine_identity
+
+    options = EngineOptions(
+        record_every=7, test_size=123, test_seed=5, order="cyclic", dtype="float32"
+    )
+    record = dataclasses.replace(_record("adam", 1e-5, 0.0), engine=engine_identity(options))
+    assert record.options == options
+    assert engine_identity(record.options) == record.engine
