@@ -142,7 +142,7 @@ def check_memory(tasks: Sequence[Sequence[RunSpec]], options: EngineOptions) -> 
             )
 
 
-def check_names(spec: SweepSpec, store: ResultsStore, keys: Sequence[str]) -> None:
+def check_names(spec: SweepSpec, store: ResultsStore) -> None:
     """Refuse a spec whose run names the store already holds with another configuration (the
     reports group runs by name and configuration, but one name for two experiments is a mistake
     worth a sentence before training)."""
@@ -202,7 +202,8 @@ def run_sweep(
         )
     owner = owner or default_owner()
     keys = [run_key(run, spec.options) for run in spec.runs]
-    check_names(spec, store, keys)
+    check_names(spec, store)
+    wanted = set(keys)
     stored = store.keys()
     pending = [index for index, key in enumerate(keys) if key not in stored]
     already = len(spec.runs) - len(pending)
@@ -256,7 +257,7 @@ def run_sweep(
         elapsed = time.perf_counter() - started
         left = elapsed * (work_total - work_done) / work_done if work_done else 0.0
         print(
-            f"{label} stored: {len(store.keys() & set(keys))}/{len(spec.runs)} runs in "
+            f"{label} stored: {len(store.keys() & wanted)}/{len(spec.runs)} runs in "
             f"{store.path} ({elapsed / 60:.1f} min elapsed, ~{max(left, 0.0) / 60:.1f} min left "
             "for this driver)",
             file=log,
@@ -313,13 +314,13 @@ def run_sweep(
             if future.exception() is None:
                 store_finished(future)
         store.release(owner)
-        raise SweepInterrupted(len(store.keys() & set(keys)), len(spec.runs), store.path) from None
+        raise SweepInterrupted(len(store.keys() & wanted), len(spec.runs), store.path) from None
     finally:
         if heartbeat is not None:
             heartbeat.stop()
         if not store.read_only:
             store.release(owner)
-    total = len(store.keys() & set(keys))
+    total = len(store.keys() & wanted)
     return SweepOutcome(len(spec.runs), already, added, tuple(errors), total - already - added)
 
 
