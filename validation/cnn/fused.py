@@ -47,64 +47,49 @@ def _positive_power(z, q):
     return z**q
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _adam_l2(
-    w, first, second, scratch, lam, beta1, beta2, forget1, forget2, size_step, correction, eps
-):
-    for k in range(w.shape[0]):
-        g = scratch[k] + lam * w[k]
-        scratch[k] = 0.0
-        first[k] = first[k] * beta1 + forget1 * g
-        second[k] = second[k] * beta2 + forget2 * g * g
-        w[k] = w[k] - size_step * first[k] / (math.sqrt(second[k]) / correction + eps)
+#: Columns of the per-member ``hyper`` rows the kernel reads (one row per member, W's dtype):
+#: ``keep`` = 1 - eta lam (AdamW's decay factor), ``forget1/2`` = 1 - beta1/2.
+HYPER_COLUMNS = ("q", "eta", "lam", "beta1", "beta2", "eps", "keep", "forget1", "forget2")
+_Q, _ETA, _LAM, _BETA1, _BETA2, _EPS, _KEEP, _FORGET1, _FORGET2 = range(len(HYPER_COLUMNS))
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _adam_decoupled(
-    w, first, second, scratch, keep, beta1, beta2, forget1, forget2, size_step, correction, eps
-):
-    for k in range(w.shape[0]):
-        g = scratch[k]
-        scratch[k] = 0.0
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _take_gradient(w, scratch, k, lam, keep, decoupled):
+    """Coordinate k's gradient, clearing the scratch: decoupled decay scales w[k] by keep = 1 - eta
+    lam first (AdamW, eq. 3.6), L2 adds lam w[k] to the gradient (Adam, eq. 3.3); torch's order."""
+    g = scratch[k]
+    scratch[k] = 0.0
+    if decoupled:
         w[k] = w[k] * keep
-        first[k] = first[k] * beta1 + forget1 * g
-        second[k] = second[k] * beta2 + forget2 * g * g
-        w[k] = w[k] - size_step * first[k] / (math.sqrt(second[k]) / correction + eps)
+        return g
+    return g + lam * w[k]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _adam_plain_l2(w, first, second, scratch, lam, beta1, beta2, forget1, forget2, size_step, eps):
+def _adam(w, first, second, scratch, hyper, schedule, decoupled, corrected):
+    """Adam (L2) or AdamW (decoupled) on every coordinate, torch.optim's operations in its order;
+    ``schedule`` = (step size, sqrt(1 - beta2^t)) of this step (eta and 1 without bias correction,
+    where ``corrected`` is False and the division is skipped as torch skips it). The flags are
+    loop-invariant: the compiler hoists them, so each variant runs a branch-free loop."""
+    step_size, correction = schedule[0], schedule[1]
+    lam, keep, eps = hyper[_LAM], hyper[_KEEP], hyper[_EPS]
+    beta1, beta2, forget1, forget2 = hyper[_BETA1], hyper[_BETA2], hyper[_FORGET1], hyper[_FORGET2]
     for k in range(w.shape[0]):
-        g = scratch[k] + lam * w[k]
-        scratch[k] = 0.0
+        g = _take_gradient(w, scratch, k, lam, keep, decoupled)
         first[k] = first[k] * beta1 + forget1 * g
         second[k] = second[k] * beta2 + forget2 * g * g
-        w[k] = w[k] - size_step * first[k] / (math.sqrt(second[k]) + eps)
+        root = math.sqrt(second[k])
+        if corrected:
+            root = root / correction
+        w[k] = w[k] - step_size * first[k] / (root + eps)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _adam_plain_decoupled(
-    w, first, second, scratch, keep, beta1, beta2, forget1, forget2, size_step, eps
-):
-    for k in range(w.shape[0]):
-        g = scratch[k]
-        scratch[k] = 0.0
-        w[k] = w[k] * keep
-        first[k] = first[k] * beta1 + forget1 * g
-        second[k] = second[k] * beta2 + forget2 * g * g
-        w[k] = w[k] - size_step * first[k] / (math.sqrt(second[k]) + eps)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _plain(w, scratch, eta, lam, keep, sign, decoupled):
+def _plain(w, scratch, hyper, sign, decoupled):
     """Sign steps and gradient descent, L2 or decoupled."""
+    eta, lam, keep = hyper[_ETA], hyper[_LAM], hyper[_KEEP]
     for k in range(w.shape[0]):
-        g = scratch[k]
-        scratch[k] = 0.0
-        if decoupled:
-            w[k] = w[k] * keep
-        else:
-            g = g + lam * w[k]
+        g = _take_gradient(w, scratch, k, lam, keep, decoupled)
         if sign:
             w[k] = w[k] - eta * ((g > 0) - (g < 0))
         else:
@@ -112,36 +97,16 @@ def _plain(w, scratch, eta, lam, keep, sign, decoupled):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _member_steps(
-    W,
-    mom1,
-    mom2,
-    batches,
-    lengths,
-    y,
-    feature_noise,
-    support,
-    values,
-    q,
-    eta,
-    lam,
-    beta1,
-    beta2,
-    eps,
-    keep,
-    forget1,
-    forget2,
-    step_size,
-    correction,
-    preconditioner,
-    decoupled,
-    bias_correction,
-):
+def _member_steps(W, mom1, mom2, batches, lengths, data, hyper, schedule, kind):
     """One member's steps (see the module docstring). W and the moments are coordinate-major,
     (d, 2 m): filter f = j m + r (heads j = +1, -1 at 0, 1), so the inner loops over filters are
-    contiguous. ``keep`` = 1 - eta lam, ``forget1/2`` = 1 - beta1/2, ``step_size`` and
-    ``correction`` per step (bias correction), all in W's dtype, so that every per-coordinate
-    operation is the torch optimiser's, in its dtype and order."""
+    contiguous. ``data`` = (y, feature_noise, support, values) of :func:`run_steps`; ``hyper`` the
+    member's row (``HYPER_COLUMNS``) and ``schedule`` (steps, 2) its step size and bias correction
+    per step, all in W's dtype, so that every per-coordinate operation is the torch optimiser's, in
+    its dtype and order; ``kind`` = (preconditioner code, decoupled, bias correction)."""
+    y, feature_noise, support, values = data
+    preconditioner, decoupled, corrected = kind
+    q = hyper[_Q]
     d, filters = W.shape
     m = filters // 2
     steps, width = batches.shape
@@ -195,119 +160,30 @@ def _member_steps(
                 value = values[i, k]
                 for f in range(filters):
                     target[f] += noise_coef[b, f] * value
-        if preconditioner != 0:
-            _plain(flat_w, flat_scratch, eta, lam, keep, preconditioner == 1, decoupled)
-        elif bias_correction and decoupled:
-            _adam_decoupled(
-                flat_w,
-                flat_first,
-                flat_second,
-                flat_scratch,
-                keep,
-                beta1,
-                beta2,
-                forget1,
-                forget2,
-                step_size[step],
-                correction[step],
-                eps,
-            )
-        elif bias_correction:
-            _adam_l2(
-                flat_w,
-                flat_first,
-                flat_second,
-                flat_scratch,
-                lam,
-                beta1,
-                beta2,
-                forget1,
-                forget2,
-                step_size[step],
-                correction[step],
-                eps,
-            )
-        elif decoupled:
-            _adam_plain_decoupled(
-                flat_w,
-                flat_first,
-                flat_second,
-                flat_scratch,
-                keep,
-                beta1,
-                beta2,
-                forget1,
-                forget2,
-                step_size[step],
-                eps,
+        if preconditioner == 0:
+            update = schedule[step]
+            _adam(
+                flat_w, flat_first, flat_second, flat_scratch, hyper, update, decoupled, corrected
             )
         else:
-            _adam_plain_l2(
-                flat_w,
-                flat_first,
-                flat_second,
-                flat_scratch,
-                lam,
-                beta1,
-                beta2,
-                forget1,
-                forget2,
-                step_size[step],
-                eps,
-            )
+            _plain(flat_w, flat_scratch, hyper, preconditioner == 1, decoupled)
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-def _all_members(
-    W,
-    mom1,
-    mom2,
-    batches,
-    lengths,
-    y,
-    feature_noise,
-    support,
-    values,
-    q,
-    eta,
-    lam,
-    beta1,
-    beta2,
-    eps,
-    keep,
-    forget1,
-    forget2,
-    step_size,
-    correction,
-    preconditioner,
-    decoupled,
-    bias_correction,
-):
+def _all_members(W, mom1, mom2, batches, lengths, data, hyper, schedule, kind):
+    y, feature_noise, support, values = data
     for e in numba.prange(W.shape[0]):
+        member_data = (y[e], feature_noise[e], support[e], values[e])
         _member_steps(
             W[e],
             mom1[e],
             mom2[e],
             batches[e],
             lengths,
-            y[e],
-            feature_noise[e],
-            support[e],
-            values[e],
-            q[e],
-            eta[e],
-            lam[e],
-            beta1[e],
-            beta2[e],
-            eps[e],
-            keep[e],
-            forget1[e],
-            forget2[e],
-            step_size[:, e],
-            correction[:, e],
-            preconditioner,
-            decoupled,
-            bias_correction,
+            member_data,
+            hyper[e],
+            schedule[:, e],
+            kind,
         )
 
 
@@ -340,37 +216,24 @@ def run_steps(
     """
     dtype = W.dtype.type
     one = dtype(1.0)
-    eta, lam, beta1, beta2, eps = (hyper[name] for name in ("eta", "lam", "beta1", "beta2", "eps"))
+    eta, lam, beta1, beta2 = (hyper[name] for name in ("eta", "lam", "beta1", "beta2"))
+    derived = {"q": q, "keep": one - eta * lam, "forget1": one - beta1, "forget2": one - beta2}
+    rows = np.stack([{**hyper, **derived}[name] for name in HYPER_COLUMNS], axis=1)
     t = (t0 + 1 + np.arange(batches.shape[1])).astype(W.dtype)[:, None]
     if bias_correction:
-        step_size = (eta / (one - beta1**t)).astype(W.dtype)
-        correction = np.sqrt(one - beta2**t).astype(W.dtype)
+        schedule = np.stack([eta / (one - beta1**t), np.sqrt(one - beta2**t)], axis=-1)
     else:
-        step_size = np.broadcast_to(eta, (batches.shape[1], W.shape[0])).astype(W.dtype)
-        correction = np.ones_like(step_size)
+        schedule = np.stack(np.broadcast_arrays(eta * one, one), axis=-1)
+        schedule = np.broadcast_to(schedule, (batches.shape[1], *schedule.shape))
     _all_members(
         W,
         mom1,
         mom2,
         batches,
         lengths,
-        y,
-        feature_noise,
-        support,
-        values,
-        q,
-        eta,
-        lam,
-        beta1,
-        beta2,
-        eps,
-        (one - eta * lam).astype(W.dtype),
-        (one - beta1).astype(W.dtype),
-        (one - beta2).astype(W.dtype),
-        step_size,
-        correction,
-        PRECONDITIONER_CODES[preconditioner],
-        decoupled,
-        bias_correction,
+        (y, feature_noise, support, values),
+        np.ascontiguousarray(rows, dtype=W.dtype),
+        np.ascontiguousarray(schedule, dtype=W.dtype),
+        (PRECONDITIONER_CODES[preconditioner], decoupled, bias_correction),
     )
     return t0 + batches.shape[1]
