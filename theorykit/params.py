@@ -34,6 +34,7 @@ from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
 from theorykit.initialization import derived_values
 from theorykit.optimizers import OptimizerKind, optimizer_kind
+from theorykit.setting import Setting
 
 #: Each field's meaning, with its symbol, source and unit (``theorykit bounds --help``, the sweep
 #: docs).
@@ -105,31 +106,14 @@ def _check_q_representable(q: float, sigma0: float, shown: object) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class ProblemParams:
-    """Validated parameters of the two-layer CNN problem and its optimiser.
+class ProblemParams(Setting):
+    """Validated parameters of the two-layer CNN problem and its optimiser: the fields of
+    :class:`theorykit.setting.Setting` (defaults there), each checked at construction.
 
     Source of each rule: Definition 3.1 (data), Definition 3.2 (CNN), eqs. (3.3)-(3.6) and (5.1),
     (B.1)-(B.2) (optimisers) of Tang et al. 2025. See the module docstring for the lambda/2 and
     bias-correction conventions. All values are stored as Python ``int``/``float`` (float64).
     """
-
-    n: int
-    d: int
-    s: int
-    sigma_p: float
-    alpha: float
-    m: int
-    q: float
-    sigma0: float
-    optimizer: str
-    eta: float
-    B: int
-    lam: float
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-    bias_correction: bool = False
-    epochs: int = 10_000
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -196,11 +180,6 @@ class ProblemParams:
         return optimizer_kind(self.optimizer)
 
     @property
-    def steps_per_epoch(self) -> float:
-        """n/B, the number of iterations in one epoch (Sec. 3; a real number in the theorems)."""
-        return self.n / self.B
-
-    @property
     def iterations_per_epoch(self) -> int:
         """ceil(n/B): the optimiser steps of one epoch as the simulators take them (every sample
         once, the last batch smaller when B does not divide n); :attr:`steps_per_epoch` is the
@@ -226,10 +205,6 @@ class ProblemParams:
                 unknown[0], changes[unknown[0]], f"a field of ProblemParams ({field_names()})"
             )
         return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """All fields as a plain ``dict`` (JSON-serialisable)."""
-        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ProblemParams:

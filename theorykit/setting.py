@@ -1,19 +1,25 @@
-"""What a formula, a bound or a condition reads from a setting: the :class:`Setting` protocol.
+"""The fields of a setting, and what the formulas read from them: the :class:`Setting` base class.
 
-:class:`theorykit.params.ProblemParams` is the one implementation. The modules below it in the
-package (``formula``, ``bounds``, ``conditions``) are typed against this protocol instead of
-importing ``ProblemParams``, so that ``ProblemParams`` can offer ``.conditions()`` without an import
-cycle. Standard library only.
+:class:`theorykit.params.ProblemParams` is the one class to construct: it adds validation (every
+field's rule) and the derived views on top of these fields. The modules below it in the package
+(``formula``, ``bounds``, ``conditions``) are typed against :class:`Setting` instead of importing
+``ProblemParams``, so that ``ProblemParams`` can offer ``.conditions()`` without an import cycle.
+Standard library only. Each field's meaning: ``theorykit.params.FIELD_DOCS``; conventions:
+``docs/conventions.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+import abc
+import dataclasses
+from typing import Any
 
 
-class Setting(Protocol):
-    """A validated setting (Def. 3.1, Def. 3.2, eqs. 3.3-3.6); see ``ProblemParams``."""
+@dataclasses.dataclass(frozen=True)
+class Setting(abc.ABC):
+    """The data (Def. 3.1), model (Def. 3.2) and optimiser (eqs. 3.3-3.6, 5.1, B.1-B.2) fields of
+    Tang et al. 2025. Abstract: construct :class:`~theorykit.params.ProblemParams`, which validates
+    them and derives the formula values."""
 
     n: int
     d: int
@@ -27,21 +33,22 @@ class Setting(Protocol):
     eta: float
     B: int
     lam: float
-    beta1: float
-    beta2: float
-    eps: float
-    bias_correction: bool
-    epochs: int
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    bias_correction: bool = False
+    epochs: int = 10_000
 
     @property
     def steps_per_epoch(self) -> float:
-        """n/B, the theorems' (real) number of iterations per epoch."""
-        ...
+        """n/B, the number of iterations in one epoch (Sec. 3; a real number in the theorems)."""
+        return self.n / self.B
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field as a plain, JSON-serialisable dict."""
-        ...
+        """All fields as a plain ``dict`` (JSON-serialisable)."""
+        return dataclasses.asdict(self)
 
-    def formula_values(self) -> Mapping[str, Any]:
-        """Every field and derived scalar (``gamma0``, ``noise_norm``) by symbol name."""
-        ...
+    @abc.abstractmethod
+    def formula_values(self) -> dict[str, Any]:
+        """Every field and derived scalar (``gamma0``, ``noise_norm``) by symbol name: what
+        ``Formula.at`` evaluates with."""

@@ -181,35 +181,24 @@ def adam_update(
     )
 
 
-ADAM_FEATURE_UPDATE = adam_update(
-    S.gamma,
-    -S.drive,
-    decoupled=False,
-    bias_correction=False,
-    name="adam_feature",
-    where="gamma = j w[1]",
-)
-ADAMW_FEATURE_UPDATE = adam_update(
-    S.gamma,
-    -S.drive,
-    decoupled=True,
-    bias_correction=False,
-    name="adamw_feature",
-    where="gamma = j w[1]",
-)
-ADAM_NOISE_COORDINATE_UPDATE = adam_update(
-    S.w_k,
-    -_NOISE_COORDINATE_DRIVE,
-    decoupled=False,
-    bias_correction=False,
-    name="adam_noise_coordinate",
-    where="w[k], k in B_i",
-)
-ADAMW_NOISE_COORDINATE_UPDATE = adam_update(
-    S.w_k,
-    -_NOISE_COORDINATE_DRIVE,
-    decoupled=True,
-    bias_correction=False,
-    name="adamw_noise_coordinate",
-    where="w[k], k in B_i",
-)
+#: The paper's updates (no bias correction) of the two coordinates the reduction tracks, by
+#: (optimiser, coordinate): gamma = j w[1] driven by -drive, and a noise coordinate w[k], k in B_i.
+_PAPER_UPDATES = {
+    (kind, coordinate): adam_update(
+        weight,
+        -drive,
+        decoupled=decoupled,
+        bias_correction=False,
+        name=f"{kind}_{coordinate}",
+        where=where,
+    )
+    for kind, decoupled in (("adam", False), ("adamw", True))
+    for coordinate, weight, drive, where in (
+        ("feature", S.gamma, S.drive, "gamma = j w[1]"),
+        ("noise_coordinate", S.w_k, _NOISE_COORDINATE_DRIVE, "w[k], k in B_i"),
+    )
+}
+ADAM_FEATURE_UPDATE = _PAPER_UPDATES["adam", "feature"]
+ADAMW_FEATURE_UPDATE = _PAPER_UPDATES["adamw", "feature"]
+ADAM_NOISE_COORDINATE_UPDATE = _PAPER_UPDATES["adam", "noise_coordinate"]
+ADAMW_NOISE_COORDINATE_UPDATE = _PAPER_UPDATES["adamw", "noise_coordinate"]

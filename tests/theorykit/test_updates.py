@@ -151,27 +151,14 @@ def test_gd_noise_step_is_the_sum_of_its_coordinates(
         data.draw(st.sampled_from([-1.0, 1.0])),
         data.draw(st.floats(-1, 1)),
     )
-    rho = updates.NOISE_FROM_PURE_NOISE(zeta=float(w @ xi), alpha=alpha, jy=jy, gamma=gamma)
-    w_next = updates.GD_NOISE_COORDINATE_STEP(
-        w_k=w, xi_k=xi, ell=ell, rho=rho, B=B, eta=eta, lam=lam, q=q, sampled=1.0
-    )
+    pure = {"alpha": alpha, "jy": jy}
+    rho = updates.NOISE_FROM_PURE_NOISE(zeta=float(w @ xi), gamma=gamma, **pure)
+    step = {"ell": ell, "B": B, "eta": eta, "lam": lam, "q": q, "sampled": 1.0, "rho": rho}
+    w_next = updates.GD_NOISE_COORDINATE_STEP(w_k=w, xi_k=xi, **step)
     gamma_next = updates.GD_FEATURE_STEP(gamma=gamma, drive=0.3, lam=lam, eta=eta)
-    expected = updates.NOISE_FROM_PURE_NOISE(
-        zeta=float(w_next @ xi), alpha=alpha, jy=jy, gamma=gamma_next
-    )
+    expected = updates.NOISE_FROM_PURE_NOISE(zeta=float(w_next @ xi), gamma=gamma_next, **pure)
     scalar = updates.GD_NOISE_STEP(
-        rho=rho,
-        gamma=gamma,
-        gamma_next=gamma_next,
-        alpha=alpha,
-        jy=jy,
-        ell=ell,
-        B=B,
-        eta=eta,
-        lam=lam,
-        q=q,
-        sampled=1.0,
-        l2sq_noise=float(xi @ xi),
+        gamma=gamma, gamma_next=gamma_next, l2sq_noise=float(xi @ xi), **pure, **step
     )
     assert scalar == pytest.approx(expected, rel=1e-10, abs=1e-12)
 
