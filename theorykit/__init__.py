@@ -20,8 +20,7 @@ that ``import theorykit.errors`` stays free of sympy and scipy:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from theorykit.lazy_exports import lazy_exports
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
@@ -37,14 +36,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first access (PEP 562)."""
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'theorykit' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -66,8 +66,7 @@ from theorykit.params import ProblemParams
 EXPECTED_NOISE_L1 = Formula(
     "expected_noise_l1",
     sp.sqrt(2 / sp.pi) * S.s * S.sigma_p,
-    "E||xi_i||_1 over the support B_i: s coordinates N(0, sigma_p^2) (Def. 3.1), E|N(0, 1)| = "
-    "sqrt(2/pi)",
+    "Def. 3.1: E||xi_i||_1 = s sigma_p E|N(0, 1)| over the support B_i, E|N(0, 1)| = sqrt(2/pi)",
 )
 
 REVERSAL_RATIO = Formula(

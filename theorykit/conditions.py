@@ -232,11 +232,12 @@ class ConditionReport:
         return tuple(check for check in self.checks if check.verdict == "fails")
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as standard JSON (``theorykit bounds --json``), in declaration order but
+        the checks last."""
+        regimes = ("batch_regime", "lambda_regime", "predicted_outcome")
         return {
             "params": self.params.to_dict(),
-            "batch_regime": self.batch_regime,
-            "lambda_regime": self.lambda_regime,
-            "predicted_outcome": self.predicted_outcome,
+            **{name: getattr(self, name) for name in regimes},
             "thresholds": json_safe(self.thresholds),
             "checks": [json_safe(dataclasses.asdict(check)) for check in self.checks],
         }

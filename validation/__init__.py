@@ -22,8 +22,7 @@ Public names, imported on first use (``import validation`` loads no torch):
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from theorykit.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "compare_setting": "validation.experiments.setting_comparison",
@@ -33,14 +32,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first access (PEP 562)."""
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'validation' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

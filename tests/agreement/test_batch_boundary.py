@@ -128,4 +128,4 @@ def test_accuracy_scores_open_brackets_by_side() -> None:
     rows = [_row((LEARN,) * 3 + (MEMORISE,) * 4, 5.0), _row((LEARN,) * 7, 20.0)]
     (score,) = [s for s in accuracy(rows, []) if s.quantity == "B* (adam)"]
     assert (score.scored, score.hits, score.closed, score.closed_hits) == (2, 1, 1, 1)
-    assert score.misses == ("x (CNN none up to 40, theorykit 20)",)
+    assert score.misses == ("x (CNN > 40 (none in grid); theorykit 20)",)

@@ -26,7 +26,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from theorykit import cli as bounds
 from theorykit.errors import ParameterError
@@ -59,32 +60,36 @@ def _os_message(error: OSError) -> str:
     return f"{error.strerror or error}{where}"
 
 
+_INTERRUPTED = 130
+#: How each error ends a command, the first matching row winning: (type, exit status, the line's
+#: text). An interrupt's line starts on a fresh line, after whatever progress was being drawn.
+_ENDINGS: tuple[tuple[type[BaseException], int, Callable[[Any], str]], ...] = (
+    (ParameterError, 2, str),
+    (SweepInterrupted, _INTERRUPTED, str),
+    (
+        KeyboardInterrupt,
+        _INTERRUPTED,
+        lambda _: "interrupted (finished work is stored; rerun to resume)",
+    ),
+    (MachineError, 1, str),
+    (MemoryError, 1, lambda _: "out of memory; lower group_size, test_size or the grid"),
+    (OSError, 1, _os_message),
+)
+_HANDLED = tuple(kind for kind, _, _ in _ENDINGS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: the process's), run the subcommand, return its exit status (see
     the module docstring for how errors end it)."""
     args = build_parser().parse_args(argv)
-    name = f"theorykit {args.command}"
     try:
         return int(args.run(args))
-    except ParameterError as error:
-        print(f"{name}: {error}", file=sys.stderr)
-        return 2
-    except SweepInterrupted as interrupt:
-        print(f"\n{name}: {interrupt}", file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
-        print(f"\n{name}: interrupted (finished work is stored; rerun to resume)", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
         return 141
-    except MachineError as error:
-        print(f"{name}: {error}", file=sys.stderr)
-        return 1
-    except MemoryError:
-        print(f"{name}: out of memory; lower group_size, test_size or the grid", file=sys.stderr)
-        return 1
-    except OSError as error:
-        print(f"{name}: {_os_message(error)}", file=sys.stderr)
-        return 1
+    except _HANDLED as error:
+        status, text = next((s, t) for kind, s, t in _ENDINGS if isinstance(error, kind))
+        start = "\n" if status == _INTERRUPTED else ""
+        print(f"{start}theorykit {args.command}: {text(error)}", file=sys.stderr)
+        return status

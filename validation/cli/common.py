@@ -49,11 +49,16 @@ def add_engine_arguments(parser: argparse.ArgumentParser, *, dtype: bool = True)
         )
 
 
+def add_out_argument(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--out DIR``: the output directory, ``default`` saying where it goes without the flag
+    (checked by :func:`check_out_dir` before anything trains)."""
+    parser.add_argument("--out", default=None, help=f"output directory (default: {default})")
+
+
 def add_export_argument(parser: argparse.ArgumentParser) -> None:
     """``--export FILE``: the flat results table."""
     parser.add_argument(
         "--export",
-        default=None,
         metavar="FILE",
         help="also write the flat results table to FILE.csv or FILE.parquet",
     )

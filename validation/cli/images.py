@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from theorykit.errors import ParameterError
-from validation.cli.common import check_out_dir
+from validation.cli.common import add_out_argument, check_out_dir
 
 HELP = "real images: test error vs batch size and vs lam for Adam and AdamW"
 
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cifar-dir", default=None, help="directory with the CIFAR-10 python batches (no download)"
     )
-    parser.add_argument("--out", default=None, help="output directory (default: runs/DATASET)")
+    add_out_argument(parser, "runs/DATASET")
     parser.add_argument(
         "--device", default="auto", help="torch device (default: CUDA when present)"
     )

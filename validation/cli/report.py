@@ -8,7 +8,12 @@ import argparse
 from pathlib import Path
 
 from theorykit.errors import ParameterError
-from validation.cli.common import add_export_argument, check_export_path, check_out_dir
+from validation.cli.common import (
+    add_export_argument,
+    add_out_argument,
+    check_export_path,
+    check_out_dir,
+)
 from validation.specs import EngineOptions
 from validation.sweeps.records import RunRecord
 from validation.sweeps.report import write_sweep_report
@@ -19,9 +24,7 @@ HELP = "tables and PNG plots of a sweep's results store"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", help="the results store (.sqlite) written by theorykit sweep")
-    parser.add_argument(
-        "--out", default=None, help="output directory (default: the store's directory)"
-    )
+    add_out_argument(parser, "the store's directory")
     parser.add_argument(
         "--predict",
         action="store_true",

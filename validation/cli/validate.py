@@ -10,7 +10,7 @@ import dataclasses
 import datetime
 import time
 
-from validation.cli.common import add_engine_arguments, check_out_dir
+from validation.cli.common import add_engine_arguments, add_out_argument, check_out_dir
 from validation.experiments.presets import PRESETS, Preset
 from validation.provenance import machine_description
 from validation.sizing import group_size
@@ -27,9 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="quick",
         help="the experiment (default: %(default)s)",
     )
-    parser.add_argument(
-        "--out", default=None, help="output directory (default: runs/PRESET[-float32])"
-    )
+    add_out_argument(parser, "runs/PRESET[-float32]")
     parser.add_argument(
         "--predict",
         action=argparse.BooleanOptionalAction,

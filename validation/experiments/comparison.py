@@ -96,13 +96,11 @@ def agrees(interval: tuple[float, float], predicted: float) -> bool:
 
 
 def describe_miss(label: str, interval: tuple[float, float], predicted: float) -> str:
-    """``label (CNN / theorykit ratio)`` for a closed bracket, the open side in words otherwise."""
-    low, high = interval
-    if math.isinf(high):
-        return f"{label} (CNN none up to {low:.4g}, theorykit {predicted:.3g})"
-    if low == 0:
-        return f"{label} (CNN already at {high:.4g}, theorykit {predicted:.3g})"
-    return f"{label} ({math.sqrt(low * high) / predicted:.2f})"
+    """``label (CNN / theorykit ratio)`` for a closed bracket; for an open one, the CNN's side of
+    the grid (:func:`_interval`'s words) and the prediction."""
+    if _is_open(interval):
+        return f"{label} (CNN {_interval(interval)}; theorykit {predicted:.3g})"
+    return f"{label} ({math.sqrt(interval[0] * interval[1]) / predicted:.2f})"
 
 
 def _is_open(interval: tuple[float, float]) -> bool:

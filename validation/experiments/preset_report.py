@@ -22,9 +22,7 @@ from typing import TextIO
 import numpy as np
 
 from dynamics.trajectory import Trajectory
-from theorykit.bounds import predicted_outcome
 from theorykit.conditions import lambda_thresholds
-from theorykit.verdict import finite_size_verdict
 from validation.agreement import agreement_lines, agreements, plot_agreement
 from validation.experiments.convex_contrast import convex_lines
 from validation.experiments.presets import Expectation, Preset
@@ -32,11 +30,12 @@ from validation.figures import plot_error_vs, plot_final_errors, plot_trajectori
 from validation.progress import STDERR, epoch_progress
 from validation.sweeps.records import RunRecord, group_runs
 from validation.sweeps.report import (
+    SUMMARY_HEADERS,
     failed_run_lines,
-    mean_final,
     mean_sd_final,
     seed_count,
     stuck_lines,
+    summary_row,
 )
 from validation.sweeps.runner import train_or_resume
 from validation.tables import markdown_table
@@ -171,21 +170,8 @@ def write_report(
     plot_agreement(compared, preset.name, out_dir / "agreement.png")
     checks = check_expectations(preset, records)
     grouped = group_runs(records)
-    rows = []
-    for spec in {spec.name: spec for spec in preset.specs}.values():
-        group = grouped.get(spec.name, [])
-        rows.append(
-            (
-                spec.name,
-                seed_count(group),
-                f"{mean_final(group, 'train_error'):.3f}",
-                f"{mean_final(group, 'test_error'):.3f}",
-                f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}",
-                f"{mean_final(group, 'noise_min'):.3g} / {mean_final(group, 'noise_max'):.3g}",
-                predicted_outcome(spec.params),
-                str(finite_size_verdict(spec.params)),
-            )
-        )
+    unique_specs = {spec.name: spec for spec in preset.specs}.values()
+    rows = [summary_row(s.name, grouped.get(s.name, []), s.params) for s in unique_specs]
     claims = [
         (
             c.expectation.run,
@@ -211,19 +197,7 @@ def write_report(
         "",
         preset.description,
         "",
-        *markdown_table(
-            (
-                "run",
-                "seeds",
-                "train error",
-                "test error",
-                "feature +1 / -1",
-                "noise min / max",
-                "theorem (asymptotic)",
-                "finite-size verdict (theorykit.verdict)",
-            ),
-            rows,
-        ),
+        *markdown_table(SUMMARY_HEADERS, rows),
         "",
         "Finite-size stuck thresholds (theorykit.bounds): lambda*_Adam = "
         f"{thresholds['lambda_star_adam']:.4g}, lambda*_AdamW = "

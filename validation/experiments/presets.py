@@ -74,49 +74,42 @@ def run_name(optimizer: str, lam: float, B: int) -> str:
     return f"{optimizer} lam={lam:g} B={B}"
 
 
+#: An expectation as a table row: (optimizer, lam, B, metric, relation, value, source).
+ExpectationRow = tuple[str, float, int, str, str, float, str]
+
+
+def _expect(*rows: ExpectationRow) -> tuple[Expectation, ...]:
+    """The :class:`Expectation` of each row, its run named by :func:`run_name`."""
+    return tuple(
+        Expectation(run_name(optimizer, lam, B), metric, relation, value, source)
+        for optimizer, lam, B, metric, relation, value, source in rows
+    )
+
+
+def _run(optimizer: str, lam: float, B: int, seed: int = 0, **fields: float) -> RunSpec:
+    """The App. D.2 setting with torch-style Adam at (optimizer, lam, B) and ``fields``, data and
+    initialisation from ``seed``, named by :func:`run_name`."""
+    params = tang2025_synthetic(optimizer=optimizer, lam=lam, B=B, bias_correction=True, **fields)
+    return RunSpec(params, data_seed=seed, init_seed=seed, name=run_name(optimizer, lam, B))
+
+
 def _paper_runs(eta: float, epochs_by_batch: dict[int, int], seeds: range) -> tuple[RunSpec, ...]:
     return tuple(
-        RunSpec(
-            tang2025_synthetic(
-                optimizer=optimizer,
-                lam=lam,
-                B=B,
-                eta=eta,
-                epochs=epochs_by_batch[B],
-                bias_correction=True,
-            ),
-            data_seed=seed,
-            init_seed=seed,
-            name=run_name(optimizer, lam, B),
-        )
+        _run(optimizer, lam, B, seed, eta=eta, epochs=epochs_by_batch[B])
         for seed in seeds
         for optimizer, lam, B in PAPER_SETTINGS
     )
 
 
 def _expectations(large: float, mini: float) -> tuple[Expectation, ...]:
-    return (
-        Expectation(
-            run_name("adam", 1e-5, 100), "test_error", ">=", large, "Thm 4.1; Table 1: 0.9545"
-        ),
-        Expectation(run_name("adam", 1e-5, 2), "test_error", "<=", mini, "Thm 4.2; Table 1: 0"),
-        Expectation(
-            run_name("adamw", 0.01, 100), "test_error", ">=", large, "Thm 4.4; Table 2: 0.5485"
-        ),
-        Expectation(run_name("adamw", 0.01, 2), "test_error", "<=", mini, "Thm 4.5; Table 2: 0"),
-        Expectation(
-            run_name("adam", 0.05, 2),
-            "train_error",
-            ">=",
-            0.1,
-            "Cor 4.3; Fig. 5: Adam fails to train",
-        ),
-        Expectation(
-            run_name("adamw", 0.5, 2), "test_error", "<=", mini, "Cor 4.6; Fig. 6: AdamW robust"
-        ),
-        Expectation(
-            run_name("adam", 1e-5, 100), "train_error", "<=", 0.0, "Thm 4.1: zero training error"
-        ),
+    return _expect(
+        ("adam", 1e-5, 100, "test_error", ">=", large, "Thm 4.1; Table 1: 0.9545"),
+        ("adam", 1e-5, 2, "test_error", "<=", mini, "Thm 4.2; Table 1: 0"),
+        ("adamw", 0.01, 100, "test_error", ">=", large, "Thm 4.4; Table 2: 0.5485"),
+        ("adamw", 0.01, 2, "test_error", "<=", mini, "Thm 4.5; Table 2: 0"),
+        ("adam", 0.05, 2, "train_error", ">=", 0.1, "Cor 4.3; Fig. 5: Adam fails to train"),
+        ("adamw", 0.5, 2, "test_error", "<=", mini, "Cor 4.6; Fig. 6: AdamW robust"),
+        ("adam", 1e-5, 100, "train_error", "<=", 0.0, "Thm 4.1: zero training error"),
     )
 
 
@@ -149,94 +142,35 @@ ADAMW_LAMBDA_GRID = (1e-3, 0.01, 0.1, 0.5, 2.0, 10.0, 30.0, 60.0, 100.0)
 
 
 def _lambda_sensitivity() -> Preset:
-    runs = tuple(
-        RunSpec(
-            tang2025_synthetic(
-                optimizer=optimizer, lam=lam, B=2, eta=5e-5, epochs=300, bias_correction=True
-            ),
-            name=run_name(optimizer, lam, 2),
-        )
-        for optimizer, grid in (("adam", ADAM_LAMBDA_GRID), ("adamw", ADAMW_LAMBDA_GRID))
-        for lam in grid
+    grids = (("adam", ADAM_LAMBDA_GRID), ("adamw", ADAMW_LAMBDA_GRID))
+    expectations = _expect(
+        ("adam", 1e-5, 2, "test_error", "<=", 0.05, "Thm 4.2: small lam, mini-batch Adam"),
+        ("adam", 0.04, 2, "train_error", ">=", 0.1, "Cor 4.3; Fig. 2: Adam fails at large lam"),
+        ("adamw", 0.5, 2, "test_error", "<=", 0.05, "Cor 4.6; Fig. 2: AdamW robust at lam 0.5"),
     )
     return Preset(
         "lambda-sensitivity",
         "test error vs lam at B = 2, Adam and AdamW, eta = 5e-5, 300 epochs, one seed",
-        runs,
+        tuple(_run(kind, lam, 2, eta=5e-5, epochs=300) for kind, grid in grids for lam in grid),
         EngineOptions(record_every=50, test_size=2000),
-        (
-            Expectation(
-                run_name("adam", 1e-5, 2),
-                "test_error",
-                "<=",
-                0.05,
-                "Thm 4.2: small lam, mini-batch Adam",
-            ),
-            Expectation(
-                run_name("adam", 0.04, 2),
-                "train_error",
-                ">=",
-                0.1,
-                "Cor 4.3; Fig. 2: Adam fails at large lam",
-            ),
-            Expectation(
-                run_name("adamw", 0.5, 2),
-                "test_error",
-                "<=",
-                0.05,
-                "Cor 4.6; Fig. 2: AdamW robust to lam = 0.5",
-            ),
-        ),
+        expectations,
     )
 
 
 def _zou2023() -> Preset:
-    runs = tuple(
-        RunSpec(
-            tang2025_synthetic(
-                optimizer=optimizer, eta=eta, lam=1e-5, B=200, epochs=10_000, bias_correction=True
-            ),
-            data_seed=0,
-            init_seed=0,
-            name=run_name(optimizer, 1e-5, 200),
-        )
-        for optimizer, eta in (("adam", 5e-5), ("gd", 0.5))
+    etas = (("adam", 5e-5), ("gd", 0.5))
+    expectations = _expect(
+        ("adam", 1e-5, 200, "test_error", ">=", 0.4, "Zou et al. 2023: Adam, bad test error"),
+        ("gd", 1e-5, 200, "test_error", "<=", 0.05, "Zou et al. 2023: GD learns the feature"),
+        ("adam", 1e-5, 200, "train_error", "<=", 0.0, "Zou et al. 2023: both fit the data"),
+        ("gd", 1e-5, 200, "train_error", "<=", 0.0, "Zou et al. 2023: both fit the data"),
     )
     return Preset(
         "zou2023",
         "full-batch Adam vs GD from the same initialisation (Zou et al. 2023), 10^4 steps",
-        runs,
+        tuple(_run(kind, 1e-5, 200, eta=eta, epochs=10_000) for kind, eta in etas),
         EngineOptions(record_every=250, test_size=2000),
-        (
-            Expectation(
-                run_name("adam", 1e-5, 200),
-                "test_error",
-                ">=",
-                0.4,
-                "Zou et al. 2023: Adam, bad test error",
-            ),
-            Expectation(
-                run_name("gd", 1e-5, 200),
-                "test_error",
-                "<=",
-                0.05,
-                "Zou et al. 2023: GD learns the feature",
-            ),
-            Expectation(
-                run_name("adam", 1e-5, 200),
-                "train_error",
-                "<=",
-                0.0,
-                "Zou et al. 2023: both fit the data",
-            ),
-            Expectation(
-                run_name("gd", 1e-5, 200),
-                "train_error",
-                "<=",
-                0.0,
-                "Zou et al. 2023: both fit the data",
-            ),
-        ),
+        expectations,
         convex_contrast=True,
     )
 

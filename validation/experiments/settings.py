@@ -42,13 +42,11 @@ DISJOINT_SETTINGS: tuple[tuple[str, dict], ...] = (
 )
 
 #: Settings of the time-scale comparison at B = 100: T_r is linear in sigma0 and inverse in s
-#: sigma_p.
-TIME_SCALE_SETTINGS: tuple[tuple[str, dict], ...] = (
-    ("paper (App. D.2)", {}),
-    ("sigma0 = 0.005", {"sigma0": 0.005}),
-    ("sigma0 = 0.02", {"sigma0": 0.02}),
-    ("s = 50", {"s": 50}),
-    ("sigma_p = 0.2", {"sigma_p": 0.2}),
+#: sigma_p, so the comparison settings that change those factors only.
+TIME_SCALE_SETTINGS: tuple[tuple[str, dict], ...] = tuple(
+    (label, changes)
+    for label, changes in COMPARISON_SETTINGS
+    if set(changes) <= {"sigma0", "s", "sigma_p"}
 )
 
 #: (optimizer, lam) of the large-batch runs of Tables 1-2: the batch-boundary and time-scale

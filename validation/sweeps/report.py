@@ -26,6 +26,7 @@ from dynamics.outcomes import STUCK_TRAIN_ERROR, bracket
 from theorykit.bounds import predicted_outcome
 from theorykit.conditions import lambda_thresholds
 from theorykit.errors import ParameterError
+from theorykit.params import ProblemParams
 from theorykit.verdict import finite_size_verdict
 from validation.agreement import agreement_lines, agreements, plot_agreement
 from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories, varying_fields
@@ -125,14 +126,44 @@ def mean_final(records: Sequence[RunRecord], metric: str) -> float:
 
 def mean_sd_final(records: Sequence[RunRecord], metric: str) -> str:
     """``mean`` for one run, ``mean ± sd`` (sample standard deviation) over several seeds, over
-    the finished ones; ``failed`` when every seed failed."""
+    the finished ones; ``failed`` when every seed failed, ``no run`` without records."""
     values = [record.final_value(metric) for record in finished(records)]
     if not values:
-        return "failed"
+        return "failed" if records else "no run"
     return (
         f"{np.mean(values):.3f}"
         if len(values) == 1
         else f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+    )
+
+
+#: The columns of the run summary table of every report (preset and sweep).
+SUMMARY_HEADERS = (
+    "run",
+    "seeds",
+    "train error",
+    "test error",
+    "feature +1 / -1",
+    "noise min / max",
+    "theorem (asymptotic)",
+    "finite-size verdict (theorykit.verdict)",
+)
+
+
+def summary_row(name: str, group: Sequence[RunRecord], params: ProblemParams) -> tuple[str, ...]:
+    """A run's row of the summary table (:data:`SUMMARY_HEADERS`): its final errors over seeds
+    (:func:`mean_sd_final`), mean final feature and noise coefficients (gamma, rho of
+    ``docs/conventions.md``), the theorems' asymptotic outcome (:func:`theorykit.bounds.
+    predicted_outcome`) and theorykit's finite-size verdict at ``params``."""
+    return (
+        name,
+        seed_count(group),
+        mean_sd_final(group, "train_error"),
+        mean_sd_final(group, "test_error"),
+        f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}",
+        f"{mean_final(group, 'noise_min'):.3g} / {mean_final(group, 'noise_max'):.3g}",
+        predicted_outcome(params),
+        str(finite_size_verdict(params)),
     )
 
 
@@ -172,17 +203,7 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
         figures.append("test_error_vs_batch.png")
 
     rows = [
-        (
-            name,
-            seed_count(group),
-            mean_sd_final(group, "train_error"),
-            mean_sd_final(group, "test_error"),
-            f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}",
-            f"{mean_final(group, 'noise_max'):.3g}",
-            predicted_outcome(group[0].params),
-            str(finite_size_verdict(group[0].params)),
-        )
-        for name, group in group_runs(records).items()
+        summary_row(name, group, group[0].params) for name, group in group_runs(records).items()
     ]
     lines = [
         f"# Sweep report: {title}",
@@ -191,19 +212,7 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
         f"{store_path}; parameters that vary: {', '.join(varying) or 'none'}; code: "
         f"{'; '.join(versions)}.",
         "",
-        *markdown_table(
-            (
-                "run",
-                "seeds",
-                "train error",
-                "test error",
-                "feature +1 / -1",
-                "noise max",
-                "theorem (asymptotic)",
-                "finite-size verdict (theorykit.verdict)",
-            ),
-            rows,
-        ),
+        *markdown_table(SUMMARY_HEADERS, rows),
     ]
     if shared is not None:
         lines += [

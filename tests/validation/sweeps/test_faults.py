@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -116,30 +117,42 @@ def test_sigkill_of_the_driver_loses_nothing_finished(
     records_match(after, reference)
 
 
+def _sweep_killing_a_worker(
+    spec_path: Path, store_path: Path, executor, choose_worker: Callable[[], int]
+) -> SweepOutcome:
+    """Run the sweep on ``executor`` while a thread SIGKILLs the worker ``choose_worker()`` names,
+    once the first group is stored; the kill must have landed."""
+    killed = []
+
+    def kill_a_worker() -> None:
+        _wait_for_rows(store_path)
+        pid = choose_worker()
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    with ResultsStore(store_path) as store:
+        killer = threading.Thread(target=kill_a_worker)
+        killer.start()
+        outcome = run_sweep(load_spec(spec_path), store, executor, _torch(spec_path), io.StringIO())
+        killer.join()
+    assert killed
+    return outcome
+
+
 def test_sigkill_of_a_pool_worker_loses_nothing_finished(
     spec_path: Path, reference: dict, tmp_path: Path, records_match
 ) -> None:
     store_path = tmp_path / "r.sqlite"
-    killed = []
-    others = {
-        child.pid for child in multiprocessing.active_children()
-    }  # e.g. a Dask cluster's workers
+    others = {child.pid for child in multiprocessing.active_children()}  # e.g. a Dask cluster's
 
-    def kill_a_worker() -> None:
-        _wait_for_rows(store_path)
-        worker = next(
-            child for child in multiprocessing.active_children() if child.pid not in others
-        )
-        os.kill(worker.pid, signal.SIGKILL)
-        killed.append(worker.pid)
+    def a_pool_worker() -> int:
+        children = multiprocessing.active_children()
+        return next(child.pid for child in children if child.pid not in others)
 
-    with ResultsStore(store_path) as store, open_executor("process:2") as pool:
-        killer = threading.Thread(target=kill_a_worker)
-        killer.start()
-        outcome = run_sweep(load_spec(spec_path), store, pool, _torch(spec_path), io.StringIO())
-        killer.join()
+    with open_executor("process:2") as pool:
+        outcome = _sweep_killing_a_worker(spec_path, store_path, pool, a_pool_worker)
     # the killed worker's slot is rebuilt and only its task is trained again: one pass completes
-    assert killed and outcome == SweepOutcome(16, 0, 16, ())
+    assert outcome == SweepOutcome(16, 0, 16, ())
     records_match(_check_whole_groups(store_path), reference)
 
 
@@ -152,24 +165,11 @@ def test_sigkill_of_a_dask_worker_is_survived_without_duplicates(
     address = dask_cluster.scheduler_address
     with Client(address) as client:
         pids = list(client.run(os.getpid).values())
-    killed = []
-
-    def kill_a_worker() -> None:
-        _wait_for_rows(store_path)
-        os.kill(pids[0], signal.SIGKILL)
-        killed.append(pids[0])
-
-    with (
-        ResultsStore(store_path) as store,
-        open_executor("dask://" + address.removeprefix("tcp://")) as executor,
-    ):
-        killer = threading.Thread(target=kill_a_worker)
-        killer.start()
-        outcome = run_sweep(load_spec(spec_path), store, executor, _torch(spec_path), io.StringIO())
-        killer.join()
+    with open_executor("dask://" + address.removeprefix("tcp://")) as executor:
+        outcome = _sweep_killing_a_worker(spec_path, store_path, executor, lambda: pids[0])
     # the scheduler reruns the lost task on the other (or restarted) worker: one pass completes the
     # sweep
-    assert killed and outcome == SweepOutcome(16, 0, 16, ())
+    assert outcome == SweepOutcome(16, 0, 16, ())
     records_match(_check_whole_groups(store_path), reference)
 
 
