@@ -171,7 +171,9 @@ def write_report(
     checks = check_expectations(preset, records)
     grouped = group_runs(records)
     unique_specs = {spec.name: spec for spec in preset.specs}.values()
-    rows = [summary_row(s.name, grouped.get(s.name, []), s.params) for s in unique_specs]
+    rows = [
+        summary_row(spec.name, grouped.get(spec.name, []), spec.params) for spec in unique_specs
+    ]
     claims = [
         (
             c.expectation.run,

@@ -151,7 +151,11 @@ def _lambda_sensitivity() -> Preset:
     return Preset(
         "lambda-sensitivity",
         "test error vs lam at B = 2, Adam and AdamW, eta = 5e-5, 300 epochs, one seed",
-        tuple(_run(kind, lam, 2, eta=5e-5, epochs=300) for kind, grid in grids for lam in grid),
+        tuple(
+            _run(optimizer, lam, 2, eta=5e-5, epochs=300)
+            for optimizer, grid in grids
+            for lam in grid
+        ),
         EngineOptions(record_every=50, test_size=2000),
         expectations,
     )
@@ -168,7 +172,7 @@ def _zou2023() -> Preset:
     return Preset(
         "zou2023",
         "full-batch Adam vs GD from the same initialisation (Zou et al. 2023), 10^4 steps",
-        tuple(_run(kind, 1e-5, 200, eta=eta, epochs=10_000) for kind, eta in etas),
+        tuple(_run(optimizer, 1e-5, 200, eta=eta, epochs=10_000) for optimizer, eta in etas),
         EngineOptions(record_every=250, test_size=2000),
         expectations,
         convex_contrast=True,

@@ -143,7 +143,8 @@ def test_sigkill_of_a_pool_worker_loses_nothing_finished(
     spec_path: Path, reference: dict, tmp_path: Path, records_match
 ) -> None:
     store_path = tmp_path / "r.sqlite"
-    others = {child.pid for child in multiprocessing.active_children()}  # e.g. a Dask cluster's
+    # children that are not the pool's (a Dask test cluster's workers, say)
+    others = {child.pid for child in multiprocessing.active_children()}
 
     def a_pool_worker() -> int:
         children = multiprocessing.active_children()
