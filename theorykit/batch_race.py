@@ -221,3 +221,26 @@ def critical_batch_size(
     if excess(high) > 0:
         return 0.0  # even B = n / 10^6 memorises
     return params.n / math.exp(optimize.brentq(excess, low, high, xtol=1e-10))
+
+
+def asymptotic_critical_batch_size(
+    params: ProblemParams, constants: HiddenConstants | None = None, overlapping: bool = True
+) -> float:
+    """B*_inf = n / P where R(P) = A: the batch size from which a head reverses at *some* horizon
+    (the limit of :func:`critical_batch_size` as the horizon grows). Below it the race never
+    reverses a head; between it and :func:`critical_batch_size` a head reverses, but after the
+    horizon. inf when no P in [10^-3, 10^6] has R > A (alpha = 0 included), 0 when every one
+    does."""
+    if params.alpha == 0:
+        return math.inf
+    A = float(REVERSAL_RATIO.at(params))
+
+    def excess(log_p: float) -> float:
+        return math.log(rate_ratio(params, constants, math.exp(log_p), overlapping) / A)
+
+    low, high = math.log(1e-3), math.log(1e6)
+    if excess(low) <= 0:
+        return math.inf
+    if excess(high) > 0:
+        return 0.0
+    return params.n / math.exp(optimize.brentq(excess, low, high, xtol=1e-10))

@@ -306,6 +306,39 @@ def predicted_outcome(params: Setting, constants: HiddenConstants | None = None)
     regime, lam_regime = batch_regime(params, constants), lambda_regime(params, constants)
     if family == "adam" and lam_regime == "stuck":
         return "training stuck at initialisation  [Cor 4.3]"
-    return _OUTCOMES.get(
-        (family, regime, lam_regime), f"no theorem applies ({regime}, lam {lam_regime})"
-    )
+    found = _OUTCOMES.get((family, regime, lam_regime))
+    return found or f"no theorem applies: {why_no_theorem(params, constants)}"
+
+
+def _failing(bound: Bound, params: Setting, constants: HiddenConstants | None) -> str:
+    at = bound.evaluate(params, constants)
+    return f"{bound.statement.split('  [')[0]} fails ({at.quantity:.3g} vs {at.threshold:.3g})"
+
+
+def why_no_theorem(params: Setting, constants: HiddenConstants | None = None) -> str:
+    """Which of the Adam or AdamW theorems' conditions fail at ``params``, with the numbers: the
+    batch regime's (Thm 4.1/4.2/4.4/4.5) and the lambda statement's (Thm 4.1/4.2, Cor 4.3 or the
+    AdamW window of Thm 4.4/4.5)."""
+    family = optimizer_kind(params.optimizer).family
+    reasons = []
+    if batch_regime(params, constants) == "intermediate":
+        large = _failing(LARGE_BATCH, params, constants)
+        mini = [
+            _failing(bound, params, constants)
+            for bound in (MINI_BATCH, *((ADAMW_MINI_BATCH,) if family == "adamw" else ()))
+            if not bound.evaluate(params, constants).holds
+        ]
+        reasons.append(f"B neither large ({large}) nor mini ({'; '.join(mini)})")
+    lam_regime = lambda_regime(params, constants)
+    if lam_regime == "gap":
+        admissible = ADAM_ADMISSIBLE.evaluate(params, constants).threshold
+        stuck = ADAM_STUCK.evaluate(params, constants).threshold
+        reasons.append(
+            f"lam = {params.lam:g} lies between Thm 4.1/4.2's o(sigma0^(q-2) sigma_p/n) = "
+            f"{admissible:.3g} and Cor 4.3's omega(sigma0^(q-2)) = {stuck:.3g}"
+        )
+    elif lam_regime == "below window":
+        reasons.append(_failing(ADAMW_ABOVE_FLOOR, params, constants))
+    elif lam_regime == "above window":
+        reasons.append(_failing(ADAMW_BELOW_CEILING, params, constants))
+    return "; ".join(reasons) or "the conditions of every theorem hold only in part"

@@ -30,9 +30,10 @@ class HiddenConstants:
     ``a >= b margin``, ``Theta`` as ``b / margin <= a <= b margin``).
 
     The finite-size models' constants are calibrated on CNN runs by ``theorykit compare``
-    (calibration section; ``validation.experiments.calibration``) on the settings marked for it
-    -- the paper's App. D.2 setting, d = 2000 and one disjoint-support setting for the race, the
-    paper's B = 16 threshold grid for AdamW -- and shipped rounded: ``batch_race`` 1.25 (fitted
+    (calibration section; ``validation.experiments.calibration``) on the settings of
+    :data:`theorykit.calibration.CALIBRATION_SETTINGS` -- the paper's App. D.2 setting, d = 2000
+    and one disjoint-support setting for the race, the paper's B = 16 threshold grid for AdamW --
+    and shipped rounded: ``batch_race`` 1.25 (fitted
     1.246) and ``overlap`` 0.35 (fitted 0.354) of :mod:`theorykit.batch_race`, ``adamw_step``
     0.6 (fitted 0.595) of :mod:`theorykit.collapse` (2026-12-01, 2 seeds per grid point). Their
     accuracy on the settings not used for the fit is the accuracy table of ``theorykit

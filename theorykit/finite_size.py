@@ -16,11 +16,16 @@ each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iter
   :mod:`theorykit.time_scales`), read in the regime B* puts the setting in;
 * **t_r and the reversal probability** -- when a head's feature reverses under the race, and the
   probability that it does within T (:func:`theorykit.batch_race.race`);
-* **the verdict** -- learns feature / memorises noise / stuck, with its margin
-  (:func:`theorykit.verdict.finite_size_verdict`).
+* **B*_inf** -- the batch size from which a head reverses at *some* horizon
+  (:func:`theorykit.batch_race.asymptotic_critical_batch_size`); between B*_inf and B* the
+  verdict is "undetermined at this horizon";
+* **the verdict** -- learns feature / memorises noise / stuck / undetermined at this horizon, with
+  its margin (:func:`theorykit.verdict.finite_size_verdict`).
 
 Hidden constants (``HiddenConstants.batch_race``, ``overlap``, ``adamw_step``) are calibrated on CNN
-runs in ``theorykit compare``; the values used are part of the returned object.
+runs in ``theorykit compare``; the values used are part of the returned object, and so is
+``in_sample``: per prediction, the calibration settings (:mod:`theorykit.calibration`) that share
+this setting's problem and fitted a constant it uses. A prediction listed there is in-sample.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from theorykit.batch_race import critical_batch_size, race
+from theorykit.batch_race import asymptotic_critical_batch_size, critical_batch_size, race
+from theorykit.calibration import COLLAPSE_CONSTANTS, RACE_CONSTANTS, calibrated_on
 from theorykit.collapse import collapse_threshold
 from theorykit.conditions import json_safe, lambda_thresholds
 from theorykit.constants import HiddenConstants
@@ -52,6 +58,7 @@ class FiniteSizePredictions:
     constants: HiddenConstants
     horizon: float
     critical_batch_sizes: dict[str, float | None]
+    asymptotic_critical_batch_size: float | None
     lambda_star_adam: float
     adamw_collapse_threshold: float | None
     stage1_length: float
@@ -59,16 +66,18 @@ class FiniteSizePredictions:
     reversal_probability: float | None
     memorisation_probability: float | None
     verdict: Verdict | None
+    in_sample: dict[str, tuple[str, ...]]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values (inf as the string "inf", as :func:`conditions.json_safe` writes)."""
         values = {
             field.name: getattr(self, field.name)
             for field in dataclasses.fields(self)
-            if field.name not in ("params", "constants", "verdict")
+            if field.name not in ("params", "constants", "verdict", "in_sample")
         }
         return {
             **json_safe(values),
+            "in_sample": {name: list(labels) for name, labels in self.in_sample.items()},
             "constants": dataclasses.asdict(self.constants),
             "verdict": None if self.verdict is None else self.verdict.to_dict(),
         }
@@ -82,8 +91,15 @@ class FiniteSizePredictions:
 
         rows = [
             *(
-                (f"B* {family} (memorises from)", number(value, "n/a: beta1^2 >= beta2"))
+                (
+                    f"B*(T) {family} (memorises within T from)",
+                    number(value, "n/a: beta1^2 >= beta2"),
+                )
                 for family, value in self.critical_batch_sizes.items()
+            ),
+            (
+                "B*_inf (a head reverses at some horizon from)",
+                number(self.asymptotic_critical_batch_size),
             ),
             ("lambda*_Adam (stuck above)", number(self.lambda_star_adam)),
             (
@@ -99,6 +115,11 @@ class FiniteSizePredictions:
             f"finite-size predictions over T = {self.horizon:.6g} iterations (C_batch_race = "
             f"{c.batch_race:g}, C_overlap = {c.overlap:g}, C_adamw_step = {c.adamw_step:g})",
             *(f"  {label:<62} {value}" for label, value in rows),
+            *(
+                f"  in-sample: {name} (fitted on {'; '.join(labels)})"
+                for name, labels in self.in_sample.items()
+                if labels
+            ),
             "predicted at this setting: "
             + (str(self.verdict) if self.verdict else "no prediction (beta1^2 >= beta2: no race)"),
         ]
@@ -141,11 +162,15 @@ def finite_size_predictions(
     at_race = race(params, constants) if sign_type and batch[own] is not None else None
     large = at_race is not None and at_race.reversal_time is not None
     stage1 = STAGE1_LENGTH_LARGE_BATCH if large else STAGE1_LENGTH_MINI_BATCH
+    race_sample = calibrated_on(params, RACE_CONSTANTS)
     return FiniteSizePredictions(
         params=params,
         constants=constants,
         horizon=float(params.epochs * params.iterations_per_epoch),
         critical_batch_sizes=batch,
+        asymptotic_critical_batch_size=asymptotic_critical_batch_size(params, constants)
+        if sign_type and batch[own] is not None
+        else None,
         lambda_star_adam=lambda_thresholds(params, constants)["lambda_star_adam"],
         adamw_collapse_threshold=_collapse_threshold(params, constants),
         stage1_length=float(stage1.at(params)),
@@ -155,4 +180,9 @@ def finite_size_predictions(
         verdict=finite_size_verdict(params, constants)
         if at_race is not None or not sign_type
         else None,
+        in_sample={
+            "critical_batch_sizes": race_sample,
+            "reversal_time": race_sample,
+            "adamw_collapse_threshold": calibrated_on(params, COLLAPSE_CONSTANTS),
+        },
     )

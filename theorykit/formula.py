@@ -114,10 +114,12 @@ class Formula:
     def at(self, params: Setting, **overrides: Any) -> Any:
         """Evaluate at a setting (a :class:`~theorykit.params.ProblemParams`).
 
-        Arguments are taken, in order of precedence, from ``overrides``, then the setting's fields
-        and derived quantities (``ProblemParams.formula_values``: e.g. ``gamma0``).
+        ``overrides`` replace the setting's fields (scalars or broadcasting arrays) or supply the
+        formula's other arguments; derived quantities (``gamma0``, ``noise_norm``) are recomputed
+        from the overridden fields (``ProblemParams.formula_values``), so
+        ``f.at(p, sigma0=v) == f.at(p.replace(sigma0=v))`` for every field and formula.
         """
-        return self.evaluate({**params.formula_values(), **overrides})
+        return self.evaluate(params.formula_values(**overrides))
 
     def evaluate(self, values: Mapping[str, Any]) -> Any:
         """Evaluate with the arguments taken from a larger mapping (extra keys are ignored, missing

@@ -21,6 +21,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import sympy as sp
 from scipy import integrate, special
 
@@ -87,10 +88,31 @@ NOISE_NORM = Formula(
 )
 
 
-def derived_values(fields: Mapping[str, Any]) -> dict[str, float]:
-    """The derived scalars a formula may need, from a setting's fields (sigma0, m, s, sigma_p,
-    alpha): ``gamma0`` (Lemma A.3's best filter) and ``noise_norm``."""
+#: The derived scalars :func:`derived_values` computes, and the fields each is computed from.
+DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "gamma0": ("sigma0", "m"),
+    "noise_norm": ("s", "sigma_p", "alpha"),
+}
+
+
+def _gamma0_over_sigma0(m: Any) -> Any:
+    """:func:`expected_positive_max_std_normal` elementwise over a scalar or an array of m."""
+    if np.ndim(m) == 0:
+        return expected_positive_max_std_normal(m.item() if isinstance(m, np.generic) else m)
+    counts = np.asarray(m)
+    return np.vectorize(
+        lambda count: expected_positive_max_std_normal(
+            count.item() if isinstance(count, np.generic) else count
+        ),
+        otypes=[np.float64],
+    )(counts)
+
+
+def derived_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The derived scalars a formula may need (:data:`DERIVED_FROM`), from a setting's fields
+    (scalars or broadcasting arrays): ``gamma0`` (Lemma A.3's best filter, sigma0 E[max_r Z_r |
+    max > 0]) and ``noise_norm``."""
     return {
-        "gamma0": fields["sigma0"] * expected_positive_max_std_normal(fields["m"]),
+        "gamma0": np.multiply(fields["sigma0"], _gamma0_over_sigma0(fields["m"]))[()],
         "noise_norm": NOISE_NORM.evaluate(fields),
     }

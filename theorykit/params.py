@@ -32,7 +32,7 @@ from typing import Any
 from theorykit.conditions import ConditionReport, check_conditions
 from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
-from theorykit.initialization import derived_values
+from theorykit.initialization import DERIVED_FROM, derived_values
 from theorykit.optimizers import OptimizerKind, optimizer_kind
 from theorykit.setting import Setting
 
@@ -191,10 +191,22 @@ class ProblemParams(Setting):
         """True for AdamW/SignSGDW, whose decay is the factor (1 - eta*lam) of eq. (3.6)."""
         return self.kind.decoupled
 
-    def formula_values(self) -> dict[str, Any]:
+    def formula_values(self, **overrides: Any) -> dict[str, Any]:
         """Every field and the derived scalars of :func:`theorykit.initialization.derived_values`
-        (``gamma0``, ``noise_norm``) by symbol name: what ``Formula.at`` evaluates with."""
-        fields = self.to_dict()
+        (``gamma0``, ``noise_norm``) by symbol name: what ``Formula.at`` evaluates with.
+
+        ``overrides`` replace fields (scalars or broadcasting arrays) or add the formula's other
+        arguments (hidden constants, ``P``, ``horizon``); the derived scalars are computed from
+        the overridden fields, never kept from this setting. A derived scalar itself cannot be
+        overridden: its fields can (:data:`theorykit.initialization.DERIVED_FROM`)."""
+        for name, sources in DERIVED_FROM.items():
+            if name in overrides:
+                raise ParameterError(
+                    name,
+                    overrides[name],
+                    f"derived from {', '.join(sources)}; override those fields instead",
+                )
+        fields = {**self.to_dict(), **overrides}
         return {**derived_values(fields), **fields}
 
     def replace(self, **changes: Any) -> ProblemParams:

@@ -49,6 +49,7 @@ class Setting(abc.ABC):
         return dataclasses.asdict(self)
 
     @abc.abstractmethod
-    def formula_values(self) -> dict[str, Any]:
-        """Every field and derived scalar (``gamma0``, ``noise_norm``) by symbol name: what
-        ``Formula.at`` evaluates with."""
+    def formula_values(self, **overrides: Any) -> dict[str, Any]:
+        """Every field and derived scalar (``gamma0``, ``noise_norm``) by symbol name, with
+        ``overrides`` applied to the fields before anything is derived: what ``Formula.at``
+        evaluates with."""

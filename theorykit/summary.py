@@ -25,7 +25,9 @@ _THRESHOLD_LABELS = {
     "lambda_star_adam": "Adam: feature stuck above (finite-size Cor 4.3)",
     "adam_lambda_ceiling": "Adam: admissible below, o(sigma0^{q-2} sigma_p/n) (Thm 4.1/4.2)",
     "adam_stuck_floor": "Adam: stuck above, omega(sigma0^{q-2}) (Cor 4.3)",
-    "lambda_star_adamw": "AdamW: feature stuck above (finite-size counterpart)",
+    "lambda_star_adamw": (
+        "AdamW: feature shrinks at t = 0 above (not a failure threshold; see collapse)"
+    ),
     "adamw_lambda_floor": "AdamW: window from, Omega~(B^2/n ^ 1) (Thm 4.4/4.5)",
     "adamw_lambda_ceiling": "AdamW: window to, O~(1) (Thm 4.4/4.5)",
 }

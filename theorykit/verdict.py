@@ -1,52 +1,122 @@
 """What the finite-size models predict at one setting, where the asymptotic theorems may be silent.
 
-:func:`finite_size_verdict` reads the setting's optimiser, lam, B and horizon against the
-finite-size thresholds, in this order:
+:func:`finite_size_verdict` reads the setting's optimiser, lam, B and horizon T (iterations) against
+the finite-size thresholds, in this order:
 
 1. **stuck** -- Adam or SignSGD with L2 above lambda*_Adam (``bounds.LAMBDA_STAR_ADAM``, Cor 4.3 at
    t = 0), or AdamW/SignSGDW above the collapse threshold at its eta and horizon
-   (:func:`theorykit.collapse.collapse_threshold`); margin lam / threshold;
-2. **memorises noise** -- B at or above the race's B*
-   (:func:`theorykit.batch_race.critical_batch_size`: a head reverses within the horizon), margin B
-   / B*;
-3. **learns feature** -- otherwise, margin B* / B (and threshold / lam for the decay).
+   (:func:`theorykit.collapse.collapse_threshold`); margin lam / threshold. With L2 decay the
+   weights shrink by at most about eta per (sign-type) step, so the collapse rule of
+   ``dynamics.outcomes`` cannot be met before ``(1 - 1/10) W0 / eta`` iterations (W0 the largest
+   initial weight): a shorter horizon is **undetermined**;
+2. **memorises noise** -- B at or above the race's B*(T)
+   (:func:`theorykit.batch_race.critical_batch_size`: a head reverses within T with probability
+   1/2 over two seeds), margin B / B*(T);
+3. **undetermined at this horizon** -- B between the race's B*_inf
+   (:func:`theorykit.batch_race.asymptotic_critical_batch_size`, where a head reverses at some
+   horizon) and B*(T): the race reverses a head, but the reversal has not shown by T (T < 2 t_r +
+   gamma0/eta). The CNN's test error can rise before the reversal shows (noise fitted while the
+   feature is still small), so neither outcome is called; margin (2 t_r + gamma0/eta) / T, how much
+   longer the horizon would have to be;
+4. **learns feature** -- B below B*_inf (no head ever reverses in the race), once the feature has at
+   least doubled from its initial scale, T >= gamma0 / eta (Lemma A.3: gamma0 = sigma0 E[max_r
+   Z_r]; a sign-type step moves it by eta); margin B*_inf / B (and threshold / lam for the decay).
+   A shorter horizon is undetermined.
 
 GD is read with the n SNR^q race of Zou et al. 2023 (``bounds.GD_LEARNS_FEATURE``). The margin is
 a ratio >= 1 in the direction of the verdict: near 1 the verdict is a coin flip (the race's
-probability is in :func:`theorykit.batch_race.race`).
+probability is in :func:`theorykit.batch_race.race`). ``in_sample`` names the calibration settings
+(:mod:`theorykit.calibration`) whose fit supplied a constant the verdict used: there it is not an
+independent prediction.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from theorykit import bounds
-from theorykit.batch_race import critical_batch_size
-from theorykit.collapse import collapse_threshold
+from theorykit.batch_race import asymptotic_critical_batch_size, critical_batch_size, race
+from theorykit.calibration import (
+    COLLAPSE_CONSTANTS,
+    RACE_CONSTANTS,
+    calibrated_on,
+    in_sample_note,
+)
+from theorykit.collapse import COLLAPSE_FRACTION, collapse_threshold, largest_initial_weight
 from theorykit.conditions import lambda_thresholds
 from theorykit.constants import HiddenConstants
 from theorykit.params import ProblemParams
 
+#: The verdict's labels: three of ``dynamics.outcomes.OUTCOMES`` and the refusal to call one.
+LEARNS, MEMORISES, STUCK = "learns feature", "memorises noise", "stuck"
+UNDETERMINED = "undetermined at this horizon"
+VERDICT_OUTCOMES = (LEARNS, MEMORISES, STUCK, UNDETERMINED)
+
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    """``outcome`` (one of dynamics.outcomes' labels: learns feature, memorises noise, stuck), the
-    ``margin`` (>= 1) by which the setting sits on that side, and ``reason`` in words."""
+    """``outcome`` (one of :data:`VERDICT_OUTCOMES`), the ``margin`` (>= 1) by which the setting
+    sits on that side (for :data:`UNDETERMINED`: how many times longer the horizon would have to
+    be), ``reason`` in words, and ``in_sample``: the calibration settings whose fit supplied a
+    constant this verdict used (empty: held out)."""
 
     outcome: str
     margin: float
     reason: str
+    in_sample: tuple[str, ...] = ()
+
+    @property
+    def called(self) -> bool:
+        """False where the verdict declines to call an outcome (:data:`UNDETERMINED`)."""
+        return self.outcome != UNDETERMINED
 
     def __str__(self) -> str:
-        return f"{self.outcome} (margin {self.margin:.3g}: {self.reason})"
+        sample = f"; {in_sample_note(self.in_sample)}" if self.in_sample else ""
+        if not self.called:
+            return f"{self.outcome} ({self.reason}{sample})"
+        return f"{self.outcome} (margin {self.margin:.3g}: {self.reason}{sample})"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "in_sample": list(self.in_sample)}
 
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else float("inf")
+
+
+def _horizon(params: ProblemParams) -> int:
+    return params.epochs * params.iterations_per_epoch
+
+
+def _gd_verdict(params: ProblemParams, constants: HiddenConstants) -> Verdict:
+    race = bounds.GD_LEARNS_FEATURE.evaluate(params, constants)
+    ratio = _ratio(race.quantity, race.threshold)
+    if race.holds:
+        return Verdict(LEARNS, ratio, f"n SNR^q = {race.quantity:.3g} >= {race.threshold:g}")
+    return Verdict(MEMORISES, 1 / ratio, f"n SNR^q = {race.quantity:.3g} < {race.threshold:g}")
+
+
+def _stuck_verdict(
+    params: ProblemParams, threshold: float, name: str, in_sample: tuple[str, ...]
+) -> Verdict:
+    """lam >= threshold: stuck, or undetermined where L2 decay has not had the iterations to
+    shrink the largest initial weight below a tenth (decoupled decay's threshold already reads the
+    horizon)."""
+    reason = f"lam = {params.lam:g} >= {name} {threshold:.3g}"
+    if not params.kind.decoupled:
+        needed = (1 - COLLAPSE_FRACTION) * largest_initial_weight(params) / params.eta
+        T = _horizon(params)
+        if needed > T:
+            return Verdict(
+                UNDETERMINED,
+                needed / T,
+                f"{reason}, but T = {T} < 0.9 W0/eta = {needed:.4g} iterations: the weights "
+                "cannot have collapsed yet",
+                in_sample,
+            )
+    return Verdict(STUCK, _ratio(params.lam, threshold), reason, in_sample)
 
 
 def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None = None) -> Verdict:
@@ -54,31 +124,60 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
     constants = constants or HiddenConstants()
     kind = params.kind
     if kind.preconditioner == "none":
-        race = bounds.GD_LEARNS_FEATURE.evaluate(params, constants)
-        ratio = _ratio(race.quantity, race.threshold)
-        if race.holds:
-            return Verdict(
-                "learns feature", ratio, f"n SNR^q = {race.quantity:.3g} >= {race.threshold:g}"
-            )
-        return Verdict(
-            "memorises noise", 1 / ratio, f"n SNR^q = {race.quantity:.3g} < {race.threshold:g}"
-        )
+        return _gd_verdict(params, constants)
+    race_sample = calibrated_on(params, RACE_CONSTANTS)
     if kind.decoupled:
         threshold, name = collapse_threshold(params, constants), "collapse threshold"
+        decay_sample = calibrated_on(params, COLLAPSE_CONSTANTS)
     else:
         threshold, name = lambda_thresholds(params, constants)["lambda_star_adam"], "lambda*_Adam"
-    if params.lam >= threshold > 0:
+        decay_sample = ()
+    if not (threshold > 0 and math.isfinite(threshold)) and not (
+        kind.decoupled and threshold == math.inf
+    ):
         return Verdict(
-            "stuck",
-            _ratio(params.lam, threshold),
-            f"lam = {params.lam:g} >= {name} {threshold:.3g}",
+            UNDETERMINED,
+            math.inf,
+            f"the {name} is {threshold:.3g} here, not a positive number: the decay cannot be read",
         )
+    if params.lam >= threshold:
+        return _stuck_verdict(params, threshold, name, decay_sample)
+    in_sample = tuple(dict.fromkeys(race_sample + decay_sample))
     batch = critical_batch_size(params, constants)
     decay = f"; lam = {params.lam:g} below the {name} {threshold:.3g}"
     if batch <= params.B:
         return Verdict(
-            "memorises noise", _ratio(params.B, batch), f"B = {params.B} >= B* = {batch:.3g}{decay}"
+            MEMORISES,
+            _ratio(params.B, batch),
+            f"B = {params.B} >= B*(T) = {batch:.3g}{decay}",
+            in_sample,
+        )
+    T = _horizon(params)
+    asymptotic = asymptotic_critical_batch_size(params, constants)
+    if asymptotic <= params.B:
+        at = race(params, constants, horizon=T)
+        gamma0 = params.formula_values()["gamma0"]
+        shows = 2 * (at.reversal_time or math.inf) + gamma0 / params.eta
+        return Verdict(
+            UNDETERMINED,
+            _ratio(shows, T),
+            f"B = {params.B} >= B*_inf = {asymptotic:.3g}, so a head reverses, but T = {T} < "
+            f"2 t_r + gamma0/eta = {shows:.4g} iterations (B*(T) = {batch:.3g}): the reversal has "
+            "not shown",
+            in_sample,
+        )
+    learning = params.formula_values()["gamma0"] / params.eta
+    if learning > T:
+        return Verdict(
+            UNDETERMINED,
+            learning / T,
+            f"T = {T} < gamma0/eta = {learning:.4g} iterations: the feature has not left its "
+            "initial scale",
+            in_sample,
         )
     return Verdict(
-        "learns feature", _ratio(batch, params.B), f"B = {params.B} < B* = {batch:.3g}{decay}"
+        LEARNS,
+        _ratio(asymptotic, params.B),
+        f"B = {params.B} < B*_inf = {asymptotic:.3g}{decay}",
+        in_sample,
     )

@@ -141,7 +141,9 @@ def test_feature_drive_at_init_matches_monte_carlo() -> None:
             - alpha * q * np.maximum(rho[0, best], 0) ** (q - 1)
         )
         measured.append(drive.mean())
-        predicted.append(_at(bounds.FEATURE_DRIVE_AT_INIT, params, gamma0=gamma))
+        # gamma0 is this draw's best filter, not the setting's expectation: evaluate at values.
+        values = {**params.formula_values(), "gamma0": gamma}
+        predicted.append(float(bounds.FEATURE_DRIVE_AT_INIT.evaluate(values)))
     measured_mean, predicted_mean = np.mean(measured), np.mean(predicted)
     assert abs(measured_mean - predicted_mean) <= 0.02 * predicted_mean
 

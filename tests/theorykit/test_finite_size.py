@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from theorykit import HiddenConstants, ParameterError, bounds_summary, tang2025_synthetic
-from theorykit.batch_race import critical_batch_size
+from theorykit.batch_race import asymptotic_critical_batch_size, critical_batch_size
 from theorykit.collapse import (
     COLLAPSE_FRACTION,
     collapse_threshold,
@@ -57,16 +57,43 @@ def test_collapse_threshold_needs_decoupled_decay() -> None:
 def test_verdict_reads_the_thresholds_in_order() -> None:
     constants = HiddenConstants()
     base = tang2025_synthetic(optimizer="adam", B=16, epochs=480, lam=1e-5)
-    batch = critical_batch_size(base, constants)
+    asymptotic = asymptotic_critical_batch_size(base, constants)
+    assert asymptotic < critical_batch_size(base, constants)
     learns = finite_size_verdict(base, constants)
     assert learns.outcome == "learns feature"
-    assert learns.margin == pytest.approx(batch / 16)
+    assert learns.margin == pytest.approx(asymptotic / 16)
     large = base.replace(B=100, epochs=3000)  # same 6000 iterations
     assert finite_size_verdict(large, constants).outcome == "memorises noise"
     stuck = finite_size_verdict(base.replace(lam=0.05), constants)
     assert stuck.outcome == "stuck" and stuck.margin > 1
     adamw = base.replace(optimizer="adamw", lam=1e4)
     assert finite_size_verdict(adamw, constants).outcome == "stuck"
+
+
+def test_the_verdict_does_not_call_a_horizon_shorter_than_its_time_scales() -> None:
+    """B = 100 at 600 iterations: a head reverses in the race (B > B*_inf) but only after 2 t_r +
+    gamma0/eta ~ 2557 iterations, where the CNN memorises within ~1000 (compare's horizon check):
+    undetermined, not "learns feature". B = 2 at 100 iterations: the feature has not doubled.
+    Adam above lambda*_Adam at 600 iterations: L2 decay cannot have collapsed the weights."""
+    short = tang2025_synthetic(B=100, epochs=300, bias_correction=True)
+    verdict = finite_size_verdict(short)
+    assert verdict.outcome == "undetermined at this horizon" and not verdict.called
+    assert "2 t_r + gamma0/eta" in verdict.reason and verdict.margin > 1
+    assert "undetermined" in str(verdict) and "margin" not in str(verdict)
+    early = finite_size_verdict(tang2025_synthetic(B=2, epochs=1))
+    assert early.outcome == "undetermined at this horizon" and "gamma0/eta" in early.reason
+    decayed = finite_size_verdict(tang2025_synthetic(B=100, epochs=300, lam=0.05))
+    assert decayed.outcome == "undetermined at this horizon" and "W0/eta" in decayed.reason
+    assert finite_size_verdict(tang2025_synthetic(B=32, epochs=300, lam=0.05)).outcome == "stuck"
+
+
+def test_the_verdict_marks_the_calibration_settings_in_sample() -> None:
+    paper = finite_size_verdict(tang2025_synthetic(B=2))
+    assert paper.in_sample == ("paper (App. D.2)",) and "in-sample" in str(paper)
+    held_out = finite_size_verdict(tang2025_synthetic(B=2, sigma0=0.005))
+    assert held_out.in_sample == () and "in-sample" not in str(held_out)
+    predictions = finite_size_predictions(tang2025_synthetic(B=2))
+    assert predictions.to_dict()["in_sample"]["critical_batch_sizes"] == ["paper (App. D.2)"]
 
 
 def test_gd_verdict_is_the_snr_race() -> None:

@@ -11,9 +11,9 @@ options of :mod:`validation.specs`) and returns a :class:`SettingComparison` hol
   (:mod:`validation.experiments.prediction`), paired as :class:`validation.agreement.RunAgreement`.
 
 It reads as ``.table()`` (a pandas DataFrame, one row per seed), ``.plot()`` (a matplotlib
-Figure: measured and predicted trajectories on the same axes) and ``.agrees()`` (outcomes equal for
-every seed, and optionally the trajectory error within a tolerance). Nothing is stored; for runs
-worth keeping use ``theorykit sweep``.
+Figure: measured and predicted trajectories on the same axes) and ``.agrees()`` (every seed agrees
+on every criterion of the agreement test, :mod:`validation.agreement`). Nothing is stored; for
+runs worth keeping use ``theorykit sweep``.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class SettingComparison:
                 "predicted_outcome": run.predicted_outcome,
                 "finite_size_verdict": None if verdict is None else verdict.outcome,
                 "outcome_agrees": run.outcome_agrees,
+                "agrees": run.agrees(),
                 "trajectory_error": run.trajectory_error,
             }
             for quantity, measured, predicted, ratio in run.rows():
@@ -86,14 +87,11 @@ class SettingComparison:
         )
 
     def agrees(self, trajectory_tolerance: float | None = None) -> bool:
-        """True when the prediction's outcome equals the CNN's for every seed and, given
-        ``trajectory_tolerance``, every trajectory error is at most it
-        (:attr:`validation.agreement.RunAgreement.trajectory_error`)."""
-        return all(
-            run.outcome_agrees
-            and (trajectory_tolerance is None or run.trajectory_error <= trajectory_tolerance)
-            for run in self.runs
-        )
+        """True when every seed's prediction agrees with its CNN run on every criterion of
+        :meth:`validation.agreement.RunAgreement.criteria` (outcome class, head signs, trajectory
+        error within its bound -- ``trajectory_tolerance`` replaces the bound --, T0 / T_r, test
+        error); False without runs."""
+        return bool(self.runs) and all(run.agrees(trajectory_tolerance) for run in self.runs)
 
 
 def compare_setting(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from theorykit.calibration import find_calibration_setting
 from theorykit.params import ProblemParams, tang2025_synthetic
 from validation.specs import Supports
 
@@ -58,17 +59,23 @@ LARGE_BATCH_RUNS: tuple[tuple[str, float], ...] = (("adam", 1e-5), ("adamw", 0.0
 class Setting:
     """One setting of the accuracy table of ``theorykit compare``: overrides of the paper's App. D.2
     problem, the data's supports, the horizon of its batch-boundary runs in iterations, and whether
-    the calibration of theorykit's hidden constants uses it (``calibration``; such settings are
-    marked in the report and left out of the accuracy figures)."""
+    the calibration of theorykit's hidden constants uses it (:attr:`calibration`, read from
+    :data:`theorykit.calibration.CALIBRATION_SETTINGS`; such settings are marked in the report and
+    left out of the accuracy figures)."""
 
     label: str
     overrides: dict
     supports: Supports = "overlapping"
     steps: int = 6000
-    calibration: bool = False
     #: Also run the reduced dynamics over the batch grid (every disjoint setting, where it is exact,
     #: and the paper's: on overlapping supports a grid costs about an hour on 2 cores).
     simulate: bool = False
+
+    @property
+    def calibration(self) -> bool:
+        """Whether a shipped hidden constant was fitted on this setting (same overrides, supports
+        and horizon as an entry of :data:`theorykit.calibration.CALIBRATION_SETTINGS`)."""
+        return find_calibration_setting(self.overrides, self.supports, self.steps) is not None
 
     def params(self, **changes: object) -> ProblemParams:
         """The setting's :class:`ProblemParams`, torch-style Adam (bias correction), with
@@ -78,10 +85,10 @@ class Setting:
 
 #: The accuracy table: n s / d (sharing) varied through d and s, and n, sigma_p, sigma0, q, m,
 #: alpha, eta and the horizon varied one at a time, in both support regimes. Calibration settings
-#: fixed before any run was looked at: the paper's, d = 2000 (half the sharing) and one disjoint.
+#: (``theorykit.calibration``): the paper's, d = 2000 (half the sharing) and one disjoint.
 ACCURACY_SETTINGS: tuple[Setting, ...] = (
-    Setting("paper (App. D.2)", {}, calibration=True, simulate=True),
-    Setting("d = 2000", {"d": 2000}, calibration=True),
+    Setting("paper (App. D.2)", {}, simulate=True),
+    Setting("d = 2000", {"d": 2000}),
     Setting("d = 4000", {"d": 4000}),
     Setting("s = 50", {"s": 50}),
     Setting("s = 200, sigma_p = 0.0707", {"s": 200, "sigma_p": 0.0707}),
@@ -105,7 +112,6 @@ ACCURACY_SETTINGS: tuple[Setting, ...] = (
         "disjoint, n = 40, s = 20, sigma_p = 0.3",
         {"n": 40, "s": 20, "sigma_p": 0.3},
         supports="disjoint",
-        calibration=True,
         simulate=True,
     ),
     Setting("disjoint, n = 40, s = 20", {"n": 40, "s": 20}, supports="disjoint", simulate=True),
@@ -130,7 +136,7 @@ def batch_grid(n: int) -> tuple[int, ...]:
 #: measurements of docs/notes/overlap_and_horizon.md §4), horizons 4000 iterations, and one factor
 #: changed at a time; the calibration setting (AdamW's C_adamw_step) is the paper's.
 THRESHOLD_SETTINGS: tuple[Setting, ...] = (
-    Setting("paper (App. D.2), B = 16", {"B": 16}, steps=4000, calibration=True),
+    Setting("paper (App. D.2), B = 16", {"B": 16}, steps=4000),
     Setting("sigma0 = 0.005", {"B": 16, "sigma0": 0.005}, steps=4000),
     Setting("sigma0 = 0.02", {"B": 16, "sigma0": 0.02}, steps=4000),
     Setting("q = 4", {"B": 16, "q": 4}, steps=4000),

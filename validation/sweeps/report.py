@@ -22,17 +22,32 @@ from pathlib import Path
 
 import numpy as np
 
-from dynamics.outcomes import STUCK_TRAIN_ERROR, bracket
+from dynamics.outcomes import bracket
 from theorykit.bounds import predicted_outcome
+from theorykit.collapse import collapse_threshold
 from theorykit.conditions import lambda_thresholds
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
-from theorykit.verdict import finite_size_verdict
 from validation.agreement import agreement_lines, agreements, plot_agreement
 from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories, varying_fields
 from validation.sweeps.records import RunRecord, group_runs
 from validation.sweeps.store import ResultsStore
 from validation.tables import markdown_table
+from validation.verdicts import VerdictCheck, conclusion_lines, measured_outcome, verdict_lines
+
+
+def threshold_lines(thresholds: dict[str, float]) -> list[str]:
+    """The lam thresholds a report prints, each with one line of meaning (``thresholds`` from
+    :func:`theorykit.conditions.lambda_thresholds`)."""
+    return [
+        f"- lambda*_Adam = {thresholds['lambda_star_adam']:.4g}: Adam (L2 decay) is stuck at "
+        "initialisation above it (Cor 4.3 read at t = 0, theorykit.bounds; no fitted constant).",
+        f"- lambda*_AdamW = {thresholds['lambda_star_adamw']:.4g}: where AdamW's feature starts to "
+        "shrink at t = 0; not a failure threshold. AdamW fails above its collapse threshold "
+        "(theorykit.collapse: every weight below a tenth of the largest initial one within the "
+        "horizon), which moves with eta and the horizon and is printed in each verdict.",
+        "",
+    ]
 
 
 def measured_stuck_thresholds(
@@ -41,31 +56,32 @@ def measured_stuck_thresholds(
     """Per setting (the values of the fields ``by``) with >= 3 lam values: (largest lam that trains,
     smallest lam stuck above it).
 
-    "Stuck" is final train error >= :data:`dynamics.outcomes.STUCK_TRAIN_ERROR` (worst seed); None
-    where the grid shows no such transition. The measured threshold lies between the two (the report
-    quotes their geometric mean). Failed (diverged) runs are left out: they say nothing about lam.
+    "Stuck" is the collapse rule of :func:`dynamics.outcomes.classify` (every weight below a tenth
+    of the largest initial one) in any seed; None where the grid shows no such transition. The
+    measured threshold lies between the two. Failed (diverged) runs are left out: they say
+    nothing about lam.
     """
-    by_setting: dict[tuple, dict[float, float]] = defaultdict(dict)
+    by_setting: dict[tuple, dict[float, bool]] = defaultdict(dict)
     for record in records:
         if record.failure:
             continue
         params = record.params.to_dict()
-        errors = by_setting[tuple(params[field] for field in by)]
-        errors[record.params.lam] = max(
-            errors.get(record.params.lam, 0.0), record.final_value("train_error")
-        )
+        stuck = by_setting[tuple(params[field] for field in by)]
+        lam = record.params.lam
+        stuck[lam] = stuck.get(lam, False) or measured_outcome(record) == "stuck"
     return {
-        key: bracket(sorted(errors), [errors[lam] >= STUCK_TRAIN_ERROR for lam in sorted(errors)])
-        for key, errors in by_setting.items()
-        if len(errors) >= 3
+        key: bracket(sorted(stuck), [stuck[lam] for lam in sorted(stuck)])
+        for key, stuck in by_setting.items()
+        if len(stuck) >= 3
     }
 
 
 def stuck_lines(
     records: Sequence[RunRecord], by: tuple[str, ...] = ("optimizer", "B")
 ) -> list[str]:
-    """Markdown lines: measured stuck thresholds per setting next to theorykit's lambda* at that
-    setting."""
+    """Markdown lines: measured stuck brackets per setting next to theorykit's threshold at that
+    setting (lambda*_Adam for L2 decay, the collapse threshold for decoupled decay), with whether
+    it falls inside the bracket and the bracket's range of ratios (never one midpoint)."""
     representative = {
         tuple(record.params.to_dict()[field] for field in by): record.params for record in records
     }
@@ -80,20 +96,28 @@ def stuck_lines(
         if pair is None:
             lines.append(f"- {setting}: no stuck transition inside the lam grid.")
             continue
-        measured = math.sqrt(pair[0] * pair[1])
         params = representative[key]
-        ratio = ""
-        if params.kind.has_moments:
-            predicted = lambda_thresholds(params)[f"lambda_star_{params.optimizer}"]
-            ratio = (
-                f"; measured / lambda*_{params.optimizer} ({predicted:.3g}) = "
-                f"{measured / predicted:.2f}"
-            )
+        name, predicted = predicted_stuck_threshold(params)
+        position = (
+            "inside"
+            if pair[0] < predicted <= pair[1]
+            else ("below" if predicted <= pair[0] else "above")
+        )
         lines.append(
-            f"- {setting}: trains at lam = {pair[0]:g}, stuck (train error >= {STUCK_TRAIN_ERROR}) "
-            f"at lam = {pair[1]:g}: measured threshold ~ {measured:.3g}{ratio}."
+            f"- {setting}: trains at lam = {pair[0]:g}, stuck (collapsed) at lam = {pair[1]:g}: "
+            f"the threshold lies in ({pair[0]:g}, {pair[1]:g}]; {name} = {predicted:.3g} is "
+            f"{position} it (bracket / {name} = {pair[0] / predicted:.2g} to "
+            f"{pair[1] / predicted:.2g})."
         )
     return ["", "Measured stuck thresholds:", "", *lines, ""] if lines else [""]
+
+
+def predicted_stuck_threshold(params: ProblemParams) -> tuple[str, float]:
+    """(name, value) of the threshold the verdict reads for ``params``' optimiser: lambda*_Adam
+    for L2 decay, the collapse threshold at eta and the horizon for decoupled decay."""
+    if params.kind.decoupled:
+        return "collapse threshold", collapse_threshold(params)
+    return "lambda*_Adam", lambda_thresholds(params)["lambda_star_adam"]
 
 
 def failed_run_lines(records: Sequence[RunRecord]) -> list[str]:
@@ -145,25 +169,36 @@ SUMMARY_HEADERS = (
     "test error",
     "feature +1 / -1",
     "noise min / max",
+    "CNN outcome per seed",
     "theorem (asymptotic)",
     "finite-size verdict (theorykit.verdict)",
+    "verdict vs CNN",
 )
 
+#: Appended to final errors and coefficients of a group with a collapsed (stuck) seed: its weights
+#: are at round-off level, so these numbers are decided by round-off.
+ROUND_OFF_MARK = " (collapsed: round-off)"
 
-def summary_row(name: str, group: Sequence[RunRecord], params: ProblemParams) -> tuple[str, ...]:
+
+def summary_row(check: VerdictCheck, group: Sequence[RunRecord]) -> tuple[str, ...]:
     """A run's row of the summary table (:data:`SUMMARY_HEADERS`): its final errors over seeds
     (:func:`mean_sd_final`), mean final feature and noise coefficients (gamma, rho of
-    ``docs/conventions.md``), the theorems' asymptotic outcome (:func:`theorykit.bounds.
-    predicted_outcome`) and theorykit's finite-size verdict at ``params``."""
+    ``docs/conventions.md``; marked where a seed collapsed), the CNN's outcome per seed, the
+    theorems' asymptotic outcome (:func:`theorykit.bounds.predicted_outcome`, or why none applies)
+    and the finite-size verdict against the CNN (:class:`validation.verdicts.VerdictCheck`)."""
+    params = group[0].params if group else None
+    mark = ROUND_OFF_MARK if "stuck" in check.outcomes.values() else ""
     return (
-        name,
+        check.name,
         seed_count(group),
-        mean_sd_final(group, "train_error"),
-        mean_sd_final(group, "test_error"),
-        f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}",
-        f"{mean_final(group, 'noise_min'):.3g} / {mean_final(group, 'noise_max'):.3g}",
-        predicted_outcome(params),
-        str(finite_size_verdict(params)),
+        mean_sd_final(group, "train_error") + mark,
+        mean_sd_final(group, "test_error") + mark,
+        f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}{mark}",
+        f"{mean_final(group, 'noise_min'):.3g} / {mean_final(group, 'noise_max'):.3g}{mark}",
+        check.measured_text() or "no run",
+        predicted_outcome(params) if params is not None else "",
+        str(check.verdict),
+        check.cell(),
     )
 
 
@@ -202,30 +237,28 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
     if plot_error_vs(records, "B", out_dir / "test_error_vs_batch.png"):
         figures.append("test_error_vs_batch.png")
 
-    rows = [
-        summary_row(name, group, group[0].params) for name, group in group_runs(records).items()
-    ]
+    grouped = group_runs(records)
+    checks = [VerdictCheck.of(name, group[0].params, group) for name, group in grouped.items()]
+    rows = [summary_row(check, grouped[check.name]) for check in checks]
     lines = [
         f"# Sweep report: {title}",
         "",
+        *conclusion_lines(checks=checks, runs=compared),
         f"{len(records)} runs ({len(records) - failed} finished, {failed} failed) from "
         f"{store_path}; parameters that vary: {', '.join(varying) or 'none'}; code: "
         f"{'; '.join(versions)}.",
         "",
         *markdown_table(SUMMARY_HEADERS, rows),
+        "",
+        *(threshold_lines(shared) if shared is not None else []),
     ]
-    if shared is not None:
-        lines += [
-            "",
-            f"theorykit's finite-size stuck thresholds at this setting: lambda*_Adam = "
-            f"{shared['lambda_star_adam']:.4g}, lambda*_AdamW = {shared['lambda_star_adamw']:.4g}.",
-        ]
     if "lam" in varying:
         lines += stuck_lines(
             records,
             by=("optimizer", "B", *(f for f in varying if f not in ("lam", "optimizer", "B"))),
         )
     lines += failed_run_lines(records)
+    lines += ["", *verdict_lines(checks)]
     if compared:
         figures.append("agreement.png")
         lines += ["", *agreement_lines(compared)]

@@ -47,7 +47,8 @@ def test_every_run_is_predicted_stored_and_reported(
     assert "finite-size verdict" in text and "theorem (asymptotic)" in text
     table = text.split("## Theory next to simulation")[1].split("\n## ")[0]
     assert sum(line.startswith("| adam ") for line in table.splitlines()) == 2  # both seeds
-    assert "Outcome agrees on" in table
+    assert "Agree on every criterion:" in table
+    assert text.split("\n## ")[1].startswith("Conclusion")
     for figure in ("trajectories", "agreement"):
         assert (tmp_path / f"{figure}.png").stat().st_size > 0
         assert (tmp_path / f"{figure}.svg").stat().st_size > 0

@@ -1,4 +1,5 @@
-"""Report building blocks over typed records: measured stuck thresholds, failed runs left out."""
+"""Report building blocks over typed records: measured stuck thresholds (the collapse rule),
+failed runs left out."""
 
 from theorykit import tang2025_synthetic
 from validation.sweeps.records import RunRecord
@@ -6,10 +7,20 @@ from validation.sweeps.report import failed_run_lines, measured_stuck_thresholds
 
 
 def _record(
-    optimizer: str, lam: float, train_error: float, failure: str | None = None
+    optimizer: str,
+    lam: float,
+    train_error: float,
+    failure: str | None = None,
+    weight_max: float = 1.0,
 ) -> RunRecord:
+    """A two-record run: weights from 0.04 to ``weight_max``, train error from 0.5 to
+    ``train_error``."""
     params = tang2025_synthetic(optimizer=optimizer, B=2, lam=lam)
-    final = {"train_error": train_error}
+    metrics = {
+        "train_error": (0.5, train_error),
+        "test_error": (0.5, train_error),
+        "weight_max": (0.04, weight_max),
+    }
     return RunRecord(
         f"{optimizer}-{lam}",
         f"{optimizer} lam={lam:g}",
@@ -18,24 +29,25 @@ def _record(
         0,
         "overlapping",
         "balanced",
-        (0.0,),
-        {"train_error": (train_error,)},
-        final,
+        (0.0, 1.0),
+        metrics,
+        {name: values[-1] for name, values in metrics.items()},
         failure,
     )
 
 
-def test_measured_stuck_threshold_reads_the_train_error_grid() -> None:
-    records = [
-        _record("adam", lam, err)
-        for lam, err in [(1e-3, 0.0), (1e-2, 0.02), (2e-2, 0.45), (4e-2, 0.7)]
-    ]
+def test_measured_stuck_threshold_reads_the_collapse_rule() -> None:
+    # lam = 2e-2: every weight below a tenth of the largest initial one (stuck) while its train
+    # error, set by round-off-level weights, happens to be 0.02; lam = 1e-2 keeps its weights.
+    grid = [(1e-3, 0.0, 1.0), (1e-2, 0.45, 0.02), (2e-2, 0.02, 1e-6), (4e-2, 0.7, 1e-7)]
+    records = [_record("adam", lam, err, weight_max=w) for lam, err, w in grid]
     records.append(_record("adamw", 0.5, 0.0))  # fewer than 3 lam values: no verdict for adamw
     assert measured_stuck_thresholds(records) == {("adam", 2): (1e-2, 2e-2)}
 
 
 def test_a_diverged_run_is_not_counted_as_stuck_and_is_listed_as_failed() -> None:
-    records = [_record("adam", lam, err) for lam, err in [(1e-3, 0.0), (1e-2, 0.02), (4e-2, 0.7)]]
+    grid = [(1e-3, 0.0, 1.0), (1e-2, 0.02, 1.0), (4e-2, 0.7, 1e-6)]
+    records = [_record("adam", lam, err, weight_max=w) for lam, err, w in grid]
     records.append(_record("adam", 2e-2, 1.0, failure="non-finite weights (NaN or inf) at epoch 3"))
     assert measured_stuck_thresholds(records) == {("adam", 2): (1e-2, 4e-2)}
     assert any("non-finite weights" in line for line in failed_run_lines(records))
