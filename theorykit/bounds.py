@@ -283,31 +283,60 @@ def lambda_regime(params: Setting, constants: HiddenConstants | None = None) -> 
     return "n/a"
 
 
+#: (family, batch regime, lambda regime) -> (outcome class, the theorem's words).
 _OUTCOMES = {
-    ("adam", "large-batch", "admissible"): "train error 0, test error >= 1/2 - o(1)  [Thm 4.1]",
-    ("adam", "mini-batch", "admissible"): "train error 0, test error o(1)  [Thm 4.2]",
-    ("adamw", "large-batch", "window"): "train error 0, test error >= 1/2 - o(1)  [Thm 4.4]",
-    ("adamw", "mini-batch", "window"): "train error 0, test error o(1)  [Thm 4.5]",
+    ("adam", "large-batch", "admissible"): (
+        "memorises noise",
+        "train error 0, test error >= 1/2 - o(1)  [Thm 4.1]",
+    ),
+    ("adam", "mini-batch", "admissible"): (
+        "learns feature",
+        "train error 0, test error o(1)  [Thm 4.2]",
+    ),
+    ("adamw", "large-batch", "window"): (
+        "memorises noise",
+        "train error 0, test error >= 1/2 - o(1)  [Thm 4.4]",
+    ),
+    ("adamw", "mini-batch", "window"): (
+        "learns feature",
+        "train error 0, test error o(1)  [Thm 4.5]",
+    ),
 }
 
 
-def predicted_outcome(params: Setting, constants: HiddenConstants | None = None) -> str:
-    """The theorem that applies at ``params`` and what it predicts, or why none applies.
+def theorem_outcome(
+    params: Setting, constants: HiddenConstants | None = None
+) -> tuple[str | None, str]:
+    """(outcome class, words) of the theorem that applies at ``params``: the class is one of
+    ``dynamics.outcomes``' labels (learns feature, memorises noise, stuck), None where no theorem
+    applies (the words then say which condition fails, :func:`why_no_theorem`).
 
     Reads :func:`batch_regime` and :func:`lambda_regime` together: Cor 4.3's "stuck at
     initialisation" holds in either batch regime; Thms 4.1/4.2/4.4/4.5 need both their batch and
-    their lambda condition.
+    their lambda condition. GD: the n SNR^q race of Zou et al. 2023.
     """
     family = optimizer_kind(params.optimizer).family
     if family is None:
         if GD_LEARNS_FEATURE.evaluate(params, constants).holds:
-            return "GD learns the feature: test error o(1)  [Zou et al. 2023, n SNR^q >= 2]"
-        return "GD memorises noise: n SNR^q < 2  [Zou et al. 2023 / Cao et al. 2022]"
+            return (
+                "learns feature",
+                "GD learns the feature: test error o(1)  [Zou et al. 2023, n SNR^q >= 2]",
+            )
+        return (
+            "memorises noise",
+            "GD memorises noise: n SNR^q < 2  [Zou et al. 2023 / Cao et al. 2022]",
+        )
     regime, lam_regime = batch_regime(params, constants), lambda_regime(params, constants)
     if family == "adam" and lam_regime == "stuck":
-        return "training stuck at initialisation  [Cor 4.3]"
+        return "stuck", "training stuck at initialisation  [Cor 4.3]"
     found = _OUTCOMES.get((family, regime, lam_regime))
-    return found or f"no theorem applies: {why_no_theorem(params, constants)}"
+    return found or (None, f"no theorem applies: {why_no_theorem(params, constants)}")
+
+
+def predicted_outcome(params: Setting, constants: HiddenConstants | None = None) -> str:
+    """The theorem that applies at ``params`` and what it predicts, or why none applies: the words
+    of :func:`theorem_outcome`."""
+    return theorem_outcome(params, constants)[1]
 
 
 def _failing(bound: Bound, params: Setting, constants: HiddenConstants | None) -> str:

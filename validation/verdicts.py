@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from dynamics.outcomes import outcome
+from theorykit.bounds import theorem_outcome
 from theorykit.calibration import in_sample_note
 from theorykit.params import ProblemParams
 from theorykit.verdict import Verdict, finite_size_verdict
@@ -41,6 +42,8 @@ class VerdictCheck:
     name: str
     verdict: Verdict
     outcomes: dict[int, str]
+    #: The asymptotic theorem's outcome class at the setting (None: no theorem applies).
+    theorem: str | None = None
 
     @classmethod
     def of(cls, name: str, params: ProblemParams, records: Sequence[RunRecord]) -> VerdictCheck:
@@ -48,7 +51,18 @@ class VerdictCheck:
             name,
             finite_size_verdict(params),
             {record.data_seed: measured_outcome(record) for record in records},
+            theorem_outcome(params)[0],
         )
+
+    @property
+    def theorem_status(self) -> str:
+        """The asymptotic theorem against the CNN: "holds", "misses", "no theorem" or "no run"."""
+        if self.theorem is None:
+            return "no theorem"
+        if not self.finished:
+            return "no run"
+        held = all(label == self.theorem for label in self.finished.values())
+        return "holds" if held else "misses"
 
     @property
     def finished(self) -> dict[int, str]:
@@ -92,6 +106,11 @@ def verdict_lines(checks: Sequence[VerdictCheck]) -> list[str]:
         return []
     count = {status: sum(c.status == status for c in checks) for status in _STATUSES}
     misses = [check.miss_line() for check in checks if check.status == "misses"]
+    theorem_misses = [
+        f"- {check.name}: the theorem says {check.theorem}; the CNN: {check.measured_text()}"
+        for check in checks
+        if check.theorem_status == "misses"
+    ]
     reasons: dict[str, list[str]] = {}
     for check in checks:
         if check.status == "not called":
@@ -105,6 +124,16 @@ def verdict_lines(checks: Sequence[VerdictCheck]) -> list[str]:
     ]
     if misses:
         lines += ["", "Misses:", "", *misses]
+    if theorem_misses:
+        lines += [
+            "",
+            "Where an asymptotic theorem applies (hidden constants at their defaults, "
+            "theorykit.constants.HiddenConstants) and the CNN has another outcome:",
+            "",
+            *theorem_misses,
+        ]
+    if reasons:
+        lines += ["", "Not called (the horizon is shorter than the model's time scale):", ""]
     lines += [
         f"- not called at {len(names)} run{'s' if len(names) > 1 else ''} "
         f"({', '.join(names) if len(names) <= 4 else f'{names[0]} ... {names[-1]}'}): {reason}"
@@ -153,6 +182,15 @@ def conclusion_lines(
                 if in_sample
                 else "; every verdict is held out (no constant it uses was fitted here)."
             )
+        )
+    if checks:
+        applies = [c for c in checks if c.theorem_status in ("holds", "misses")]
+        missed = sum(c.theorem_status == "misses" for c in applies)
+        lines.append(
+            f"- The asymptotic theorems (read with their hidden constants, "
+            f"theorykit.constants.HiddenConstants) apply at {len(applies)} of {len(checks)} runs; "
+            f"the CNN has their outcome at {len(applies) - missed} and another at {missed}"
+            + (" (listed under the finite-size verdict)." if missed else ".")
         )
     if runs:
         agreeing = sum(run.agrees() for run in runs)

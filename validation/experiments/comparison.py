@@ -12,7 +12,12 @@ Sections of ``DIR/comparison.md`` (CNN runs resumable in ``DIR/cnn/results.sqlit
 3. **Batch boundary** (:mod:`validation.experiments.batch_comparison`), Adam and AdamW;
 4. **Collapse thresholds** (:mod:`validation.experiments.threshold_comparison`), Adam and AdamW;
 5. **Time scales and head reversals** (:mod:`validation.experiments.time_scale_comparison`);
-6. **Coefficient checks** of the reductions (:mod:`validation.experiments.coefficient_check`).
+6. **The verdict across horizons** (:mod:`validation.experiments.horizon_check`): the paper's
+   setting at a small and a large B, horizons from 300 to 2 10^4 iterations;
+7. **Coefficient checks** of the reductions (:mod:`validation.experiments.coefficient_check`).
+
+A **Conclusion** opens the file: the held-out accuracy of every prediction, its misses, and the
+verdict's record across horizons (in-sample there: the paper's setting is a calibration setting).
 
 Figures: ``predicted_vs_measured.png``/``.svg`` (log-log, 2x band, calibration settings hollow) and
 ``coefficient_check.png``. Predictions use the constants fitted here.
@@ -37,12 +42,14 @@ from validation.experiments.batch_comparison import (
 )
 from validation.experiments.calibration import Calibration, calibrate
 from validation.experiments.coefficient_check import coefficient_check
+from validation.experiments.horizon_check import horizon_checks, horizon_lines
 from validation.experiments.threshold_comparison import ThresholdRow, threshold_rows
 from validation.experiments.time_scale_comparison import reliability, time_scale_rows
 from validation.figures import pyplot, save_figure
 from validation.progress import STDERR
 from validation.specs import RunSpec
 from validation.tables import markdown_table
+from validation.verdicts import conclusion_lines
 
 #: Within this factor a prediction counts as accurate (the issue's and the figure's 2x band).
 ACCURACY_FACTOR = 2.0
@@ -125,15 +132,15 @@ class Score:
     unscored: tuple[str, ...]
 
     @staticmethod
-    def _share(hits: int, count: int) -> str:
+    def share(hits: int, count: int) -> str:
         return f"{hits}/{count} ({100 * hits / count:.0f}%)" if count else "n/a"
 
     def line(self) -> tuple[str, str, str, str, str]:
         return (
             self.quantity,
             self.supports,
-            self._share(self.closed_hits, self.closed),
-            self._share(self.hits, self.scored),
+            self.share(self.closed_hits, self.closed),
+            self.share(self.hits, self.scored),
             "; ".join(self.misses) or "none",
         )
 
@@ -517,9 +524,23 @@ def write_comparison(
     batch = batch_rows(store, constants, log=log, reduced=reduced)
     thresholds = threshold_rows(store, constants, log=log)
     scores = accuracy(batch, thresholds)
+    horizons = horizon_checks(store, constants, log)
     lines = [
         "# theorykit compare: finite-size predictions vs the CNN",
         "",
+        *conclusion_lines(
+            checks=[check for check, _ in horizons],
+            notes=[
+                f"{s.quantity} ({s.supports}), held out: within 2x of the CNN on "
+                f"{s.share(s.closed_hits, s.closed)} of the settings with a measured bracket, "
+                f"{s.share(s.hits, s.scored)} of all; misses: {'; '.join(s.misses) or 'none'}."
+                for s in scores
+            ]
+            + [
+                "The verdict counts above are the horizon check on the paper's setting, a "
+                "calibration setting (in-sample)."
+            ],
+        ),
         "Every prediction uses the constants fitted in the calibration section on the settings "
         "marked 'calibration'; the accuracy figures count only the other settings. A CNN bracket "
         "is (largest value on the side of the first outcome, smallest value past the transition) "
@@ -559,6 +580,7 @@ def write_comparison(
         "",
         *_threshold_lines(thresholds),
         *_time_lines(train_batch_runs(store, log=log), constants),
+        *horizon_lines(horizons),
     ]
     if coefficients:
         lines += _coefficient_lines()
