@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from theorykit.params import tang2025_synthetic
 from theorykit.setting import Setting
 
 #: The fields that make two settings the same problem for the fit: the data (Def. 3.1), the model
@@ -22,20 +23,11 @@ from theorykit.setting import Setting
 #: fit varies or reads at.
 PROBLEM_FIELDS = ("n", "d", "s", "sigma_p", "alpha", "m", "q", "sigma0", "eta", "beta1", "beta2")
 
-#: The paper's App. D.2 setting (``theorykit.params.tang2025_synthetic``) as field values.
-_PAPER = {
-    "n": 200,
-    "d": 1000,
-    "s": 100,
-    "sigma_p": 0.1,
-    "alpha": 0.2,
-    "m": 20,
-    "q": 3,
-    "sigma0": 0.01,
-    "eta": 5e-5,
-    "beta1": 0.9,
-    "beta2": 0.999,
-}
+
+def problem_fields(params: Setting) -> dict[str, Any]:
+    """The :data:`PROBLEM_FIELDS` of ``params``."""
+    values = params.to_dict()
+    return {name: values[name] for name in PROBLEM_FIELDS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,8 +44,7 @@ class CalibrationSetting:
 
     def problem(self) -> dict[str, Any]:
         """The :data:`PROBLEM_FIELDS` of this setting."""
-        values = {**_PAPER, **self.overrides}
-        return {name: values[name] for name in PROBLEM_FIELDS}
+        return problem_fields(tang2025_synthetic(**self.overrides))
 
 
 RACE_CONSTANTS = ("batch_race", "overlap")
@@ -82,8 +73,7 @@ def calibrated_on(params: Setting, constants: tuple[str, ...] | None = None) -> 
     (:data:`PROBLEM_FIELDS`, any horizon, batch size or supports) and fitted any of ``constants``
     (default: every fitted constant): a prediction at ``params`` that uses those constants is
     in-sample. Empty for a held-out setting."""
-    values = params.to_dict()
-    problem = {name: values[name] for name in PROBLEM_FIELDS}
+    problem = problem_fields(params)
     return tuple(
         entry.label
         for entry in CALIBRATION_SETTINGS

@@ -95,17 +95,11 @@ DERIVED_FROM: dict[str, tuple[str, ...]] = {
 }
 
 
-def _gamma0_over_sigma0(m: Any) -> Any:
-    """:func:`expected_positive_max_std_normal` elementwise over a scalar or an array of m."""
-    if np.ndim(m) == 0:
-        return expected_positive_max_std_normal(m.item() if isinstance(m, np.generic) else m)
-    counts = np.asarray(m)
-    return np.vectorize(
-        lambda count: expected_positive_max_std_normal(
-            count.item() if isinstance(count, np.generic) else count
-        ),
-        otypes=[np.float64],
-    )(counts)
+@functools.partial(np.vectorize, otypes=[np.float64])
+def _gamma0_over_sigma0(m: Any) -> float:
+    """:func:`expected_positive_max_std_normal` elementwise over a scalar or an array of m (each
+    as a Python number, so that its whole-number check sees the value, not the numpy type)."""
+    return expected_positive_max_std_normal(m.item() if isinstance(m, np.generic) else m)
 
 
 def derived_values(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -132,13 +132,13 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
     else:
         threshold, name = lambda_thresholds(params, constants)["lambda_star_adam"], "lambda*_Adam"
         decay_sample = ()
-    if not (threshold > 0 and math.isfinite(threshold)) and not (
-        kind.decoupled and threshold == math.inf
-    ):
+    # inf is a readable collapse threshold (no lam collapses within T), not a readable lambda*.
+    if not (threshold > 0 and (math.isfinite(threshold) or kind.decoupled)):
         return Verdict(
             UNDETERMINED,
             math.inf,
-            f"the {name} is {threshold:.3g} here, not a positive number: the decay cannot be read",
+            f"the {name} is {threshold:.3g} here, not a positive finite number: the decay cannot "
+            "be read",
         )
     if params.lam >= threshold:
         return _stuck_verdict(params, threshold, name, decay_sample)
@@ -153,11 +153,11 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
             in_sample,
         )
     T = _horizon(params)
+    feature_doubles = params.formula_values()["gamma0"] / params.eta
     asymptotic = asymptotic_critical_batch_size(params, constants)
     if asymptotic <= params.B:
-        at = race(params, constants, horizon=T)
-        gamma0 = params.formula_values()["gamma0"]
-        shows = 2 * (at.reversal_time or math.inf) + gamma0 / params.eta
+        reversal = race(params, constants).reversal_time
+        shows = (math.inf if reversal is None else 2 * reversal) + feature_doubles
         return Verdict(
             UNDETERMINED,
             _ratio(shows, T),
@@ -166,13 +166,12 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
             "not shown",
             in_sample,
         )
-    learning = params.formula_values()["gamma0"] / params.eta
-    if learning > T:
+    if feature_doubles > T:
         return Verdict(
             UNDETERMINED,
-            learning / T,
-            f"T = {T} < gamma0/eta = {learning:.4g} iterations: the feature has not left its "
-            "initial scale",
+            feature_doubles / T,
+            f"T = {T} < gamma0/eta = {feature_doubles:.4g} iterations: the feature has not left "
+            "its initial scale",
             in_sample,
         )
     return Verdict(

@@ -37,6 +37,7 @@ The predicted test error is a Monte Carlo estimate on test points of the run's o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -49,7 +50,7 @@ from dynamics.trajectory import Trajectory
 from theorykit.errors import ParameterError
 from validation.figures import COEFFICIENT_CURVES, MAX_TRAJECTORY_PANELS, pyplot, save_figure
 from validation.sweeps.records import RunRecord
-from validation.tables import markdown_table
+from validation.tables import lines_by_reason, markdown_table
 
 #: The coefficient curves of the trajectory error (docs: ``dynamics.trajectory.METRICS``).
 COEFFICIENT_METRICS = tuple(name for name, _, _ in COEFFICIENT_CURVES)
@@ -185,7 +186,7 @@ class RunAgreement:
 
     @property
     def measured_outcome(self) -> str:
-        return "failed" if self.record.failure else outcome(self.measured)
+        return self.record.outcome
 
     @property
     def predicted_outcome(self) -> str:
@@ -202,7 +203,17 @@ class RunAgreement:
 
     def criteria(self, trajectory_tolerance: float | None = None) -> dict[str, Criterion]:
         """Every criterion of the agreement test (module docstring), by name (:data:`CRITERIA`);
-        ``trajectory_tolerance`` replaces :attr:`bound`."""
+        ``trajectory_tolerance`` replaces :attr:`bound`. The reports read them several times per
+        run: at the stated bound they are computed once."""
+        if trajectory_tolerance is None:
+            return self._stated_criteria
+        return self._criteria_at(trajectory_tolerance)
+
+    @functools.cached_property
+    def _stated_criteria(self) -> dict[str, Criterion]:
+        return self._criteria_at(self.bound)
+
+    def _criteria_at(self, bound: float) -> dict[str, Criterion]:
         measured, predicted = self.measured.final(), self.predicted.final()
         found = {
             "outcome": Criterion(
@@ -220,7 +231,6 @@ class RunAgreement:
                 math.isfinite(m) and math.isfinite(p) and np.sign(m) == np.sign(p) for m, p in signs
             )
             found["head signs"] = Criterion("head signs", same, shown)
-        bound = self.bound if trajectory_tolerance is None else trajectory_tolerance
         error = self.trajectory_error
         found["trajectory"] = Criterion(
             "trajectory", bool(error <= bound), f"{error:.3g} (bound {bound:g})"
@@ -371,14 +381,7 @@ def agreement_lines(
     misses = disagreement_lines(runs)
     if misses:
         lines += ["", "Disagreements of the prediction:", "", *misses]
-    reasons: dict[str, list[str]] = {}
-    for name, reason in missing:
-        reasons.setdefault(reason, []).append(name)
-    lines += [
-        f"- no prediction for {len(names)} run{'s' if len(names) > 1 else ''} "
-        f"({', '.join(names) if len(names) <= 4 else f'{names[0]} ... {names[-1]}'}): {reason}"
-        for reason, names in reasons.items()
-    ]
+    lines += lines_by_reason("no prediction for", missing)
     return [*lines, ""]
 
 

@@ -20,3 +20,16 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> 
         disable_numparse=True,
     )
     return text.splitlines()
+
+
+def lines_by_reason(prefix: str, named: Sequence[tuple[str, str]]) -> list[str]:
+    """One bullet per distinct reason of ``named`` ((run name, reason) pairs), naming its runs
+    (the first and last where there are more than four): ``"- PREFIX 2 runs (a, b): reason"``."""
+    reasons: dict[str, list[str]] = {}
+    for name, reason in named:
+        reasons.setdefault(reason, []).append(name)
+    return [
+        f"- {prefix} {len(names)} run{'s' if len(names) > 1 else ''} "
+        f"({', '.join(names) if len(names) <= 4 else f'{names[0]} ... {names[-1]}'}): {reason}"
+        for reason, names in reasons.items()
+    ]

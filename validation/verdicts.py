@@ -20,18 +20,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from dynamics.outcomes import outcome
 from theorykit.bounds import theorem_outcome
 from theorykit.calibration import in_sample_note
 from theorykit.params import ProblemParams
 from theorykit.verdict import Verdict, finite_size_verdict
 from validation.agreement import RunAgreement, criteria_text, criterion_counts
 from validation.sweeps.records import RunRecord
-
-
-def measured_outcome(record: RunRecord) -> str:
-    """The CNN run's outcome class, or "failed" (weights NaN/inf)."""
-    return "failed" if record.failure else outcome(record.trajectory())
+from validation.tables import lines_by_reason
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,43 +37,41 @@ class VerdictCheck:
     name: str
     verdict: Verdict
     outcomes: dict[int, str]
-    #: The asymptotic theorem's outcome class at the setting (None: no theorem applies).
+    #: The asymptotic theorem at the setting (:func:`theorykit.bounds.theorem_outcome`): its
+    #: outcome class (None: no theorem applies) and its words (or why none applies).
     theorem: str | None = None
+    theorem_words: str = ""
 
     @classmethod
     def of(cls, name: str, params: ProblemParams, records: Sequence[RunRecord]) -> VerdictCheck:
         return cls(
             name,
             finite_size_verdict(params),
-            {record.data_seed: measured_outcome(record) for record in records},
-            theorem_outcome(params)[0],
+            {record.data_seed: record.outcome for record in records},
+            *theorem_outcome(params),
         )
-
-    @property
-    def theorem_status(self) -> str:
-        """The asymptotic theorem against the CNN: "holds", "misses", "no theorem" or "no run"."""
-        if self.theorem is None:
-            return "no theorem"
-        if not self.finished:
-            return "no run"
-        held = all(label == self.theorem for label in self.finished.values())
-        return "holds" if held else "misses"
 
     @property
     def finished(self) -> dict[int, str]:
         return {seed: label for seed, label in self.outcomes.items() if label != "failed"}
 
-    @property
-    def status(self) -> str:
-        """ "holds", "misses", "not called" (undetermined verdict) or "no run" (every seed
-        failed)."""
-        if not self.verdict.called:
-            return "not called"
+    def _against(self, label: str) -> str:
+        """ "holds" when every finished seed has outcome ``label``, "misses" when one has
+        another, "no run" when every seed failed."""
         if not self.finished:
             return "no run"
-        if all(label == self.verdict.outcome for label in self.finished.values()):
-            return "holds"
-        return "misses"
+        return "holds" if all(o == label for o in self.finished.values()) else "misses"
+
+    @property
+    def theorem_status(self) -> str:
+        """The asymptotic theorem against the CNN: "holds", "misses", "no theorem" or "no run"."""
+        return "no theorem" if self.theorem is None else self._against(self.theorem)
+
+    @property
+    def status(self) -> str:
+        """The finite-size verdict against the CNN: "holds", "misses", "not called" (undetermined
+        verdict) or "no run" (every seed failed)."""
+        return self._against(self.verdict.outcome) if self.verdict.called else "not called"
 
     def measured_text(self) -> str:
         """``"0: memorises noise, 1: learns feature"``."""
@@ -104,17 +97,18 @@ def verdict_lines(checks: Sequence[VerdictCheck]) -> list[str]:
     margin, then what was not called and why (one line per reason)."""
     if not checks:
         return []
-    count = {status: sum(c.status == status for c in checks) for status in _STATUSES}
+    count = _status_counts(checks)
     misses = [check.miss_line() for check in checks if check.status == "misses"]
     theorem_misses = [
         f"- {check.name}: the theorem says {check.theorem}; the CNN: {check.measured_text()}"
         for check in checks
         if check.theorem_status == "misses"
     ]
-    reasons: dict[str, list[str]] = {}
-    for check in checks:
-        if check.status == "not called":
-            reasons.setdefault(check.verdict.reason.split(":")[-1].strip(), []).append(check.name)
+    not_called = [
+        (check.name, check.verdict.reason.split(":")[-1].strip())
+        for check in checks
+        if check.status == "not called"
+    ]
     lines = [
         "## The finite-size verdict against the CNN",
         "",
@@ -132,17 +126,16 @@ def verdict_lines(checks: Sequence[VerdictCheck]) -> list[str]:
             "",
             *theorem_misses,
         ]
-    if reasons:
+    if not_called:
         lines += ["", "Not called (the horizon is shorter than the model's time scale):", ""]
-    lines += [
-        f"- not called at {len(names)} run{'s' if len(names) > 1 else ''} "
-        f"({', '.join(names) if len(names) <= 4 else f'{names[0]} ... {names[-1]}'}): {reason}"
-        for reason, names in reasons.items()
-    ]
+    lines += lines_by_reason("not called at", not_called)
     return [*lines, ""]
 
 
-_STATUSES = ("holds", "misses", "not called", "no run")
+def _status_counts(checks: Sequence[VerdictCheck]) -> dict[str, int]:
+    """How many checks have each :attr:`VerdictCheck.status`."""
+    statuses = ("holds", "misses", "not called", "no run")
+    return {status: sum(c.status == status for c in checks) for status in statuses}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,7 +164,7 @@ def conclusion_lines(
             "(" + "; ".join(f"{c.text}: {c.held}/{c.seeds} seeds" for c in claims) + ")."
         )
     if checks:
-        count = {status: sum(c.status == status for c in checks) for status in _STATUSES}
+        count = _status_counts(checks)
         in_sample = sorted({label for c in checks for label in c.verdict.in_sample})
         lines.append(
             f"- The finite-size verdict: holds at {count['holds']}, misses at {count['misses']}, "

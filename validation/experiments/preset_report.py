@@ -42,7 +42,6 @@ from validation.verdicts import (
     ClaimResult,
     VerdictCheck,
     conclusion_lines,
-    measured_outcome,
     verdict_lines,
 )
 
@@ -69,7 +68,7 @@ class ExpectationCheck:
 
 
 def _observed(record: RunRecord, metric: str) -> float | str:
-    return measured_outcome(record) if metric == "outcome" else record.final_value(metric)
+    return record.outcome if metric == "outcome" else record.final_value(metric)
 
 
 def run_preset(preset: Preset, out_dir: Path, log: TextIO = STDERR) -> list[RunRecord]:

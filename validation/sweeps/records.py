@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from dynamics.outcomes import outcome
 from dynamics.trajectory import Trajectory
 from theorykit.params import ProblemParams
 from validation.specs import EngineOptions, Labels, RunSpec, Supports
@@ -96,6 +97,12 @@ class RunRecord:
     def status(self) -> str:
         """``"failed"`` (non-finite weights) or ``"finished"``."""
         return "failed" if self.failure else "finished"
+
+    @property
+    def outcome(self) -> str:
+        """The run's outcome class (:func:`dynamics.outcomes.outcome`, the collapse rule
+        included), or ``"failed"`` (non-finite weights)."""
+        return "failed" if self.failure else outcome(self.trajectory())
 
     @property
     def spec(self) -> RunSpec:

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from dynamics.outcomes import bracket
-from theorykit.bounds import predicted_outcome
 from theorykit.collapse import collapse_threshold
 from theorykit.conditions import lambda_thresholds
 from theorykit.errors import ParameterError
@@ -33,7 +32,7 @@ from validation.figures import plot_error_vs, plot_final_errors, plot_trajectori
 from validation.sweeps.records import RunRecord, group_runs
 from validation.sweeps.store import ResultsStore
 from validation.tables import markdown_table
-from validation.verdicts import VerdictCheck, conclusion_lines, measured_outcome, verdict_lines
+from validation.verdicts import VerdictCheck, conclusion_lines, verdict_lines
 
 
 def threshold_lines(thresholds: dict[str, float]) -> list[str]:
@@ -68,7 +67,7 @@ def measured_stuck_thresholds(
         params = record.params.to_dict()
         stuck = by_setting[tuple(params[field] for field in by)]
         lam = record.params.lam
-        stuck[lam] = stuck.get(lam, False) or measured_outcome(record) == "stuck"
+        stuck[lam] = stuck.get(lam, False) or record.outcome == "stuck"
     return {
         key: bracket(sorted(stuck), [stuck[lam] for lam in sorted(stuck)])
         for key, stuck in by_setting.items()
@@ -184,9 +183,8 @@ def summary_row(check: VerdictCheck, group: Sequence[RunRecord]) -> tuple[str, .
     """A run's row of the summary table (:data:`SUMMARY_HEADERS`): its final errors over seeds
     (:func:`mean_sd_final`), mean final feature and noise coefficients (gamma, rho of
     ``docs/conventions.md``; marked where a seed collapsed), the CNN's outcome per seed, the
-    theorems' asymptotic outcome (:func:`theorykit.bounds.predicted_outcome`, or why none applies)
+    theorems' asymptotic outcome (:func:`theorykit.bounds.theorem_outcome`, or why none applies)
     and the finite-size verdict against the CNN (:class:`validation.verdicts.VerdictCheck`)."""
-    params = group[0].params if group else None
     mark = ROUND_OFF_MARK if "stuck" in check.outcomes.values() else ""
     return (
         check.name,
@@ -196,7 +194,7 @@ def summary_row(check: VerdictCheck, group: Sequence[RunRecord]) -> tuple[str, .
         f"{mean_final(group, 'feature_pos'):.3g} / {mean_final(group, 'feature_neg'):.3g}{mark}",
         f"{mean_final(group, 'noise_min'):.3g} / {mean_final(group, 'noise_max'):.3g}{mark}",
         check.measured_text() or "no run",
-        predicted_outcome(params) if params is not None else "",
+        check.theorem_words,
         str(check.verdict),
         check.cell(),
     )
