@@ -8,34 +8,43 @@ and the reduced dynamics, from the same initialisation and batches, say what act
 
 writes ``adam_batch_memorisation.png`` (measured solid, predicted dashed) and prints the verdict
 and the comparison table. The paper's setting (App. D.2) at 6000 iterations takes about a minute
-on two CPU cores; ``--smoke`` runs a tiny setting in seconds.
+on two CPU cores; ``--smoke`` runs a tiny setting in seconds. ``--B`` and ``--out`` are checked
+before anything trains; every error ends in one line (validation.entry_points).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from dynamics.predict import epochs_for_steps
 from theorykit import tang2025_synthetic
 from theorykit.finite_size import finite_size_predictions
 from validation import compare_setting
+from validation.cli.common import check_out_dir
+from validation.entry_points import run_reporting_errors
 from validation.figures import save_figure
 
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--B", type=int, default=None, help="batch size (default: n / 2)")
-    parser.add_argument("--out", default="runs/examples", help="output directory")
+    parser.add_argument(
+        "--B", type=int, default=None, help="batch size, 1 <= B <= n (default: n / 2)"
+    )
+    parser.add_argument(
+        "--out", default="runs/examples", help="output directory (default: %(default)s)"
+    )
     parser.add_argument("--smoke", action="store_true", help="a tiny setting, for the tests")
     args = parser.parse_args(argv)
+    out = check_out_dir(args.out)
     if args.smoke:
         base = tang2025_synthetic(n=40, s=20, m=5, eta=1e-3, bias_correction=True)
         steps, seeds = 100, (0,)
     else:
         base = tang2025_synthetic(bias_correction=True)  # App. D.2: d = 1000, n = 200, s = 100
         steps, seeds = 6000, (0, 1)
-    params = base.replace(optimizer="adam", lam=1e-5, B=args.B or base.n // 2)
+    params = base.replace(optimizer="adam", lam=1e-5, B=base.n // 2 if args.B is None else args.B)
     params = params.replace(epochs=epochs_for_steps(params, steps))
 
     theory = finite_size_predictions(params)
@@ -45,7 +54,6 @@ def main(argv: list[str] | None = None) -> Path:
     print(comparison.table().T.to_string())
     print(f"prediction agrees with the CNN on every seed: {comparison.agrees()}")
 
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "adam_batch_memorisation.png"
     save_figure(comparison.plot(), path)
@@ -54,4 +62,4 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(Path(__file__).name, main))

@@ -12,16 +12,24 @@ shared file system. Three ways to get a scheduler:
 
 (``--slurm`` needs ``pip install dask-jobqueue`` and a SLURM login node; the job's cores, memory
 and walltime below are a template to adapt.) Writes ``runs/examples/dask-sweep/`` with
-``results.sqlite``, ``report.md`` and ``test_error_vs_batch.png``.
+``results.sqlite``, ``report.md`` and ``test_error_vs_batch.png``. The flags, the packages they
+need and ``--out`` are checked before a cluster starts; every error ends in one line
+(validation.entry_points).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from theorykit.errors import ParameterError
+from validation.cli.common import check_out_dir
+from validation.entry_points import run_reporting_errors
+from validation.errors import MachineError
 from validation.sweeps.executors import open_executor
 from validation.sweeps.report import write_sweep_report
 from validation.sweeps.runner import run_sweep
@@ -69,13 +77,57 @@ def scheduler(address: str | None, slurm_jobs: int, smoke: bool) -> Iterator[str
         yield cluster.scheduler_address.removeprefix("tcp://")
 
 
+def check_cluster_flags(address: str | None, slurm_jobs: int) -> None:
+    """Refuse, before any cluster starts, a negative ``--slurm``, ``--slurm`` beside
+    ``--scheduler``, ``--slurm`` without dask-jobqueue or off a SLURM login node, and a missing
+    ``distributed``."""
+    if slurm_jobs < 0:
+        raise ParameterError("slurm", slurm_jobs, "a number of SLURM jobs >= 1 (0: no SLURM)")
+    if slurm_jobs and address:
+        raise ParameterError("slurm", slurm_jobs, "0 with --scheduler (one source of workers)")
+    if slurm_jobs:
+        try:
+            import dask_jobqueue  # noqa: F401
+        except ImportError:
+            raise ParameterError(
+                "slurm", slurm_jobs, "needs dask-jobqueue: pip install dask-jobqueue"
+            ) from None
+        if shutil.which("sbatch") is None:
+            raise MachineError(
+                "--slurm submits jobs with sbatch, which is not on PATH: run on a SLURM login node"
+            )
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise MachineError(
+            "this example needs the 'distributed' package: pip install 'theorykit[sweep]'"
+        ) from None
+
+
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scheduler", default=None, metavar="HOST:PORT")
-    parser.add_argument("--slurm", type=int, default=0, metavar="JOBS")
-    parser.add_argument("--out", default="runs/examples/dask-sweep", help="output directory")
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="HOST:PORT",
+        help="a running Dask scheduler to send the tasks to (default: a LocalCluster)",
+    )
+    parser.add_argument(
+        "--slurm",
+        type=int,
+        default=0,
+        metavar="JOBS",
+        help="start JOBS SLURM jobs as workers via dask-jobqueue (default: 0, no SLURM)",
+    )
+    parser.add_argument(
+        "--out",
+        default="runs/examples/dask-sweep",
+        help="output directory: results.sqlite, report.md, plots (default: %(default)s)",
+    )
     parser.add_argument("--smoke", action="store_true", help="a tiny sweep, for the tests")
     args = parser.parse_args(argv)
+    check_cluster_flags(args.scheduler, args.slurm)
+    out = check_out_dir(args.out)
     if args.smoke:
         text = SPEC.format(
             epochs=5, extra="n = 40\ns = 20\nm = 5", batches="[4, 20]", record_every=5
@@ -83,12 +135,11 @@ def main(argv: list[str] | None = None) -> Path:
     else:
         text = SPEC.format(epochs=300, extra="", batches="[2, 10, 50, 100]", record_every=25)
     spec = parse_spec_text(text)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with (
+        ResultsStore(out / "results.sqlite") as store,
         scheduler(args.scheduler, args.slurm, args.smoke) as address,
         open_executor(f"dask://{address}") as executor,
-        ResultsStore(out / "results.sqlite") as store,
     ):
         outcome = run_sweep(spec, store, executor)
     print(
@@ -102,4 +153,4 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(Path(__file__).name, main))

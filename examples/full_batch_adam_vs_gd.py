@@ -8,24 +8,32 @@ reduced dynamics' prediction (exact for GD) and theorykit's verdict:
     python examples/full_batch_adam_vs_gd.py --out runs/examples
 
 writes ``full_batch_adam_vs_gd.png`` (one column per optimiser, measured solid, predicted dashed).
+``--out`` is checked before anything trains; every error ends in one line
+(validation.entry_points).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
 from theorykit import tang2025_synthetic
 from validation import compare_setting
+from validation.cli.common import check_out_dir
+from validation.entry_points import run_reporting_errors
 from validation.figures import save_figure, trajectory_figure
 
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/examples", help="output directory")
+    parser.add_argument(
+        "--out", default="runs/examples", help="output directory (default: %(default)s)"
+    )
     parser.add_argument("--smoke", action="store_true", help="a tiny setting, for the tests")
     args = parser.parse_args(argv)
+    out = check_out_dir(args.out)
     if args.smoke:
         base = tang2025_synthetic(n=40, s=20, m=5, B=40, epochs=40, bias_correction=True)
         etas = {"adam": 1e-3, "gd": 0.5}
@@ -44,7 +52,6 @@ def main(argv: list[str] | None = None) -> Path:
         record = run.record
         records.append(dataclasses.replace(record, name=f"{optimizer}, B = n"))
         predicted[record.key] = run.predicted
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "full_batch_adam_vs_gd.png"
     save_figure(
@@ -55,4 +62,4 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(Path(__file__).name, main))

@@ -8,12 +8,14 @@ reduced dynamics (dynamics.predict.phase_diagram) sweeps lam in seconds at B = 2
     python examples/lambda_cliff.py --out runs/examples
 
 writes ``lambda_cliff.png``: predicted final test and train error against lam for both optimisers,
-with theorykit's thresholds drawn.
+with theorykit's thresholds drawn. ``--out`` is checked before anything runs; every error ends in
+one line (validation.entry_points).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +23,19 @@ import numpy as np
 from dynamics.predict import phase_diagram
 from theorykit import tang2025_synthetic
 from theorykit.finite_size import finite_size_predictions
+from validation.cli.common import check_out_dir
+from validation.entry_points import run_reporting_errors
 from validation.figures import pyplot, save_figure
 
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/examples", help="output directory")
+    parser.add_argument(
+        "--out", default="runs/examples", help="output directory (default: %(default)s)"
+    )
     parser.add_argument("--smoke", action="store_true", help="a short grid, for the tests")
     args = parser.parse_args(argv)
+    out = check_out_dir(args.out)
     points, steps, samples = (5, 200, 8) if args.smoke else (17, 3000, 32)
     base = tang2025_synthetic(B=2, bias_correction=True)
     theory = finite_size_predictions(base.replace(epochs=steps // base.iterations_per_epoch))
@@ -57,7 +64,6 @@ def main(argv: list[str] | None = None) -> Path:
     ax.set_title("mean-field reduced dynamics, App. D.2 setting, B = 2", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "lambda_cliff.png"
     save_figure(fig, path)
@@ -69,4 +75,4 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(Path(__file__).name, main))

@@ -7,15 +7,21 @@ and final metric), ``trajectory_frame()`` one row per recorded epoch:
     python examples/store_to_pandas.py runs/quick/results.sqlite --out runs/examples
 
 prints the mean final test error per (optimizer, B, lam) and writes ``store_to_pandas.png``, the
-test error of every run over epochs. ``--smoke`` first trains a tiny store of its own.
+test error of every run over epochs. ``--smoke`` first trains a tiny store of its own. The store
+is opened read-only and never created: a path that is not an existing store ends in one line, as
+does every other error (validation.entry_points).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from theorykit import tang2025_synthetic
+from theorykit.errors import ParameterError
+from validation.cli.common import check_out_dir
+from validation.entry_points import run_reporting_errors
 from validation.figures import pyplot, save_figure
 from validation.specs import EngineOptions, RunSpec
 from validation.sweeps.runner import train_or_resume
@@ -35,18 +41,32 @@ def _tiny_store(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("store", nargs="?", default="runs/quick/results.sqlite")
-    parser.add_argument("--out", default="runs/examples", help="output directory")
-    parser.add_argument("--smoke", action="store_true", help="train a tiny store first")
+    parser.add_argument(
+        "store",
+        nargs="?",
+        default="runs/quick/results.sqlite",
+        help="an existing results store, read only (default: %(default)s; ignored with --smoke)",
+    )
+    parser.add_argument(
+        "--out", default="runs/examples", help="output directory (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="train a tiny store into --out first and read it"
+    )
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    out = check_out_dir(args.out)
+    store_path = out / "tiny.sqlite" if args.smoke else Path(args.store)
+    if not args.smoke and not store_path.exists():
+        raise ParameterError(
+            "store", str(store_path), "an existing results store (no such file; it is not created)"
+        )
     out.mkdir(parents=True, exist_ok=True)
-    store_path = Path(args.store)
     if args.smoke:
-        store_path = out / "tiny.sqlite"
         _tiny_store(store_path)
-    with ResultsStore(store_path) as store:
+    with ResultsStore(store_path, read_only=True) as store:
         runs, trajectories = store.dataframe(), store.trajectory_frame()
+    if runs.empty:
+        raise ParameterError("store", str(store_path), "a store holding at least one CNN run")
     summary = runs.groupby(["optimizer", "B", "lam"])[["train_error", "test_error"]].agg(
         ["mean", "std", "count"]
     )
@@ -70,4 +90,4 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_reporting_errors(Path(__file__).name, main))

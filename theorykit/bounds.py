@@ -37,12 +37,15 @@ at t = 0, as in the proofs of Lemma C.10/B.5):
    grows iff lam < u / gamma0 =: lambda*_AdamW ~ 1/sigma0, a constant-order window as in Cor. 4.6.
 
 A negative threshold means the feature-noise term already wins at initialisation: no lam >= 0 lets
-the feature grow. Thresholds are not clamped.
+the feature grow. Thresholds are not clamped, and none is compared where it is not a positive finite
+number (:func:`readable_threshold`; q >~ 12.5 at the paper's setting makes lambda*_Adam negative):
+the comparison is not made, the threshold prints as n/a and the verdict says why.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Literal, NamedTuple
 
 import sympy as sp
@@ -136,13 +139,39 @@ ADAMW_LARGE_BATCH_CEILING = Formula(
 )
 
 
+def readable_threshold(value: float) -> bool:
+    """True where ``value`` can be compared with: a positive finite number. Every lambda and
+    batch-size threshold of the theorems (Thms 4.1-4.5, Cor 4.3/4.6 and their finite-size
+    readings) is positive by construction; 0, a negative number, inf or NaN means float64 or the
+    model has left its range at this setting, and no verdict is read from it."""
+    return math.isfinite(value) and value > 0
+
+
+def threshold_text(value: float | None, digits: str = ".4g") -> str:
+    """A threshold as printed: the number where :func:`readable_threshold`, else ``n/a`` with the
+    value it took."""
+    if value is None:
+        return "n/a"
+    if readable_threshold(value):
+        return f"{value:{digits}}"
+    return f"n/a ({value:{digits}}, not a positive finite number)"
+
+
+def unreadable_reason(name: str, value: float) -> str:
+    """Why a verdict that needs the threshold ``name`` is not given."""
+    return f"{name} is not a positive finite number at this setting ({value:.3g})"
+
+
 class Evaluation(NamedTuple):
-    """A :class:`Bound` at one setting: the quantity, its threshold(s) and the verdict."""
+    """A :class:`Bound` at one setting: the quantity, its threshold(s) and the verdict.
+    ``readable`` is False where a threshold of a bound that needs a positive one is not a positive
+    finite number; ``holds`` is then False and means nothing."""
 
     quantity: float
     threshold: float
     holds: bool
     lower: float | None = None
+    readable: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,7 +179,9 @@ class Bound:
     """A finite-size reading of one asymptotic statement: ``quantity <relation> threshold``.
 
     ``relation`` is ``"<="``, ``">="``, ``"<"``, or ``"between"`` (``lower <= quantity <=
-    threshold``, the reading of a Theta(.) statement).
+    threshold``, the reading of a Theta(.) statement). ``positive_threshold``: the threshold is a
+    lambda or batch-size scale of the theorems, positive by construction, so a value that is not
+    a positive finite number (:func:`readable_threshold`) is not compared with.
     """
 
     name: str
@@ -159,16 +190,22 @@ class Bound:
     relation: Literal["<=", ">=", "<", "between"]
     threshold: Formula
     lower: Formula | None = None
+    positive_threshold: bool = False
 
     def evaluate(self, params: Setting, constants: HiddenConstants | None = None) -> Evaluation:
         """The quantity, threshold(s) and verdict at ``params``."""
         values = (constants or HiddenConstants()).symbol_values()
         quantity = float(self.quantity.at(params, **values))
         threshold = float(self.threshold.at(params, **values))
+        lower = None
         if self.relation == "between":
             if self.lower is None:
                 raise ValueError(f"bound {self.name!r}: relation 'between' needs a lower threshold")
             lower = float(self.lower.at(params, **values))
+        limits = (threshold,) if lower is None else (lower, threshold)
+        if self.positive_threshold and not all(readable_threshold(limit) for limit in limits):
+            return Evaluation(quantity, threshold, False, lower, readable=False)
+        if lower is not None:
             return Evaluation(quantity, threshold, lower <= quantity <= threshold, lower)
         holds = {
             "<=": quantity <= threshold,
@@ -176,6 +213,13 @@ class Bound:
             "<": quantity < threshold,
         }[self.relation]
         return Evaluation(quantity, threshold, holds)
+
+    def unreadable_reason(self, evaluation: Evaluation) -> str:
+        """Why ``evaluation`` (not readable) gives no verdict, naming the statement."""
+        value = evaluation.threshold
+        if evaluation.lower is not None and not readable_threshold(evaluation.lower):
+            value = evaluation.lower
+        return unreadable_reason(f"the threshold of {self.statement.split('  [')[0]}", value)
 
 
 _LAM = Formula("lam", S.lam, "weight decay")
@@ -186,21 +230,47 @@ ADAM_ADMISSIBLE = Bound(
     _LAM,
     "<=",
     ADAM_LAMBDA_CEILING,
+    positive_threshold=True,
 )
 ADAM_STUCK = Bound(
-    "adam_stuck", "lam = omega(sigma0^{q-2})  [Cor 4.3]", _LAM, ">=", ADAM_STUCK_FLOOR
+    "adam_stuck",
+    "lam = omega(sigma0^{q-2})  [Cor 4.3]",
+    _LAM,
+    ">=",
+    ADAM_STUCK_FLOOR,
+    positive_threshold=True,
 )
 ADAMW_ABOVE_FLOOR = Bound(
-    "adamw_above_floor", "lam = Omega~(B^2/n ^ 1)  [Thm 4.4/4.5]", _LAM, ">=", ADAMW_LAMBDA_FLOOR
+    "adamw_above_floor",
+    "lam = Omega~(B^2/n ^ 1)  [Thm 4.4/4.5]",
+    _LAM,
+    ">=",
+    ADAMW_LAMBDA_FLOOR,
+    positive_threshold=True,
 )
 ADAMW_BELOW_CEILING = Bound(
-    "adamw_below_ceiling", "lam = O~(1)  [Thm 4.4/4.5]", _LAM, "<=", ADAMW_LAMBDA_CEILING
+    "adamw_below_ceiling",
+    "lam = O~(1)  [Thm 4.4/4.5]",
+    _LAM,
+    "<=",
+    ADAMW_LAMBDA_CEILING,
+    positive_threshold=True,
 )
 LARGE_BATCH = Bound(
-    "large_batch", "n/B = Theta(1)  [Thm 4.1/4.4]", STEPS_PER_EPOCH, "<=", LARGE_BATCH_CEILING
+    "large_batch",
+    "n/B = Theta(1)  [Thm 4.1/4.4]",
+    STEPS_PER_EPOCH,
+    "<=",
+    LARGE_BATCH_CEILING,
+    positive_threshold=True,
 )
 MINI_BATCH = Bound(
-    "mini_batch", "n/B >= Theta(log 1/eps)  [Thm 4.2/4.5]", STEPS_PER_EPOCH, ">=", MINI_BATCH_FLOOR
+    "mini_batch",
+    "n/B >= Theta(log 1/eps)  [Thm 4.2/4.5]",
+    STEPS_PER_EPOCH,
+    ">=",
+    MINI_BATCH_FLOOR,
+    positive_threshold=True,
 )
 ADAMW_MINI_BATCH = Bound(
     "adamw_mini_batch",
@@ -208,6 +278,7 @@ ADAMW_MINI_BATCH = Bound(
     STEPS_PER_EPOCH,
     ">=",
     ADAMW_MINI_BATCH_FLOOR,
+    positive_threshold=True,
 )
 ADAMW_LARGE_BATCH = Bound(
     "adamw_large_batch",
@@ -215,6 +286,7 @@ ADAMW_LARGE_BATCH = Bound(
     STEPS_PER_EPOCH,
     "<",
     ADAMW_LARGE_BATCH_CEILING,
+    positive_threshold=True,
 )
 
 GD_SNR = Formula(
@@ -240,6 +312,7 @@ GD_LEARNS_FEATURE = Bound(
     GD_FEATURE_RACE,
     ">=",
     GD_RACE_THRESHOLD,
+    positive_threshold=True,
 )
 
 
@@ -264,22 +337,42 @@ def batch_regime(params: Setting, constants: HiddenConstants | None = None) -> s
     return "mini-batch" if holds(MINI_BATCH) else "intermediate"
 
 
+#: The lambda regime where a threshold it needs is not a positive finite number.
+UNREADABLE_REGIME = "undetermined"
+
+
+def _lambda_bounds(family: str | None) -> tuple[Bound, ...]:
+    return {
+        "adam": (ADAM_STUCK, ADAM_ADMISSIBLE),
+        "adamw": (ADAMW_ABOVE_FLOOR, ADAMW_BELOW_CEILING),
+    }.get(family or "", ())
+
+
 def lambda_regime(params: Setting, constants: HiddenConstants | None = None) -> str:
     """Where ``params.lam`` sits relative to the theorems' lambda statements for its optimiser.
 
     Adam family: "admissible" (Thm 4.1/4.2), "stuck" (Cor 4.3) or "gap" (between the two, where no
     statement applies). AdamW family: "window" (Thm 4.4/4.5), "below window", "above window".
-    GD: "n/a" (Tang et al. make no GD statement).
+    GD: "n/a" (Tang et al. make no GD statement). "undetermined" (:data:`UNREADABLE_REGIME`) where
+    a threshold the reading needs is not a positive finite number (:func:`readable_threshold`).
     """
     family = optimizer_kind(params.optimizer).family
     if family == "adam":
-        if ADAM_STUCK.evaluate(params, constants).holds:
+        stuck = ADAM_STUCK.evaluate(params, constants)
+        if stuck.readable and stuck.holds:  # Cor 4.3 needs its floor only
             return "stuck"
-        return "admissible" if ADAM_ADMISSIBLE.evaluate(params, constants).holds else "gap"
+        admissible = ADAM_ADMISSIBLE.evaluate(params, constants)
+        if not (stuck.readable and admissible.readable):
+            return UNREADABLE_REGIME
+        return "admissible" if admissible.holds else "gap"
     if family == "adamw":
-        if not ADAMW_ABOVE_FLOOR.evaluate(params, constants).holds:
+        floor = ADAMW_ABOVE_FLOOR.evaluate(params, constants)
+        ceiling = ADAMW_BELOW_CEILING.evaluate(params, constants)
+        if not (floor.readable and ceiling.readable):
+            return UNREADABLE_REGIME
+        if not floor.holds:
             return "below window"
-        return "window" if ADAMW_BELOW_CEILING.evaluate(params, constants).holds else "above window"
+        return "window" if ceiling.holds else "above window"
     return "n/a"
 
 
@@ -317,7 +410,15 @@ def theorem_outcome(
     """
     family = optimizer_kind(params.optimizer).family
     if family is None:
-        if GD_LEARNS_FEATURE.evaluate(params, constants).holds:
+        gd_race = GD_LEARNS_FEATURE.evaluate(params, constants)
+        if not gd_race.readable or math.isnan(gd_race.quantity):
+            reason = (
+                GD_LEARNS_FEATURE.unreadable_reason(gd_race)
+                if not gd_race.readable
+                else "n SNR^q is not a number at this setting"
+            )
+            return None, f"no theorem applies: {reason}"
+        if gd_race.holds:
             return (
                 "learns feature",
                 "GD learns the feature: test error o(1)  [Zou et al. 2023, n SNR^q >= 2]",
@@ -341,13 +442,16 @@ def predicted_outcome(params: Setting, constants: HiddenConstants | None = None)
 
 def _failing(bound: Bound, params: Setting, constants: HiddenConstants | None) -> str:
     at = bound.evaluate(params, constants)
+    if not at.readable:
+        return bound.unreadable_reason(at)
     return f"{bound.statement.split('  [')[0]} fails ({at.quantity:.3g} vs {at.threshold:.3g})"
 
 
 def why_no_theorem(params: Setting, constants: HiddenConstants | None = None) -> str:
     """Which of the Adam or AdamW theorems' conditions fail at ``params``, with the numbers: the
     batch regime's (Thm 4.1/4.2/4.4/4.5) and the lambda statement's (Thm 4.1/4.2, Cor 4.3 or the
-    AdamW window of Thm 4.4/4.5)."""
+    AdamW window of Thm 4.4/4.5); a threshold that is not a positive finite number is named as
+    such, never compared."""
     family = optimizer_kind(params.optimizer).family
     reasons = []
     if batch_regime(params, constants) == "intermediate":
@@ -370,4 +474,9 @@ def why_no_theorem(params: Setting, constants: HiddenConstants | None = None) ->
         reasons.append(_failing(ADAMW_ABOVE_FLOOR, params, constants))
     elif lam_regime == "above window":
         reasons.append(_failing(ADAMW_BELOW_CEILING, params, constants))
+    elif lam_regime == UNREADABLE_REGIME:
+        for bound in _lambda_bounds(family):
+            at = bound.evaluate(params, constants)
+            if not at.readable:
+                reasons.append(bound.unreadable_reason(at))
     return "; ".join(reasons) or "the conditions of every theorem hold only in part"

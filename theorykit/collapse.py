@@ -61,13 +61,16 @@ def largest_initial_weight(params: ProblemParams) -> float:
 
 
 def largest_weight_at_horizon(
-    params: ProblemParams, constants: HiddenConstants | None = None
+    params: ProblemParams, constants: HiddenConstants | None = None, lam: float | None = None
 ) -> float:
     """max(feature at the horizon, decayed initial weights) at ``params`` (lam, eta and the horizon
-    ``epochs * iterations_per_epoch`` included)."""
+    ``epochs * iterations_per_epoch`` included); ``lam`` replaces ``params.lam`` in the formulas
+    (the root search of :func:`collapse_threshold`, which may try values no setting holds)."""
     constants = constants or HiddenConstants()
     horizon = params.epochs * params.iterations_per_epoch
     values = {"horizon": horizon, "W0": largest_initial_weight(params), **constants.symbol_values()}
+    if lam is not None:
+        values["lam"] = lam
     feature = float(ADAMW_FEATURE_AT_HORIZON.at(params, **values))
     initial = float(INITIAL_WEIGHTS_AT_HORIZON.at(params, **values))
     return max(feature, initial)
@@ -85,9 +88,11 @@ def collapse_threshold(params: ProblemParams, constants: HiddenConstants | None 
     bound = float(COLLAPSE_FRACTION) * largest_initial_weight(params)
 
     def excess(log_lam: float) -> float:
-        return largest_weight_at_horizon(params.replace(lam=math.exp(log_lam)), constants) - bound
+        return largest_weight_at_horizon(params, constants, lam=math.exp(log_lam)) - bound
 
-    low, high = math.log(1e-8), math.log(0.999 / params.eta)
+    # The search starts at lam = 1e-8, or eight decades below 1/eta where that is smaller.
+    high = math.log(0.999 / params.eta)
+    low = min(math.log(1e-8), high - 8 * math.log(10))
     if excess(high) >= 0:
         return math.inf
     if excess(low) < 0:

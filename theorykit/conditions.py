@@ -263,21 +263,22 @@ class ConditionReport:
         return "\n".join(lines)
 
 
-def json_safe(row: dict[str, Any]) -> dict[str, Any]:
-    """Standard-JSON values: NaN (an n/a row) becomes None, +-infinity the strings "inf"/"-inf"
-    (e.g. the mini-batch floor log(1/eps) at eps = 0)."""
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, float) and math.isnan(value):
-            return None
-        if isinstance(value, float) and math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return value
-
-    return {key: convert(value) for key, value in row.items()}
+def json_safe(value: Any) -> Any:
+    """Standard JSON: every non-finite float (NaN for an n/a row, +-infinity, e.g. the mini-batch
+    floor log(1/eps) at eps = 0 or a margin nothing bounds) becomes None (null), in nested dicts,
+    lists and tuples too; other values are returned as they are."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
 
 
 def _reading(relation: str, evaluation: Evaluation) -> str:
+    if not evaluation.readable:
+        return f"n/a: threshold {evaluation.threshold:.4g}"
     if relation == "between":
         return f"in [{evaluation.lower:.4g}, {evaluation.threshold:.4g}]"
     return f"{relation} {evaluation.threshold:.4g}"
@@ -288,7 +289,8 @@ def check_conditions(params: Setting, constants: HiddenConstants | None = None) 
     4.3).
 
     Rows that do not concern ``params.optimizer`` (e.g. Adam's eps condition for GD, or eps =
-    Theta(lam eta) when lam = 0) have verdict ``"n/a"``. The thresholds are the finite-size
+    Theta(lam eta) when lam = 0), and theorem rows whose threshold is not a positive finite number
+    (``bounds.readable_threshold``), have verdict ``"n/a"``. The thresholds are the finite-size
     predictions ``lambda_star_adam``/``lambda_star_adamw`` of :mod:`theorykit.bounds` and the
     asymptotic ones with their hidden constants.
     """
@@ -307,7 +309,7 @@ def check_conditions(params: Setting, constants: HiddenConstants | None = None) 
                     _reading(bound.relation, evaluation),
                     evaluation.quantity,
                     evaluation.threshold,
-                    "holds" if evaluation.holds else "fails",
+                    ("holds" if evaluation.holds else "fails") if evaluation.readable else "n/a",
                 )
             )
         else:

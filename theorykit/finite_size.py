@@ -31,9 +31,11 @@ this setting's problem and fitted a constant it uses. A prediction listed there 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from theorykit.batch_race import asymptotic_critical_batch_size, critical_batch_size, race
+from theorykit.bounds import threshold_text
 from theorykit.calibration import COLLAPSE_CONSTANTS, RACE_CONSTANTS, calibrated_on
 from theorykit.collapse import collapse_threshold
 from theorykit.conditions import json_safe, lambda_thresholds
@@ -69,42 +71,62 @@ class FiniteSizePredictions:
     in_sample: dict[str, tuple[str, ...]]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready values (inf as the string "inf", as :func:`conditions.json_safe` writes)."""
+        """JSON-ready values: every non-finite number (a B* of inf, an unbounded margin, a NaN)
+        as None, as :func:`conditions.json_safe` writes."""
         values = {
             field.name: getattr(self, field.name)
             for field in dataclasses.fields(self)
             if field.name not in ("params", "constants", "verdict", "in_sample")
         }
-        return {
-            **json_safe(values),
-            "in_sample": {name: list(labels) for name, labels in self.in_sample.items()},
-            "constants": dataclasses.asdict(self.constants),
-            "verdict": None if self.verdict is None else self.verdict.to_dict(),
-        }
+        return json_safe(
+            {
+                **values,
+                "in_sample": {name: list(labels) for name, labels in self.in_sample.items()},
+                "constants": dataclasses.asdict(self.constants),
+                "verdict": None if self.verdict is None else self.verdict.to_dict(),
+            }
+        )
 
     def lines(self) -> list[str]:
         """The text block of ``theorykit bounds``."""
         c = self.constants
 
         def number(value: float | None, absent: str = "n/a") -> str:
-            return absent if value is None else f"{value:.4g}"
+            if value is None:
+                return absent
+            return f"{value:.4g}" if math.isfinite(value) else f"n/a ({value:.4g})"
 
+        def batch(value: float | None, event: str, absent: str = "n/a") -> str:
+            """B*(T) or B*_inf: 0 and inf are the ends of the race's range of P = n/B."""
+            if value is None:
+                return absent
+            if value == 0:
+                return f"n/a (0: every B >= n/10^6 {event})"
+            if value == math.inf:
+                return f"n/a (inf: no B <= 1000 n {event})"
+            return f"{value:.4g}"
+
+        collapse = self.adamw_collapse_threshold
         rows = [
             *(
                 (
                     f"B*(T) {family} (memorises within T from)",
-                    number(value, "n/a: beta1^2 >= beta2"),
+                    batch(value, "memorises within T", "n/a: beta1^2 >= beta2"),
                 )
                 for family, value in self.critical_batch_sizes.items()
             ),
             (
                 "B*_inf (a head reverses at some horizon from)",
-                number(self.asymptotic_critical_batch_size),
+                batch(self.asymptotic_critical_batch_size, "reverses a head"),
             ),
-            ("lambda*_Adam (stuck above)", number(self.lambda_star_adam)),
+            ("lambda*_Adam (stuck above)", threshold_text(self.lambda_star_adam)),
             (
                 "AdamW collapse threshold (lam, at eta and T)",
-                number(self.adamw_collapse_threshold, "n/a: eta lam >= 1 for AdamW"),
+                "n/a: eta lam >= 1 for AdamW"
+                if collapse is None
+                else "n/a (inf: no lam < 1/eta collapses within T)"
+                if collapse == math.inf
+                else threshold_text(collapse),
             ),
             ("T0, Stage-I length (iterations)", number(self.stage1_length)),
             ("t_r, reversal time (iterations)", number(self.reversal_time, "no reversal")),

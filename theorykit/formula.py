@@ -103,7 +103,9 @@ class Formula:
         arrays = [_checked(name, values[name]) for name in names]
         shape = np.broadcast_shapes(*(array.shape for array in arrays))
         expr = self.expr if self.numeric is None else self.numeric
-        with np.errstate(divide="ignore", over="ignore"):  # inf is a value here (e.g. eps = 0)
+        # inf and NaN are values here (eps = 0; an overflowed threshold, which bounds.py reads
+        # as not a positive finite number and never compares with).
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             result = np.asarray(_compiled(expr, self.args)(*arrays), dtype=np.float64)
         if (
             result.shape != shape

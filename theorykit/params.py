@@ -64,24 +64,67 @@ FIELD_DOCS: dict[str, str] = {
 }
 
 
+#: Largest value of every count (n, d, s, m, B, epochs). A dataset, dimension, width or horizon
+#: beyond 10^9 is outside any run, and the cap keeps every count product the formulas and the CNN
+#: form (n d, 2 m d, the horizon epochs ceil(n/B)) below 2^63 and exact in float64.
+MAX_COUNT = 10**9
+_COUNT_RULE = (
+    "<= 10^9 (a count beyond any run; keeps n d, 2 m d and the horizon epochs ceil(n/B) below 2^63)"
+)
+
+#: The range of every nonzero real scale (sigma_p, sigma0, eta, lam, eps): the normal float32
+#: numbers, the narrowest dtype a run trains in. Within it every product the formulas form (eta T,
+#: s sigma_p^2, eps/(lam eta), lam eta n/B, 1/eta, gamma0/eta) stays a finite nonzero float64.
+SCALE_MIN = 2.0**-126
+SCALE_MAX = (2.0 - 2.0**-23) * 2.0**127
+_SCALE_RULE = (
+    f"in [{SCALE_MIN:.5g}, {SCALE_MAX:.5g}] (a normal float32, the narrowest dtype a run trains "
+    "in; keeps eta T, s sigma_p^2, eps/(lam eta) and 1/eta finite in float64)"
+)
+
+
 def _integer(name: str, value: Any, minimum: int, rule: str) -> int:
+    """A whole number in [minimum, :data:`MAX_COUNT`]: the counts of Def. 3.1/3.2 and the
+    horizon."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ParameterError(name, value, f"must be an integer; {rule}")
-    if not math.isfinite(float(value)) or float(value) != int(value):
-        raise ParameterError(name, value, f"must be an integer; {rule}")
-    as_int = int(value)
+    if isinstance(value, numbers.Integral):
+        as_int = int(value)
+    else:
+        try:
+            as_float = float(value)
+        except OverflowError:  # a rational number beyond float64
+            raise ParameterError(name, value, f"{name} {_COUNT_RULE}") from None
+        if not math.isfinite(as_float) or as_float != int(as_float):
+            raise ParameterError(name, value, f"must be an integer; {rule}")
+        as_int = int(as_float)
     if as_int < minimum:
         raise ParameterError(name, value, rule)
+    if as_int > MAX_COUNT:
+        raise ParameterError(name, value, f"{name} {_COUNT_RULE}")
     return as_int
 
 
 def _real(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ParameterError(name, value, "must be a real number")
-    as_float = float(value)
+    try:
+        as_float = float(value)
+    except OverflowError:  # an integer or rational number beyond float64
+        raise ParameterError(name, value, "must be finite (not NaN or infinity)") from None
     if not math.isfinite(as_float):
         raise ParameterError(name, value, "must be finite (not NaN or infinity)")
     return as_float
+
+
+def _scale(name: str, value: float, shown: object, zero_allowed: bool) -> None:
+    """Refuse a nonzero scale outside :data:`SCALE_MIN`..:data:`SCALE_MAX` (``value`` already
+    finite and of the right sign)."""
+    if zero_allowed and value == 0:
+        return
+    if not SCALE_MIN <= value <= SCALE_MAX:
+        zero = f"{name} = 0 or " if zero_allowed else ""
+        raise ParameterError(name, shown, f"{zero}{name} {_SCALE_RULE}")
 
 
 #: ln of the smallest normal float64: sigma0^(q-1) below exp(this) is zero in float64.
@@ -113,6 +156,11 @@ class ProblemParams(Setting):
     Source of each rule: Definition 3.1 (data), Definition 3.2 (CNN), eqs. (3.3)-(3.6) and (5.1),
     (B.1)-(B.2) (optimisers) of Tang et al. 2025. See the module docstring for the lambda/2 and
     bias-correction conventions. All values are stored as Python ``int``/``float`` (float64).
+
+    Where float64 ends: every count (n, d, s, m, B, epochs) is at most :data:`MAX_COUNT`, every
+    nonzero real scale (sigma_p, sigma0, eta, lam, eps) a normal float32 (:data:`SCALE_MIN` to
+    :data:`SCALE_MAX`), and q keeps sigma0^(q-1) (Lemma C.5, Cor. 4.3) and Gamma((q+1)/2) finite
+    nonzero floats; beyond them the formulas overflow or underflow.
     """
 
     def __post_init__(self) -> None:
@@ -130,6 +178,7 @@ class ProblemParams(Setting):
             value = _real(name, getattr(self, name))
             if value <= 0:
                 raise ParameterError(name, value, f"{name} > 0")
+            _scale(name, value, getattr(self, name), zero_allowed=False)
             set_(self, name, value)
         alpha = _real("alpha", self.alpha)
         if not 0.0 <= alpha < 1.0:
@@ -154,6 +203,7 @@ class ProblemParams(Setting):
         lam = _real("lam", self.lam)
         if lam < 0:
             raise ParameterError("lam", lam, "lam >= 0")
+        _scale("lam", lam, self.lam, zero_allowed=True)
         set_(self, "lam", lam)
         if self.kind.decoupled and self.eta * lam >= 1:
             raise ParameterError(
@@ -169,6 +219,7 @@ class ProblemParams(Setting):
         eps = _real("eps", self.eps)
         if eps < 0:
             raise ParameterError("eps", eps, "eps >= 0 (Adam stability constant)")
+        _scale("eps", eps, self.eps, zero_allowed=True)
         set_(self, "eps", eps)
         if not isinstance(self.bias_correction, bool):
             raise ParameterError("bias_correction", self.bias_correction, "must be True or False")

@@ -57,16 +57,21 @@ class BoundsSummary:
     conditions: ConditionReport
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "params": self.params.to_dict(),
-            "thresholds": json_safe(self.thresholds),
-            "regimes": [dataclasses.asdict(regime) for regime in self.regimes],
-            "theorem_verdict": self.theorem_verdict,
-            "finite_size": self.finite_size.to_dict(),
-            "conditions": self.conditions.to_dict()["checks"],
-        }
+        """Standard-JSON values: every non-finite number is None (:func:`conditions.json_safe`),
+        a threshold that is negative stays a number (the text prints it n/a)."""
+        return json_safe(
+            {
+                "params": self.params.to_dict(),
+                "thresholds": self.thresholds,
+                "regimes": [dataclasses.asdict(regime) for regime in self.regimes],
+                "theorem_verdict": self.theorem_verdict,
+                "finite_size": self.finite_size.to_dict(),
+                "conditions": self.conditions.to_dict()["checks"],
+            }
+        )
 
     def to_json(self) -> str:
+        """``theorykit bounds --json``: always valid JSON (no NaN or Infinity tokens)."""
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
     def __str__(self) -> str:
@@ -79,7 +84,7 @@ class BoundsSummary:
             "lambda thresholds",
         ]
         lines += [
-            f"  {_THRESHOLD_LABELS[name]:<62} {value:.4g}"
+            f"  {_THRESHOLD_LABELS[name]:<62} {bounds.threshold_text(value)}"
             for name, value in self.thresholds.items()
         ]
         lines += ["", f"regimes at lam = {p.lam:g}"]

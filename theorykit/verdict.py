@@ -8,7 +8,10 @@ the finite-size thresholds, in this order:
    (:func:`theorykit.collapse.collapse_threshold`); margin lam / threshold. With L2 decay the
    weights shrink by at most about eta per (sign-type) step, so the collapse rule of
    ``dynamics.outcomes`` cannot be met before ``(1 - 1/10) W0 / eta`` iterations (W0 the largest
-   initial weight): a shorter horizon is **undetermined**;
+   initial weight): a shorter horizon is **undetermined**. A lambda*_Adam that is not a positive
+   finite number (negative where the feature-noise term already wins at t = 0, e.g. q >~ 12.5 at
+   the paper's setting) is never compared with: the verdict is **undetermined**, naming its value
+   (``bounds.readable_threshold``);
 2. **memorises noise** -- B at or above the race's B*(T)
    (:func:`theorykit.batch_race.critical_batch_size`: a head reverses within T with probability
    1/2 over two seeds), margin B / B*(T);
@@ -76,7 +79,8 @@ class Verdict:
         sample = f"; {in_sample_note(self.in_sample)}" if self.in_sample else ""
         if not self.called:
             return f"{self.outcome} ({self.reason}{sample})"
-        return f"{self.outcome} (margin {self.margin:.3g}: {self.reason}{sample})"
+        margin = f"{self.margin:.3g}" if math.isfinite(self.margin) else "unbounded"
+        return f"{self.outcome} (margin {margin}: {self.reason}{sample})"
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "in_sample": list(self.in_sample)}
@@ -95,7 +99,11 @@ def _gd_verdict(params: ProblemParams, constants: HiddenConstants) -> Verdict:
     ratio = _ratio(race.quantity, race.threshold)
     if race.holds:
         return Verdict(LEARNS, ratio, f"n SNR^q = {race.quantity:.3g} >= {race.threshold:g}")
-    return Verdict(MEMORISES, 1 / ratio, f"n SNR^q = {race.quantity:.3g} < {race.threshold:g}")
+    return Verdict(
+        MEMORISES,
+        _ratio(race.threshold, race.quantity),
+        f"n SNR^q = {race.quantity:.3g} < {race.threshold:g}",
+    )
 
 
 def _stuck_verdict(
@@ -106,7 +114,7 @@ def _stuck_verdict(
     horizon)."""
     reason = f"lam = {params.lam:g} >= {name} {threshold:.3g}"
     if not params.kind.decoupled:
-        needed = (1 - COLLAPSE_FRACTION) * largest_initial_weight(params) / params.eta
+        needed = float(1 - COLLAPSE_FRACTION) * largest_initial_weight(params) / params.eta
         T = _horizon(params)
         if needed > T:
             return Verdict(
@@ -132,24 +140,25 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
     else:
         threshold, name = lambda_thresholds(params, constants)["lambda_star_adam"], "lambda*_Adam"
         decay_sample = ()
-    # inf is a readable collapse threshold (no lam collapses within T), not a readable lambda*.
-    if not (threshold > 0 and (math.isfinite(threshold) or kind.decoupled)):
-        return Verdict(
-            UNDETERMINED,
-            math.inf,
-            f"the {name} is {threshold:.3g} here, not a positive finite number: the decay cannot "
-            "be read",
-        )
+    # inf is a readable collapse threshold (no lam < 1/eta collapses within T), not a readable
+    # lambda*: a lambda*_Adam that is not a positive finite number is never compared with.
+    if math.isnan(threshold) or threshold <= 0 or (threshold == math.inf and not kind.decoupled):
+        return Verdict(UNDETERMINED, math.inf, bounds.unreadable_reason(name, threshold))
     if params.lam >= threshold:
         return _stuck_verdict(params, threshold, name, decay_sample)
     in_sample = tuple(dict.fromkeys(race_sample + decay_sample))
     batch = critical_batch_size(params, constants)
-    decay = f"; lam = {params.lam:g} below the {name} {threshold:.3g}"
+    if math.isfinite(threshold):
+        decay = f"; lam = {params.lam:g} below the {name} {threshold:.3g}"
+    else:
+        decay = f"; no lam < 1/eta collapses the weights within T = {_horizon(params)} iterations"
     if batch <= params.B:
         return Verdict(
             MEMORISES,
             _ratio(params.B, batch),
-            f"B = {params.B} >= B*(T) = {batch:.3g}{decay}",
+            f"B = {params.B} >= B*(T) = {batch:.3g}{decay}"
+            if batch > 0
+            else f"every B >= n/10^6 memorises within T (B*(T) below the race's range){decay}",
             in_sample,
         )
     T = _horizon(params)
@@ -158,12 +167,19 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
     if asymptotic <= params.B:
         reversal = race(params, constants).reversal_time
         shows = (math.inf if reversal is None else 2 * reversal) + feature_doubles
+        reverses = (
+            f"B = {params.B} >= B*_inf = {asymptotic:.3g}"
+            if asymptotic > 0
+            else "every B >= n/10^6 reverses a head (B*_inf below the race's range)"
+        )
+        within = (
+            f"B*(T) = {batch:.3g}" if math.isfinite(batch) else "no B <= 1000 n memorises within T"
+        )
         return Verdict(
             UNDETERMINED,
             _ratio(shows, T),
-            f"B = {params.B} >= B*_inf = {asymptotic:.3g}, so a head reverses, but T = {T} < "
-            f"2 t_r + gamma0/eta = {shows:.4g} iterations (B*(T) = {batch:.3g}): the reversal has "
-            "not shown",
+            f"{reverses}, so a head reverses, but T = {T} < 2 t_r + gamma0/eta = {shows:.4g} "
+            f"iterations ({within}): the reversal has not shown",
             in_sample,
         )
     if feature_doubles > T:
@@ -177,6 +193,8 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
     return Verdict(
         LEARNS,
         _ratio(asymptotic, params.B),
-        f"B = {params.B} < B*_inf = {asymptotic:.3g}{decay}",
+        f"B = {params.B} < B*_inf = {asymptotic:.3g}{decay}"
+        if math.isfinite(asymptotic)
+        else f"no B <= 1000 n reverses a head (B*_inf above the race's range){decay}",
         in_sample,
     )

@@ -9,6 +9,7 @@ line on stderr, never a traceback (``validation.cli.main``).
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 
@@ -17,9 +18,16 @@ class MachineError(RuntimeError):
 
 
 class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a sweep, after the finished tasks were stored: ``stored`` of ``runs`` are in
-    the store (``validation.sweeps.runner``); the command line prints it in one line, status 130."""
+    """Ctrl-C (or SIGTERM/SIGHUP, ``validation.termination``) during a sweep, after the finished
+    tasks were stored and the claims released: ``stored`` of ``runs`` are in the store
+    (``validation.sweeps.runner``). ``signal_number`` is the signal that stopped it; the command
+    line prints the message in one line and exits with status 128 + ``signal_number``."""
 
-    def __init__(self, stored: int, runs: int, store: Path) -> None:
-        super().__init__(f"interrupted: {stored}/{runs} runs stored in {store}; rerun to resume")
-        self.stored, self.runs = stored, runs
+    def __init__(
+        self, stored: int, runs: int, store: Path, signal_number: int = signal.SIGINT
+    ) -> None:
+        by = "" if signal_number == signal.SIGINT else f" by {signal.Signals(signal_number).name}"
+        super().__init__(
+            f"interrupted{by}: {stored}/{runs} runs stored in {store}; rerun to resume"
+        )
+        self.stored, self.runs, self.signal_number = stored, runs, signal_number

@@ -47,6 +47,12 @@ def pyplot():
     return plt
 
 
+def literal(text: str) -> str:
+    """``text`` (a run or sweep name, which a store may hold in any form) drawn as written:
+    matplotlib's mathtext would parse a ``$`` in it and fail on an unbalanced one."""
+    return text.replace("$", r"\$")
+
+
 def varying_fields(records: Sequence[RunRecord]) -> list[str]:
     """ProblemParams fields whose value differs between records, in field order."""
     values: dict[str, set] = defaultdict(set)
@@ -126,7 +132,7 @@ def trajectory_figure(
         seeds = f"{len(group)} seed{'s' if len(group) > 1 else ''}"
         tests = [r.final_value("test_error") for r in group if r.failure is None]
         test = f"test error {np.mean(tests):.3f}" if tests else "failed"
-        axes[0, column].set_title(f"{name}\n{seeds}, {test}", fontsize=8)
+        axes[0, column].set_title(f"{literal(name)}\n{seeds}, {test}", fontsize=8)
         axes[1, column].set_xlabel(f"epoch ({group[0].params.iterations_per_epoch} iterations)")
         axes[1, column].set_ylim(-0.03, 1.03)
     axes[0, 0].set_ylabel("coefficient")
@@ -141,7 +147,7 @@ def trajectory_figure(
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7)
     shown = "" if len(names) == len(groups) else f" (first {len(names)} of {len(groups)} runs)"
     solid = "measured: seed mean +- sd" + ("; dashed: predicted" if predicted else "")
-    fig.suptitle(f"{title}{shown} -- {solid}", fontsize=10)
+    fig.suptitle(f"{literal(title)}{shown} -- {solid}", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
@@ -176,10 +182,10 @@ def plot_final_errors(records: Sequence[RunRecord], title: str, path: Path) -> N
     for offset, column, label in ((-0.2, 0, "train"), (0.2, 1, "test")):
         means = [np.mean([v[column] for v in values]) for values in finals.values()]
         ax.bar(x + offset, means, width=0.4, label=f"{label} error")
-    ax.set_xticks(x, list(finals), rotation=20, fontsize=8, ha="right")
+    ax.set_xticks(x, [literal(name) for name in finals], rotation=20, fontsize=8, ha="right")
     ax.axhline(0.5, color="grey", lw=0.5)
     ax.legend()
-    ax.set_title(f"{title}: final errors (mean over seeds)")
+    ax.set_title(f"{literal(title)}: final errors (mean over seeds)")
     fig.tight_layout()
     save_figure(fig, path)
 

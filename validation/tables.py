@@ -11,10 +11,16 @@ from collections.abc import Iterable, Sequence
 from tabulate import tabulate
 
 
+def _cell(value: object) -> str:
+    return " ".join(str(value).split("\n")).replace("|", "\\|")
+
+
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    """The lines of a pipe table of ``headers`` and ``rows`` (cells converted with ``str``)."""
+    """The lines of a pipe table of ``headers`` and ``rows`` (cells converted with ``str``; a
+    ``|`` or a line break inside a cell, which a stored name may hold, is escaped so that the
+    table keeps its columns)."""
     text = tabulate(
-        [[str(cell) for cell in row] for row in rows],
+        [[_cell(cell) for cell in row] for row in rows],
         headers=list(headers),
         tablefmt="github",
         disable_numparse=True,

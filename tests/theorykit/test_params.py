@@ -2,6 +2,7 @@
 trips."""
 
 import dataclasses
+import math
 import pickle
 import re
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 
 from theorykit import ParameterError, ProblemParams, tang2025_synthetic
+from theorykit.params import MAX_COUNT, SCALE_MAX, SCALE_MIN
 from theorykit.testing import strategies as tks
 
 
@@ -76,3 +78,54 @@ def test_integral_floats_are_stored_as_int() -> None:
 def test_error_survives_pickling() -> None:
     error = pickle.loads(pickle.dumps(ParameterError("q", 2, "q >= 3")))
     assert (error.name, error.value, error.rule) == ("q", 2, "q >= 3")
+
+
+#: Each count at 10^9 with the fields its other rules tie it to (s <= d - 1, B <= n).
+_COUNTS_AT_THE_CAP = {
+    "n": {"n": MAX_COUNT},
+    "d": {"d": MAX_COUNT},
+    "s": {"d": MAX_COUNT, "s": MAX_COUNT - 1},
+    "m": {"m": MAX_COUNT},
+    "B": {"n": MAX_COUNT, "B": MAX_COUNT},
+    "epochs": {"epochs": MAX_COUNT},
+}
+
+
+@pytest.mark.parametrize("field", sorted(_COUNTS_AT_THE_CAP))
+def test_counts_end_at_ten_to_the_nine(field: str) -> None:
+    at_cap = _COUNTS_AT_THE_CAP[field]
+    assert getattr(tang2025_synthetic(**at_cap), field) == at_cap[field]
+    for beyond in (MAX_COUNT + 1, 1e308, 10**400):
+        overrides = {**at_cap, field: beyond}
+        with pytest.raises(ParameterError) as caught:
+            tang2025_synthetic(**overrides)
+        assert caught.value.name == field and caught.value.value == beyond
+        assert caught.value.rule.startswith(f"{field} <= 10^9 ("), caught.value.rule
+
+
+@pytest.mark.parametrize("field", ["sigma_p", "sigma0", "eta", "lam", "eps"])
+def test_scales_are_normal_float32_numbers(field: str) -> None:
+    for legal in (SCALE_MIN, SCALE_MAX):
+        assert getattr(tang2025_synthetic(**{field: legal}), field) == legal
+    for beyond in (
+        math.nextafter(SCALE_MAX, math.inf),
+        1e308,
+        math.nextafter(SCALE_MIN, 0),
+        5e-324,
+    ):
+        with pytest.raises(ParameterError, match="normal float32") as caught:
+            tang2025_synthetic(**{field: beyond})
+        assert caught.value.name == field and caught.value.value == beyond
+        assert "\n" not in str(caught.value)
+
+
+def test_zero_decay_and_zero_eps_stay_legal() -> None:
+    params = tang2025_synthetic(lam=0, eps=0)
+    assert params.lam == 0.0 and params.eps == 0.0
+
+
+def test_huge_integers_name_the_field_instead_of_overflowing() -> None:
+    for field in ("eta", "sigma_p", "q", "lam"):
+        with pytest.raises(ParameterError) as caught:
+            tang2025_synthetic(**{field: 10**400})
+        assert caught.value.name == field

@@ -26,7 +26,7 @@ import math
 from hypothesis import strategies as st
 
 from theorykit.optimizers import DECOUPLED_DECAY, OPTIMIZERS
-from theorykit.params import ProblemParams
+from theorykit.params import MAX_COUNT, SCALE_MAX, SCALE_MIN, ProblemParams
 
 __all__ = ["admissible_params", "invalid_override", "optimizers", "problem_params", "small_params"]
 
@@ -147,36 +147,48 @@ def small_params(draw: st.DrawFn, optimizer: str | None = None) -> ProblemParams
 
 _NOT_A_NUMBER = st.sampled_from([float("nan"), float("inf"), float("-inf"), "3", None, True])
 
+#: Counts beyond MAX_COUNT (10^9), as ints and as floats up to where float64 ends.
+_TOO_MANY = st.one_of(
+    st.integers(min_value=MAX_COUNT + 1, max_value=10**400), _finite(2e9, 1.7e308).map(round)
+)
+#: Nonzero scales outside the normal float32 range [SCALE_MIN, SCALE_MAX].
+_OUT_OF_SCALE = st.one_of(
+    _finite(SCALE_MAX * (1 + 1e-6), 1.7e308),
+    st.floats(min_value=5e-324, max_value=SCALE_MIN * (1 - 1e-6)),
+)
+
 _INVALID_BY_FIELD: dict[str, st.SearchStrategy[object]] = {
     "n": st.one_of(
         st.integers(max_value=1),
         _finite(2.1, 1e4).filter(lambda x: not x.is_integer()),
+        _TOO_MANY,
         _NOT_A_NUMBER,
     ),
-    "d": st.one_of(st.integers(max_value=1), _NOT_A_NUMBER),
-    "s": st.one_of(st.integers(max_value=0), _NOT_A_NUMBER),
-    "sigma_p": st.one_of(_finite(-1e6, 0.0), _NOT_A_NUMBER),
+    "d": st.one_of(st.integers(max_value=1), _TOO_MANY, _NOT_A_NUMBER),
+    "s": st.one_of(st.integers(max_value=0), _TOO_MANY, _NOT_A_NUMBER),
+    "sigma_p": st.one_of(_finite(-1e6, 0.0), _OUT_OF_SCALE, _NOT_A_NUMBER),
     "alpha": st.one_of(_finite(-1e6, -1e-12), _finite(1.0, 1e6), _NOT_A_NUMBER),
-    "m": st.one_of(st.integers(max_value=0), _NOT_A_NUMBER),
-    "q": st.one_of(_finite(-1e6, 2.999), _NOT_A_NUMBER),
-    "sigma0": st.one_of(_finite(-1e6, 0.0), _NOT_A_NUMBER),
+    "m": st.one_of(st.integers(max_value=0), _TOO_MANY, _NOT_A_NUMBER),
+    "q": st.one_of(_finite(-1e6, 2.999), _finite(342.001, 1.7e308), _NOT_A_NUMBER),
+    "sigma0": st.one_of(_finite(-1e6, 0.0), _OUT_OF_SCALE, _NOT_A_NUMBER),
     "optimizer": st.text(max_size=8).filter(lambda text: text not in OPTIMIZERS),
-    "eta": st.one_of(_finite(-1e6, 0.0), _NOT_A_NUMBER),
-    "B": st.one_of(st.integers(max_value=0), _NOT_A_NUMBER),
-    "lam": st.one_of(_finite(-1e6, -1e-12), _NOT_A_NUMBER),
+    "eta": st.one_of(_finite(-1e6, 0.0), _OUT_OF_SCALE, _NOT_A_NUMBER),
+    "B": st.one_of(st.integers(max_value=0), _TOO_MANY, _NOT_A_NUMBER),
+    "lam": st.one_of(_finite(-1e6, -1e-12), _OUT_OF_SCALE, _NOT_A_NUMBER),
     "beta1": st.one_of(_finite(-1e6, -1e-12), _finite(1.0, 1e6), _NOT_A_NUMBER),
     "beta2": st.one_of(_finite(-1e6, -1e-12), _finite(1.0, 1e6), _NOT_A_NUMBER),
-    "eps": st.one_of(_finite(-1e6, -1e-12), _NOT_A_NUMBER),
+    "eps": st.one_of(_finite(-1e6, -1e-12), _OUT_OF_SCALE, _NOT_A_NUMBER),
     "bias_correction": st.sampled_from([0, 1, "yes", None, 1.0]),
-    "epochs": st.one_of(st.integers(max_value=0), _NOT_A_NUMBER),
+    "epochs": st.one_of(st.integers(max_value=0), _TOO_MANY, _NOT_A_NUMBER),
 }
 
 
 def invalid_override() -> st.SearchStrategy[tuple[str, object]]:
     """A (field, value) pair that breaks that field's rule for any otherwise valid setting.
 
-    Covers every field of :class:`ProblemParams`: out-of-range numbers, non-integers for integer
-    fields, NaN and infinities, wrong types, unknown optimiser names.
+    Covers every field of :class:`ProblemParams`: out-of-range numbers (counts beyond 10^9, scales
+    outside the normal float32 range, q beyond float64's Gamma), non-integers for integer fields,
+    NaN and infinities, wrong types, unknown optimiser names.
     """
     return st.sampled_from(sorted(_INVALID_BY_FIELD)).flatmap(
         lambda name: _INVALID_BY_FIELD[name].map(lambda value: (name, value))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from theorykit.errors import ParameterError
 from validation.errors import MachineError
+from validation.sweeps.store_file import refuse_store_target
 
 #: Export formats by suffix (``ResultsStore.export``).
 EXPORT_SUFFIXES = (".csv", ".parquet")
@@ -73,12 +74,14 @@ def _writable_directory(path: Path) -> bool:
     return existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
 
 
-def check_export_path(path: str | None) -> None:
-    """Refuse, before training, an export file with an unknown suffix, a missing pyarrow for
-    Parquet, or a directory that does not exist or cannot be written."""
+def check_export_path(path: str | None, store: Path) -> None:
+    """Refuse, before training, an export file that is the results ``store`` itself, has an
+    unknown suffix, needs a missing pyarrow for Parquet, or lies in a directory that does not
+    exist or cannot be written."""
     if path is None:
         return
     target = Path(path)
+    refuse_store_target(store, target, "export")
     if target.suffix.lower() not in EXPORT_SUFFIXES:
         raise ParameterError("export", path, "a path ending in .csv or .parquet")
     if target.suffix.lower() == ".parquet" and importlib.util.find_spec("pyarrow") is None:
@@ -97,6 +100,13 @@ def check_out_dir(path: str | Path, flag: str = "out") -> Path:
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise ParameterError(flag, str(path), "a directory (this path is a file)")
+    existing = target
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ParameterError(
+            flag, str(path), f"a directory that can be created ({existing} is a file)"
+        )
     if not _writable_directory(target):
         raise MachineError(f"cannot write to {path}: no write permission; choose another --{flag}")
     return target

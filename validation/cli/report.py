@@ -38,9 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_export_path(args.export)
     if not Path(args.results).is_file():
         raise ParameterError("results", args.results, "an existing results store (.sqlite file)")
+    check_export_path(args.export, Path(args.results))
     if args.out is not None:
         check_out_dir(args.out)
     if args.predict:

@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
-    check_export_path(args.export)
+    store_path = Path(args.store or f"runs/{spec.name}/results.sqlite")
+    check_export_path(args.export, store_path)
     device_type = "cuda" if args.device.startswith("cuda") else "cpu"
     print(spec.describe(device_type))
     if args.dry_run:
@@ -57,7 +58,6 @@ def run(args: argparse.Namespace) -> int:
         resolve_device(
             options.device
         )  # local workers: a bad or absent device is reported before anything trains
-    store_path = Path(args.store or f"runs/{spec.name}/results.sqlite")
     with ResultsStore(store_path) as store, open_executor(args.executor) as executor:
         outcome = run_sweep(spec, store, executor, options)
         if args.export:

@@ -68,21 +68,26 @@ def train_task(
     )
 
 
-def share_cores(threads: int) -> None:
+def share_cores(threads: int, driver: int) -> None:
     """A pool worker's initializer: torch computes with ``threads`` threads, so that N workers share
-    the machine's cores instead of each taking all of them; Ctrl-C is left to the driver (which
-    terminates the workers it no longer needs); and the worker dies with its driver -- through
-    Linux's parent-death signal where there is one, else a watchdog thread that sees the parent
-    gone within a second -- so a killed driver leaves no worker behind."""
-    torch.set_num_threads(threads)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
+    the machine's cores instead of each taking all of them; Ctrl-C, SIGTERM and SIGHUP are left to
+    the driver (which terminates the workers it no longer needs and stores what finished); and the
+    worker dies with its driver, the process ``driver`` -- through Linux's parent-death signal
+    where there is one, else a watchdog thread that sees the parent gone within a second -- so a
+    killed driver leaves no worker behind. A worker whose driver died before this initializer ran
+    (its parent is no longer ``driver``) exits at once: the parent-death signal cannot fire for a
+    parent that is already gone."""
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_IGN)
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != driver:
+        os._exit(1)
+    torch.set_num_threads(threads)
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == driver:
             time.sleep(1.0)
         os._exit(1)
 

@@ -26,6 +26,7 @@ from validation.experiments.convex_contrast import convex_lines
 from validation.experiments.presets import Expectation, Preset
 from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories
 from validation.progress import STDERR, epoch_progress
+from validation.report_files import store_mark
 from validation.sweeps.records import RunRecord, group_runs
 from validation.sweeps.report import (
     SUMMARY_HEADERS,
@@ -247,7 +248,7 @@ def write_report(
         "",
     ]
     (out_dir / "table.md").write_text("\n".join(table))
-    lines += failed_run_lines(records)
+    lines += [*failed_run_lines(records), "", store_mark(out_dir / STORE_NAME)]
     text = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(text)
     return text, checks

@@ -19,7 +19,8 @@ runs worth keeping use ``theorykit sweep``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterable
 from typing import Any
 
 from dynamics.problem import best_reduction
@@ -32,6 +33,7 @@ from validation.experiments.prediction import predict
 from validation.figures import trajectory_figure
 from validation.specs import EngineOptions, Labels, RunSpec, Supports, check_data_options
 from validation.sweeps.records import RunRecord, run_key
+from validation.sweeps.spec import SEED_LIMIT
 
 #: Records per run when :func:`compare_setting` chooses the engine options.
 DEFAULT_RECORDS = 40
@@ -94,9 +96,36 @@ class SettingComparison:
         return bool(self.runs) and all(run.agrees(trajectory_tolerance) for run in self.runs)
 
 
+_SEEDS_RULE = "a sequence of seeds, e.g. (0, 1)"
+
+
+def _check_seeds(seeds: Any) -> tuple[int, ...]:
+    """``seeds`` as a tuple of Python ints: a non-empty iterable (not a str or bytes) of distinct
+    integers in [0, 2^32) -- Python or numpy integers, no bool, float or str -- else a
+    :class:`ParameterError` ``seeds``."""
+    if isinstance(seeds, str | bytes | numbers.Number) or not isinstance(seeds, Iterable):
+        raise ParameterError("seeds", seeds, _SEEDS_RULE)
+    given = tuple(seeds)
+    if not given:
+        raise ParameterError("seeds", list(given), f"at least one seed ({_SEEDS_RULE})")
+    for seed in given:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise ParameterError("seeds", seed, "integers (a seed is an int, e.g. 0)")
+        if not 0 <= seed < SEED_LIMIT:
+            raise ParameterError(
+                "seeds", seed, "integers in [0, 2^32) (torch generators are seeded from them)"
+            )
+    checked = tuple(int(seed) for seed in given)
+    if len(set(checked)) != len(checked):
+        raise ParameterError(
+            "seeds", list(checked), "no repeated seed (a repeat would train the same run twice)"
+        )
+    return checked
+
+
 def compare_setting(
     params: ProblemParams,
-    seeds: Sequence[int] = (0,),
+    seeds: Iterable[int] = (0,),
     supports: Supports = "overlapping",
     labels: Labels = "balanced",
     options: EngineOptions | None = None,
@@ -105,10 +134,24 @@ def compare_setting(
     each run with the reduced dynamics and evaluate the theory (see the module docstring).
 
     ``options`` defaults to float64 on the CPU-or-CUDA device the engine picks, recording
-    ``DEFAULT_RECORDS`` times over ``params.epochs``, 2000 test points."""
-    if not seeds:
-        raise ParameterError("seeds", list(seeds), "at least one seed")
+    ``DEFAULT_RECORDS`` times over ``params.epochs``, 2000 test points.
+
+    Every argument is checked before anything trains, a bad one raising :class:`ParameterError`
+    (parameter, value, rule): ``params`` a ProblemParams, ``seeds`` a non-empty iterable of
+    distinct integers in [0, 2^32) (numpy integers count, bools do not), the data options legal
+    for the setting, ``options`` an EngineOptions or None."""
+    if not isinstance(params, ProblemParams):
+        raise ParameterError(
+            "params",
+            params,
+            "a theorykit.params.ProblemParams (e.g. theorykit.tang2025_synthetic(B=20))",
+        )
+    seeds = _check_seeds(seeds)
     check_data_options(params.n, params.d, params.s, supports, labels)
+    if options is not None and not isinstance(options, EngineOptions):
+        raise ParameterError(
+            "options", options, "a validation.EngineOptions or None (the default options)"
+        )
     options = options or EngineOptions(
         record_every=max(1, params.epochs // DEFAULT_RECORDS), test_size=2000
     )

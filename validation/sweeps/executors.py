@@ -5,8 +5,9 @@
   started with ``spawn`` (torch is not fork-safe once its thread pools exist), each its own
   one-process pool (:class:`WorkerSlots`): a worker that dies fails only the task it held, and its
   slot is rebuilt. Each worker's torch uses cores / N threads so that the pool does not
-  oversubscribe the machine; workers ignore Ctrl-C (the driver decides what stops) and die with
-  the driver (``validation.cnn.tasks.share_cores``).
+  oversubscribe the machine; workers ignore Ctrl-C, SIGTERM and SIGHUP (the driver decides what
+  stops) and die with the driver, even one killed before they started
+  (``validation.cnn.tasks.share_cores``).
 * ``dask://HOST:PORT`` -- a Dask distributed cluster whose scheduler listens at HOST:PORT, through
   ``Client.get_executor(pure=False)`` (every task runs, none is deduplicated by Dask). The driver
   first checks that the workers run the same versions of Python, numpy, torch, dask and this
@@ -77,7 +78,7 @@ class WorkerSlots(Executor):
             1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=share_cores,
-            initargs=(self._threads,),
+            initargs=(self._threads, os.getpid()),
         )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:

@@ -29,6 +29,7 @@ from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 from validation.agreement import agreement_lines, agreements, plot_agreement
 from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories, varying_fields
+from validation.report_files import check_report_directory, store_mark
 from validation.sweeps.records import RunRecord, group_runs
 from validation.sweeps.store import ResultsStore
 from validation.tables import markdown_table
@@ -200,6 +201,19 @@ def summary_row(check: VerdictCheck, group: Sequence[RunRecord]) -> tuple[str, .
     )
 
 
+def malformed_row_lines(malformed: dict[str, str]) -> list[str]:
+    """The rows of the store that could not be read (``ResultsStore.malformed``), by key and
+    reason; they are left out of every table and figure."""
+    if not malformed:
+        return []
+    return [
+        "",
+        f"## Unreadable rows ({len(malformed)}, left out of every table and figure)",
+        "",
+        *(f"- `{key}`: {reason}" for key, reason in sorted(malformed.items())),
+    ]
+
+
 def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None) -> str:
     """Write report.md and the figures for the store at ``store_path`` into ``out_dir`` (default:
     its folder)."""
@@ -211,9 +225,14 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
     with ResultsStore(store_path, read_only=True) as store:
         records = list(store.records().values())
         predicted = store.predictions(record.key for record in records)
+        malformed = dict(store.malformed)
     if not records:
-        raise ParameterError("results", str(store_path), "a store with at least one finished run")
+        unread = f"; {len(malformed)} rows could not be read" if malformed else ""
+        raise ParameterError(
+            "results", str(store_path), f"a store with at least one readable run{unread}"
+        )
     out_dir = Path(out_dir) if out_dir is not None else store_path.parent
+    check_report_directory(out_dir, store_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     title = ", ".join(sorted({record.sweep for record in records}))
     failed = sum(1 for record in records if record.failure)
@@ -256,6 +275,7 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
             by=("optimizer", "B", *(f for f in varying if f not in ("lam", "optimizer", "B"))),
         )
     lines += failed_run_lines(records)
+    lines += malformed_row_lines(malformed)
     lines += ["", *verdict_lines(checks)]
     if compared:
         figures.append("agreement.png")
@@ -267,7 +287,7 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
             "computes the reduced dynamics of each run from its own initialisation and batches "
             "(needs torch) and stores them beside the runs.",
         ]
-    lines += ["", "Figures: " + ", ".join(figures) + "."]
+    lines += ["", "Figures: " + ", ".join(figures) + ".", "", store_mark(store_path)]
     text = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(text)
     return text

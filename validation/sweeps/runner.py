@@ -15,9 +15,11 @@ in whatever order tasks finish.
 * **Faults**: killing the driver or a worker loses at most the groups in flight; a rerun trains
   exactly what is missing. A task whose worker was lost is retried (:data:`RETRIES` times) while
   the other groups go on; a task that keeps failing is reported in :class:`SweepOutcome`.
-* **Interrupts** (Ctrl-C): tasks not yet started are cancelled, the workers stopped, every
-  finished task stored and the claims released; :class:`SweepInterrupted` says how many runs are
-  stored (``theorykit`` prints it in one line and exits with status 130).
+* **Interrupts** (Ctrl-C; SIGTERM and SIGHUP where :func:`validation.termination.
+  terminate_as_interrupt` is active, as in ``theorykit``): tasks not yet started are cancelled,
+  the workers stopped, every finished task stored -- a group whose write the signal cut short
+  included -- and the claims released; :class:`SweepInterrupted` says how many runs are stored
+  (``theorykit`` prints it in one line and exits with status 128 + the signal: 130, 143, 129).
 
 A member whose weights turn NaN/inf is not a task failure: it is stored as a ``failed`` run with
 its reason (``Trajectory.failure``). Tasks (:func:`validation.cnn.tasks.train_task`) return plain
@@ -32,6 +34,7 @@ import dataclasses
 import json
 import os
 import platform
+import sqlite3
 import threading
 import time
 import uuid
@@ -44,7 +47,7 @@ from typing import TextIO
 from theorykit.errors import ParameterError
 from validation.cnn.engine import resolve_device
 from validation.cnn.tasks import TaskResult, train_task
-from validation.errors import SweepInterrupted
+from validation.errors import MachineError, SweepInterrupted
 from validation.progress import STDERR
 from validation.sizing import group_size, physical_memory
 from validation.specs import EngineOptions, RunSpec
@@ -52,6 +55,7 @@ from validation.sweeps.executors import InlineExecutor
 from validation.sweeps.records import RunRecord, configuration_text, engine_identity, run_key
 from validation.sweeps.spec import SweepSpec
 from validation.sweeps.store import ResultsStore
+from validation.termination import signal_of
 
 #: Seconds a claim lives without renewal: a driver renews every LEASE_S / 4 while it works, so a
 #: claim outlives a driver on another machine by at most this long (one on this machine is seen
@@ -105,19 +109,45 @@ def owner_is_dead(owner: str) -> bool:
 
 
 class _Heartbeat:
-    """Renews an owner's leases every ``lease_s / 4`` seconds from its own store connection."""
+    """Renews an owner's leases every ``lease_s / 4`` seconds from its own store connection.
 
-    def __init__(self, path: Path, owner: str, lease_s: float) -> None:
+    A renewal that fails (the store locked past ``store_file.LOCK_WAIT_S``, a lost file system)
+    is retried at the next beat; the first failure of a streak is logged in one line, and so is
+    the moment the leases have gone unrenewed for ``lease_s``: another driver may then take the
+    runs over and train them too (each run is still stored once). Nothing in this thread raises.
+    """
+
+    def __init__(self, path: Path, owner: str, lease_s: float, log: TextIO) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, args=(path, owner, lease_s), name="lease-heartbeat", daemon=True
+            target=self._run, args=(path, owner, lease_s, log), name="lease-heartbeat", daemon=True
         )
         self._thread.start()
 
-    def _run(self, path: Path, owner: str, lease_s: float) -> None:
-        with ResultsStore(path) as store:
-            while not self._stop.wait(lease_s / 4):
+    def _run(self, path: Path, owner: str, lease_s: float, log: TextIO) -> None:
+        store: ResultsStore | None = None
+        renewed, failing, expired = time.monotonic(), False, False
+        while not self._stop.wait(lease_s / 4):
+            try:
+                store = store or ResultsStore(path)
                 store.renew(owner, lease_s)
+            except (MachineError, ParameterError, OSError, sqlite3.Error) as error:
+                if not failing:
+                    print(f"lease renewal failed, retrying: {error}", file=log)
+                failing = True
+                if not expired and time.monotonic() - renewed > lease_s:
+                    expired = True
+                    print(
+                        f"this driver's leases expired ({lease_s:.0f} s unrenewed): another "
+                        "driver may train its runs too (each is stored once)",
+                        file=log,
+                    )
+                continue
+            if failing:
+                print("lease renewal resumed", file=log)
+            renewed, failing, expired = time.monotonic(), False, False
+        if store is not None:
+            store.close()
 
     def stop(self) -> None:
         self._stop.set()
@@ -165,7 +195,8 @@ def check_names(spec: SweepSpec, store: ResultsStore) -> None:
                 "name",
                 run.name,
                 f"a run name the store {store.path} holds for one configuration only: it has "
-                f"{run.name!r} with {', '.join(differ)}; rename the sweep or use another --store",
+                f"{run.name!r} with {', '.join(differ)}; use another --store, or move the "
+                "differing fields into [grid] (run names are the grid's labels)",
             )
 
 
@@ -222,14 +253,17 @@ def run_sweep(
     in_flight: dict[Future, tuple[str, list[int], int]] = {}
     added, errors, number, waiting_for = 0, [], 0, -1
     started, work_total, work_done = time.perf_counter(), _work(spec, pending, options), 0.0
-    heartbeat = _Heartbeat(store.path, owner, lease_s) if not store.read_only else None
+    heartbeat = _Heartbeat(store.path, owner, lease_s, log) if not store.read_only else None
 
     def store_finished(future: Future) -> None:
         nonlocal added, work_done
-        label, indices, tries = in_flight.pop(future)
+        # The future leaves in_flight only once its group is stored (or given up): an interrupt
+        # during the write leaves it there, and the interrupt's clean-up stores it.
+        label, indices, tries = in_flight[future]
         try:
             result: TaskResult = future.result()
         except Exception as error:  # a lost worker or broken pool: retry, then report
+            del in_flight[future]
             if isinstance(error, BrokenProcessPool | OSError) and tries < RETRIES:
                 print(f"{label}: worker lost ({type(error).__name__}), retrying", file=log)
                 submit(indices, label, tries + 1)
@@ -252,6 +286,7 @@ def run_sweep(
             result.code_version,
             result.provenance,
         )
+        del in_flight[future]
         store.release(owner, [keys[i] for i in indices])
         work_done += _work(spec, indices, options)
         elapsed = time.perf_counter() - started
@@ -304,7 +339,7 @@ def run_sweep(
                 waiting_for = len(missing)
                 print(f"waiting for {waiting_for} runs that another driver is training", file=log)
             time.sleep(POLL_S)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         for future in list(in_flight):
             future.cancel()
         terminate = getattr(executor, "terminate", None)
@@ -313,8 +348,12 @@ def run_sweep(
         for future in [f for f in in_flight if f.done() and not f.cancelled()]:
             if future.exception() is None:
                 store_finished(future)
+            else:
+                del in_flight[future]
         store.release(owner)
-        raise SweepInterrupted(len(store.keys() & wanted), len(spec.runs), store.path) from None
+        raise SweepInterrupted(
+            len(store.keys() & wanted), len(spec.runs), store.path, signal_of(interrupt)
+        ) from None
     finally:
         if heartbeat is not None:
             heartbeat.stop()
@@ -343,4 +382,12 @@ def train_or_resume(
             )
         keys = [run_key(run, options) for run in runs]
         records = store.records(keys)
+        for key in keys:
+            if key not in records:
+                raise ParameterError(
+                    "store",
+                    str(store_path),
+                    f"a readable row for every run; row {key} cannot be read "
+                    f"({store.malformed.get(key, 'missing')}); delete it or use another store",
+                )
     return [records[key] for key in keys]

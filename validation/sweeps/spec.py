@@ -148,9 +148,12 @@ def parse_spec(document: dict[str, Any], default_name: str = "sweep") -> SweepSp
         raise ParameterError("spec", document, "a table of keys (see validation.sweep_spec)")
     _known_keys("", document, TOP_LEVEL_KEYS)
     name = document.get("name", default_name)
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or not name.strip("."):
         raise ParameterError(
-            "name", name, "1-100 characters from letters, digits, '-', '_' and '.'"
+            "name",
+            name,
+            "1-100 characters from letters, digits, '-', '_' and '.', not only dots (the default "
+            "store is runs/NAME/results.sqlite)",
         )
     base_name = document.get("base", "tang2025-synthetic")
     if not isinstance(base_name, str) or base_name not in NAMED_SETTINGS:

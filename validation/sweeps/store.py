@@ -41,54 +41,17 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import Any, TypeVar
 
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 from validation.errors import MachineError
-from validation.sweeps.records import RunRecord, as_float, configuration_text, finite_or_none
+from validation.sweeps import store_file, store_rows
+from validation.sweeps.records import RunRecord, configuration_text, finite_or_none
 
-SCHEMA_VERSION = "1"
 STATUSES = ("finished", "failed")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    key TEXT PRIMARY KEY,
-    sweep TEXT NOT NULL,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('finished', 'failed')),
-    failure TEXT,
-    code_version TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    config TEXT NOT NULL,
-    final TEXT NOT NULL,
-    trajectory TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS image_runs (
-    key TEXT PRIMARY KEY,
-    dataset TEXT NOT NULL,
-    code_version TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    config TEXT NOT NULL,
-    final TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS predictions (
-    key TEXT NOT NULL,
-    reduction TEXT NOT NULL,
-    code_version TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    trajectory TEXT NOT NULL,
-    PRIMARY KEY (key, reduction)
-);
-CREATE TABLE IF NOT EXISTS claims (
-    key TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    expires REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+_Parsed = TypeVar("_Parsed")
 #: Columns of :meth:`ResultsStore.dataframe` / CSV export before the parameter and metric columns.
 RUN_COLUMNS = (
     "key",
@@ -122,10 +85,6 @@ def _trajectory_json(epoch: Iterable[float], metrics: Mapping[str, Iterable[floa
     )
 
 
-#: The tables a theorykit store holds (a file with other tables belongs to another program).
-STORE_TABLES = frozenset({"runs", "image_runs", "predictions", "claims", "meta"})
-
-
 def _existing(path: Path) -> Path:
     """The nearest existing directory above ``path`` (where a new store's directories go)."""
     parent = path.parent
@@ -135,17 +94,23 @@ def _existing(path: Path) -> Path:
 
 
 class ResultsStore:
-    """An SQLite results file at ``path`` (created with its schema on first use).
+    """An SQLite results file at ``path`` (created with its schema on first use; any number of
+    processes may open one at once, :mod:`validation.sweeps.store_file`).
 
     Refused untouched, each with one sentence (:class:`theorykit.errors.ParameterError`): a
-    directory, a file that is not SQLite, an SQLite file of another program (tables other than
-    :data:`STORE_TABLES`), a malformed database, another schema version. A store on a file or
-    directory this process may not write opens read-only (``read_only`` forces it): reports and
-    exports work, writes raise :class:`validation.errors.MachineError`. :meth:`close` checkpoints
-    the write-ahead log into the main file, so that the ``.sqlite`` file alone holds every row.
+    directory, a file that is not SQLite, an SQLite file of another program, a malformed
+    database, another schema version; with ``read_only``, a missing file (a store that is read is
+    never created). A store on a file or directory this process may not write opens read-only
+    (``read_only`` forces it): reports and exports work, writes raise
+    :class:`validation.errors.MachineError`. A row that cannot be parsed (hand-edited, damaged)
+    is skipped by every read and named in :attr:`malformed` with its reason. :meth:`close`
+    checkpoints the write-ahead log into the main file, so that the ``.sqlite`` file alone holds
+    every row.
     """
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        if not isinstance(path, str | os.PathLike) or not str(path):
+            raise ParameterError("store", path, "a file path (e.g. runs/NAME/results.sqlite)")
         self.path = Path(path)
         if self.path.is_dir():
             raise ParameterError(
@@ -158,6 +123,12 @@ class ResultsStore:
         # that this process's open connections still write to (their rows would vanish until
         # close).
         exists = self.path.exists()
+        if read_only and not exists:
+            raise ParameterError(
+                "store",
+                str(self.path),
+                "an existing results store (no such file; a store that is read is never created)",
+            )
         directory_writable = os.access(
             self.path.parent if exists else _existing(self.path), os.W_OK
         )
@@ -170,61 +141,40 @@ class ResultsStore:
                 "permission); choose a writable --store"
             )
         try:
-            self._connection = self._connect(exists)
+            self._connection = self._connect()
         except sqlite3.DatabaseError as error:
             cause = "this file is not SQLite" if "not a database" in str(error) else str(error)
             raise ParameterError(
                 "store", str(self.path), f"a readable SQLite results store ({cause})"
             ) from None
+        #: Rows the last read could not parse, by key: the reason (hand-edited or damaged rows;
+        #: the reports list them and go on with the rest).
+        self.malformed: dict[str, str] = {}
 
-    def _connect(self, exists: bool) -> sqlite3.Connection:
-        if exists:
-            self._refuse_foreign()
+    def _connect(self) -> sqlite3.Connection:
         if self.read_only:
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            if not os.access(self.path.parent, os.W_OK):
-                uri += "&immutable=1"  # WAL needs a writable directory for its -shm file
-            connection = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+            connection = store_file.open_read_only(self.path)
+            try:
+                tables = store_file.retry_locked(
+                    lambda: store_file.table_names(connection), self.path
+                )
+                store_file.refuse_foreign(self.path, tables)
+            except BaseException:
+                connection.close()
+                raise
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.executescript(_SCHEMA)
-            connection.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-            )
-        row = connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        if row is None or row[0] != SCHEMA_VERSION:
-            connection.close()
-            raise ParameterError(
-                "store",
-                str(self.path),
-                f"schema version {SCHEMA_VERSION} (found {None if row is None else row[0]})",
-            )
-        return connection
-
-    def _refuse_foreign(self) -> None:
-        """Refuse, without writing to it, an SQLite file whose tables are not a store's."""
-        probe = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            connection = store_file.open_writable(self.path)
         try:
-            tables = {
-                row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-        finally:
-            probe.close()
-        foreign = sorted(tables - STORE_TABLES)
-        if foreign or (tables and "meta" not in tables):
-            raise ParameterError(
-                "store",
-                str(self.path),
-                "a theorykit results store; this SQLite file belongs to another program (tables "
-                f"{', '.join(foreign or sorted(tables))}) and is left untouched",
-            )
+            store_file.check_schema_version(connection, self.path)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
     def _write(self, statements: Callable[[sqlite3.Connection], int]) -> int:
         """Run ``statements`` in one immediate transaction; the machine's refusals (read-only,
-        full disk, I/O) become one :class:`MachineError` sentence, and nothing is half-written."""
+        a lock held too long, full disk, I/O) become one :class:`MachineError` sentence, and
+        nothing is half-written."""
         if self.read_only:
             raise MachineError(
                 f"store {self.path} is read-only here; copy it to a writable place to add runs"
@@ -240,11 +190,14 @@ class ResultsStore:
                     connection.execute("ROLLBACK")
                 raise
         except sqlite3.OperationalError as error:
-            text = str(error)
-            cause = "the disk is full" if "full" in text else text
+            if store_file.is_lock_error(error):
+                cause = store_file.lock_message(self.path)
+            elif "full" in str(error):
+                cause = f"store {self.path}: the disk is full (free space)"
+            else:
+                cause = f"store {self.path}: {error}"
             raise MachineError(
-                f"store {self.path}: {cause}; nothing of this group was written (free space or "
-                "fix the cause, then rerun to resume)"
+                f"{cause}; nothing of this write was stored (rerun to resume)"
             ) from None
         return changed
 
@@ -262,20 +215,22 @@ class ResultsStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _read(self, key: str, parse: Callable[[], _Parsed]) -> _Parsed | None:
+        """``parse()``, or None with ``key``'s reason kept in :attr:`malformed`."""
+        try:
+            return parse()
+        except store_rows.MalformedRow as error:
+            self.malformed[key] = str(error)
+            return None
+
     def configurations(self) -> dict[str, set[str]]:
         """Per stored run name, the configurations stored under it
-        (:func:`validation.sweeps.records.configuration_text`)."""
+        (:func:`validation.sweeps.records.configuration_text`); malformed rows skipped."""
         found: dict[str, set[str]] = {}
-        for name, config in self._connection.execute("SELECT name, config FROM runs"):
-            stored = json.loads(config)
-            found.setdefault(name, set()).add(
-                configuration_text(
-                    ProblemParams.from_dict(stored["params"]),
-                    stored["supports"],
-                    stored["labels"],
-                    stored.get("engine") or {},
-                )
-            )
+        for key, name, config in self._connection.execute("SELECT key, name, config FROM runs"):
+            parsed = self._read(key, lambda config=config: store_rows.configuration(config))
+            if parsed is not None:
+                found.setdefault(name, set()).add(configuration_text(*parsed))
         return found
 
     def keys(self) -> set[str]:
@@ -431,28 +386,31 @@ class ResultsStore:
         return self._write(insert)
 
     def predictions(self, keys: Iterable[str]) -> dict[str, tuple[str, Trajectory]]:
-        """The stored predictions of the runs ``keys``: by key, (reduction, trajectory)."""
+        """The stored predictions of the runs ``keys``: by key, (reduction, trajectory);
+        malformed rows skipped (:attr:`malformed`)."""
         wanted = set(keys)
         found = {}
         for key, reduction, text in self._connection.execute(
             "SELECT key, reduction, trajectory FROM predictions ORDER BY key, reduction"
         ):
             if key in wanted:
-                data = json.loads(text)
-                metrics = {
-                    name: np.array([as_float(x) for x in values], dtype=float)
-                    for name, values in data["metrics"].items()
-                }
-                found[key] = (reduction, Trajectory(np.asarray(data["epoch"], float), metrics))
+                trajectory = self._read(key, lambda text=text: store_rows.prediction(text))
+                if trajectory is not None:
+                    found[key] = (reduction, trajectory)
         return found
 
     def image_records(self, dataset: str) -> dict[str, dict[str, Any]]:
         """The stored image runs of ``dataset`` by key: each its config fields and final errors in
-        one dict."""
+        one dict; malformed rows skipped (:attr:`malformed`)."""
         rows = self._connection.execute(
             "SELECT key, config, final FROM image_runs WHERE dataset = ? ORDER BY key", (dataset,)
         )
-        return {key: {**json.loads(config), **json.loads(final)} for key, config, final in rows}
+        found = {}
+        for key, config, final in rows:
+            parsed = self._read(key, lambda c=config, f=final: store_rows.image_run(c, f))
+            if parsed is not None:
+                found[key] = parsed
+        return found
 
     def _rows(self, keys: Iterable[str] | None) -> list[sqlite3.Row]:
         self._connection.row_factory = sqlite3.Row
@@ -469,28 +427,14 @@ class ResultsStore:
 
     def records(self, keys: Iterable[str] | None = None) -> dict[str, RunRecord]:
         """Stored runs by key: all of them (by sweep and name), or those of ``keys`` that are
-        stored, in the order of ``keys``."""
+        stored, in the order of ``keys``; a row that cannot be read is skipped and named in
+        :attr:`malformed` (:mod:`validation.sweeps.store_rows`)."""
+        self.malformed = {}
         records = {}
         for row in self._rows(keys):
-            config, trajectory = json.loads(row["config"]), json.loads(row["trajectory"])
-            records[row["key"]] = RunRecord(
-                key=row["key"],
-                name=row["name"],
-                params=ProblemParams.from_dict(config["params"]),
-                data_seed=config["data_seed"],
-                init_seed=config["init_seed"],
-                supports=config["supports"],
-                labels=config["labels"],
-                epoch=tuple(trajectory["epoch"]),
-                metrics={name: tuple(values) for name, values in trajectory["metrics"].items()},
-                final=json.loads(row["final"]),
-                failure=row["failure"],
-                sweep=row["sweep"],
-                code_version=row["code_version"],
-                finished_at=row["finished_at"],
-                engine=config.get("engine", {}),
-                provenance=config.get("provenance", {}),
-            )
+            record = self._read(row["key"], lambda row=row: store_rows.run_record(row))
+            if record is not None:
+                records[row["key"]] = record
         return records
 
     def flat_rows(self) -> list[dict[str, Any]]:
@@ -545,8 +489,10 @@ class ResultsStore:
 
     def export(self, path: str | Path) -> Path:
         """Write the flat table to ``path``: ``.csv`` (standard library) or ``.parquet`` (pandas +
-        pyarrow)."""
+        pyarrow); the store itself is refused as a target
+        (:func:`validation.sweeps.store_file.refuse_store_target`)."""
         path = Path(path)
+        store_file.refuse_store_target(self.path, path, "export")
         suffix = path.suffix.lower()
         if suffix == ".csv":
             with path.open("w", newline="") as stream:

@@ -8,6 +8,7 @@ Exit statuses (``validation.cli.main``): 2 for a value the user can fix, 1 for t
 from __future__ import annotations
 
 import io
+import json
 import os
 import sqlite3
 import time
@@ -23,6 +24,16 @@ from validation.cli import main
 CASES: list[tuple[str, list[str], int, str]] = [
     ("q below the theory's range", ["bounds", "--q", "2"], 2, "'q' = 2"),
     ("q so large the formulas overflow", ["bounds", "--q", "1000"], 2, "'q' = 1000"),
+    ("n beyond any dataset", ["bounds", "--n", "1e308"], 2, "'n' = 1e+308"),
+    (
+        "gd eta beyond float32",
+        ["bounds", "--eta", "1e308", "--optimizer", "gd"],
+        2,
+        "'eta' = 1e+308",
+    ),
+    ("lam beyond float32 as json", ["bounds", "--lam", "1e308", "--json"], 2, "'lam' = 1e+308"),
+    ("sigma_p beyond float32", ["bounds", "--sigma_p", "1e308"], 2, "'sigma_p' = 1e+308"),
+    ("epochs beyond any horizon", ["bounds", "--epochs", "1e10"], 2, "'epochs'"),
     ("negative sigma0", ["bounds", "--sigma0", "-1"], 2, "'sigma0' = -1"),
     ("unknown hidden constant", ["bounds", "--constant", "margn=3"], 2, "'margn'"),
     ("device mps", ["validate", "--device", "mps", "--out", "{tmp}/v"], 2, "'device' = 'mps'"),
@@ -33,6 +44,7 @@ CASES: list[tuple[str, list[str], int, str]] = [
     ("out is a file", ["validate", "--out", "{tmp}/a-file"], 2, "'out'"),
     ("compare out is a file", ["compare", "--out", "{tmp}/a-file"], 2, "'out'"),
     ("images out is a file", ["images", "--out", "{tmp}/a-file"], 2, "'out'"),
+    ("out below a file", ["validate", "--out", "{tmp}/a-file/sub"], 2, "is a file"),
     (
         "cifar dir without pickles",
         ["images", "--dataset", "cifar10", "--cifar-dir", "{tmp}/not-cifar", "--out", "{tmp}/i"],
@@ -113,6 +125,40 @@ def test_legal_gd_setting_is_not_refused_by_an_adamw_rule(
     argv = ["bounds", "--optimizer", "gd", "--eta", "0.5", "--lam", "2", "--B", "200"]
     assert main(argv) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bounds", "--q", "13", "--json"],  # lambda*_Adam < 0: the verdict's margin is unbounded
+        ["bounds", "--B", "100", "--epochs", "300", "--lam", "0.05", "--json"],  # T < 0.9 W0/eta
+        ["bounds", "--eps", "0", "--alpha", "0", "--json"],  # log(1/eps) and B*_inf infinite
+    ],
+    ids=["q 13", "L2 decay too short to collapse", "eps 0 alpha 0"],
+)
+def test_legal_extremes_print_valid_json(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every non-finite number of ``bounds --json`` is null: never Infinity or NaN."""
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "Infinity" not in captured.out and "NaN" not in captured.out
+    json.loads(captured.out)
+
+
+def test_q_13_prints_lambda_star_adam_as_not_applicable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """At q = 13 (paper's setting) lambda*_Adam < 0: printed n/a, the verdict undetermined."""
+    assert main(["bounds", "--q", "13"]) == 0
+    out = capsys.readouterr().out
+    assert "lambda*_Adam is not a positive finite number at this setting (-1.45e-19)" in out
+    assert "n/a (-1.447e-19, not a positive finite number)" in out
+    assert "lambda*_Adam -" not in out and "predicted at this setting: undetermined" in out
+    assert main(["bounds", "--q", "13", "--json"]) == 0
+    decoded = json.loads(capsys.readouterr().out)
+    assert decoded["finite_size"]["verdict"]["margin"] is None
 
 
 def test_closed_pipe_ends_silently(

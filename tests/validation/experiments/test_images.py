@@ -2,6 +2,7 @@
 loader, and the image experiment end to end on a tiny sweep (writes its plots, resumes without
 retraining)."""
 
+import codecs
 import pickle
 from pathlib import Path
 
@@ -42,6 +43,60 @@ def test_cifar_reader_names_what_is_missing_or_malformed(tmp_path: Path) -> None
     _write_batch(tmp_path / "test_batch", np.zeros((1, 3072), dtype=np.uint8), [0])
     with pytest.raises(ParameterError, match="b'data'"):
         load_cifar10(tmp_path, train_batches=("data_batch_1",))
+
+
+class _TouchOnLoad:
+    """A pickle whose loading would create ``marker`` (a stand-in for any payload)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+def test_cifar_reader_refuses_a_pickle_that_names_another_global_before_running_it(
+    tmp_path: Path, protocol: int
+) -> None:
+    marker = tmp_path / "payload-ran"
+    batch = {b"data": _TouchOnLoad(marker), b"labels": [0]}
+    (tmp_path / "data_batch_1").write_bytes(pickle.dumps(batch, protocol=protocol))
+    _write_batch(tmp_path / "test_batch", np.zeros((1, 3072), dtype=np.uint8), [0])
+    with pytest.raises(ParameterError, match="refused unrun") as caught:
+        load_cifar10(tmp_path, train_batches=("data_batch_1",))
+    assert caught.value.name == "cifar_dir" and "\n" not in str(caught.value)
+    assert "data_batch_1" in str(caught.value) and "names the global" in str(caught.value)
+    assert not marker.exists()
+
+
+class _OtherCodec:
+    """A pickle calling ``_codecs.encode`` (allowed for latin-1 bytes literals) with zlib."""
+
+    def __reduce__(self) -> tuple[object, tuple[bytes, str]]:
+        return (codecs.encode, (b"payload", "zlib_codec"))
+
+
+def test_cifar_reader_refuses_an_allowed_global_called_as_no_bytes_literal(tmp_path: Path) -> None:
+    (tmp_path / "data_batch_1").write_bytes(pickle.dumps({b"data": _OtherCodec()}, protocol=2))
+    _write_batch(tmp_path / "test_batch", np.zeros((1, 3072), dtype=np.uint8), [0])
+    with pytest.raises(ParameterError, match="this one is not") as caught:
+        load_cifar10(tmp_path, train_batches=("data_batch_1",))
+    assert caught.value.name == "cifar_dir"
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_cifar_reader_loads_a_genuine_batch_at_protocol_2_and_5(
+    tmp_path: Path, protocol: int
+) -> None:
+    # The CIFAR-10 files are protocol 2 (numpy.core.multiarray._reconstruct, ndarray, dtype).
+    data = np.arange(3 * 3072, dtype=np.int64).astype(np.uint8).reshape(3, 3072)
+    batch = {b"batch_label": b"training batch 1 of 5", b"labels": [6, 9, 9], b"data": data}
+    for name in ("data_batch_1", "test_batch"):
+        (tmp_path / name).write_bytes(pickle.dumps(batch, protocol=protocol))
+    split = load_cifar10(tmp_path, train_batches=("data_batch_1",))
+    np.testing.assert_array_equal(split.train_images.reshape(3, -1) * 255, data)
+    assert split.train_labels.tolist() == [6, 9, 9]
 
 
 def test_digits_are_split_into_disjoint_scaled_sets() -> None:

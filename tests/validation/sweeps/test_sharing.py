@@ -108,6 +108,77 @@ def test_ctrl_c_stores_what_finished_and_says_so_in_one_line(
     assert rerun.returncode == 0 and _new_runs(stdout) == 16 - stored
 
 
+@pytest.mark.parametrize(
+    ("executor", "signal_number"),
+    [("process:2", signal.SIGTERM), ("inline", signal.SIGHUP)],
+    ids=["sigterm-process-pool", "sighup-inline"],
+)
+def test_sigterm_and_sighup_end_a_driver_like_ctrl_c_and_the_sqlite_alone_holds_every_run(
+    spec_path: Path, tmp_path: Path, executor: str, signal_number: int
+) -> None:
+    """What SLURM does at the time limit, on scancel and on preemption (SIGTERM), and a closed
+    terminal (SIGHUP): exit 128 + signal, the interrupt line, no traceback, claims released, and
+    a copy of the .sqlite file alone (no -wal) holds every stored run."""
+    store = tmp_path / "terminated.sqlite"
+    driver = _driver(spec_path, store, "--executor", executor)
+    _wait_for_rows(store)
+    started = time.monotonic()
+    driver.send_signal(signal_number)
+    _, stderr = driver.communicate(timeout=120)
+    # within SLURM's default grace period (KillWait = 30 s) even on a loaded machine
+    assert time.monotonic() - started < 20
+    assert driver.returncode == 128 + signal_number, stderr
+    assert "Traceback" not in stderr
+    message = [line for line in stderr.splitlines() if line.strip()][-1]
+    name = signal.Signals(signal_number).name
+    assert re.fullmatch(
+        rf"theorykit sweep: interrupted by {name}: (\d+)/16 runs stored in .*; rerun to resume",
+        message,
+    ), message
+    stored = int(re.search(r": (\d+)/16", message).group(1))
+    copy = tmp_path / "copy" / "copied.sqlite"
+    copy.parent.mkdir()
+    shutil.copyfile(store, copy)  # the .sqlite alone, as a job's output staging would copy it
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == stored >= 2
+        assert connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    rerun = _driver(spec_path, store)
+    stdout, _ = rerun.communicate(timeout=TIMEOUT_S)
+    assert rerun.returncode == 0 and _new_runs(stdout) == 16 - stored
+
+
+def test_five_drivers_started_in_the_same_instant_on_a_new_store_all_finish(
+    spec_path: Path, tmp_path: Path
+) -> None:
+    """A SLURM array's start: five drivers on one store that does not exist yet; every driver
+    exits 0 with the complete count and every run is stored once."""
+    store = tmp_path / "array.sqlite"
+    processes = [_driver(spec_path, store) for _ in range(5)]
+    outputs = [process.communicate(timeout=2 * TIMEOUT_S) for process in processes]
+    assert [process.returncode for process in processes] == [0] * 5, outputs
+    with sqlite3.connect(store) as connection:
+        keys = [row[0] for row in connection.execute("SELECT key FROM runs")]
+    assert len(keys) == len(set(keys)) == 16
+    assert sum(_new_runs(stdout) for stdout, _ in outputs) == 16
+
+
+@pytest.mark.parametrize("orphaned", [True, False])
+def test_a_worker_whose_driver_died_before_it_started_exits_at_once(orphaned: bool) -> None:
+    """A pool worker orphaned while it was still importing (its parent is no longer the driver
+    it was started for) leaves at its initializer instead of waiting forever; one whose driver
+    is its parent goes on."""
+    driver = "os.getppid() + 10**6" if orphaned else "os.getppid()"
+    script = (
+        "import os; from validation.cnn.tasks import share_cores; "
+        f"share_cores(1, {driver}); print('working')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    assert (result.returncode, result.stdout.strip()) == ((1, "") if orphaned else (0, "working"))
+
+
 def _children(pid: int) -> list[int]:
     """Process ids whose parent is ``pid`` (Linux /proc)."""
     found = []
@@ -216,7 +287,7 @@ def test_a_full_disk_is_one_sentence_and_writes_nothing(tmp_path: Path) -> None:
         pages = store._connection.execute("PRAGMA page_count").fetchone()[0]
         store._connection.execute(f"PRAGMA max_page_count = {pages + 2}")  # a disk that is full
         rows = [dataclasses.replace(record, key=f"k{i}") for i in range(20)]
-        with pytest.raises(MachineError, match="the disk is full; nothing of this group"):
+        with pytest.raises(MachineError, match="the disk is full"):
             store.add("full", rows, {}, "test")
         assert len(store) == 0
 
