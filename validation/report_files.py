@@ -1,10 +1,12 @@
 """Where a report may write: never over its store, never over another store's report.
 
-A report (``report.md`` and its figures) goes to a directory, by default the store's. Two stores
-in one directory would otherwise overwrite each other's ``report.md``, and a store whose file name
-is that of a figure would be overwritten by it. :func:`check_report_directory` refuses both before
-anything is drawn; :func:`store_mark` is the line every ``report.md`` ends with, naming the store
-it reports (an HTML comment, invisible when rendered).
+A report (``report.md`` and its figures) goes to a directory: the one asked for, or by default
+:func:`default_report_directory` -- the store's own, unless it already holds another store's
+report, in which case ``DIR/<store name>-report/``, so that two stores in one directory never
+overwrite each other's report. :func:`check_report_directory` refuses, before anything is drawn, a
+directory asked for that holds another store's report, and one where a figure would overwrite the
+store itself (a store named like a report file). :func:`store_mark` is the line every
+``report.md`` ends with, naming the store it reports (an HTML comment, invisible when rendered).
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ def reported_store(report: Path) -> Path | None:
         return None
     found = _MARK.findall(text)
     return Path(found[-1]) if found else None
+
+
+def default_report_directory(store: Path) -> Path:
+    """Where the report of ``store`` goes unless a directory is asked for (see the module
+    docstring)."""
+    store = Path(store)
+    other = reported_store(store.parent / "report.md")
+    if other is None or other == store.resolve():
+        return store.parent
+    return store.parent / f"{store.stem}-report"
 
 
 def check_report_directory(out_dir: Path, store: Path) -> None:

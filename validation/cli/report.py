@@ -14,6 +14,7 @@ from validation.cli.common import (
     check_export_path,
     check_out_dir,
 )
+from validation.report_files import check_report_directory, default_report_directory
 from validation.specs import EngineOptions
 from validation.sweeps.records import RunRecord
 from validation.sweeps.report import write_sweep_report
@@ -41,15 +42,16 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.results).is_file():
         raise ParameterError("results", args.results, "an existing results store (.sqlite file)")
     check_export_path(args.export, Path(args.results))
-    if args.out is not None:
-        check_out_dir(args.out)
+    out = Path(args.out) if args.out is not None else default_report_directory(Path(args.results))
+    check_out_dir(out)
+    check_report_directory(out, Path(args.results))
     if args.predict:
         _store_predictions(Path(args.results))
-    print(write_sweep_report(args.results, args.out))
+    print(write_sweep_report(args.results, out))
     if args.export:
         with ResultsStore(args.results, read_only=True) as store:
             print(f"exported: {store.export(args.export)}")
-    print(f"written: {Path(args.out or Path(args.results).parent) / 'report.md'} and its figures")
+    print(f"written: {out / 'report.md'} and its figures")
     return 0
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from validation.cli.common import add_engine_arguments, add_export_argument, check_export_path
+from validation.report_files import check_report_directory, default_report_directory
 from validation.sweeps.spec import load_spec
 
 HELP = "train a declarative grid (TOML) on any executor into an SQLite store"
@@ -41,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     store_path = Path(args.store or f"runs/{spec.name}/results.sqlite")
     check_export_path(args.export, store_path)
+    report_dir = default_report_directory(store_path)
+    check_report_directory(report_dir, store_path)
     device_type = "cuda" if args.device.startswith("cuda") else "cpu"
     print(spec.describe(device_type))
     if args.dry_run:
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         if args.export:
             print(f"exported: {store.export(args.export)}")
     if outcome.stored:
-        print(write_sweep_report(store_path))
+        print(write_sweep_report(store_path, report_dir))
+        print(f"written: {report_dir / 'report.md'} and its figures")
     print(f"{outcome.stored}/{outcome.runs} runs in {store_path} ({outcome.added} new)")
     for error in outcome.errors:
         print(f"task failed, rerun to retry: {error}", file=sys.stderr)

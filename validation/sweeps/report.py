@@ -29,7 +29,7 @@ from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 from validation.agreement import agreement_lines, agreements, plot_agreement
 from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories, varying_fields
-from validation.report_files import check_report_directory, store_mark
+from validation.report_files import check_report_directory, default_report_directory, store_mark
 from validation.sweeps.records import RunRecord, group_runs
 from validation.sweeps.store import ResultsStore
 from validation.tables import markdown_table
@@ -216,7 +216,8 @@ def malformed_row_lines(malformed: dict[str, str]) -> list[str]:
 
 def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None) -> str:
     """Write report.md and the figures for the store at ``store_path`` into ``out_dir`` (default:
-    its folder)."""
+    :func:`validation.report_files.default_report_directory`, the store's folder unless another
+    store's report is there)."""
     store_path = Path(store_path)
     if not store_path.is_file():
         raise ParameterError(
@@ -231,7 +232,7 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
         raise ParameterError(
             "results", str(store_path), f"a store with at least one readable run{unread}"
         )
-    out_dir = Path(out_dir) if out_dir is not None else store_path.parent
+    out_dir = Path(out_dir) if out_dir is not None else default_report_directory(store_path)
     check_report_directory(out_dir, store_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     title = ", ".join(sorted({record.sweep for record in records}))

@@ -363,11 +363,16 @@ def test_two_stores_in_one_directory_never_overwrite_each_others_report(tmp_path
     first, second = _store(tmp_path / "a.sqlite"), _store(tmp_path / "b.sqlite")
     assert _cli("report", str(first)).returncode == 0
     report = (tmp_path / "report.md").read_text()
-    result = _cli("report", str(second))
-    assert result.returncode == 2 and "another store's report" in _one_line(result)
+    result = _cli("report", str(second))  # the directory holds a's report: b's goes beside it
+    assert result.returncode == 0 and f"written: {tmp_path / 'b-report' / 'report.md'}" in (
+        result.stdout
+    )
     assert (tmp_path / "report.md").read_text() == report
-    assert _cli("report", str(second), "--out", str(tmp_path / "b")).returncode == 0
-    assert _cli("report", str(first)).returncode == 0  # its own report is rewritten
+    assert "b.sqlite" in (tmp_path / "b-report" / "report.md").read_text().splitlines()[-1]
+    asked = _cli("report", str(second), "--out", str(tmp_path))  # asked for a's directory
+    assert asked.returncode == 2 and "another store's report" in _one_line(asked)
+    assert (tmp_path / "report.md").read_text() == report
+    assert _cli("report", str(first)).returncode == 0  # its own report is rewritten in place
 
 
 def test_a_store_named_like_a_figure_is_never_overwritten_by_its_report(tmp_path: Path) -> None:
