@@ -62,6 +62,7 @@ import numpy.typing as npt
 
 from dynamics.optimizers import CoordinateOptimizer, Hyper, Moments, StepScale
 from dynamics.problem import ReducedProblem
+from dynamics.recording import recorded_epochs
 from dynamics.trajectory import HEAD_SIGNS, METRICS, Trajectory
 from theorykit.errors import ParameterError
 from theorykit.initialization import expected_max_abs_std_normal
@@ -551,23 +552,23 @@ def simulate(
     seed: int = 0,
     epochs: int | None = None,
     record_every: int = 100,
+    log_records: int = 0,
     test_size: int = 2000,
     order: str = "reshuffle",
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Trajectory]:
     """Run the reduced dynamics for ``epochs`` (default: the settings' ``epochs``) with minibatches
-    drawn without replacement (reshuffled every epoch, or one fixed ``"cyclic"`` order); one
-    trajectory per setting."""
+    drawn without replacement (reshuffled every epoch, or one fixed ``"cyclic"`` order), recorded at
+    :func:`dynamics.recording.recorded_epochs`; one trajectory per setting."""
     if order not in ("reshuffle", "cyclic"):
         raise ParameterError("order", order, "'reshuffle' or 'cyclic'")
-    if record_every < 1:
-        raise ParameterError("record_every", record_every, "record_every >= 1 (epochs)")
     keys = {(p.n, p.B, p.epochs) for p in problem.params}
     if len(keys) != 1 or problem.y.shape[1] != problem.first.n:
         raise ParameterError(
             "problem", sorted(keys), "all n samples and equal (n, B, epochs) for the exact dynamics"
         )
     total = problem.first.epochs if epochs is None else epochs
+    schedule = recorded_epochs(total, record_every, log_records)
     rng = np.random.default_rng(seed)
     measure_rng = np.random.default_rng(seed + 1)
     dynamics = ReducedDynamics.start(problem)
@@ -580,7 +581,7 @@ def simulate(
             sample_order = epoch_orders(rng, S, n)
         for start in range(0, n, B):
             dynamics.step(sample_order[:, start : start + B])
-        if epoch % record_every == 0 or epoch == total:
+        if epoch in schedule:
             records.append(dynamics.measure(measure_rng, test_size))
             recorded.append(epoch)
         if progress is not None:

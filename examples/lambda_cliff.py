@@ -25,7 +25,8 @@ from theorykit import tang2025_synthetic
 from theorykit.finite_size import finite_size_predictions
 from validation.cli.common import check_out_dir
 from validation.entry_points import run_reporting_errors
-from validation.figures import pyplot, save_figure
+from validation.figures import FULL_WIDTH, THEORY, THEORY_LINE, figure_style, pyplot, save_figure
+from validation.figures.style import OPTIMIZERS, number_text
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -41,29 +42,34 @@ def main(argv: list[str] | None = None) -> Path:
     theory = finite_size_predictions(base.replace(epochs=steps // base.iterations_per_epoch))
 
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for optimizer, color, lams, threshold, name in (
-        ("adam", "C0", np.geomspace(1e-4, 1.0, points), theory.lambda_star_adam, "lambda*_Adam"),
-        (
-            "adamw",
-            "C1",
-            np.geomspace(1e-2, 1e3, points),
-            theory.adamw_collapse_threshold,
-            "AdamW collapse",
-        ),
-    ):
-        diagram = phase_diagram(
-            base.replace(optimizer=optimizer), [2], lams, steps=steps, samples=samples
-        )
-        ax.plot(lams, diagram.test_error[0], "o-", color=color, label=f"{optimizer}: test")
-        ax.plot(lams, diagram.train_error[0], "x--", color=color, label=f"{optimizer}: train")
-        ax.axvline(threshold, color=color, lw=0.8, ls=":", label=f"{name} = {threshold:.3g}")
-    ax.set_xscale("log")
-    ax.set_xlabel("weight decay lam (L2 for Adam, decoupled for AdamW)")
-    ax.set_ylabel(f"predicted error after {steps} iterations")
-    ax.set_title("mean-field reduced dynamics, App. D.2 setting, B = 2", fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(FULL_WIDTH * 0.62, 2.8), layout="constrained")
+        for optimizer, lams, threshold, mark in (
+            ("adam", np.geomspace(1e-4, 1.0, points), theory.lambda_star_adam, "lambda_star_adam"),
+            (
+                "adamw",
+                np.geomspace(1e-2, 1e3, points),
+                theory.adamw_collapse_threshold,
+                "adamw_collapse_threshold",
+            ),
+        ):
+            diagram = phase_diagram(
+                base.replace(optimizer=optimizer), [2], lams, steps=steps, samples=samples
+            )
+            colour = OPTIMIZERS[optimizer]
+            ax.plot(lams, diagram.test_error[0], "o", color=colour, label=f"{optimizer}: test")
+            ax.plot(lams, diagram.train_error[0], "x", color=colour, label=f"{optimizer}: train")
+            ax.axvline(
+                threshold,
+                color=THEORY[mark].colour,
+                label=f"{THEORY[mark].label} = {number_text(threshold)}",
+                **THEORY_LINE,
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel(r"weight decay $\lambda$ (L2 for Adam, decoupled for AdamW)")
+        ax.set_ylabel(f"predicted error after {steps} iterations")
+        ax.set_title("mean-field reduced dynamics, App. D.2 setting, $B$ = 2")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     out.mkdir(parents=True, exist_ok=True)
     path = out / "lambda_cliff.png"
     save_figure(fig, path)

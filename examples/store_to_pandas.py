@@ -18,11 +18,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from theorykit import tang2025_synthetic
 from theorykit.errors import ParameterError
 from validation.cli.common import check_out_dir
 from validation.entry_points import run_reporting_errors
-from validation.figures import pyplot, save_figure
+from validation.figures import FULL_WIDTH, figure_style, literal, pyplot, save_figure
+from validation.figures.style import SERIES_MAP
 from validation.specs import EngineOptions, RunSpec
 from validation.sweeps.runner import train_or_resume
 from validation.sweeps.store import ResultsStore
@@ -73,16 +76,26 @@ def main(argv: list[str] | None = None) -> Path:
     print(summary.to_string())
 
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for (_key, name), frame in trajectories.groupby(["key", "name"]):
-        ax.plot(frame["epoch"], frame["test_error"], lw=0.8, label=name)
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    ax.legend(unique.values(), unique.keys(), fontsize=7)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("test error")
-    ax.set_title(f"every run of {store_path}", fontsize=9)
-    fig.tight_layout()
+    names = sorted(trajectories["name"].unique())
+    colours = dict(
+        zip(names, plt.get_cmap(SERIES_MAP)(np.linspace(0, 0.85, len(names))), strict=True)
+    )
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(FULL_WIDTH * 0.62, 2.8), layout="constrained")
+        for (_key, name), frame in trajectories.groupby(["key", "name"]):
+            ax.plot(
+                frame["epoch"],
+                frame["test_error"],
+                lw=0.8,
+                color=colours[name],
+                label=literal(name),
+            )
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test error")
+        ax.set_title(f"every run of {literal(str(store_path))} (one line per seed)")
     path = out / "store_to_pandas.png"
     save_figure(fig, path)
     print(f"written: {path}")

@@ -48,12 +48,24 @@ from dynamics.outcomes import outcome
 from dynamics.predict import measured_time_scales
 from dynamics.trajectory import Trajectory
 from theorykit.errors import ParameterError
-from validation.figures import COEFFICIENT_CURVES, MAX_TRAJECTORY_PANELS, pyplot, save_figure
+from validation.figures import (
+    COEFFICIENT_METRICS,
+    COLUMN_WIDTH,
+    FULL_WIDTH,
+    MAX_TRAJECTORY_PANELS,
+    QUANTITIES,
+    THEORY_LINE,
+    figure_style,
+    grid_shape,
+    literal,
+    ordered_groups,
+    pyplot,
+    save_figure,
+)
 from validation.sweeps.records import RunRecord
 from validation.tables import lines_by_reason, markdown_table
 
 #: The coefficient curves of the trajectory error (docs: ``dynamics.trajectory.METRICS``).
-COEFFICIENT_METRICS = tuple(name for name, _, _ in COEFFICIENT_CURVES)
 #: The trajectory error the overlap-aware reduction stays within on CNN-sized settings
 #: (``theorykit.testing.strategies.small_params``: n <= 24, <= 300 iterations), for SignSGD(W) and
 #: Adam(W). Measured over 112 drawn settings (2026-12-02; drawn with
@@ -386,35 +398,51 @@ def agreement_lines(
 
 
 def plot_agreement(runs: Sequence[RunAgreement], title: str, path: Path) -> None:
-    """One panel per run (first seed of each name, at most ``MAX_TRAJECTORY_PANELS``): the gap of
-    every coefficient curve over epochs (:meth:`RunAgreement.coefficient_gap`), titled with both
-    outcomes; PNG and SVG."""
+    """One panel per run (first seed of each name, in numeric order, at most
+    ``MAX_TRAJECTORY_PANELS``, at most four columns): the gap of every coefficient curve over the
+    iterations (:meth:`RunAgreement.coefficient_gap`, in units of the run's largest measured
+    coefficient, :attr:`RunAgreement.coefficient_scale`) on one shared y-axis, with the run's
+    trajectory bound as a horizontal line and both outcomes in the title; PNG, PDF and SVG."""
     first: dict[str, RunAgreement] = {}
     for run in runs:
         first.setdefault(run.record.name, run)
-    shown = list(first.values())[:MAX_TRAJECTORY_PANELS]
+    order = ordered_groups([run.record for run in first.values()])
+    shown = [first[group[0].name] for group in order.values()][:MAX_TRAJECTORY_PANELS]
     if not shown:
         return
     plt = pyplot()
-    columns = min(len(shown), 4)
-    rows = (len(shown) + columns - 1) // columns
-    fig, axes = plt.subplots(rows, columns, figsize=(3.8 * columns, 2.9 * rows), squeeze=False)
-    for ax, run in zip(axes.flat, shown, strict=False):
-        measured = run.measured
-        epochs = measured.epoch
-        for metric, color, label in COEFFICIENT_CURVES:
-            ax.plot(epochs, run.coefficient_gap(metric), color=color, lw=1.0, label=label)
-        verdict = "agree" if run.agrees() else "DISAGREE"
-        ax.set_title(
-            f"{run.record.name} (seed {run.record.data_seed})\nCNN {run.measured_outcome}, "
-            f"predicted {run.predicted_outcome}: {verdict}",
-            fontsize=7,
+    rows, columns = grid_shape(len(shown))
+    with figure_style():
+        fig, axes = plt.subplots(
+            rows,
+            columns,
+            figsize=(COLUMN_WIDTH if columns == 1 else FULL_WIDTH, 1.9 * rows + 0.8),
+            squeeze=False,
+            sharey=True,
+            layout="constrained",
         )
-        ax.set_xlabel(f"epoch ({run.record.params.iterations_per_epoch} iterations)")
-        ax.set_ylabel("|pred - meas| / coefficient scale", fontsize=7)
-    for ax in list(axes.flat)[len(shown) :]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=6)
-    fig.suptitle(f"{title}: prediction vs measurement, per run", fontsize=10)
-    fig.tight_layout()
+        for ax, run in zip(axes.flat, shown, strict=False):
+            t = run.measured.epoch * run.record.params.iterations_per_epoch
+            for metric in COEFFICIENT_METRICS:
+                ax.plot(t, run.coefficient_gap(metric), color=QUANTITIES[metric].colour)
+            ax.axhline(run.bound, color="0.3", **THEORY_LINE)
+            verdict = "agree" if run.agrees() else "DISAGREE"
+            ax.set_title(
+                f"{literal(run.record.name)}, seed {run.record.data_seed}: {verdict}\n"
+                f"CNN: {run.measured_outcome}\nprediction: {run.predicted_outcome}",
+                fontsize=6.5,
+            )
+            ax.set_xlabel("iteration $t$")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("|predicted $-$ measured|\n/ max |measured coefficient|")
+        for ax in list(axes.flat)[len(shown) :]:
+            ax.axis("off")
+        handles = [
+            plt.Line2D([], [], color=QUANTITIES[metric].colour) for metric in COEFFICIENT_METRICS
+        ]
+        labels = [QUANTITIES[metric].label for metric in COEFFICIENT_METRICS]
+        handles.append(plt.Line2D([], [], color="0.3", **THEORY_LINE))
+        labels.append("the reduction's trajectory bound")
+        fig.legend(handles, labels, loc="outside lower center", ncol=3)
+        fig.suptitle(f"{literal(title)}: prediction vs CNN, per run")
     save_figure(fig, path)

@@ -25,6 +25,7 @@ import math
 import os
 from collections.abc import Sequence
 
+from dynamics.recording import recorded_epochs
 from validation.specs import EngineOptions, RunSpec
 
 ITEMSIZE = {"float32": 4, "float64": 8}
@@ -88,7 +89,7 @@ def group_size(specs: Sequence[RunSpec], options: EngineOptions, fused: bool = T
         per_step = STEP_PER_WEIGHT[options.dtype] * weights + STEP_PER_BATCH_ENTRY[
             options.dtype
         ] * p.B * 2 * p.m * (p.s + 1)
-        records = p.epochs // options.record_every + 2
+        records = len(recorded_epochs(p.epochs, options.record_every, options.log_records))
         measure = MEASURE_PER_ENTRY[options.dtype] * (p.n + options.test_size) * weights
         seconds += per_step * p.epochs * p.iterations_per_epoch + records * measure
     cores = os.cpu_count() or 1

@@ -67,6 +67,8 @@ class RunSpec:
 class EngineOptions:
     """How to train: recording cadence, test-set size, minibatch order, precision and device.
 
+    Records fall on :func:`dynamics.recording.recorded_epochs` (``record_every``, plus
+    ``log_records`` log-spaced epochs: dense where the dynamics change, sparse on plateaus).
     ``order="reshuffle"`` draws a new permutation every epoch; ``"cyclic"`` keeps one fixed order
     (Lemma C.2's schedule). Every sample is used once per epoch; when B does not divide n the last
     batch of an epoch is smaller. ``dtype`` is "float64" (default) or "float32". ``device`` is a
@@ -77,6 +79,7 @@ class EngineOptions:
     """
 
     record_every: int = 100
+    log_records: int = 0
     test_size: int = 2000
     test_seed: int = 12345
     order: Order = "reshuffle"
@@ -88,6 +91,14 @@ class EngineOptions:
     def __post_init__(self) -> None:
         if self.record_every < 1:
             raise ParameterError("record_every", self.record_every, "record_every >= 1 (epochs)")
+        if (
+            isinstance(self.log_records, bool)
+            or not isinstance(self.log_records, int)
+            or (self.log_records < 0)
+        ):
+            raise ParameterError(
+                "log_records", self.log_records, "an integer >= 0 (log-spaced records)"
+            )
         if self.test_size < 1:
             raise ParameterError("test_size", self.test_size, "test_size >= 1")
         if self.order not in ("reshuffle", "cyclic"):

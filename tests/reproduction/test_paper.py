@@ -26,7 +26,7 @@ from validation.sweeps.report import measured_stuck_thresholds
 def test_quick_preset_reproduces_the_paper(tmp_path: Path) -> None:
     preset = PRESETS["quick"]()
     records = run_preset(preset, tmp_path)
-    _, checks = write_report(preset, records, tmp_path)
+    _, checks, _ = write_report(preset, records, tmp_path)
     failed = [f"{c.expectation.text()}, observed {c.by_seed}" for c in checks if not c.holds]
     assert not failed, failed
     assert (tmp_path / "trajectories.png").stat().st_size > 0
@@ -41,7 +41,7 @@ def test_lambda_sensitivity_thresholds_match_the_predictions(tmp_path: Path) -> 
     preset = PRESETS["lambda-sensitivity"]()
     preset = dataclasses.replace(preset, options=dataclasses.replace(preset.options, compile=True))
     records = run_preset(preset, tmp_path)
-    _, checks = write_report(preset, records, tmp_path)
+    _, checks, _ = write_report(preset, records, tmp_path)
     assert all(check.holds for check in checks)
     bracket = measured_stuck_thresholds(records)[("adam", 2)]
     assert bracket is not None
@@ -80,6 +80,6 @@ def test_zou2023_preset_separates_adam_and_gd(tmp_path: Path) -> None:
     section in the report."""
     preset = PRESETS["zou2023"]()
     records = run_preset(preset, tmp_path)
-    text, checks = write_report(preset, records, tmp_path)
+    text, checks, _ = write_report(preset, records, tmp_path)
     assert all(check.holds for check in checks), [c for c in checks if not c.holds]
     assert "Reached w* (within 0.01): gd, adam, signsgd." in text

@@ -47,11 +47,13 @@ def run(args: argparse.Namespace) -> int:
     check_report_directory(out, Path(args.results))
     if args.predict:
         _store_predictions(Path(args.results))
-    print(write_sweep_report(args.results, out))
+    text, figures = write_sweep_report(args.results, out)
+    print(text)
     if args.export:
         with ResultsStore(args.results, read_only=True) as store:
             print(f"exported: {store.export(args.export)}")
-    print(f"written: {out / 'report.md'} and its figures")
+    written = ", ".join(map(str, [out / "report.md", *figures]))
+    print(f"written: {written} (figures also as .pdf, .svg)")
     return 0
 
 

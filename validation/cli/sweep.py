@@ -66,8 +66,10 @@ def run(args: argparse.Namespace) -> int:
         if args.export:
             print(f"exported: {store.export(args.export)}")
     if outcome.stored:
-        print(write_sweep_report(store_path, report_dir))
-        print(f"written: {report_dir / 'report.md'} and its figures")
+        text, figures = write_sweep_report(store_path, report_dir)
+        print(text)
+        written = [report_dir / "report.md", *figures]
+        print(f"written: {', '.join(map(str, written))} (figures also as .pdf, .svg)")
     print(f"{outcome.stored}/{outcome.runs} runs in {store_path} ({outcome.added} new)")
     for error in outcome.errors:
         print(f"task failed, rerun to retry: {error}", file=sys.stderr)

@@ -107,11 +107,8 @@ def run(args: argparse.Namespace) -> int:
         + (")." if len(new) == len(records) else ", the rest resumed from the store).")
     )
     predicted = predict_preset(preset, records, out_dir)
-    text, checks = write_report(preset, records, out_dir, predicted, timing)
+    text, checks, figures = write_report(preset, records, out_dir, predicted, timing)
     print(text)
-    print(
-        f"written: {out_dir / 'results.sqlite'}, {out_dir / 'report.md'}, "
-        f"{out_dir / 'table.md'}, {out_dir / 'trajectories.png'}, {out_dir / 'agreement.png'}, "
-        f"{out_dir / 'test_error.png'}"
-    )
+    written = [out_dir / "results.sqlite", out_dir / "report.md", out_dir / "table.md", *figures]
+    print(f"written: {', '.join(map(str, written))} (figures also as .pdf and .svg)")
     return 0 if all(check.holds for check in checks) else 1

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from dynamics.recording import recorded_epochs
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit.errors import ParameterError
 from validation.cnn.data import sample_patch_data
@@ -392,9 +393,10 @@ def train_group(
 
     record(0)
     pending: list[torch.Tensor] = []
+    schedule = recorded_epochs(epochs, options.record_every, options.log_records)
     for epoch in range(1, epochs + 1):
         pending += ensemble.epoch_batches(epoch)
-        recording = epoch % options.record_every == 0 or epoch == epochs
+        recording = epoch in schedule
         if recording or progress is not None or len(pending) >= MAX_FUSED_STEPS:
             ensemble.advance(pending)
             pending = []

@@ -30,7 +30,7 @@ from dynamics.reduced import ReducedDynamics
 from theorykit.errors import ParameterError
 from validation.cnn.engine import build_ensemble
 from validation.cnn.readout import coefficients, reduced_problem_of
-from validation.figures import pyplot, save_figure
+from validation.figures import FULL_WIDTH, MEASURED, QUANTITIES, figure_style, pyplot, save_figure
 from validation.specs import EngineOptions, RunSpec
 from validation.tables import markdown_table
 
@@ -57,29 +57,32 @@ class CoefficientCheck:
         return "\n".join(markdown_table(("step", "gamma rel. error", "rho rel. error"), rows))
 
     def plot(self, path: Path) -> None:
-        """Left: gamma_{j,r}(t) of the CNN (solid) and the reduced model (dashed); right: the two
-        errors."""
+        """Left: gamma_{j,r}(t) of the CNN (solid) and the reduced model (dashed), head +1 in
+        feature +1's colour and head -1 in feature -1's; right: the two relative errors. The
+        project's figure style (:mod:`validation.figures.style`)."""
         plt = pyplot()
-
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-        for j, color in ((0, "C0"), (1, "C3")):
-            left.plot(self.step, self.gamma_cnn[:, j, :], color=color, lw=0.7)
-            left.plot(self.step, self.gamma_reduced[:, j, :], color=color, lw=0.7, ls="--")
-        left.set_title(
-            "gamma_{j,r}(t): CNN solid, reduced dashed (blue j=+1, red j=-1)", fontsize=8
-        )
-        left.set_xlabel("step")
-        right.semilogy(self.step[1:], self.gamma_error[1:], label="gamma")
-        right.semilogy(self.step[1:], self.rho_error[1:], label="rho")
-        right.set_xlabel("step")
-        right.set_title("relative error of the displacement from init", fontsize=8)
-        right.legend()
-        fig.suptitle(
-            f"coefficient check: {self.spec.params.optimizer}, B={self.spec.params.B}, "
-            f"lam={self.spec.params.lam:g}, {self.spec.supports} supports",
-            fontsize=9,
-        )
-        fig.tight_layout()
+        with figure_style():
+            fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.6), layout="constrained")
+            for j, metric in ((0, "feature_pos"), (1, "feature_neg")):
+                colour = QUANTITIES[metric].colour
+                left.plot(self.step, self.gamma_cnn[:, j, :], color=colour, lw=0.7, **MEASURED)
+                left.plot(self.step, self.gamma_reduced[:, j, :], color=colour, lw=0.7, ls="--")
+            left.set_title(r"$\gamma_{j,r}(t)$: CNN solid, reduced dynamics dashed")
+            left.set_xlabel("iteration $t$")
+            right.semilogy(self.step[1:], self.gamma_error[1:], color="0.2", label=r"$\gamma$")
+            right.semilogy(
+                self.step[1:],
+                self.rho_error[1:],
+                color=QUANTITIES["noise_max"].colour,
+                label=r"$\rho$",
+            )
+            right.set_xlabel("iteration $t$")
+            right.set_title("relative error of the displacement from initialisation")
+            right.legend()
+            fig.suptitle(
+                f"coefficient check: {self.spec.params.optimizer}, $B$ = {self.spec.params.B}, "
+                f"$\\lambda$ = {self.spec.params.lam:g}, {self.spec.supports} supports"
+            )
         save_figure(fig, path)
 
 

@@ -29,7 +29,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from theorykit.constants import HiddenConstants
 from theorykit.params import tang2025_synthetic
@@ -45,7 +45,8 @@ from validation.experiments.coefficient_check import coefficient_check
 from validation.experiments.horizon_check import horizon_checks, horizon_lines
 from validation.experiments.threshold_comparison import ThresholdRow, threshold_rows
 from validation.experiments.time_scale_comparison import reliability, time_scale_rows
-from validation.figures import pyplot, save_figure
+from validation.figures import FULL_WIDTH, figure_style, pyplot, save_figure
+from validation.figures.style import OPTIMIZERS
 from validation.progress import STDERR
 from validation.specs import RunSpec
 from validation.tables import markdown_table
@@ -432,13 +433,22 @@ def _coefficient_lines() -> list[str]:
 def plot_predicted_vs_measured(
     batch: Sequence[BatchRow], thresholds: Sequence[ThresholdRow], path: Path
 ) -> None:
-    """Log-log measured vs predicted for every quantity, with the 2x band; hollow: calibration."""
+    """Log-log measured vs predicted for every quantity, with the 2x band; hollow: calibration
+    (in-sample); the project's figure style (:mod:`validation.figures.style`)."""
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    with figure_style():
+        fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH, 3.0), layout="constrained")
+        _draw_predicted_vs_measured(axes, batch, thresholds)
+    save_figure(fig, path)
+
+
+def _draw_predicted_vs_measured(
+    axes: Sequence[Any], batch: Sequence[BatchRow], thresholds: Sequence[ThresholdRow]
+) -> None:
     panels = (
         (
             axes[0],
-            "B* (batch boundary)",
+            r"$B^*$ (batch boundary)",
             [
                 (
                     r.predicted,
@@ -452,7 +462,7 @@ def plot_predicted_vs_measured(
         ),
         (
             axes[1],
-            "collapse threshold (lam)",
+            r"AdamW collapse threshold ($\lambda$)",
             [
                 (
                     r.predicted,
@@ -479,9 +489,9 @@ def plot_predicted_vs_measured(
             [low * 2, high * 2],
             color="grey",
             alpha=0.15,
-            label="within 2x",
+            label=r"within 2$\times$",
         )
-        for optimizer, color in (("adam", "C0"), ("adamw", "C1")):
+        for optimizer, color in (("adam", OPTIMIZERS["adam"]), ("adamw", OPTIMIZERS["adamw"])):
             for supports, marker in (("overlapping", "o"), ("disjoint", "s")):
                 for calibration, face in ((False, color), (True, "none")):
                     chosen = [
@@ -506,10 +516,8 @@ def plot_predicted_vs_measured(
         ax.set_ylim(low, high)
         ax.set_xlabel("predicted (theorykit)")
         ax.set_ylabel("measured (CNN, bracket geometric mean)")
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
         ax.legend(fontsize=6)
-    fig.tight_layout()
-    save_figure(fig, path)
 
 
 def write_comparison(

@@ -29,7 +29,8 @@ from typing import TextIO
 from theorykit.errors import ParameterError
 from validation.cnn.images import train_image_cnn
 from validation.experiments.image_data import ImageSplit
-from validation.figures import pyplot, save_figure
+from validation.figures import FULL_WIDTH, figure_style, literal, pyplot, save_figure
+from validation.figures.style import OPTIMIZERS, number_text
 from validation.progress import STDERR
 from validation.provenance import code_version
 from validation.sweeps.store import ResultsStore
@@ -240,47 +241,57 @@ def _trend_lines(
 def write_image_report(
     name: str, records: dict[str, dict], sweep: ImageSweep, out_dir: Path
 ) -> str:
-    """test_error_vs_batch.png, test_error_vs_lambda.png (and SVGs) and report.md, with the trends
-    read off the numbers."""
+    """test_error_vs_batch.png, test_error_vs_lambda.png (each also as PDF and SVG) and report.md,
+    with the trends read off the numbers."""
     plt = pyplot()
     best = {
         (opt, lam): [best_batch_run(records, sweep, opt, lam, B) for B in sweep.batch_sizes]
         for opt, lam in sweep.batch_sweep_lams
     }
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    for (optimizer, lam), chosen in best.items():
-        (line,) = ax.plot(
-            sweep.batch_sizes, [r["test_error"] for r in chosen], "o-", label=f"{optimizer} test"
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(FULL_WIDTH * 0.6, 2.8), layout="constrained")
+        for (optimizer, lam), chosen in best.items():
+            colour = OPTIMIZERS[optimizer]
+            ax.plot(
+                sweep.batch_sizes,
+                [r["test_error"] for r in chosen],
+                "o",
+                color=colour,
+                label=f"{optimizer} ($\\lambda$ = {number_text(lam)}): test error",
+            )
+            ax.plot(
+                sweep.batch_sizes,
+                [r["train_error"] for r in chosen],
+                "x",
+                color=colour,
+                label=f"{optimizer}: train error",
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("batch size $B$")
+        ax.set_ylabel("final error (best learning rate per $B$)")
+        ax.set_title(
+            f"{literal(name)}: every $B$ trained to train error $\\leq$ "
+            f"{sweep.target_train_error:g} (cf. Tang et al. Fig. 1)"
         )
-        ax.plot(
-            sweep.batch_sizes,
-            [r["train_error"] for r in chosen],
-            "x--",
-            color=line.get_color(),
-            label=f"{optimizer} train (lam={lam:g})",
-        )
-    ax.set_xscale("log")
-    ax.set_xlabel("batch size B")
-    ax.set_ylabel("error (best lr per B)")
-    ax.set_title(
-        f"{name}: every B trained to train error <= {sweep.target_train_error:g} "
-        f"(cf. Tang et al. Fig. 1)",
-        fontsize=8,
-    )
-    ax.legend(fontsize=7)
-    fig.tight_layout()
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     save_figure(fig, out_dir / "test_error_vs_batch.png")
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    for optimizer in ("adam", "adamw"):
-        xs, ys = _lam_series(records, optimizer, sweep.lam_sweep_batch)
-        ax.plot(xs, ys, "o-", label=f"{optimizer} (B={sweep.lam_sweep_batch})")
-    ax.set_xscale("log")
-    ax.set_xlabel("weight decay lam")
-    ax.set_ylabel("test error")
-    ax.set_title(f"{name}: test error vs lam (cf. Tang et al. Fig. 2)", fontsize=9)
-    ax.legend()
-    fig.tight_layout()
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(FULL_WIDTH * 0.6, 2.8), layout="constrained")
+        for optimizer in ("adam", "adamw"):
+            xs, ys = _lam_series(records, optimizer, sweep.lam_sweep_batch)
+            ax.plot(
+                xs,
+                ys,
+                "o",
+                color=OPTIMIZERS[optimizer],
+                label=f"{optimizer} ($B$ = {sweep.lam_sweep_batch})",
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("weight decay $\\lambda$")
+        ax.set_ylabel("final test error")
+        ax.set_title(f"{literal(name)}: test error vs $\\lambda$ (cf. Tang et al. Fig. 2)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     save_figure(fig, out_dir / "test_error_vs_lambda.png")
 
     batch_rows = [

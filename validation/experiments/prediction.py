@@ -26,6 +26,7 @@ from typing import TextIO
 import numpy as np
 
 from dynamics.problem import Reduction, best_reduction
+from dynamics.recording import recorded_epochs
 from dynamics.reduced import ReducedDynamics
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit.errors import ParameterError
@@ -54,14 +55,15 @@ def predict_group(
     reduction: Reduction | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Trajectory]:
-    """Predicted trajectories of one group (see the module docstring), recorded every
-    ``options.record_every`` epochs and at the last on the runs' test sets (``options.test_size``,
-    ``test_seed``); ``options.order`` is followed, ``dtype``/``device``/``kernel`` are not (float64
-    on the CPU)."""
+    """Predicted trajectories of one group (see the module docstring), recorded on the CNN's
+    schedule (:func:`dynamics.recording.recorded_epochs` of ``options``) on the runs' test sets
+    (``options.test_size``, ``test_seed``); ``options.order`` is followed,
+    ``dtype``/``device``/``kernel`` are not (float64 on the CPU)."""
     if len({(s.group_key(), s.params.s, s.supports) for s in specs}) != 1:
         raise ParameterError("specs", len(specs), "one group of equal shapes, s and supports")
     cpu = EngineOptions(
         record_every=options.record_every,
+        log_records=options.log_records,
         test_size=options.test_size,
         test_seed=options.test_seed,
         order=options.order,
@@ -82,10 +84,11 @@ def predict_group(
     records = [measure()]
     recorded = [0.0]
     epochs = specs[0].params.epochs
+    schedule = recorded_epochs(epochs, options.record_every, options.log_records)
     for epoch in range(1, epochs + 1):
         for idx in ensemble.epoch_batches(epoch):
             dynamics.step(idx.numpy())
-        if epoch % options.record_every == 0 or epoch == epochs:
+        if epoch in schedule:
             records.append(measure())
             recorded.append(float(epoch))
         if progress is not None:

@@ -6,7 +6,8 @@ group finishes, and each run's predicted trajectory; :mod:`validation.sweeps.sto
 paper's Figs 3-6, measured solid with seed bands, predicted dashed), ``agreement.png`` (the gap
 between prediction and measurement per run), ``test_error.png`` (final train/test error per run),
 ``test_error_vs_lambda.png`` / ``test_error_vs_batch.png`` when the preset sweeps lam / B (with
-theorykit's lam thresholds drawn), every figure also as SVG, and ``report.md``: final metrics with
+the theory's thresholds drawn; :mod:`validation.figures`), every figure also as PDF and SVG, and
+``report.md``: final metrics with
 the asymptotic theorem's verdict and the finite-size verdict (:mod:`theorykit.verdict`) side by
 side, the predicted-vs-measured table of every run (:mod:`validation.agreement`), the paper's
 expected outcomes with a pass/fail verdict, and measured vs predicted stuck thresholds.
@@ -163,19 +164,29 @@ def write_report(
     out_dir: Path,
     predicted: dict[str, tuple[str, Trajectory]] | None = None,
     timing: str | None = None,
-) -> tuple[str, list[ExpectationCheck]]:
+) -> tuple[str, list[ExpectationCheck], list[Path]]:
     """Figures, report.md and table.md (the final errors over seeds beside the paper's, with
-    ``timing``: how long and where it trained); returns the report text and the expectation
-    checks. ``predicted`` maps run keys to (reduction, trajectory)."""
+    ``timing``: how long and where it trained); returns the report text, the expectation
+    checks and the figures written (their PNG paths). ``predicted`` maps run keys to (reduction,
+    trajectory)."""
     predicted = predicted or {}
     trajectories = {key: trajectory for key, (_, trajectory) in predicted.items()}
     plot_trajectories(records, preset.name, out_dir / "trajectories.png", trajectories)
-    plot_final_errors(records, preset.name, out_dir / "test_error.png")
+    reported = {
+        name: value
+        for name, value in preset.paper_test_error.items()
+        if isinstance(value, int | float)
+    }
+    plot_final_errors(records, preset.name, out_dir / "test_error.png", reported)
     thresholds = lambda_thresholds(preset.specs[0].params)
-    plot_error_vs(records, "lam", out_dir / "test_error_vs_lambda.png", thresholds)
-    plot_error_vs(records, "B", out_dir / "test_error_vs_batch.png")
+    figures = ["trajectories", "test_error"]
+    for axis, name in (("lam", "test_error_vs_lambda"), ("B", "test_error_vs_batch")):
+        if plot_error_vs(records, axis, out_dir / f"{name}.png"):
+            figures.append(name)
     compared = agreements(records, predicted)
-    plot_agreement(compared, preset.name, out_dir / "agreement.png")
+    if compared:
+        plot_agreement(compared, preset.name, out_dir / "agreement.png")
+        figures.append("agreement")
     checks = check_expectations(preset, records)
     grouped = group_runs(records)
     unique_specs = {spec.name: spec for spec in preset.specs}.values()
@@ -248,7 +259,13 @@ def write_report(
         "",
     ]
     (out_dir / "table.md").write_text("\n".join(table))
-    lines += [*failed_run_lines(records), "", store_mark(out_dir / STORE_NAME)]
+    lines += [
+        *failed_run_lines(records),
+        "",
+        f"Figures (each as PNG, PDF and SVG): {', '.join(figures)}.",
+        "",
+        store_mark(out_dir / STORE_NAME),
+    ]
     text = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(text)
-    return text, checks
+    return text, checks, [out_dir / f"{name}.png" for name in figures]

@@ -145,13 +145,18 @@ PAPER_TEST_ERRORS: dict[str, float | str] = {
 }
 
 
+#: Log-spaced records of every preset (``dynamics.recording``): with the regular ones, at least 64
+#: points per curve, dense over Stage I and the reversal of a large-batch run.
+LOG_RECORDS = 64
+
+
 def _quick() -> Preset:
     return Preset(
         "quick",
         "App. D.2 settings, one seed, eta = 5e-5, 4000 epochs (B = 100) / 400 epochs (B = 2); CPU "
         "minutes",
         _paper_runs(5e-5, {100: 4000, 2: 400}, range(1)),
-        EngineOptions(record_every=50, test_size=2000),
+        EngineOptions(record_every=50, log_records=LOG_RECORDS, test_size=2000),
         _expectations(),
         paper_test_error=PAPER_TEST_ERRORS,
     )
@@ -177,7 +182,7 @@ def _lambda_sensitivity() -> Preset:
             for optimizer, grid in grids
             for lam in grid
         ),
-        EngineOptions(record_every=50, test_size=2000),
+        EngineOptions(record_every=50, log_records=LOG_RECORDS, test_size=2000),
         expectations,
     )
 
@@ -194,7 +199,7 @@ def _zou2023() -> Preset:
         "zou2023",
         "full-batch Adam vs GD from the same initialisation (Zou et al. 2023), 10^4 steps",
         tuple(_run(optimizer, 1e-5, 200, eta=eta, epochs=10_000) for optimizer, eta in etas),
-        EngineOptions(record_every=250, test_size=2000),
+        EngineOptions(record_every=250, log_records=LOG_RECORDS, test_size=2000),
         expectations,
         convex_contrast=True,
     )
@@ -205,7 +210,7 @@ def _table() -> Preset:
         "tang2025-table",
         "App. D.2 protocol: 6 settings x 5 seeds, eta = 5e-5, 10^4 epochs",
         _paper_runs(5e-5, {100: 10_000, 2: 10_000}, range(5)),
-        EngineOptions(record_every=250, test_size=10_000),
+        EngineOptions(record_every=250, log_records=LOG_RECORDS, test_size=10_000),
         _expectations(),
         paper_test_error=PAPER_TEST_ERRORS,
         predict=False,

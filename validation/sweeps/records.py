@@ -33,13 +33,16 @@ def engine_identity(options: EngineOptions) -> dict[str, Any]:
     ``dtype`` is written as ``torch.<name>``, the form keys have always been derived from, so that
     stores written before the engine options became torch-free keep their keys.
     """
-    return {
+    identity = {
         "record_every": options.record_every,
         "test_size": options.test_size,
         "test_seed": options.test_seed,
         "order": options.order,
         "dtype": f"torch.{options.dtype}",
     }
+    if options.log_records:  # absent at 0, so that the keys of stores without it are unchanged
+        identity["log_records"] = options.log_records
+    return identity
 
 
 def run_key(spec: RunSpec, options: EngineOptions) -> str:
@@ -117,6 +120,7 @@ class RunRecord:
         device, compile and kernel, which change no result, at their defaults)."""
         return EngineOptions(
             record_every=self.engine["record_every"],
+            log_records=self.engine.get("log_records", 0),
             test_size=self.engine["test_size"],
             test_seed=self.engine["test_seed"],
             order=self.engine["order"],

@@ -28,9 +28,15 @@ from theorykit.conditions import lambda_thresholds
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 from validation.agreement import agreement_lines, agreements, plot_agreement
-from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories, varying_fields
+from validation.figures import (
+    ordered_groups,
+    plot_error_vs,
+    plot_final_errors,
+    plot_trajectories,
+    varying_fields,
+)
 from validation.report_files import check_report_directory, default_report_directory, store_mark
-from validation.sweeps.records import RunRecord, group_runs
+from validation.sweeps.records import RunRecord
 from validation.sweeps.store import ResultsStore
 from validation.tables import markdown_table
 from validation.verdicts import VerdictCheck, conclusion_lines, verdict_lines
@@ -214,10 +220,13 @@ def malformed_row_lines(malformed: dict[str, str]) -> list[str]:
     ]
 
 
-def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None) -> str:
+def write_sweep_report(
+    store_path: str | Path, out_dir: str | Path | None = None
+) -> tuple[str, list[Path]]:
     """Write report.md and the figures for the store at ``store_path`` into ``out_dir`` (default:
     :func:`validation.report_files.default_report_directory`, the store's folder unless another
-    store's report is there)."""
+    store's report is there). Returns the report's text and the figures written (PNG paths; each
+    also as PDF and SVG)."""
     store_path = Path(store_path)
     if not store_path.is_file():
         raise ParameterError(
@@ -250,12 +259,12 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
     thresholds = [lambda_thresholds(record.params) for record in records]
     shared = thresholds[0] if all(t == thresholds[0] for t in thresholds) else None
     figures = ["trajectories.png", "test_error.png"]
-    if plot_error_vs(records, "lam", out_dir / "test_error_vs_lambda.png", shared):
+    if plot_error_vs(records, "lam", out_dir / "test_error_vs_lambda.png"):
         figures.append("test_error_vs_lambda.png")
     if plot_error_vs(records, "B", out_dir / "test_error_vs_batch.png"):
         figures.append("test_error_vs_batch.png")
 
-    grouped = group_runs(records)
+    grouped = ordered_groups(records)
     checks = [VerdictCheck.of(name, group[0].params, group) for name, group in grouped.items()]
     rows = [summary_row(check, grouped[check.name]) for check in checks]
     lines = [
@@ -288,7 +297,12 @@ def write_sweep_report(store_path: str | Path, out_dir: str | Path | None = None
             "computes the reduced dynamics of each run from its own initialisation and batches "
             "(needs torch) and stores them beside the runs.",
         ]
-    lines += ["", "Figures: " + ", ".join(figures) + ".", "", store_mark(store_path)]
+    lines += [
+        "",
+        "Figures (each also as PDF and SVG): " + ", ".join(figures) + ".",
+        "",
+        store_mark(store_path),
+    ]
     text = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(text)
-    return text
+    return text, [out_dir / name for name in figures]

@@ -60,7 +60,7 @@ from validation.specs import DTYPES, EngineOptions, RunSpec, check_data_options,
 
 TOP_LEVEL_KEYS = ("name", "base", "seeds", "group_size", "params", "grid", "data", "engine")
 DATA_KEYS = ("supports", "labels")
-ENGINE_KEYS = ("record_every", "test_size", "test_seed", "order", "dtype")
+ENGINE_KEYS = ("record_every", "log_records", "test_size", "test_seed", "order", "dtype")
 #: Seeds are below 2^32, so that every torch generator seed derived from them (data, test,
 #: shuffling) fits.
 SEED_LIMIT = 2**32
@@ -278,6 +278,10 @@ def _engine_options(engine: dict[str, Any]) -> EngineOptions:
     for key in ("record_every", "test_size"):
         if key in engine and not _is_int(engine[key], minimum=1):
             raise ParameterError(f"engine.{key}", engine[key], "an integer >= 1")
+    if "log_records" in engine and not _is_int(engine["log_records"], minimum=0):
+        raise ParameterError(
+            "engine.log_records", engine["log_records"], "an integer >= 0 (log-spaced records)"
+        )
     if "test_seed" in engine and (
         not _is_int(engine["test_seed"], minimum=0) or engine["test_seed"] >= SEED_LIMIT
     ):
@@ -289,7 +293,7 @@ def _engine_options(engine: dict[str, Any]) -> EngineOptions:
         raise ParameterError("engine.dtype", dtype, "'float64' or 'float32'")
     values = {
         key: engine[key]
-        for key in ("record_every", "test_size", "test_seed", "order")
+        for key in ("record_every", "log_records", "test_size", "test_seed", "order")
         if key in engine
     }
     return EngineOptions(**values, dtype=dtype)

@@ -88,7 +88,7 @@ def test_rerun_resumes_from_the_results_file(
 
     monkeypatch.setattr(tasks, "train_group", fail)
     assert run_preset(preset, tmp_path) == first
-    text, checks = write_report(preset, first, tmp_path)
+    text, checks, _ = write_report(preset, first, tmp_path)
     assert "reproduced" in text and checks[0].holds
     assert (tmp_path / "trajectories.png").exists() and (tmp_path / "test_error.png").exists()
     assert not list(tmp_path.glob("*.tmp"))
@@ -183,5 +183,5 @@ def test_a_diverging_member_is_recorded_as_failed_and_spares_the_others(tmp_path
     json.loads(
         final, parse_constant=lambda token: pytest.fail(f"non-JSON {token}")
     )  # nulls, not NaN
-    text, checks = write_report(preset, records, tmp_path)
+    text, checks, _ = write_report(preset, records, tmp_path)
     assert "## Failed runs" in text and not checks[0].holds

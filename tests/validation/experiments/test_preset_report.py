@@ -42,7 +42,7 @@ def test_every_run_is_predicted_stored_and_reported(
     monkeypatch.setattr(prediction, "predict_group", fail)
     assert predict_preset(preset, records, tmp_path).keys() == predicted.keys()
 
-    text, _ = write_report(preset, records, tmp_path, predicted)
+    text, _, _ = write_report(preset, records, tmp_path, predicted)
     assert "## Theory next to simulation" in text
     assert "finite-size verdict" in text and "theorem (asymptotic)" in text
     table = text.split("## Theory next to simulation")[1].split("\n## ")[0]
@@ -66,5 +66,5 @@ def test_a_preset_that_does_not_predict_says_why(tmp_path: Path) -> None:
     )
     records = run_preset(preset, tmp_path)
     assert predict_preset(preset, records, tmp_path) == {}
-    text, _ = write_report(preset, records, tmp_path, {})
+    text, _, _ = write_report(preset, records, tmp_path, {})
     assert "no prediction for 1 run (adam (seed 0)): too long to predict here" in text

@@ -7,11 +7,13 @@ written through the API with synthetic records.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import itertools
 import json
 import multiprocessing
+import os
 import re
 import shutil
 import sqlite3
@@ -26,6 +28,7 @@ import pytest
 from dynamics.trajectory import METRICS
 from theorykit import tang2025_synthetic
 from theorykit.errors import ParameterError
+from validation.cli import main
 from validation.errors import MachineError
 from validation.sweeps import runner
 from validation.sweeps.records import RunRecord
@@ -60,13 +63,18 @@ def _store(path: Path, runs: int = RUNS) -> Path:
 
 
 def _cli(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "validation.cli", *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
+    """``theorykit ARGV`` in this process (the command line's own error handling, stdout and
+    stderr captured), run from ``cwd``: what a subprocess would see, without its start-up."""
+    out, err = io.StringIO(), io.StringIO()
+    previous = Path.cwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main(list(argv))
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(argv, status, out.getvalue(), err.getvalue())
 
 
 def _one_line(result: subprocess.CompletedProcess) -> str:

@@ -110,7 +110,10 @@ def test_ctrl_c_stores_what_finished_and_says_so_in_one_line(
 
 @pytest.mark.parametrize(
     ("executor", "signal_number"),
-    [("process:2", signal.SIGTERM), ("inline", signal.SIGHUP)],
+    [
+        ("process:2", signal.SIGTERM),
+        pytest.param("inline", signal.SIGHUP, marks=pytest.mark.slow),  # same path as SIGTERM
+    ],
     ids=["sigterm-process-pool", "sighup-inline"],
 )
 def test_sigterm_and_sighup_end_a_driver_like_ctrl_c_and_the_sqlite_alone_holds_every_run(
@@ -147,6 +150,7 @@ def test_sigterm_and_sighup_end_a_driver_like_ctrl_c_and_the_sqlite_alone_holds_
     assert rerun.returncode == 0 and _new_runs(stdout) == 16 - stored
 
 
+@pytest.mark.slow  # the default run checks 10 x 5 simultaneous opens through the API (fast)
 def test_five_drivers_started_in_the_same_instant_on_a_new_store_all_finish(
     spec_path: Path, tmp_path: Path
 ) -> None:
