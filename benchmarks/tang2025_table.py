@@ -1,5 +1,5 @@
 """The paper's Tables 1-2 protocol in float32 and float64: both tables and whether the outcomes
-agree seed by seed (issue 16's precision check).
+agree seed by seed (a precision check).
 
 Reads the stores that ``theorykit validate --preset tang2025-table --dtype float32`` and
 ``theorykit validate --preset tang2025-table`` (float64) wrote (``runs/tang2025-table-float32/``

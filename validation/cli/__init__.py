@@ -25,6 +25,7 @@ ends it silently, status 141.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 from collections.abc import Sequence
 
 from theorykit import cli as bounds
@@ -42,8 +43,17 @@ COMMANDS = {
 }
 
 
+def package_version() -> str:
+    """The installed theorykit's version (its package metadata)."""
+    try:
+        return importlib.metadata.version("theorykit")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="theorykit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, module in COMMANDS.items():
         command = commands.add_parser(name, help=module.HELP, description=module.HELP)

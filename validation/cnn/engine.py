@@ -129,7 +129,7 @@ def _train_step(
     optimizer.update(W, data_gradient(W, y, xi, q), hyper, state)
 
 
-#: Compiled graphs kept per process: one per (kind, E, B, dtype, device) a session trains; torch's
+#: Compiled graphs kept per process: one per (kind, E, B, dtype, device) a process trains; torch's
 #: default (8) would silently fall back to eager after a few groups.
 COMPILED_SHAPES_LIMIT = 64
 

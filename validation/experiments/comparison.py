@@ -52,7 +52,7 @@ from validation.specs import RunSpec
 from validation.tables import markdown_table
 from validation.verdicts import conclusion_lines
 
-#: Within this factor a prediction counts as accurate (the issue's and the figure's 2x band).
+#: Within this factor a prediction counts as accurate (the 2x band of the table and the figure).
 ACCURACY_FACTOR = 2.0
 #: The (optimizer, lam, supports, model) rows of the coefficient check: today's reductions on both
 #: support regimes; "shared" on overlapping supports is the disjoint-support model that ignores the
@@ -119,7 +119,7 @@ def _is_open(interval: tuple[float, float]) -> bool:
 class Score:
     """One prediction's accuracy on the held-out settings of one support regime, counted two
     ways: over the settings with a measured bracket (``closed`` of them, ``closed_hits`` within
-    :data:`ACCURACY_FACTOR` of its geometric mean: the issue's measure), and over every setting
+    :data:`ACCURACY_FACTOR` of its geometric mean), and over every setting
     (``scored``, ``hits``), the open brackets -- a grid without a transition -- scored by
     :func:`agrees`. ``unscored`` lists the settings without a finite prediction."""
 
