@@ -83,6 +83,11 @@ _SCALE_RULE = (
 )
 
 
+def _python_scalar(value: Any) -> Any:
+    """A numpy scalar (as a table cell holds it) as the Python number or text it stands for."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def _integer(name: str, value: Any, minimum: int, rule: str) -> int:
     """A whole number in [minimum, :data:`MAX_COUNT`]: the counts of Def. 3.1/3.2 and the
     horizon."""
@@ -268,6 +273,18 @@ class ProblemParams(Setting):
                 unknown[0], changes[unknown[0]], f"a field of ProblemParams ({field_names()})"
             )
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_record(cls, row: Any) -> ProblemParams:
+        """The parameters of one row of a results table -- any mapping that holds every field,
+        such as a row of ``validation.sweeps.store.ResultsStore.dataframe()``,
+        ``trajectory_frame()`` or ``prediction_frame()`` (a pandas Series or a dict); other
+        columns are ignored, numpy scalars read as Python numbers."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        missing = [name for name in names if name not in row]
+        if missing:
+            raise ParameterError("row", missing, "a row holding every ProblemParams field")
+        return cls(**{name: _python_scalar(row[name]) for name in names})
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ProblemParams:

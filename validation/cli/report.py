@@ -15,8 +15,6 @@ from validation.cli.common import (
     check_out_dir,
 )
 from validation.report_files import check_report_directory, default_report_directory
-from validation.specs import EngineOptions
-from validation.sweeps.records import RunRecord
 from validation.sweeps.report import write_sweep_report
 from validation.sweeps.store import ResultsStore
 
@@ -46,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     check_out_dir(out)
     check_report_directory(out, Path(args.results))
     if args.predict:
-        _store_predictions(Path(args.results))
+        from validation.experiments.prediction import predict_stored_runs
+
+        predict_stored_runs(Path(args.results))
     text, figures = write_sweep_report(args.results, out)
     print(text)
     if args.export:
@@ -55,17 +55,3 @@ def run(args: argparse.Namespace) -> int:
     written = ", ".join(map(str, [out / "report.md", *figures]))
     print(f"written: {written} (figures also as .pdf, .svg)")
     return 0
-
-
-def _store_predictions(store_path: Path) -> None:
-    """The prediction of every finished run of the store (validation.experiments.prediction),
-    one set of recording options at a time (those the runs were trained with)."""
-    from validation.experiments.prediction import predictions_for
-
-    with ResultsStore(store_path, read_only=True) as store:
-        records = list(store.records().values())
-    by_options: dict[EngineOptions, list[RunRecord]] = {}
-    for record in records:
-        by_options.setdefault(record.options, []).append(record)
-    for options, group in by_options.items():
-        predictions_for(group, options, store_path)

@@ -1,9 +1,11 @@
 """``theorykit sweep SPEC.toml [--store PATH] [--executor inline|process[:N]|dask://HOST:PORT]
-[--device auto] [--compile] [--dry-run] [--export FILE.csv|FILE.parquet]``: expand a declarative
-grid (:mod:`validation.sweeps.spec`; every value checked before anything trains), train what the
-SQLite store (default runs/NAME/results.sqlite) lacks on the chosen executor
-(:mod:`validation.sweeps.executors`), storing each group as it finishes, then write the report; exit
-status 1 when a task failed (a rerun retries exactly those runs). ``--dry-run`` needs no torch."""
+[--device auto] [--compile] [--dtype float32] [--predict] [--dry-run]
+[--export FILE.csv|FILE.parquet]``: expand a declarative grid (:mod:`validation.sweeps.spec`;
+every value checked before anything trains), train what the SQLite store (default
+runs/NAME/results.sqlite) lacks on the chosen executor (:mod:`validation.sweeps.executors`),
+storing each group as it finishes, with ``--predict`` compute the reduced dynamics' prediction of
+each run, then write the report; exit status 1 when a task failed (a rerun retries exactly those
+runs). ``--dry-run`` needs no torch."""
 
 from __future__ import annotations
 
@@ -31,6 +33,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_engine_arguments(parser, dtype=False)
     parser.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default=None,
+        help="floating-point precision of training, overriding the spec's [engine] dtype (part of "
+        "each run's identity: a float32 run is another run than its float64 twin)",
+    )
+    parser.add_argument(
+        "--predict",
+        action="store_true",
+        help="after training, compute and store the reduced-dynamics prediction of every finished "
+        "run (as theorykit report --predict), so that the report puts theory next to simulation",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="check and expand the spec, print its size, train nothing",
@@ -40,6 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
+    if args.dtype is not None:
+        spec = dataclasses.replace(
+            spec, options=dataclasses.replace(spec.options, dtype=args.dtype)
+        )
     store_path = Path(args.store or f"runs/{spec.name}/results.sqlite")
     check_export_path(args.export, store_path)
     report_dir = default_report_directory(store_path)
@@ -65,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
         outcome = run_sweep(spec, store, executor, options)
         if args.export:
             print(f"exported: {store.export(args.export)}")
+    if args.predict and outcome.stored:
+        from validation.experiments.prediction import predict_stored_runs
+
+        predict_stored_runs(store_path)
     if outcome.stored:
         text, figures = write_sweep_report(store_path, report_dir)
         print(text)

@@ -147,3 +147,16 @@ def predict(
         for index, trajectory in zip(indices, group, strict=True):
             results[index] = trajectory
     return [trajectory for trajectory in results if trajectory is not None]
+
+
+def predict_stored_runs(store_path: Path, log: TextIO = STDERR) -> None:
+    """The prediction of every finished run of the store at ``store_path`` that has none
+    (:func:`predictions_for`), one set of recording options at a time (those the runs were trained
+    with); ``theorykit report --predict`` and ``theorykit sweep --predict``."""
+    with ResultsStore(store_path, read_only=True) as store:
+        records = list(store.records().values())
+    by_options: dict[EngineOptions, list[RunRecord]] = {}
+    for record in records:
+        by_options.setdefault(record.options, []).append(record)
+    for options, group in by_options.items():
+        predictions_for(group, options, store_path, log)

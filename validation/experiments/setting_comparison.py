@@ -51,7 +51,8 @@ class SettingComparison:
         """A pandas DataFrame, one row per seed: the outcomes (CNN, predicted, finite-size
         verdict) and whether the CNN's and the prediction's agree, the trajectory error, then
         ``measured`` / ``predicted`` / ``ratio`` (predicted over measured) columns for the final
-        values of :data:`validation.agreement.FINAL_METRICS` and for T0 and T_r (iterations)."""
+        values of :data:`validation.agreement.FINAL_METRICS` and for T0 and T_r (iterations), as
+        float64 (NaN where a time was not reached)."""
         import pandas as pd
 
         verdict = self.theory.finite_size.verdict
@@ -75,7 +76,9 @@ class SettingComparison:
                     f"{name}_ratio": ratio,
                 }
             rows.append(row)
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        numeric = [c for c in frame if c.endswith(("_measured", "_predicted", "_ratio"))]
+        return frame.astype(dict.fromkeys([*numeric, "trajectory_error"], "float64"))
 
     def plot(self) -> Any:
         """Measured (seed mean +- sd) and predicted (dashed) trajectories: a matplotlib Figure

@@ -465,27 +465,49 @@ class ResultsStore:
         return rows
 
     def dataframe(self):
-        """:meth:`flat_rows` as a pandas DataFrame (one row per run)."""
+        """:meth:`flat_rows` as a tidy pandas DataFrame: one row per run, every configuration
+        column beside the final metrics, metrics as float64 (NaN where a run failed)."""
         import pandas as pd
 
-        return pd.DataFrame(self.flat_rows(), columns=self._flat_columns())
+        frame = pd.DataFrame(self.flat_rows(), columns=self._flat_columns())
+        return frame.astype(dict.fromkeys(METRICS, "float64"))
 
     def trajectory_frame(self):
-        """Long form: one row per (run, recorded epoch) with the key, the name and every metric."""
+        """Long form, tidy: one row per (run, recorded epoch), its configuration columns (those
+        of :meth:`dataframe` but the final metrics) joined, the recorded metrics as float64."""
+        return self._long_frame(
+            (key, record.epoch, record.metrics) for key, record in self.records().items()
+        )
+
+    def prediction_frame(self):
+        """Long form, tidy: one row per (predicted run, recorded epoch) with the reduction that
+        predicted it, the run's configuration columns joined, the predicted metrics as float64."""
+        runs = self.records()
+        predicted = self.predictions(runs)
+        return self._long_frame(
+            (
+                (key, trajectory.epoch, trajectory.metrics)
+                for key, (_, trajectory) in predicted.items()
+            ),
+            reductions={key: reduction for key, (reduction, _) in predicted.items()},
+        )
+
+    def _long_frame(self, series, reductions: Mapping[str, str] | None = None):
+        """One row per (key, epoch) of ``series`` ((key, epochs, metrics) triples), joined to the
+        configuration of each key (:meth:`dataframe` without its final metrics)."""
         import pandas as pd
 
+        configuration = self.dataframe().drop(columns=list(METRICS)).set_index("key")
         rows = []
-        for key, record in self.records().items():
-            for index, epoch in enumerate(record.epoch):
-                rows.append(
-                    {
-                        "key": key,
-                        "name": record.name,
-                        "epoch": epoch,
-                        **{metric: values[index] for metric, values in record.metrics.items()},
-                    }
-                )
-        return pd.DataFrame(rows)
+        for key, epochs, metrics in series:
+            for index, epoch in enumerate(epochs):
+                row = {"key": key, "epoch": float(epoch)}
+                if reductions is not None:
+                    row["reduction"] = reductions[key]
+                rows.append({**row, **{m: metrics[m][index] for m in METRICS if m in metrics}})
+        columns = ["key", "epoch", *(["reduction"] if reductions is not None else []), *METRICS]
+        frame = pd.DataFrame(rows, columns=columns).astype(dict.fromkeys(METRICS, "float64"))
+        return frame.join(configuration, on="key")
 
     def export(self, path: str | Path) -> Path:
         """Write the flat table to ``path``: ``.csv`` (standard library) or ``.parquet`` (pandas +

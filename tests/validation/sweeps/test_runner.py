@@ -214,3 +214,22 @@ def test_a_failing_task_is_reported_the_others_are_stored_and_a_rerun_retries_it
     assert main(["sweep", str(sweep_spec_file()), "--store", str(store)]) == 0
     with ResultsStore(store) as results:
         assert len(results) == 16
+
+
+def test_sweep_dtype_and_predict_train_in_float32_and_store_the_predictions(
+    tmp_path, sweep_spec_file
+) -> None:
+    import sqlite3
+
+    from validation.cli import main
+
+    store = tmp_path / "f32.sqlite"
+    spec = sweep_spec_file(name="f32", epochs=10)
+    assert main(["sweep", str(spec), "--store", str(store), "--dtype", "float32", "--predict"]) == 0
+    with sqlite3.connect(store) as connection:
+        engines = {
+            row[0]
+            for row in connection.execute("SELECT json_extract(config, '$.engine.dtype') FROM runs")
+        }
+        predicted = connection.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
+    assert engines == {"torch.float32"} and predicted == 16
