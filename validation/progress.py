@@ -1,10 +1,11 @@
-"""Progress of long training loops, through ``tqdm``: a bar on a terminal, silence in a redirected
-log.
+"""Progress of long training loops, through ``tqdm.auto``: a bar on a terminal and in a Jupyter
+notebook, silence in a redirected log.
 
 :func:`epoch_progress` returns the per-epoch callback the engine takes (``progress(epoch, total)``).
-On a terminal it draws one ``tqdm`` bar per task (rate, elapsed and remaining time); when the stream
-is not a terminal it writes nothing, so logs hold the runner's one line per finished task instead of
-carriage returns.
+On a terminal it draws one ``tqdm`` bar per task (rate, elapsed and remaining time), in a notebook
+the widget of ``tqdm.auto``; when the stream is neither it writes nothing, so logs hold the
+runner's one line per finished task instead of carriage returns. ``TQDM_DISABLE=1`` in the
+environment silences every bar (``tqdm``'s own setting).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 
 class _CurrentStderr:
@@ -35,9 +36,14 @@ class _CurrentStderr:
 STDERR: TextIO = _CurrentStderr()  # type: ignore[assignment]
 
 
+def in_notebook() -> bool:
+    """Whether this process runs a Jupyter kernel (where ``tqdm.auto`` draws a widget)."""
+    return "ipykernel" in sys.modules
+
+
 def epoch_progress(label: str, stream: TextIO) -> Callable[[int, int], None]:
     """A ``progress(epoch, total)`` callback that draws a bar called ``label`` on ``stream``."""
-    interactive = hasattr(stream, "isatty") and stream.isatty()
+    interactive = (hasattr(stream, "isatty") and stream.isatty()) or in_notebook()
     bar: tqdm | None = None
 
     def show(epoch: int, total: int) -> None:
