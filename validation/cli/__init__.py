@@ -43,6 +43,14 @@ COMMANDS = {
 }
 
 
+#: What ``theorykit --help`` says before the subcommands.
+DESCRIPTION = (
+    "The theory of mini-batch Adam/AdamW generalization (Tang et al. 2025; Zou et al. 2023) "
+    "computed, simulated and tested against the CNN it describes. `theorykit COMMAND --help` "
+    "describes each command."
+)
+
+
 def package_version() -> str:
     """The installed theorykit's version (its package metadata)."""
     try:
@@ -52,7 +60,7 @@ def package_version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="theorykit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="theorykit", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, module in COMMANDS.items():
