@@ -428,8 +428,8 @@ def plot_agreement(runs: Sequence[RunAgreement], title: str, path: Path) -> None
             ax.axhline(run.bound, color="0.3", **THEORY_LINE)
             verdict = "agree" if run.agrees() else "DISAGREE"
             ax.set_title(
-                f"{literal(run.record.name)}, seed {run.record.data_seed}: {verdict}\n"
-                f"CNN: {run.measured_outcome}\nprediction: {run.predicted_outcome}",
+                f"{literal(run.record.name)}, seed {run.record.data_seed}\n"
+                f"CNN: {run.measured_outcome}\nprediction: {run.predicted_outcome} ({verdict})",
                 fontsize=6.5,
             )
             ax.set_xlabel("iteration $t$")
