@@ -3,10 +3,11 @@
 :func:`run_reporting_errors` runs a program's body and maps what escapes it through
 :data:`ENDINGS`: a :class:`~theorykit.errors.ParameterError` (a value the user can fix) exits 2;
 the machine's state -- :class:`validation.errors.MachineError`, an ``OSError`` (a file that cannot
-be read or written), ``MemoryError`` -- exits 1; an interrupt -- Ctrl-C, and SIGTERM or SIGHUP,
-which the body runs under :func:`validation.termination.terminate_as_interrupt` -- exits 128 +
-its signal (130, 143, 129); a closed pipe (``... | head``) exits 141 silently. Any other exception
-is a bug and keeps its traceback. The ``theorykit`` command line (``validation.cli.main``) and the
+be read or written), ``MemoryError``, an SQLite error (a damaged store) -- exits 1; an interrupt
+-- Ctrl-C, and SIGTERM or SIGHUP, which the body runs under
+:func:`validation.termination.terminate_as_interrupt` -- exits 128 + its signal (130, 143, 129); a
+closed pipe (``... | head``) exits 141 silently. Any other exception is a bug and keeps its
+traceback. The ``theorykit`` command line (``validation.cli.main``) and the
 scripts of ``examples/`` end through it.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -49,6 +51,7 @@ ENDINGS: tuple[
         ),
     ),
     (OSError, lambda _: 1, os_message),
+    (sqlite3.Error, lambda _: 1, lambda error: f"results store: {error} (SQLite)"),
 )
 _HANDLED = tuple(kind for kind, _, _ in ENDINGS)
 

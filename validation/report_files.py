@@ -37,12 +37,18 @@ def reported_store(report: Path) -> Path | None:
     return Path(found[-1]) if found else None
 
 
+def _ours(reported: Path | None, store: Path) -> bool:
+    """Whether a report naming ``reported`` may be overwritten by ``store``'s: no mark, the same
+    store, or a store that no longer exists there (a folder moved or copied from another
+    machine names its old path)."""
+    return reported is None or reported == store.resolve() or not reported.exists()
+
+
 def default_report_directory(store: Path) -> Path:
     """Where the report of ``store`` goes unless a directory is asked for (see the module
     docstring)."""
     store = Path(store)
-    other = reported_store(store.parent / "report.md")
-    if other is None or other == store.resolve():
+    if _ours(reported_store(store.parent / "report.md"), store):
         return store.parent
     return store.parent / f"{store.stem}-report"
 
@@ -59,7 +65,7 @@ def check_report_directory(out_dir: Path, store: Path) -> None:
             "ends in a report file's suffix)",
         )
     other = reported_store(out_dir / "report.md")
-    if other is not None and other != store.resolve():
+    if not _ours(other, store):
         raise ParameterError(
             "out",
             str(out_dir),

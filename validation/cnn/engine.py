@@ -6,10 +6,12 @@ ensemble (one optimiser step advances every member; members may differ in eta, l
 sigma0 and all data parameters except n and d), and returns one
 :class:`~dynamics.trajectory.Trajectory` per spec in input order.
 
-Measurements (App. D.2 metrics, :data:`dynamics.trajectory.METRICS`), every ``record_every`` epochs
-and at the end: feature learning max_r <w_{j,r}, j v> for j = +1 and j = -1; noise memorisation
-min_i and max_i of max_r <w_{y_i,r}, xi_i>; train error, data loss (cross-entropy without the
-lam/2 ||W||^2 term) and test error on ``test_size`` fresh examples per member.
+Measurements (App. D.2 metrics, :data:`dynamics.trajectory.METRICS`), at the epochs of
+:func:`dynamics.recording.recorded_epochs` (every ``record_every``-th, ``log_records`` log-spaced
+ones, the first and the last): feature learning max_r <w_{j,r}, j v> for j = +1 and j = -1;
+noise memorisation min_i and max_i of max_r <w_{y_i,r}, xi_i>; train error, data loss
+(cross-entropy without the lam/2 ||W||^2 term) and test error on ``test_size`` fresh examples per
+member.
 """
 
 from __future__ import annotations

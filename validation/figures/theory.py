@@ -63,6 +63,7 @@ def theory_marks(params: ProblemParams) -> dict[str, Mark]:
     (see the module docstring); a name is absent where the theory gives no positive finite
     number."""
     predictions = finite_size_predictions(params)
+    sign_type = params.kind.preconditioner != "none"  # T0 is the Adam / sign-step Stage I
     race_in_sample = bool(predictions.in_sample["critical_batch_sizes"])
     values = {
         "critical_batch_size": (
@@ -78,7 +79,7 @@ def theory_marks(params: ProblemParams) -> dict[str, Mark]:
             predictions.adamw_collapse_threshold,
             bool(predictions.in_sample["adamw_collapse_threshold"]),
         ),
-        "stage1_length": (predictions.stage1_length, False),
+        "stage1_length": (predictions.stage1_length if sign_type else None, False),
         "reversal_time": (predictions.reversal_time, race_in_sample),
         "fixed_point": (stage2_feature_level(params), False),
     }

@@ -129,7 +129,8 @@ class _Heartbeat:
         renewed, failing, expired = time.monotonic(), False, False
         while not self._stop.wait(lease_s / 4):
             try:
-                store = store or ResultsStore(path)
+                if store is None:  # an empty store is falsy (len 0): test for None
+                    store = ResultsStore(path)
                 store.renew(owner, lease_s)
             except (MachineError, ParameterError, OSError, sqlite3.Error) as error:
                 if not failing:
@@ -186,11 +187,16 @@ def check_names(spec: SweepSpec, store: ResultsStore) -> None:
         )
         if mine not in known:
             other = json.loads(next(iter(known)))
+            engine = engine_identity(spec.options)
             differ = [
                 f"{field} = {other['params'][field]!r} (this spec: {value!r})"
                 for field, value in run.params.to_dict().items()
                 if other["params"].get(field) != value
-            ] or ["data or engine options"]
+            ] + [
+                f"engine {field} = {other['engine'].get(field)!r} (this spec: {value!r})"
+                for field, value in engine.items() | other["engine"].items()
+                if other["engine"].get(field) != engine.get(field) and field in engine
+            ] or ["data options"]
             raise ParameterError(
                 "name",
                 run.name,
@@ -372,12 +378,13 @@ def train_or_resume(
     progress: Callable[[str], Callable[[int, int], None]] | None = None,
 ) -> list[RunRecord]:
     """Train what the store at ``store_path`` lacks of ``runs`` (in this process), then return every
-    run's record in the order of ``runs``. A failed task is a RuntimeError naming it."""
+    run's record in the order of ``runs``. A failed task is a :class:`MachineError` naming it
+    (a rerun retries it)."""
     spec = SweepSpec(name, tuple(runs), options, ())
     with ResultsStore(store_path) as store:
         outcome = run_sweep(spec, store, log=log, progress=progress)
         if outcome.errors:
-            raise RuntimeError(
+            raise MachineError(
                 f"{len(outcome.errors)} group(s) failed: {'; '.join(outcome.errors)}"
             )
         keys = [run_key(run, options) for run in runs]

@@ -33,8 +33,8 @@ def _json(text: object, column: str) -> Any:
         raise MalformedRow(f"{column}: not JSON text")
     try:
         return json.loads(text)
-    except ValueError as error:
-        raise MalformedRow(f"{column}: invalid JSON ({error})") from None
+    except (ValueError, RecursionError) as error:  # RecursionError: nesting beyond any row's
+        raise MalformedRow(f"{column}: invalid JSON ({type(error).__name__})") from None
 
 
 def _mapping(value: object, place: str) -> Mapping[str, Any]:
@@ -52,8 +52,14 @@ def _field(data: Mapping[str, Any], name: str, place: str) -> Any:
 def _number(value: object, place: str, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise MalformedRow(f"{place}: a finite number expected, found {value!r}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an integer beyond float64
+        finite = False
+    if not finite:
+        raise MalformedRow(f"{place}: a finite number expected, found {str(value)[:20]!r}")
     return value
 
 
@@ -102,6 +108,9 @@ def run_record(row: Mapping[str, Any]) -> RunRecord:
         name: _number(value, f"final.{name}", True)
         for name, value in _mapping(_json(row["final"], "final"), "final").items()
     }
+    for name in ("train_error", "test_error"):  # what every report reads
+        if name not in final or name not in metrics:
+            raise MalformedRow(f"final and trajectory.metrics: missing {name!r}")
     if not isinstance(row["name"], str):
         raise MalformedRow("name: text expected")
     return RunRecord(

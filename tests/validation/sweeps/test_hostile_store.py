@@ -319,6 +319,16 @@ DAMAGED_ROWS = [
     ("trajectory cut short", "UPDATE runs SET trajectory = '{\"epoch\": [0]}' WHERE key = 'key00'"),
     ("final not an object", "UPDATE runs SET final = '[1, 2]' WHERE key = 'key00'"),
     ("config a number", "UPDATE runs SET config = 7 WHERE key = 'key00'"),
+    (
+        "an integer beyond float64",
+        'UPDATE runs SET trajectory = \'{"epoch": [0, 1' + "0" * 400 + '], "metrics": {}}\' '
+        "WHERE key = 'key00'",
+    ),
+    (
+        "JSON nested past any row",
+        "UPDATE runs SET final = '" + "[" * 5000 + "' WHERE key = 'key00'",
+    ),
+    ("no final test error", "UPDATE runs SET final = '{}' WHERE key = 'key00'"),
 ]
 
 
@@ -411,3 +421,42 @@ def test_the_report_mark_names_the_store(tmp_path: Path) -> None:
     assert _cli("report", str(store)).returncode == 0
     last = (tmp_path / "report.md").read_text().splitlines()[-1]
     assert json.dumps(str(store.resolve()))[1:-1] in last
+
+
+def test_a_report_of_a_moved_store_is_rewritten_in_place(tmp_path: Path) -> None:
+    """A folder copied from a cluster names the store's old path in its report.md: that store no
+    longer exists there, so the report is this store's to rewrite."""
+    store = _store(tmp_path / "results.sqlite")
+    (tmp_path / "report.md").write_text(
+        "old\n<!-- results store: /cluster/gone/results.sqlite -->\n"
+    )
+    result = _cli("report", str(store))
+    assert result.returncode == 0 and f"written: {tmp_path / 'report.md'}" in result.stdout
+
+
+def test_the_heartbeat_opens_an_empty_store_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from validation.sweeps import store_file
+
+    path = tmp_path / "empty.sqlite"
+    ResultsStore(path).close()
+    opened = []
+    real = store_file.open_writable
+    monkeypatch.setattr(store_file, "open_writable", lambda p: opened.append(p) or real(p))
+    heartbeat = runner._Heartbeat(path, "me", lease_s=0.2, log=io.StringIO())
+    time.sleep(1.0)  # about 20 beats
+    heartbeat.stop()
+    assert len(opened) == 1
+
+
+def test_a_name_clash_names_the_engine_option_that_differs(tmp_path: Path) -> None:
+    path = _store(tmp_path / "engine.sqlite")
+    spec = parse_spec_text('name = "c"\n[grid]\nB = [2]\n[engine]\nlog_records = 8\n')
+    spec = dataclasses.replace(
+        spec,
+        runs=tuple(dataclasses.replace(r, params=_record(0).params, name="B=2") for r in spec.runs),
+    )
+    with ResultsStore(path) as store, pytest.raises(ParameterError) as refused:
+        runner.check_names(spec, store)
+    assert "engine log_records" in str(refused.value)
