@@ -421,12 +421,15 @@ def train(
     specs: Sequence[RunSpec],
     options: EngineOptions = EngineOptions(),
     on_group_done: Callable[[list[Trajectory]], None] | None = None,
+    on_group: Callable[[Sequence[int]], Callable[[int, int], None] | None] | None = None,
 ) -> list[Trajectory]:
-    """Train every spec, one stacked ensemble per group; ``on_group_done`` sees each group as it
-    finishes."""
+    """Train every spec, one stacked ensemble per group; ``on_group`` receives each group's
+    indices before it trains and may return a per-epoch progress callback for it;
+    ``on_group_done`` sees each group as it finishes."""
     results: list[Trajectory | None] = [None] * len(specs)
     for indices in group_specs(specs):
-        trajectories = train_group([specs[i] for i in indices], options)
+        progress = on_group(indices) if on_group is not None else None
+        trajectories = train_group([specs[i] for i in indices], options, progress)
         for index, trajectory in zip(indices, trajectories, strict=True):
             results[index] = trajectory
         if on_group_done is not None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from dynamics.problem import best_reduction
@@ -31,6 +31,7 @@ from validation.agreement import RunAgreement
 from validation.cnn.engine import train
 from validation.experiments.prediction import predict
 from validation.figures import trajectory_figure
+from validation.progress import STDERR, epoch_progress
 from validation.specs import EngineOptions, Labels, RunSpec, Supports, check_data_options
 from validation.sweeps.records import RunRecord, run_key
 from validation.sweeps.spec import SEED_LIMIT
@@ -126,18 +127,35 @@ def _check_seeds(seeds: Any) -> tuple[int, ...]:
     return checked
 
 
+def _bars(
+    label: str, seeds: Sequence[int], shown: bool
+) -> Callable[[Sequence[int]], Callable[[int, int], None]] | None:
+    """Per group of seeds (indices into ``seeds``), the epoch bar of :func:`epoch_progress`."""
+    if not shown:
+        return None
+
+    def bar(indices: Sequence[int]) -> Callable[[int, int], None]:
+        chosen = ", ".join(str(seeds[i]) for i in indices)
+        return epoch_progress(f"{label}, seed {chosen}", STDERR)
+
+    return bar
+
+
 def compare_setting(
     params: ProblemParams,
     seeds: Iterable[int] = (0,),
     supports: Supports = "overlapping",
     labels: Labels = "balanced",
     options: EngineOptions | None = None,
+    progress: bool = True,
 ) -> SettingComparison:
     """Train ``params`` as the CNN for every seed (data and initialisation seed alike), predict
     each run with the reduced dynamics and evaluate the theory (see the module docstring).
 
     ``options`` defaults to float64 on the CPU-or-CUDA device the engine picks, recording
-    ``DEFAULT_RECORDS`` times over ``params.epochs``, 2000 test points.
+    ``DEFAULT_RECORDS`` times over ``params.epochs``, 2000 test points. ``progress`` draws a bar
+    per group of seeds for the training and for the prediction (:mod:`validation.progress`: on a
+    terminal or in a notebook; ``TQDM_DISABLE=1`` or ``progress=False`` silences it).
 
     Every argument is checked before anything trains, a bad one raising :class:`ParameterError`
     (parameter, value, rule): ``params`` a ProblemParams, ``seeds`` a non-empty iterable of
@@ -160,8 +178,8 @@ def compare_setting(
     )
     specs = [RunSpec(params, seed, seed, supports, labels, name=f"seed {seed}") for seed in seeds]
     theory = bounds_summary(params)
-    measured = train(specs, options)
-    predicted = predict(specs, options)
+    measured = train(specs, options, on_group=_bars("CNN", seeds, progress))
+    predicted = predict(specs, options, on_group=_bars("reduced dynamics", seeds, progress))
     reduction = best_reduction(supports)
     runs = tuple(
         RunAgreement(RunRecord.of(run_key(spec, options), spec, trajectory), guess, reduction)

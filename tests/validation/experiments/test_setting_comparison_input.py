@@ -25,7 +25,7 @@ def no_training(monkeypatch: pytest.MonkeyPatch) -> list[list[RunSpec]]:
     """Training and prediction replaced by a recorder that raises :class:`_Trained`."""
     reached: list[list[RunSpec]] = []
 
-    def refuse(specs: list[RunSpec], *_: Any) -> None:
+    def refuse(specs: list[RunSpec], *_: Any, **__: Any) -> None:
         reached.append(list(specs))
         raise _Trained
 
