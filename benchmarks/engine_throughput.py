@@ -13,7 +13,8 @@ and one Adam update.
   once).
 
 Run ``python benchmarks/engine_throughput.py`` (defaults: B in {2, 16, 100}, E in {1, 16, 64, 256});
-the table goes to ``benchmarks/results/engine_throughput_<device>_<dtype>.md`` with the machine's
+the table goes to ``--out`` (default ``runs/benchmarks/NAME/``; ``--update-results``: the committed
+``benchmarks/results/engine_throughput_<device>_<dtype>.md``) with the machine's
 description, and the raw numbers to the matching ``.json``.
 """
 
@@ -24,17 +25,15 @@ import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import torch
+from output import add_output_arguments, output_directory
 
 from theorykit.params import tang2025_synthetic
 from validation.cnn.data import sample_patch_data
 from validation.cnn.engine import build_ensemble
 from validation.cnn.model import cross_entropy, forward
 from validation.specs import EngineOptions, RunSpec
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def _synchronize(device: torch.device) -> None:
@@ -119,7 +118,9 @@ def main() -> None:
     )
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_output_arguments(parser, "engine_throughput")
     args = parser.parse_args()
+    results = output_directory(args)
     dtype, device = getattr(torch, args.dtype), torch.device(args.device)
 
     rows = []
@@ -136,8 +137,7 @@ def main() -> None:
                 flush=True,
             )
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS / f"engine_throughput_{device.type}_{args.dtype}"
+    stem = results / f"engine_throughput_{device.type}_{args.dtype}"
     header = [
         f"# Engine throughput ({args.dtype}, {device.type})",
         "",

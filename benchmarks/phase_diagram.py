@@ -3,7 +3,9 @@
 
 Paper setting (Tang et al. 2025, App. D.2: n = 200, m = 20, q = 3, sigma0 = 0.01, eta = 5e-5), Adam
 and AdamW with torch-style bias correction; B from 2 to 200, lam from 1e-6 to 1 (log-spaced). Writes
-``benchmarks/results/phase_diagram.md`` (timings, machine, predicted outcome counts) and one PNG per
+``--out`` (default ``runs/benchmarks/NAME/``; ``--update-results``: the committed
+``benchmarks/results/phase_diagram.md``) (timings, machine, predicted outcome counts) and one PNG
+per
 optimiser next to it. ``--steps`` and ``--samples`` trade fidelity for time (defaults: 3000 steps,
 32 representative samples; see dynamics.mean_field for what they mean); ``--workers`` processes
 share the independent chunks (default: every core; the result does not depend on it).
@@ -15,9 +17,9 @@ import argparse
 import os
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
+from output import add_output_arguments, output_directory
 
 from dynamics.outcomes import OUTCOMES
 from dynamics.predict import phase_diagram
@@ -25,7 +27,6 @@ from theorykit.conditions import lambda_thresholds
 from theorykit.params import tang2025_synthetic
 from validation.figures import plot_phase_diagram
 
-RESULTS = Path(__file__).parent / "results"
 BATCH_SIZES = (2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 25, 32, 40, 50, 64, 80, 100, 128, 160, 200)
 
 
@@ -39,9 +40,10 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="processes for the independent chunks (default: every core)",
     )
+    add_output_arguments(parser, "phase_diagram")
     args = parser.parse_args()
+    results = output_directory(args)
     lams = tuple(float(x) for x in np.geomspace(1e-6, 1.0, 20))
-    RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [
         "# Reduced-dynamics phase diagram, 20 x 20 (B, lam)",
         "",
@@ -68,15 +70,15 @@ def main() -> None:
         thresholds = lambda_thresholds(base)
         plot_phase_diagram(
             diagram,
-            RESULTS / f"phase_diagram_{optimizer}.png",
+            results / f"phase_diagram_{optimizer}.png",
             {
                 "lambda*_Adam": thresholds["lambda_star_adam"],
                 "lambda*_AdamW": thresholds["lambda_star_adamw"],
             },
         )
         print(lines[-1], flush=True)
-    (RESULTS / "phase_diagram.md").write_text("\n".join(lines) + "\n")
-    print(f"written: {RESULTS / 'phase_diagram.md'}")
+    (results / "phase_diagram.md").write_text("\n".join(lines) + "\n")
+    print(f"written: {results / 'phase_diagram.md'}")
 
 
 if __name__ == "__main__":

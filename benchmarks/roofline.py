@@ -21,7 +21,8 @@ state and measured slower than the whole step, so the two are not split), the mi
 (``Ensemble.epoch_batches``), and one measurement (``Ensemble.measure``) per recording epoch,
 amortised at the preset's recording interval (250 epochs).
 
-``python benchmarks/roofline.py`` writes ``benchmarks/results/roofline.md`` and ``.json``; the per
+``python benchmarks/roofline.py`` writes ``--out`` (default ``runs/benchmarks/NAME/``;
+``--update-results``: the committed ``benchmarks/results/roofline.md``) and ``.json``; the per
 member-step times are a lower bound of :mod:`validation.sizing`'s constants, which are fitted to
 whole protocol runs (loop overhead included).
 """
@@ -33,18 +34,17 @@ import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import numba
 import numpy as np
 import torch
+from output import add_output_arguments, output_directory
 
 from theorykit.params import tang2025_synthetic
 from validation.cnn.engine import build_ensemble
 from validation.specs import EngineOptions, RunSpec
 from validation.tables import markdown_table
 
-RESULTS = Path(__file__).parent / "results"
 ITEMSIZE = {"float32": 4, "float64": 8}
 
 
@@ -115,7 +115,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, nargs="+", default=[10, 20, 64])
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     parser.add_argument("--steps", type=int, default=2000)
+    add_output_arguments(parser, "roofline")
     args = parser.parse_args()
+    results = output_directory(args)
     torch.set_num_threads(os.cpu_count() or 1)
     p = tang2025_synthetic()
     rows, raw = [], []
@@ -205,9 +207,8 @@ def main() -> None:
         ),
         "",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "roofline.md").write_text("\n".join(lines))
-    (RESULTS / "roofline.json").write_text(
+    (results / "roofline.md").write_text("\n".join(lines))
+    (results / "roofline.json").write_text(
         json.dumps({"machine": machine, "rows": raw, "b2_split": splits}, indent=2)
     )
     print("\n".join(lines))

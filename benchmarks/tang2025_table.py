@@ -6,7 +6,8 @@ Reads the stores that ``theorykit validate --preset tang2025-table --dtype float
 and ``runs/tang2025-table/``), pairs each run with its namesake of the same seed, and reports per
 pair the outcome class of each precision (``dynamics.outcomes.outcome``: learns feature /
 memorises noise / stuck / collapsed) and the final test errors. Writes
-``benchmarks/results/tang2025_table.md`` with both presets' tables (``table.md``, with their wall
+``--out`` (default ``runs/benchmarks/NAME/``; ``--update-results``: the committed
+``benchmarks/results/tang2025_table.md``) with both presets' tables (``table.md``, with their wall
 times and machine) above the comparison.
 
     python benchmarks/tang2025_table.py [--float32 DIR] [--float64 DIR]
@@ -17,12 +18,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from output import add_output_arguments, output_directory
+
 from dynamics.outcomes import outcome
 from validation.sweeps.records import RunRecord
 from validation.sweeps.store import ResultsStore
 from validation.tables import markdown_table
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def _runs(directory: Path) -> dict[tuple[str, int], RunRecord]:
@@ -38,7 +39,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--float32", type=Path, default=Path("runs/tang2025-table-float32"))
     parser.add_argument("--float64", type=Path, default=Path("runs/tang2025-table"))
+    add_output_arguments(parser, "tang2025_table")
     args = parser.parse_args()
+    results = output_directory(args)
     single, double = _runs(args.float32), _runs(args.float64)
     rows, agreeing = [], 0
     for name, seed in sorted(single.keys() & double.keys()):
@@ -89,8 +92,7 @@ def main() -> None:
         ),
         "",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "tang2025_table.md").write_text("\n".join(lines))
+    (results / "tang2025_table.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

@@ -1,0 +1,34 @@
+"""Where a benchmark writes: a fresh folder under ``runs/benchmarks/`` by default, the committed
+``benchmarks/results/`` only when asked (``--update-results``), so that running a benchmark never
+changes the tables the repository records. Imported by the scripts beside it (``python
+benchmarks/NAME.py`` puts this folder on the import path)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+#: The committed result tables.
+COMMITTED = Path(__file__).parent / "results"
+
+
+def add_output_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    """``--out DIR`` (default ``runs/benchmarks/NAME``) and ``--update-results``."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/benchmarks") / name,
+        help="where the table and figures go (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--update-results",
+        action="store_true",
+        help=f"write the committed tables in {COMMITTED} instead of --out",
+    )
+
+
+def output_directory(args: argparse.Namespace) -> Path:
+    """The folder chosen by :func:`add_output_arguments`'s flags, created."""
+    directory = COMMITTED if args.update_results else args.out
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
