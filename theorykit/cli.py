@@ -112,7 +112,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a hidden constant of the theorems (theorykit.constants.HiddenConstants); repeatable",
+        help=(
+            "a hidden constant of the theorems (theorykit.constants.HiddenConstants), repeatable; "
+            "NAME and its default: "
+            + ", ".join(
+                f"{field.name}={field.default:g}" for field in dataclasses.fields(HiddenConstants)
+            )
+        ),
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
