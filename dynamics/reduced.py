@@ -122,7 +122,8 @@ def _gather(values: Array, idx: npt.NDArray[np.int64]) -> Array:
 
 @dataclasses.dataclass
 class ReducedDynamics:
-    """The state of S reduced settings; :meth:`step` mirrors ``validation.engine.Ensemble.step``."""
+    """The state of S reduced settings; :meth:`step` mirrors
+    ``validation.cnn.engine.Ensemble.step``."""
 
     problem: ReducedProblem
     w_feature: Array  # (S, 2, m): w_{j,r}[1]

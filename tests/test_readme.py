@@ -74,3 +74,63 @@ def test_every_python_block_of_the_readme_runs(
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
     assert (tmp_path / "comparison.png").stat().st_size > 0
+
+
+ROOT = README.parent
+#: A backticked repository path in the docs: a file of the repository with a known suffix.
+_PATH = re.compile(r"^[\w./-]+\.(py|md|toml|mplstyle|ipynb|cff)$")
+#: A dotted name of this project: in the docs backticked, in docstrings as a Sphinx role or literal.
+_DOTTED = r"((?:theorykit|dynamics|validation)(?:\.\w+)+)"
+_IN_DOCS = re.compile(rf"^{_DOTTED}(\(.*\))?$")
+_IN_DOCSTRINGS = re.compile(rf":(?:func|class|mod|data|meth|attr|exc):`~?{_DOTTED}`|``{_DOTTED}``")
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``dotted`` names a module, or an attribute or dataclass field reached from one."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[cut:]:
+            if attribute in getattr(target, "__dataclass_fields__", {}):
+                return True
+            if not hasattr(target, attribute):
+                return False
+            target = getattr(target, attribute)
+        return True
+    return False
+
+
+def test_every_path_and_name_the_docs_give_exists() -> None:
+    """README.md and docs/: every backticked repository path exists (from the root or the page's
+    folder), every backticked ``theorykit.`` / ``dynamics.`` / ``validation.`` name resolves."""
+    missing = []
+    for page in [README, *sorted((ROOT / "docs").rglob("*.md"))]:
+        for token in re.findall(r"`([^`\n]+)`", page.read_text()):
+            token = token.strip()
+            is_path = _PATH.match(token) and "/" in token and "NAME" not in token
+            if (
+                is_path
+                and not token.startswith(("runs/", "/"))
+                and not any((base / token).exists() for base in (ROOT, page.parent))
+            ):
+                missing.append(f"{page.name}: {token}")
+            name = _IN_DOCS.match(token)
+            if name and not _resolves(name.group(1)):
+                missing.append(f"{page.name}: {token}")
+    assert not missing, missing
+
+
+def test_every_name_a_docstring_cites_resolves() -> None:
+    """Every ``:func:`...``` role and ````dotted```` literal naming this project in its modules
+    resolves."""
+    missing = []
+    for package in PACKAGES:
+        for module in sorted((ROOT / package).rglob("*.py")):
+            for groups in _IN_DOCSTRINGS.findall(module.read_text()):
+                dotted = next(group for group in groups if group).rstrip(".")
+                if not _resolves(dotted):
+                    missing.append(f"{module.relative_to(ROOT)}: {dotted}")
+    assert not missing, missing

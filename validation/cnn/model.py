@@ -7,7 +7,8 @@ w_{j,r}[1] and <w_{j,r}, xi_i> = rho_{j,r,i}.
 
 Shapes: W (E, 2, m, d); labels y (E, n); noise patches xi (E, n, d); q (E,) (a member's power).
 Loss: two-class cross-entropy (Sec. 3, L_i = -log softmax_{y_i}(F)), averaged over the batch; weight
-decay is the optimiser's business (``validation.optim``). The gradient is written out (Lemma A.5):
+decay is the optimiser's business (``validation.cnn.optim``). The gradient is written out
+(Lemma A.5):
 
 grad_{w_{j,r}} (1/B) sum_i L_i = -(1/B) sum_i ell_{j,i} [sigma'(y_i w_{j,r}[1]) y_i e_1 +
 sigma'(rho_{j,r,i}) xi_i], ell_{j,i} = 1[y_i = j] - softmax_j(F(x_i)),
