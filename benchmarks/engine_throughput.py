@@ -108,16 +108,37 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[2, 16, 100])
-    parser.add_argument("--ensembles", type=int, nargs="+", default=[1, 16, 64, 256])
+    parser.add_argument(
+        "--batch-sizes",
+        type=int,
+        nargs="+",
+        default=[2, 16, 100],
+        help="B values (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ensembles",
+        type=int,
+        nargs="+",
+        default=[1, 16, 64, 256],
+        help="ensemble sizes E, members per stacked group (default: %(default)s)",
+    )
     parser.add_argument(
         "--steps",
         type=int,
         default=200,
         help="timed steps per measurement (after 20 warm-up steps)",
     )
-    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="precision (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--device",
+        default="cuda" if torch.cuda.is_available() else "cpu",
+        help="torch device (default: %(default)s)",
+    )
     add_output_arguments(parser, "engine_throughput")
     args = parser.parse_args()
     results = output_directory(args)

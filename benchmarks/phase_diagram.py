@@ -32,8 +32,15 @@ BATCH_SIZES = (2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 25, 32, 40, 50, 64, 80, 100, 12
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--samples", type=int, default=32)
+    parser.add_argument(
+        "--steps", type=int, default=3000, help="iterations per grid point (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=32,
+        help="representative samples of the mean-field dynamics (default: %(default)s)",
+    )
     parser.add_argument(
         "--workers",
         type=int,

@@ -111,10 +111,25 @@ def split_b2_step(dtype: str, E: int = 10, record_every: int = 250) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, nargs="+", default=[2, 100])
-    parser.add_argument("--members", type=int, nargs="+", default=[10, 20, 64])
-    parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument(
+        "--batch", type=int, nargs="+", default=[2, 100], help="B values (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--members",
+        type=int,
+        nargs="+",
+        default=[10, 20, 64],
+        help="members per fused ensemble (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--dtypes",
+        nargs="+",
+        default=["float32", "float64"],
+        help="precisions (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=2000, help="timed steps per row (default: %(default)s)"
+    )
     add_output_arguments(parser, "roofline")
     args = parser.parse_args()
     results = output_directory(args)

@@ -37,8 +37,18 @@ def _outcome(record: RunRecord) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--float32", type=Path, default=Path("runs/tang2025-table-float32"))
-    parser.add_argument("--float64", type=Path, default=Path("runs/tang2025-table"))
+    parser.add_argument(
+        "--float32",
+        type=Path,
+        default=Path("runs/tang2025-table-float32"),
+        help="the float32 run's output folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--float64",
+        type=Path,
+        default=Path("runs/tang2025-table"),
+        help="the float64 run's output folder (default: %(default)s)",
+    )
     add_output_arguments(parser, "tang2025_table")
     args = parser.parse_args()
     results = output_directory(args)

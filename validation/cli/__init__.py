@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK
 """The ``theorykit`` command line: one module per subcommand (asv's layout), dispatched by
 :func:`main`.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import importlib.util
 from collections.abc import Sequence
 
 from theorykit import cli as bounds
@@ -67,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
         command.set_defaults(run=module.run)
+    if importlib.util.find_spec("argcomplete") is not None:  # shell completion, where installed
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     return parser
 
 
