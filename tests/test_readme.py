@@ -22,6 +22,7 @@ def _table_names() -> list[list[str]]:
 
 
 def _resolve(dotted: str) -> object:
+    """The module, attribute or dataclass (for one of its fields) that ``dotted`` names."""
     parts = dotted.split(".")
     for cut in range(len(parts), 0, -1):
         try:
@@ -29,6 +30,8 @@ def _resolve(dotted: str) -> object:
         except ModuleNotFoundError:
             continue
         for attribute in parts[cut:]:
+            if attribute in getattr(target, "__dataclass_fields__", {}):
+                return target
             target = getattr(target, attribute)
         return target
     raise ModuleNotFoundError(dotted)
@@ -86,21 +89,12 @@ _IN_DOCSTRINGS = re.compile(rf":(?:func|class|mod|data|meth|attr|exc):`~?{_DOTTE
 
 
 def _resolves(dotted: str) -> bool:
-    """Whether ``dotted`` names a module, or an attribute or dataclass field reached from one."""
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            target = importlib.import_module(".".join(parts[:cut]))
-        except ModuleNotFoundError:
-            continue
-        for attribute in parts[cut:]:
-            if attribute in getattr(target, "__dataclass_fields__", {}):
-                return True
-            if not hasattr(target, attribute):
-                return False
-            target = getattr(target, attribute)
-        return True
-    return False
+    """Whether :func:`_resolve` finds ``dotted``."""
+    try:
+        _resolve(dotted)
+    except (ModuleNotFoundError, AttributeError):
+        return False
+    return True
 
 
 def test_every_path_and_name_the_docs_give_exists() -> None:
