@@ -50,6 +50,11 @@ from theorykit.verdict import Verdict, finite_size_verdict
 RACE_FAMILIES = {"adam/adamw": "adam", "signsgd/signsgdw": "signsgd"}
 
 
+def race_family(params: ProblemParams) -> str:
+    """The :data:`RACE_FAMILIES` key of ``params.optimizer``: Adam's moments or sign steps."""
+    return "adam/adamw" if params.kind.has_moments else "signsgd/signsgdw"
+
+
 @dataclasses.dataclass(frozen=True)
 class FiniteSizePredictions:
     """The output of :func:`finite_size_predictions` (see the module docstring). Iterations for
@@ -179,7 +184,7 @@ def finite_size_predictions(
         family: _critical_batch_size(params.replace(optimizer=name), constants)
         for family, name in RACE_FAMILIES.items()
     }
-    own = "adam/adamw" if params.kind.has_moments else "signsgd/signsgdw"
+    own = race_family(params)
     sign_type = params.kind.preconditioner != "none"
     at_race = race(params, constants) if sign_type and batch[own] is not None else None
     large = at_race is not None and at_race.reversal_time is not None

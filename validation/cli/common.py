@@ -10,7 +10,7 @@ from pathlib import Path
 
 from theorykit.errors import ParameterError
 from validation.errors import MachineError
-from validation.sweeps.store_file import refuse_store_target
+from validation.sweeps.store_file import nearest_existing, refuse_store_target
 
 #: Export formats by suffix (``ResultsStore.export``).
 EXPORT_SUFFIXES = (".csv", ".parquet")
@@ -65,15 +65,6 @@ def add_export_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _writable_directory(path: Path) -> bool:
-    """Whether ``path`` (an existing directory, or one that can be made under its nearest existing
-    parent) accepts new files."""
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    return existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)
-
-
 def check_export_path(path: str | None, store: Path) -> None:
     """Refuse, before training, an export file that is the results ``store`` itself, has an
     unknown suffix, needs a missing pyarrow for Parquet, or lies in a directory that does not
@@ -100,13 +91,11 @@ def check_out_dir(path: str | Path, flag: str = "out") -> Path:
     target = Path(path)
     if target.exists() and not target.is_dir():
         raise ParameterError(flag, str(path), "a directory (this path is a file)")
-    existing = target
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = nearest_existing(target)
     if not existing.is_dir():
         raise ParameterError(
             flag, str(path), f"a directory that can be created ({existing} is a file)"
         )
-    if not _writable_directory(target):
+    if not os.access(existing, os.W_OK | os.X_OK):
         raise MachineError(f"cannot write to {path}: no write permission; choose another --{flag}")
     return target

@@ -34,7 +34,7 @@ from validation.figures import trajectory_figure
 from validation.progress import STDERR, epoch_progress
 from validation.specs import EngineOptions, Labels, RunSpec, Supports, check_data_options
 from validation.sweeps.records import RunRecord, run_key
-from validation.sweeps.spec import SEED_LIMIT
+from validation.sweeps.spec import check_seeds
 
 #: Records per run when :func:`compare_setting` chooses the engine options.
 DEFAULT_RECORDS = 40
@@ -115,15 +115,8 @@ def _check_seeds(seeds: Any) -> tuple[int, ...]:
     for seed in given:
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
             raise ParameterError("seeds", seed, "integers (a seed is an int, e.g. 0)")
-        if not 0 <= seed < SEED_LIMIT:
-            raise ParameterError(
-                "seeds", seed, "integers in [0, 2^32) (torch generators are seeded from them)"
-            )
     checked = tuple(int(seed) for seed in given)
-    if len(set(checked)) != len(checked):
-        raise ParameterError(
-            "seeds", list(checked), "no repeated seed (a repeat would train the same run twice)"
-        )
+    check_seeds(checked)
     return checked
 
 

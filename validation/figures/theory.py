@@ -19,10 +19,13 @@ never compares with one).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from theorykit.closed_forms import SIGNSGDW_FEATURE_FIXED_POINT, adam_feature_fixed_point
-from theorykit.finite_size import RACE_FAMILIES, finite_size_predictions
+from theorykit.finite_size import finite_size_predictions, race_family
 from theorykit.params import ProblemParams
 
 
@@ -40,11 +43,6 @@ def _positive(value: float | None) -> bool:
     return value is not None and math.isfinite(value) and value > 0
 
 
-def _family(params: ProblemParams) -> str:
-    moments = "adam" if params.kind.has_moments else "signsgd"
-    return next(family for family, name in RACE_FAMILIES.items() if name == moments)
-
-
 def stage2_feature_level(params: ProblemParams) -> float | None:
     """The Stage-II feature level gamma* at ``params`` (see the module docstring), or None."""
     kind = params.kind
@@ -58,16 +56,18 @@ def stage2_feature_level(params: ProblemParams) -> float | None:
     return None
 
 
-def theory_marks(params: ProblemParams) -> dict[str, Mark]:
+@functools.lru_cache(maxsize=256)
+def theory_marks(params: ProblemParams) -> Mapping[str, Mark]:
     """The drawable theory values at ``params`` by :data:`~validation.figures.style.THEORY` name
     (see the module docstring); a name is absent where the theory gives no positive finite
-    number."""
+    number. Cached per setting (every figure of a report asks for the same ones), hence
+    read-only."""
     predictions = finite_size_predictions(params)
     sign_type = params.kind.preconditioner != "none"  # T0 is the Adam / sign-step Stage I
     race_in_sample = bool(predictions.in_sample["critical_batch_sizes"])
     values = {
         "critical_batch_size": (
-            predictions.critical_batch_sizes.get(_family(params)),
+            predictions.critical_batch_sizes.get(race_family(params)),
             race_in_sample,
         ),
         "asymptotic_critical_batch_size": (
@@ -83,8 +83,10 @@ def theory_marks(params: ProblemParams) -> dict[str, Mark]:
         "reversal_time": (predictions.reversal_time, race_in_sample),
         "fixed_point": (stage2_feature_level(params), False),
     }
-    return {
-        name: Mark(name, float(value), in_sample)
-        for name, (value, in_sample) in values.items()
-        if _positive(value)
-    }
+    return MappingProxyType(
+        {
+            name: Mark(name, float(value), in_sample)
+            for name, (value, in_sample) in values.items()
+            if _positive(value)
+        }
+    )

@@ -64,6 +64,7 @@ ENGINE_KEYS = ("record_every", "log_records", "test_size", "test_seed", "order",
 #: Seeds are below 2^32, so that every torch generator seed derived from them (data, test,
 #: shuffling) fits.
 SEED_LIMIT = 2**32
+SEED_RULE = "integers in [0, 2^32) (torch generators are seeded from them)"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 PARAM_FIELDS = tuple(field.name for field in dataclasses.fields(ProblemParams))
 
@@ -220,18 +221,25 @@ def _is_int(value: Any, minimum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
+def check_seeds(seeds: Sequence[int]) -> None:
+    """Refuse a seed outside [0, 2^32) or a repeated one (:class:`ParameterError` ``seeds``): the
+    rule of a spec's ``seeds`` and of ``validation.compare_setting``'s."""
+    for seed in seeds:
+        if not 0 <= seed < SEED_LIMIT:
+            raise ParameterError("seeds", seed, SEED_RULE)
+    if len(set(seeds)) != len(seeds):
+        raise ParameterError(
+            "seeds", list(seeds), "no repeated seed (a repeat would train the same run twice)"
+        )
+
+
 def _seeds(seeds: Any) -> list[int]:
     if not isinstance(seeds, list) or not seeds:
         raise ParameterError("seeds", seeds, "a non-empty list of integers >= 0")
     for seed in seeds:
-        if not _is_int(seed, minimum=0) or seed >= SEED_LIMIT:
-            raise ParameterError(
-                "seeds", seed, "integers in [0, 2^32) (torch generators are seeded from them)"
-            )
-    if len(set(seeds)) != len(seeds):
-        raise ParameterError(
-            "seeds", seeds, "no repeated seed (a repeat would train the same run twice)"
-        )
+        if not _is_int(seed, minimum=0):
+            raise ParameterError("seeds", seed, SEED_RULE)
+    check_seeds(seeds)
     return seeds
 
 

@@ -85,14 +85,6 @@ def _trajectory_json(epoch: Iterable[float], metrics: Mapping[str, Iterable[floa
     )
 
 
-def _existing(path: Path) -> Path:
-    """The nearest existing directory above ``path`` (where a new store's directories go)."""
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    return parent
-
-
 class ResultsStore:
     """An SQLite results file at ``path`` (created with its schema on first use; any number of
     processes may open one at once, :mod:`validation.sweeps.store_file`).
@@ -129,9 +121,7 @@ class ResultsStore:
                 str(self.path),
                 "an existing results store (no such file; a store that is read is never created)",
             )
-        directory_writable = os.access(
-            self.path.parent if exists else _existing(self.path), os.W_OK
-        )
+        directory_writable = os.access(store_file.nearest_existing(self.path.parent), os.W_OK)
         self.read_only = (
             read_only or not directory_writable or (exists and not os.access(self.path, os.W_OK))
         )

@@ -208,6 +208,15 @@ def check_schema_version(connection: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def nearest_existing(path: Path) -> Path:
+    """``path`` itself if it exists, else its nearest existing ancestor: where a new file's or
+    directory's parents would be created (a store's, a report's, an ``--out``)."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    return existing
+
+
 def journal_files(path: Path) -> tuple[Path, ...]:
     """The store's file and the files SQLite keeps beside it (write-ahead log, its index, the
     rollback journal)."""
