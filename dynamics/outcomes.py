@@ -13,7 +13,9 @@ The labels follow the paper's regimes, read at a finite horizon (docs/convention
 
 ``validation`` applies the same rules to the CNN, so predicted and measured labels compare
 directly. Across seeds, a setting memorises when any seed does (:func:`any_memorises`): one
-head's reversal is enough to double the test error, and which head reverses is a draw.
+head's reversal is enough to double the test error, and which head reverses is a draw. The time
+scales of a recorded trajectory (Stage I's end, a head's reversal) are read by
+:func:`measured_time_scales`, again for both.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from dynamics.trajectory import Trajectory
+from theorykit.errors import ParameterError
 
 #: Final train error at or above which a run counts as not fitted (chance is 0.5).
 STUCK_TRAIN_ERROR = 0.1
@@ -93,3 +98,39 @@ def memorisation_boundary(
     on an ascending batch grid: the measured side of ``theorykit.batch_race.critical_batch_size``;
     None without that transition."""
     return bracket(batch_sizes, [outcome == "memorises noise" for outcome in outcomes])
+
+
+def measured_time_scales(
+    iterations: Sequence[float], metrics: dict[str, Sequence[float]]
+) -> dict[str, float | None]:
+    """Stage-I end and reversal time read off a recorded trajectory (reduced dynamics or CNN: the
+    metric names of :data:`dynamics.trajectory.METRICS`), for ``theorykit.time_scales``;
+    ``iterations`` (K,) is the iteration of each record. Resolution is the recording interval.
+
+    * ``stage1_end``: the first recorded iteration at which the data loss is at most half its
+      initial value: |ell_{j,i}| is no longer Theta(1), the defining property of Stage I (Lemmas
+      5.1, C.3-C.6), whichever pattern fitted the data; None if never.
+    * ``reversal_pos`` / ``reversal_neg``: for head j, the iteration at which max_r <w_{j,r}, j v>
+      peaks, when it then falls back by at least half of its rise since the start (Lemma C.3/C.13:
+      -Theta(eta) per iteration after T_r); None if it does not. ``reversal``: the earlier of the
+      two, or None.
+    """
+    steps = np.asarray(iterations, dtype=float)
+    if steps.ndim != 1 or len(steps) < 2 or np.any(np.diff(steps) <= 0):
+        raise ParameterError("iterations", list(steps), "at least two records, strictly increasing")
+    loss = np.asarray(metrics["loss"], dtype=float)
+    fitted = np.flatnonzero(loss <= loss[0] / 2)
+    result: dict[str, float | None] = {
+        "stage1_end": float(steps[fitted[0]]) if len(fitted) else None
+    }
+    for head in ("pos", "neg"):
+        feature = np.asarray(metrics[f"feature_{head}"], dtype=float)
+        peak = int(np.argmax(feature))
+        rise = feature[peak] - feature[0]
+        fell = rise > 0 and feature[-1] <= feature[peak] - rise / 2
+        result[f"reversal_{head}"] = float(steps[peak]) if fell else None
+    reversals = [
+        value for value in (result["reversal_pos"], result["reversal_neg"]) if value is not None
+    ]
+    result["reversal"] = min(reversals) if reversals else None
+    return result

@@ -41,3 +41,22 @@ def recorded_epochs(epochs: int, record_every: int, log_records: int = 0) -> fro
     if log_records:
         regular |= {int(e) for e in _log_spaced(epochs, log_records)}
     return frozenset(regular)
+
+
+#: Most steps of one span of :func:`epoch_spans` (bounds the batches held at once and the time
+#: between progress reports and signal checks).
+SPAN_STEPS = 8192
+
+
+def epoch_spans(epochs: int, schedule: frozenset[int], batch_size: int, n: int) -> list[range]:
+    """Epochs 1..``epochs`` cut into consecutive spans that each end at a recorded epoch of
+    ``schedule`` or after :data:`SPAN_STEPS` steps (ceil(n / B) per epoch), whichever comes first:
+    the stretches a compiled kernel runs in one call between two measurements."""
+    per_epoch = -(-n // batch_size)
+    longest = max(1, SPAN_STEPS // per_epoch)
+    spans, start = [], 1
+    for epoch in range(1, epochs + 1):
+        if epoch in schedule or epoch - start + 1 >= longest or epoch == epochs:
+            spans.append(range(start, epoch + 1))
+            start = epoch + 1
+    return spans

@@ -48,21 +48,29 @@ point's support of w_{j,r}[k] xi[k], by Monte Carlo over points: the modelled we
 coordinates training touched, initial weights shrunk like b elsewhere (``ReducedDynamics.
 _test_error``); the same point meets every filter.
 
+Two implementations of one step: :meth:`ReducedDynamics.step`, numpy, the readable reference (one
+step of every setting per call, float64), and :meth:`ReducedDynamics.run`, the compiled kernel of
+:mod:`dynamics.kernel` (whole spans of steps per call, float64 or float32), equal to it up to
+round-off (``tests/dynamics/test_kernel.py``); :func:`simulate` and the predictions of
+``validation`` use the second.
+
 Measurements use the names of :data:`dynamics.trajectory.METRICS`. Conventions:
-docs/conventions.md. Float64.
+docs/conventions.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from dynamics import compiled
+from dynamics.kernel import COMPETITION_REFRESH, CompetitionCaches
 from dynamics.optimizers import CoordinateOptimizer, Hyper, Moments, StepScale
 from dynamics.problem import ReducedProblem
-from dynamics.recording import recorded_epochs
+from dynamics.recording import epoch_spans, recorded_epochs
 from dynamics.trajectory import HEAD_SIGNS, METRICS, Trajectory
 from theorykit.errors import ParameterError
 from theorykit.initialization import expected_max_abs_std_normal
@@ -72,9 +80,6 @@ Array = npt.NDArray[np.float64]
 
 #: Test points per block of the Monte Carlo test error (bounds its temporary arrays).
 TEST_CHUNK = 500
-#: Steps between refreshes of the per-coordinate competition of Adam on overlapping supports: the
-#: others' second moments change on the 1/(1 - beta2) scale, the own one at every visit.
-COMPETITION_REFRESH = 16
 
 
 def _power(z: Array, q: float | Array) -> Array:
@@ -141,6 +146,9 @@ class ReducedDynamics:
     _kappa: Array | None = dataclasses.field(default=None, repr=False)
     _batch: npt.NDArray[np.int64] | None = dataclasses.field(default=None, repr=False)
     _background_share: Array | None = dataclasses.field(default=None, repr=False)
+    #: The competition caches in the compiled kernel's layout after :meth:`run` (the fields above
+    #: are then stale until :meth:`step` converts them back).
+    _compiled: CompetitionCaches | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def start(cls, problem: ReducedProblem) -> ReducedDynamics:
@@ -275,6 +283,7 @@ class ReducedDynamics:
     def step(self, idx: npt.NDArray[np.int64]) -> None:
         """One optimiser step of every setting on its minibatch ``idx`` (S, B) of distinct sample
         indices: the batch-mean gradients of Lemma A.7 (1/B sum over I_t)."""
+        compiled.restore_reference_caches(self)
         p = self.problem
         rows = np.arange(idx.shape[0])[:, None]
         B = idx.shape[1]
@@ -298,6 +307,13 @@ class ReducedDynamics:
             self._competition(noise_gradient),
             self._background_competition(noise_gradient),
         )
+
+    def run(self, batches: Sequence[npt.NDArray[np.int64]], dtype: str = "float64") -> None:
+        """Every step of ``batches`` ((S, B) each, in order) in the compiled kernel
+        (:mod:`dynamics.kernel`, through :func:`dynamics.compiled.run`): :meth:`step`'s
+        arithmetic, equal to it up to round-off in float64; ``dtype="float32"`` stores and steps
+        the state in float32 (written back as float64)."""
+        compiled.run(self, batches, dtype)
 
     def _per_coordinate(self, squares: Array) -> Array:
         """A sample's squared gradient coefficient per unit xi^2 on its coordinates: ``squares`` is
@@ -557,10 +573,12 @@ def simulate(
     test_size: int = 2000,
     order: str = "reshuffle",
     progress: Callable[[int, int], None] | None = None,
+    dtype: str = "float64",
 ) -> list[Trajectory]:
     """Run the reduced dynamics for ``epochs`` (default: the settings' ``epochs``) with minibatches
     drawn without replacement (reshuffled every epoch, or one fixed ``"cyclic"`` order), recorded at
-    :func:`dynamics.recording.recorded_epochs`; one trajectory per setting."""
+    :func:`dynamics.recording.recorded_epochs`; one trajectory per setting. The steps run in the
+    compiled kernel (:meth:`ReducedDynamics.run`, in ``dtype``) between records."""
     if order not in ("reshuffle", "cyclic"):
         raise ParameterError("order", order, "'reshuffle' or 'cyclic'")
     keys = {(p.n, p.B, p.epochs) for p in problem.params}
@@ -577,16 +595,18 @@ def simulate(
     records: list[dict[str, Array]] = [dynamics.measure(measure_rng, test_size)]
     recorded = [0]
     sample_order = epoch_orders(rng, S, n)
-    for epoch in range(1, total + 1):
-        if order == "reshuffle" and epoch > 1:
-            sample_order = epoch_orders(rng, S, n)
-        for start in range(0, n, B):
-            dynamics.step(sample_order[:, start : start + B])
-        if epoch in schedule:
+    for span in epoch_spans(total, schedule, B, n):
+        batches = []
+        for epoch in span:
+            if order == "reshuffle" and epoch > 1:
+                sample_order = epoch_orders(rng, S, n)
+            batches += [sample_order[:, start : start + B] for start in range(0, n, B)]
+        dynamics.run(batches, dtype)
+        if span[-1] in schedule:
             records.append(dynamics.measure(measure_rng, test_size))
-            recorded.append(epoch)
+            recorded.append(span[-1])
         if progress is not None:
-            progress(epoch, total)
+            progress(span[-1], total)
     epochs_array = np.asarray(recorded, dtype=float)
     return [
         Trajectory(

@@ -98,6 +98,17 @@ _LOG_START, _LOG_STOP, _POINTS = np.log(1e-8), np.log(1e12), 40_001
 _LOG_STEP = (_LOG_STOP - _LOG_START) / (_POINTS - 1)
 _LOG_GRID = np.linspace(_LOG_START, _LOG_STOP, _POINTS)
 _LOG_KAPPA = np.log(_adam_competition_exact(np.exp(_LOG_GRID)))
+_LOG_GRID.flags.writeable = False
+_LOG_KAPPA.flags.writeable = False
+
+
+def adam_competition_table() -> tuple[
+    float, float, npt.NDArray[np.float64], npt.NDArray[np.float64]
+]:
+    """The table behind :func:`adam_competition` and :func:`adam_competition_inverse`: (log x of
+    the first point, the uniform step in log x, log x, log kappa), for compiled re-implementations
+    (``dynamics.kernel``) that must interpolate exactly as these functions do. Read-only arrays."""
+    return _LOG_START, _LOG_STEP, _LOG_GRID, _LOG_KAPPA
 
 
 def adam_competition(x: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -12,7 +12,7 @@ All three are the lemmas' O~(.) orders with the polylog factors and constants dr
   once alpha sigma'(rho) beats sigma'(gamma) the feature coefficient falls by Theta(eta) per
   iteration.
 
-``dynamics.predict.measured_time_scales`` reads the same quantities off a trajectory (reduced
+``dynamics.outcomes.measured_time_scales`` reads the same quantities off a trajectory (reduced
 dynamics or CNN), and ``theorykit compare`` puts them side by side; the ratio measures the dropped
 polylog factors and constants.
 """

@@ -13,7 +13,7 @@ same batches, same recording epochs) and reads off:
 * **outcomes** -- :func:`dynamics.outcomes.outcome` of both (learns feature / memorises noise / not
   fitted / stuck) and whether they agree;
 * **time scales** -- Stage I's end T0 and the reversal time T_r read off both trajectories
-  (:func:`dynamics.predict.measured_time_scales`, in iterations), with their ratio.
+  (:func:`dynamics.outcomes.measured_time_scales`, in iterations), with their ratio.
 
 **Agreement** is one stated, multi-criterion test (:meth:`RunAgreement.criteria`), used by every
 report and by ``SettingComparison.agrees``; a run agrees only when every criterion that applies
@@ -44,8 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dynamics.outcomes import outcome
-from dynamics.predict import measured_time_scales
+from dynamics.outcomes import measured_time_scales, outcome
 from dynamics.trajectory import Trajectory
 from theorykit.errors import ParameterError
 from validation.figures import (

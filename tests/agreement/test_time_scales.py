@@ -1,10 +1,10 @@
-"""theorykit.time_scales (T0, T_r orders) and dynamics.predict.measured_time_scales."""
+"""theorykit.time_scales (T0, T_r orders) and dynamics.outcomes.measured_time_scales."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dynamics.predict import measured_time_scales
+from dynamics.outcomes import measured_time_scales
 from dynamics.problem import sample_reduced_problem
 from dynamics.reduced import simulate
 from theorykit import ParameterError, ProblemParams, tang2025_synthetic

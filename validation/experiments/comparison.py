@@ -338,7 +338,7 @@ def _time_lines(records: dict, constants: HiddenConstants) -> list[str]:
         "## Time scales at B = n/2 (iterations)",
         "",
         "T_r: the race's finite-size reversal time (theorykit.batch_race) and the lemmas' order "
-        "(theorykit.time_scales) against the CNN's (dynamics.predict.measured_time_scales); T0: "
+        "(theorykit.time_scales) against the CNN's (dynamics.outcomes.measured_time_scales); T0: "
         f"the lemmas' order against the CNN's. T_r within 2x of the race in {good} of {len(hits)} "
         "runs that reversed.",
         "",

@@ -26,7 +26,7 @@ from typing import TextIO
 import numpy as np
 
 from dynamics.problem import Reduction, best_reduction
-from dynamics.recording import recorded_epochs
+from dynamics.recording import epoch_spans, recorded_epochs
 from dynamics.reduced import ReducedDynamics
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit.errors import ParameterError
@@ -85,14 +85,14 @@ def predict_group(
     recorded = [0.0]
     epochs = specs[0].params.epochs
     schedule = recorded_epochs(epochs, options.record_every, options.log_records)
-    for epoch in range(1, epochs + 1):
-        for idx in ensemble.epoch_batches(epoch):
-            dynamics.step(idx.numpy())
-        if epoch in schedule:
+    for span in epoch_spans(epochs, schedule, ensemble.batch_size, specs[0].params.n):
+        batches = [idx.numpy() for epoch in span for idx in ensemble.epoch_batches(epoch)]
+        dynamics.run(batches, options.dtype)
+        if span[-1] in schedule:
             records.append(measure())
-            recorded.append(float(epoch))
+            recorded.append(float(span[-1]))
         if progress is not None:
-            progress(epoch, epochs)
+            progress(span[-1], epochs)
     epoch_axis = np.asarray(recorded)
     return [
         Trajectory(epoch_axis, {name: np.array([r[name][e] for r in records]) for name in METRICS})

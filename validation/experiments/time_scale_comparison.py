@@ -5,7 +5,7 @@ trained twice):
 
 * **time scales** at B = n/2 (the paper's large batch), per setting, optimiser and seed: the
   reversal time T_r (the peak of a head's best feature coefficient, when it then falls back by half
-  its rise, :func:`dynamics.predict.measured_time_scales`) against the race's finite-size t_r
+  its rise, :func:`dynamics.outcomes.measured_time_scales`) against the race's finite-size t_r
   (:func:`theorykit.batch_race.race`) and the lemmas' order (``theorykit.time_scales``); the Stage-I
   length T0 (the data loss halved) against the lemmas' order;
 * **head reversals** over every (setting, optimiser, B, seed): the fraction of heads whose best
@@ -19,7 +19,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 
-from dynamics.predict import measured_time_scales
+from dynamics.outcomes import measured_time_scales
 from theorykit.batch_race import race
 from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dynamics.predict import PhaseDiagram
 from validation.figures.style import (
     COLUMN_WIDTH,
     THEORY,
@@ -15,6 +15,9 @@ from validation.figures.style import (
     pyplot,
     save_figure,
 )
+
+if TYPE_CHECKING:  # the diagram's type only: drawing it needs no reduced dynamics (numba)
+    from dynamics.predict import PhaseDiagram
 
 
 def plot_phase_diagram(

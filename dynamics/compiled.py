@@ -1,0 +1,199 @@
+"""The compiled path of :class:`dynamics.reduced.ReducedDynamics`: its state in the layout of
+:mod:`dynamics.kernel`, a span of steps there, and the state back.
+
+The weights and moments go to the kernel and come back at every call (they are what a measurement
+reads). The overlap competition's caches stay in the kernel's layout between calls (one sample's
+O_i is computed there only when a batch first needs it), and become the reference's fields again
+only when the numpy :meth:`~dynamics.reduced.ReducedDynamics.step` runs next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from dynamics import kernel
+from dynamics.optimizers import CoordinateOptimizer, Hyper, Moments
+from dynamics.problem import ReducedProblem
+from theorykit.errors import ParameterError
+from theorykit.overlap import adam_competition_inverse
+
+Array = npt.NDArray[np.floating]
+
+
+class ReducedDynamics(Protocol):
+    """What this module reads and writes of a :class:`dynamics.reduced.ReducedDynamics` (named
+    here, not imported: that module imports this one)."""
+
+    problem: ReducedProblem
+    w_feature: Array
+    u: Array
+    b: Array
+    optimizer: CoordinateOptimizer
+    hyper: Hyper
+    states: tuple[Moments | None, Moments | None, Moments | None]
+    t: int
+    __dict__: dict[str, Any]
+    _others: Array | None
+    _kappa: Array | None
+    _coordinate_moments: Array | None
+    _background_share: Array | None
+    _untouched: Array | None
+    _compiled: kernel.CompetitionCaches | None
+
+#: The dtypes the kernel steps in.
+DTYPES = ("float32", "float64")
+
+
+def run(dynamics: ReducedDynamics, batches: Sequence[npt.NDArray[np.int64]], dtype: str) -> None:
+    """Every step of ``batches`` ((S, B) each, in order) in the kernel, in ``dtype``."""
+    if dtype not in DTYPES:
+        raise ParameterError("dtype", dtype, "'float32' or 'float64'")
+    if not batches:
+        return
+    real = np.dtype(dtype)
+    S = dynamics.w_feature.shape[0]
+    width = max(idx.shape[1] for idx in batches)
+    padded = np.zeros((S, len(batches), width), dtype=np.int64)
+    for number, idx in enumerate(batches):
+        padded[:, number, : idx.shape[1]] = idx
+    lengths = np.array([idx.shape[1] for idx in batches], dtype=np.int64)
+    state = _state(dynamics, real)
+    kernel.run_steps(
+        state,
+        _data(dynamics, real),
+        padded,
+        lengths,
+        _schedule(dynamics, len(batches)).astype(real),
+        dynamics.t,
+    )
+    _write_back(dynamics, state)
+    dynamics.t += len(batches)
+
+
+def restore_reference_caches(dynamics: ReducedDynamics) -> None:
+    """Turn the kernel's competition caches (if the last steps ran there) back into the
+    reference's fields, O_i computed where the kernel left it pending."""
+    caches = dynamics._compiled
+    if caches is None:
+        return
+    S, _, m = dynamics.w_feature.shape
+    if caches.cached[0, 0]:
+        others = caches.others.astype(np.float64)
+        pending = caches.pending
+        others[pending] = adam_competition_inverse(caches.start[pending]) * caches.means[pending]
+        shape = (S, 2, m, others.shape[1])
+        dynamics._others = kernel.filters_layout(others, shape)
+        dynamics._kappa = kernel.filters_layout(caches.kappa, shape)
+        dynamics._coordinate_moments = kernel.filters_layout(
+            caches.coordinate, (S, 2, m, caches.coordinate.shape[1])
+        )
+    if caches.cached[0, 1]:
+        dynamics._background_share = caches.background.reshape(S, 2, m).astype(np.float64)
+    if dynamics.problem.overlap is not None and dynamics.optimizer.kind.preconditioner == "sign":
+        dynamics._untouched = caches.untouched.reshape(S, 2, m).astype(np.float64)
+    dynamics._compiled = None
+
+
+def _data(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.KernelData:
+    """The problem in the kernel's layout and ``dtype``, built once per dtype."""
+    cache = dynamics.__dict__.setdefault("_columns", {})
+    key = ("kernel data", dtype)
+    if key not in cache:
+        widest = ("kernel data", np.dtype(np.float64))
+        if widest not in cache:
+            cache[widest] = kernel.kernel_data(dynamics.problem)
+        cache[key] = cache[widest].astype(dtype)
+    return cache[key]
+
+
+def _schedule(dynamics: ReducedDynamics, steps: int) -> Array:
+    """(steps, S, 2): Adam's step size and sqrt(1 - beta2^t) for the next ``steps`` steps, as
+    :class:`dynamics.optimizers.CoordinateOptimizer` computes them (eta and 1 without bias
+    correction)."""
+    t = dynamics.t + 1 + np.arange(steps)[:, None]
+    hyper = dynamics.hyper
+    eta, beta1, beta2 = hyper.eta[None], hyper.beta1[None], hyper.beta2[None]
+    if dynamics.optimizer.bias_correction:
+        return np.stack([eta / (1 - beta1**t), np.sqrt(1 - beta2**t)], axis=-1)
+    step_size = np.broadcast_to(eta, (steps, eta.shape[1]))
+    return np.stack([step_size, np.ones_like(step_size)], axis=-1)
+
+
+def _state(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.KernelState:
+    """The weights and moments in the kernel's layout and ``dtype``, with the competition caches
+    kept from the last call (or converted from the reference's fields)."""
+    S, _, m = dynamics.w_feature.shape
+
+    def per_filter(values: Array) -> Array:
+        if values.ndim == 3:
+            return np.ascontiguousarray(values.reshape(S, 2 * m), dtype=dtype)
+        return kernel.rows_layout(values, dtype)
+
+    arrays = []
+    for index, weights in enumerate((dynamics.w_feature, dynamics.u, dynamics.b)):
+        moments = dynamics.states[index]
+        first = moments.first if moments is not None else np.zeros_like(weights)
+        second = moments.second if moments is not None else np.zeros_like(weights)
+        arrays += [per_filter(weights), per_filter(first), per_filter(second)]
+    caches = dynamics._compiled
+    if caches is None or caches.kappa.dtype != dtype:
+        restore_reference_caches(dynamics)
+        caches = _caches(dynamics, dtype)
+    return kernel.KernelState(*arrays, caches=caches)
+
+
+def _caches(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.CompetitionCaches:
+    """The reference's competition fields in the kernel's layout (zeros and "not computed" where
+    they are None; 0 rows where the reduction and optimiser keep none)."""
+    problem = dynamics.problem
+    S, _, m = dynamics.w_feature.shape
+    n = problem.y.shape[1]
+    overlap = problem.overlap is not None
+    samples = n if overlap and dynamics.optimizer.kind.has_moments else 0
+    coordinates = problem.first.d - 1 if overlap else 0
+
+    def rows(values: Array | None, count: int) -> Array:
+        if values is None:
+            return np.zeros((S, count, 2 * m), dtype=dtype)
+        return kernel.rows_layout(values, dtype)
+
+    def per_filter(values: Array | None) -> Array:
+        if values is None:
+            return np.ones((S, 2 * m), dtype=dtype)
+        return np.ascontiguousarray(values.reshape(S, 2 * m), dtype=dtype)
+
+    computed = [dynamics._others is not None, dynamics._background_share is not None]
+    return kernel.CompetitionCaches(
+        rows(dynamics._others, samples),
+        rows(dynamics._kappa, samples),
+        rows(None, samples),
+        rows(None, samples),
+        np.zeros((S, samples, 2 * m), dtype=np.bool_),
+        rows(dynamics._coordinate_moments, coordinates),
+        per_filter(dynamics._background_share),
+        per_filter(dynamics._untouched),
+        np.array([computed] * S, dtype=np.int64),
+    )
+
+
+def _write_back(dynamics: ReducedDynamics, state: kernel.KernelState) -> None:
+    """The kernel's weights and moments into the reference's arrays (float64, its layout); the
+    competition caches stay with the dynamics in the kernel's layout."""
+    kernel_arrays = (
+        (state.w1, state.w1_first, state.w1_second),
+        (state.rows, state.rows_first, state.rows_second),
+        (state.b, state.b_first, state.b_second),
+    )
+    for index, (weights, (values, first, second)) in enumerate(
+        zip((dynamics.w_feature, dynamics.u, dynamics.b), kernel_arrays, strict=True)
+    ):
+        weights[...] = kernel.filters_layout(values, weights.shape)
+        moments = dynamics.states[index]
+        if moments is not None:
+            moments.first[...] = kernel.filters_layout(first, weights.shape)
+            moments.second[...] = kernel.filters_layout(second, weights.shape)
+    dynamics._compiled = state.caches
