@@ -44,12 +44,19 @@ class ReducedDynamics(Protocol):
     _untouched: Array | None
     _compiled: kernel.CompetitionCaches | None
 
+
 #: The dtypes the kernel steps in.
 DTYPES = ("float32", "float64")
 
 
-def run(dynamics: ReducedDynamics, batches: Sequence[npt.NDArray[np.int64]], dtype: str) -> None:
-    """Every step of ``batches`` ((S, B) each, in order) in the kernel, in ``dtype``."""
+def run(
+    dynamics: ReducedDynamics,
+    batches: Sequence[npt.NDArray[np.int64]],
+    dtype: str,
+    parallel: bool = True,
+) -> None:
+    """Every step of ``batches`` ((S, B) each, in order) in the kernel, in ``dtype``, members in
+    parallel or not (:func:`dynamics.kernel.run_steps`)."""
     if dtype not in DTYPES:
         raise ParameterError("dtype", dtype, "'float32' or 'float64'")
     if not batches:
@@ -69,6 +76,7 @@ def run(dynamics: ReducedDynamics, batches: Sequence[npt.NDArray[np.int64]], dty
         lengths,
         _schedule(dynamics, len(batches)).astype(real),
         dynamics.t,
+        parallel,
     )
     _write_back(dynamics, state)
     dynamics.t += len(batches)
@@ -81,18 +89,18 @@ def restore_reference_caches(dynamics: ReducedDynamics) -> None:
     if caches is None:
         return
     S, _, m = dynamics.w_feature.shape
-    if caches.cached[0, 0]:
+    if caches.cached[0, 0] and caches.others.shape[1]:
         others = caches.others.astype(np.float64)
         pending = caches.pending
         others[pending] = adam_competition_inverse(caches.start[pending]) * caches.means[pending]
         shape = (S, 2, m, others.shape[1])
         dynamics._others = kernel.filters_layout(others, shape)
         dynamics._kappa = kernel.filters_layout(caches.kappa, shape)
-        dynamics._coordinate_moments = kernel.filters_layout(
-            caches.coordinate, (S, 2, m, caches.coordinate.shape[1])
-        )
-    if caches.cached[0, 1]:
-        dynamics._background_share = caches.background.reshape(S, 2, m).astype(np.float64)
+        # v[k] is not kept by the kernel; the reference recomputes it at its next refresh before
+        # reading it (it is read only at refreshes, after the background share exists).
+        dynamics._coordinate_moments = None
+        if _background_scaled(dynamics):
+            dynamics._background_share = caches.background.reshape(S, 2, m).astype(np.float64)
     if dynamics.problem.overlap is not None and dynamics.optimizer.kind.preconditioner == "sign":
         dynamics._untouched = caches.untouched.reshape(S, 2, m).astype(np.float64)
     dynamics._compiled = None
@@ -154,7 +162,6 @@ def _caches(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.CompetitionCac
     n = problem.y.shape[1]
     overlap = problem.overlap is not None
     samples = n if overlap and dynamics.optimizer.kind.has_moments else 0
-    coordinates = problem.first.d - 1 if overlap else 0
 
     def rows(values: Array | None, count: int) -> Array:
         if values is None:
@@ -166,17 +173,30 @@ def _caches(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.CompetitionCac
             return np.ones((S, 2 * m), dtype=dtype)
         return np.ascontiguousarray(values.reshape(S, 2 * m), dtype=dtype)
 
-    computed = [dynamics._others is not None, dynamics._background_share is not None]
+    computed = dynamics._others is not None and (
+        dynamics._background_share is not None or not _background_scaled(dynamics)
+    )
     return kernel.CompetitionCaches(
         rows(dynamics._others, samples),
         rows(dynamics._kappa, samples),
         rows(None, samples),
         rows(None, samples),
         np.zeros((S, samples, 2 * m), dtype=np.bool_),
-        rows(dynamics._coordinate_moments, coordinates),
         per_filter(dynamics._background_share),
         per_filter(dynamics._untouched),
-        np.array([computed] * S, dtype=np.int64),
+        np.full((S, 1), computed, dtype=np.int64),
+    )
+
+
+def _background_scaled(dynamics: ReducedDynamics) -> bool:
+    """Whether an L2 step of the untouched coordinate is scaled by its share on overlapping
+    supports (the reference's ``_background_competition`` is not None): Adam or sign steps with
+    L2 decay."""
+    kind = dynamics.optimizer.kind
+    return (
+        dynamics.problem.overlap is not None
+        and not kind.decoupled
+        and kind.preconditioner != "none"
     )
 
 

@@ -183,11 +183,18 @@ def _plain_step(w, gradient, scale, hyper, sign, decoupled, scaled):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _refresh(second, l1, l2sq, support, values, hyper, coordinate, inverse, competition, table):
+def _refresh(second, l1, l2sq, hyper, by_coordinate, competition, table, b_second, background,
+             background_scaled):  # fmt: skip
     """Adam's competition from every sample's second moments (the reference's
     ``_adam_competition`` at a refresh): v[k] = sum_{i in k} V_i xi_i[k]^2 on every noise
     coordinate, each sample's share sum_k xi_i[k]^2 / sqrt(v[k]) sqrt(V_i) / ||xi_i||_1 turned
-    into an effective competition O_i (``others``) and its kappa.
+    into an effective competition O_i (``others``) and its kappa; with ``background_scaled``
+    also the untouched coordinate's share mean_k sqrt(v_b / (v_b + v[k])) of an L2 step (the
+    reference's ``_background_competition``, from b's updated second moment ``b_second``).
+
+    One pass over the coordinates (``by_coordinate`` = (start, samples, values): the samples on
+    each coordinate and their xi there, coordinate-major): v[k] is summed from the samples' rows,
+    and 1/sqrt(v[k]) spread back onto their shares, so no per-coordinate array is kept.
 
     The reference's kappa at a refresh is kappa(kappa^-1(share) A / A) with A the own moment: the
     share itself up to round-off (both directions interpolate one table, 1e-14 relative) wherever
@@ -197,33 +204,41 @@ def _refresh(second, l1, l2sq, support, values, hyper, coordinate, inverse, comp
     are computed as the reference computes them."""
     others, kappa, start, means, pending = competition
     log_kappa, log_grid, guide, scalars, interior = table
+    pointers, samples, values = by_coordinate
     n, filters = second.shape
-    s = support.shape[1]
-    coordinate[:] = 0.0
+    coordinates = pointers.shape[0] - 1
+    ratio = np.empty(n, dtype=second.dtype)
     for i in range(n):
-        ratio = l1[i] / l2sq[i]
-        ratio = ratio * ratio
-        for k in range(s):
-            target = support[i, k]
-            square = values[i, k] * values[i, k]
+        ratio[i] = (l1[i] / l2sq[i]) * (l1[i] / l2sq[i])
+    totals = np.zeros((n, filters), dtype=second.dtype)
+    moment = np.empty(filters, dtype=second.dtype)
+    kept = np.zeros(filters, dtype=second.dtype)
+    for k in range(coordinates):
+        moment[:] = 0.0
+        for entry in range(pointers[k], pointers[k + 1]):
+            i = samples[entry]
+            square = values[entry] * values[entry]
+            row = second[i]
             for f in range(filters):
-                coordinate[target, f] += second[i, f] * ratio * square
-    for k in range(coordinate.shape[0]):
+                moment[f] += row[f] * ratio[i] * square
+        if background_scaled:
+            for f in range(filters):
+                own = b_second[f]
+                kept[f] += math.sqrt(own / (own + moment[f])) if own > 0 else 1.0
         for f in range(filters):
-            value = coordinate[k, f]
-            inverse[k, f] = 1 / math.sqrt(value) if value > 0 else 0.0
-    total = np.empty(filters, dtype=second.dtype)
+            moment[f] = 1 / math.sqrt(moment[f]) if moment[f] > 0 else 0.0
+        for entry in range(pointers[k], pointers[k + 1]):
+            total = totals[samples[entry]]
+            square = values[entry] * values[entry]
+            for f in range(filters):
+                total[f] += moment[f] * square
+    if background_scaled:
+        for f in range(filters):
+            background[f] = kept[f] / coordinates
     for i in range(n):
-        ratio = l1[i] / l2sq[i]
-        ratio = ratio * ratio
-        total[:] = 0.0
-        for k in range(s):
-            square = values[i, k] * values[i, k]
-            row = inverse[support[i, k]]
-            for f in range(filters):
-                total[f] += row[f] * square
+        total = totals[i]
         for f in range(filters):
-            V = second[i, f] * ratio
+            V = second[i, f] * ratio[i]
             own_mean = V * (l2sq[i] / hyper[_S])
             share = min(total[f] * math.sqrt(V) / l1[i], 1.0) if V > 0 else 1.0
             start[i, f] = share
@@ -367,11 +382,12 @@ def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _member_steps(
     w1, w1_first, w1_second, rows, rows_first, rows_second, b, b_first, b_second,
-    others, kappa, start, means, pending, coordinate, background, untouched, cached,
-    y, l1, l2sq, zeta0, coupling, support, values,
-    batches, lengths, hyper, schedule, kind, table, t0,
+    others, kappa, start, means, pending, background, untouched, cached,
+    y, l1, l2sq, zeta0, coupling, support, values, pointers, samples, entries,
+    batches, hyper, schedule, lengths, kind, table, t0,
 ):  # fmt: skip
-    """One member's steps (see the module docstring and :func:`run_steps`)."""
+    """One member's steps (see the module docstring and :func:`run_steps`): its own arrays first,
+    then what every member shares."""
     mode, preconditioner, decoupled, refresh = kind[0], kind[1], kind[2] == 1, kind[3]
     q, alpha, sigma0 = hyper[_Q], hyper[_ALPHA], hyper[_SIGMA0]
     filters = w1.shape[0]
@@ -382,10 +398,10 @@ def _member_steps(
     w1_gradient = np.zeros(filters, dtype=dtype)
     rows_gradient = np.zeros(rows.shape, dtype=dtype)
     b_gradient = np.zeros(filters, dtype=dtype)
-    pushes = np.zeros(coordinate.shape, dtype=dtype)
-    seen = np.zeros(coordinate.shape[0], dtype=np.bool_)
-    share = np.ones(rows.shape, dtype=dtype)
-    inverse = np.empty(coordinate.shape, dtype=dtype)
+    coordinates = pointers.shape[0] - 1
+    pushes = np.zeros((coordinates if preconditioner == 1 else 0, filters), dtype=dtype)
+    seen = np.zeros(pushes.shape[0], dtype=np.bool_)
+    share = np.ones(rows.shape if preconditioner == 1 else (0, filters), dtype=dtype)
     flat, flat_first, flat_second = (
         rows.reshape(-1),
         rows_first.reshape(-1),
@@ -413,9 +429,11 @@ def _member_steps(
             _moments(w1, w1_first, w1_second, w1_gradient, hyper, decoupled)
             _adam_step(w1, w1_first, w1_second, w1, hyper, schedule[step], False)
             _moments(flat, flat_first, flat_second, flat_gradient, hyper, decoupled)
+            _moments(b, b_first, b_second, b_gradient, hyper, decoupled)
             if adam_overlap and (cached[0] == 0 or t % refresh == 1):
-                _refresh(rows_second, l1, l2sq, support, values, hyper, coordinate, inverse,
-                         (others, kappa, start, means, pending), table)  # fmt: skip
+                _refresh(rows_second, l1, l2sq, hyper, (pointers, samples, entries),
+                         (others, kappa, start, means, pending), table, b_second, background,
+                         background_scaled)  # fmt: skip
                 cached[0] = 1
             elif adam_overlap:
                 for i in batch:
@@ -426,15 +444,6 @@ def _member_steps(
                         kappa[i, f] = _competition_at(current, own_mean, table[0], table[3])
             _adam_step(flat, flat_first, flat_second, kappa.reshape(-1), hyper, schedule[step],
                        adam_overlap)  # fmt: skip
-            _moments(b, b_first, b_second, b_gradient, hyper, decoupled)
-            if background_scaled and (cached[1] == 0 or t % refresh == 1):
-                for f in range(filters):
-                    own = b_second[f]
-                    total = 0.0
-                    for k in range(coordinate.shape[0]):
-                        total += math.sqrt(own / (own + coordinate[k, f])) if own > 0 else 1.0
-                    background[f] = total / coordinate.shape[0]
-                cached[1] = 1
             _adam_step(b, b_first, b_second, background, hyper, schedule[step], background_scaled)
         else:
             sign = preconditioner == 1
@@ -450,18 +459,19 @@ def _member_steps(
 @numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def _all_members(
     w1, w1_first, w1_second, rows, rows_first, rows_second, b, b_first, b_second,
-    others, kappa, start, means, pending, coordinate, background, untouched, cached,
-    y, l1, l2sq, zeta0, coupling, support, values,
-    batches, lengths, hyper, schedule, kind, table, t0,
+    others, kappa, start, means, pending, background, untouched, cached,
+    y, l1, l2sq, zeta0, coupling, support, values, pointers, samples, entries,
+    batches, hyper, schedule, lengths, kind, table, t0,
 ):  # fmt: skip
+    """Every member's steps, members in parallel (see :func:`run_steps`)."""
     for e in numba.prange(batches.shape[0]):
         _member_steps(
             w1[e], w1_first[e], w1_second[e], rows[e], rows_first[e], rows_second[e],
             b[e], b_first[e], b_second[e],
-            others[e], kappa[e], start[e], means[e], pending[e], coordinate[e], background[e],
-            untouched[e], cached[e],
-            y[e], l1[e], l2sq[e], zeta0[e], coupling[e], support[e], values[e],
-            batches[e], lengths, hyper[e], schedule[:, e], kind, table, t0,
+            others[e], kappa[e], start[e], means[e], pending[e], background[e], untouched[e],
+            cached[e], y[e], l1[e], l2sq[e], zeta0[e], coupling[e], support[e], values[e],
+            pointers[e], samples[e], entries[e], batches[e], hyper[e], schedule[e],
+            lengths, kind, table, t0,
         )  # fmt: skip
 
 
@@ -496,10 +506,9 @@ class CompetitionCaches:
     start: Array  # (S, n, F) the share at the last refresh, for O_i computed on first use
     means: Array  # (S, n, F) the own moment A_i at the last refresh, likewise
     pending: npt.NDArray[np.bool_]  # (S, n, F) True where O_i is still to be computed
-    coordinate: Array  # (S, d - 1, F) v[k], the data second moment per noise coordinate
     background: Array  # (S, F) the untouched coordinate's share of an L2 step (Adam)
     untouched: Array  # (S, F) the fraction of noise coordinates a sign step leaves (sign)
-    cached: npt.NDArray[np.int64]  # (S, 2): whether (others, kappa) and background are computed
+    cached: npt.NDArray[np.int64]  # (S, 1): whether (others, kappa, background) are computed
 
 
 @dataclasses.dataclass
@@ -531,6 +540,9 @@ class KernelData:
     coupling: Array  # (S, n, n) overlap, else (S, 0, 0)
     support: npt.NDArray[np.int64]  # (S, n, s) a sample's noise coordinates (overlap)
     values: Array  # (S, n, s) xi_i[k] there (overlap, support-resolved), else (S, n, 0)
+    pointers: npt.NDArray[np.int64]  # (S, d) where each noise coordinate's samples start (overlap)
+    samples: npt.NDArray[np.int64]  # (S, entries) the samples on each coordinate, in order
+    entries: Array  # (S, entries) their xi_i[k]
     hyper: Array  # (S, len(HYPER_COLUMNS))
     kind: tuple[int, int, int, int]  # (mode, preconditioner, decoupled, refresh period)
 
@@ -538,7 +550,7 @@ class KernelData:
         """The same data with its real arrays in ``dtype``."""
         cast = {
             name: getattr(self, name).astype(dtype)
-            for name in ("y", "l1", "l2sq", "zeta0", "coupling", "values", "hyper")
+            for name in ("y", "l1", "l2sq", "zeta0", "coupling", "values", "entries", "hyper")
         }
         return dataclasses.replace(self, **cast)
 
@@ -550,22 +562,31 @@ def run_steps(
     lengths: npt.NDArray[np.int64],
     schedule: Array,
     t0: int,
+    parallel: bool = True,
 ) -> None:
     """Run ``batches.shape[1]`` steps of every member in place: ``batches`` (S, steps, B) sample
     indices of which the first ``lengths[step]`` are used; ``schedule`` (steps, S, 2) Adam's step
     size and sqrt(1 - beta2^t) per step (eta and 1 without bias correction; unused by the other
     optimisers); ``t0`` the step count before the first. Every real array in one dtype (float32 or
-    float64), C-contiguous."""
+    float64), C-contiguous. ``parallel``: members on numba's threads; otherwise one after another
+    on the calling thread (for callers that run several groups on threads of their own)."""
     caches = state.caches
-    _all_members(
+    per_member = (
         state.w1, state.w1_first, state.w1_second,
         state.rows, state.rows_first, state.rows_second,
         state.b, state.b_first, state.b_second,
         caches.others, caches.kappa, caches.start, caches.means, caches.pending,
-        caches.coordinate, caches.background, caches.untouched, caches.cached,
+        caches.background, caches.untouched, caches.cached,
         data.y, data.l1, data.l2sq, data.zeta0, data.coupling, data.support, data.values,
-        batches, lengths, data.hyper, schedule, data.kind, competition_table(), t0,
+        data.pointers, data.samples, data.entries,
+        batches, data.hyper, np.ascontiguousarray(schedule.transpose(1, 0, 2)),
     )  # fmt: skip
+    shared = (lengths, data.kind, competition_table(), t0)
+    if parallel:
+        _all_members(*per_member, *shared)
+        return
+    for e in range(batches.shape[0]):
+        _member_steps(*(array[e] for array in per_member), *shared)
 
 
 def kernel_data(problem: ReducedProblem) -> KernelData:
@@ -580,12 +601,14 @@ def kernel_data(problem: ReducedProblem) -> KernelData:
     columns["forget1"], columns["forget2"] = 1 - columns["beta1"], 1 - columns["beta2"]
     empty = np.zeros((S, n, 0))
     support, values, coupling = np.zeros((S, n, 0), dtype=np.int64), empty, np.zeros((S, 0, 0))
+    by_coordinate = np.zeros((S, 1), dtype=np.int64), np.zeros((S, 0), np.int64), np.zeros((S, 0))
     if problem.overlap is not None:
         noise = problem.overlap.noise
         width = int((noise != 0).sum(axis=-1).max())
         support = np.argsort(noise == 0, axis=-1, kind="stable")[..., :width]
         values = np.take_along_axis(noise, support, axis=-1)
         coupling = problem.overlap.coupling
+        by_coordinate = _coordinate_major(noise)
         mode = MODES["overlap-aware"]
     elif problem.xi_support is not None:
         values = problem.xi_support
@@ -601,9 +624,30 @@ def kernel_data(problem: ReducedProblem) -> KernelData:
         np.ascontiguousarray(coupling),
         np.ascontiguousarray(support),
         np.ascontiguousarray(values),
+        *by_coordinate,
         np.ascontiguousarray(np.stack([columns[name] for name in HYPER_COLUMNS], axis=1)),
         (mode, PRECONDITIONERS[kind.preconditioner], int(kind.decoupled), COMPETITION_REFRESH),
     )
+
+
+def _coordinate_major(
+    noise: Array,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Array]:
+    """The noise patches (S, n, d - 1) listed by coordinate: (pointers (S, d), samples, values),
+    coordinate k's samples at ``samples[e, pointers[e, k]:pointers[e, k + 1]]`` in ascending order
+    and their xi_i[k] beside them; members with fewer entries are padded at the end."""
+    S, _, coordinates = noise.shape
+    counts = (noise != 0).sum(axis=1)
+    pointers = np.zeros((S, coordinates + 1), dtype=np.int64)
+    np.cumsum(counts, axis=1, out=pointers[:, 1:])
+    width = int(pointers[:, -1].max())
+    samples = np.zeros((S, width), dtype=np.int64)
+    values = np.zeros((S, width))
+    for e in range(S):
+        coordinate, sample = np.nonzero(noise[e].T)
+        samples[e, : len(sample)] = sample
+        values[e, : len(sample)] = noise[e, sample, coordinate]
+    return pointers, samples, values
 
 
 def rows_layout(per_filter: Array, dtype: np.dtype | None = None) -> Array:

@@ -308,12 +308,18 @@ class ReducedDynamics:
             self._background_competition(noise_gradient),
         )
 
-    def run(self, batches: Sequence[npt.NDArray[np.int64]], dtype: str = "float64") -> None:
+    def run(
+        self,
+        batches: Sequence[npt.NDArray[np.int64]],
+        dtype: str = "float64",
+        parallel: bool = True,
+    ) -> None:
         """Every step of ``batches`` ((S, B) each, in order) in the compiled kernel
         (:mod:`dynamics.kernel`, through :func:`dynamics.compiled.run`): :meth:`step`'s
         arithmetic, equal to it up to round-off in float64; ``dtype="float32"`` stores and steps
-        the state in float32 (written back as float64)."""
-        compiled.run(self, batches, dtype)
+        the state in float32 (written back as float64). ``parallel``: the settings on numba's
+        threads, or one after another on the calling thread."""
+        compiled.run(self, batches, dtype, parallel)
 
     def _per_coordinate(self, squares: Array) -> Array:
         """A sample's squared gradient coefficient per unit xi^2 on its coordinates: ``squares`` is
@@ -403,8 +409,9 @@ class ReducedDynamics:
         if kind.has_moments:
 
             def share(state: Moments | None) -> Array:
-                assert state is not None and self._coordinate_moments is not None
+                assert state is not None
                 if self._background_share is None or self.t % COMPETITION_REFRESH == 1:
+                    assert self._coordinate_moments is not None  # set at this refresh
                     own = state.second[..., None]
                     with np.errstate(divide="ignore", invalid="ignore"):
                         kept = np.where(

@@ -92,8 +92,14 @@ def group_size(specs: Sequence[RunSpec], options: EngineOptions, fused: bool = T
         records = len(recorded_epochs(p.epochs, options.record_every, options.log_records))
         measure = MEASURE_PER_ENTRY[options.dtype] * (p.n + options.test_size) * weights
         seconds += per_step * p.epochs * p.iterations_per_epoch + records * measure
-    cores = os.cpu_count() or 1
-    return GroupSize(len(specs), steps, memory, seconds / min(cores, len(specs)))
+    return GroupSize(len(specs), steps, memory, seconds / min(available_cores(), len(specs)))
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the OS reports one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def physical_memory() -> int | None:

@@ -106,7 +106,13 @@ def run(args: argparse.Namespace) -> int:
         f"{len(new)} of {len(records)} runs trained by this call"
         + (")." if len(new) == len(records) else ", the rest resumed from the store).")
     )
+    start = time.perf_counter()
     predicted = predict_preset(preset, records, out_dir)
+    if preset.predict:
+        timing += (
+            f" Predicted in {(time.perf_counter() - start) / 60:.1f} min (the reduced dynamics of "
+            f"every run, {options.dtype}; stored predictions are read, not recomputed)."
+        )
     text, checks, figures = write_report(preset, records, out_dir, predicted, timing)
     print(text)
     written = [out_dir / "results.sqlite", out_dir / "report.md", out_dir / "table.md", *figures]

@@ -19,7 +19,9 @@ closure of docs/notes/overlap.md, whose error the coefficient check measures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TextIO
 
@@ -34,6 +36,7 @@ from validation.cnn.engine import build_ensemble
 from validation.cnn.readout import implied_weights, reduced_problem_of
 from validation.progress import STDERR
 from validation.provenance import code_version
+from validation.sizing import available_cores
 from validation.specs import EngineOptions, RunSpec
 from validation.sweeps.records import RunRecord
 from validation.sweeps.store import ResultsStore
@@ -54,6 +57,9 @@ def predict_group(
     options: EngineOptions,
     reduction: Reduction | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    parallel: bool = True,
+    stop: threading.Event | None = None,
 ) -> list[Trajectory]:
     """Predicted trajectories of one group (see the module docstring), recorded on the CNN's
     schedule (:func:`dynamics.recording.recorded_epochs` of ``options``) on the runs' test sets
@@ -86,8 +92,10 @@ def predict_group(
     epochs = specs[0].params.epochs
     schedule = recorded_epochs(epochs, options.record_every, options.log_records)
     for span in epoch_spans(epochs, schedule, ensemble.batch_size, specs[0].params.n):
+        if stop is not None and stop.is_set():
+            raise CancelledError
         batches = [idx.numpy() for epoch in span for idx in ensemble.epoch_batches(epoch)]
-        dynamics.run(batches, options.dtype)
+        dynamics.run(batches, options.dtype, parallel)
         if span[-1] in schedule:
             records.append(measure())
             recorded.append(float(span[-1]))
@@ -100,6 +108,50 @@ def predict_group(
     ]
 
 
+def predicted_groups(
+    specs: Sequence[RunSpec],
+    options: EngineOptions,
+    reduction: Reduction | None = None,
+    on_group: Callable[[Sequence[int]], Callable[[int, int], None] | None] | None = None,
+) -> Iterator[tuple[list[int], list[Trajectory]]]:
+    """:func:`predict_group` of every group of ``specs``, as (indices into ``specs``, trajectories)
+    in the order the groups finish. Groups run concurrently on threads, one per core (the compiled
+    kernel releases the GIL), the costliest first, each group's members one after another on its
+    thread; a lone group puts its members on numba's threads instead. ``on_group`` receives each
+    group's indices and may return a progress callback for it. Closing the iterator early (an
+    exception, Ctrl-C, SIGTERM) stops the groups in flight at their next span of steps."""
+    groups = sorted(
+        _prediction_groups(specs),
+        key=lambda indices: sum(
+            specs[i].params.epochs * specs[i].params.iterations_per_epoch for i in indices
+        ),
+        reverse=True,
+    )
+    if not groups:
+        return
+    stop = threading.Event()
+    with ThreadPoolExecutor(min(len(groups), available_cores())) as pool:
+        futures = {
+            pool.submit(
+                predict_group,
+                [specs[i] for i in indices],
+                options,
+                reduction,
+                on_group(indices) if on_group is not None else None,
+                parallel=len(groups) == 1,
+                stop=stop,
+            ): indices
+            for indices in groups
+        }
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            stop.set()
+            for future in futures:
+                future.cancel()
+
+
 def predictions_for(
     records: Sequence[RunRecord],
     options: EngineOptions,
@@ -109,26 +161,29 @@ def predictions_for(
 ) -> dict[str, tuple[str, Trajectory]]:
     """The prediction of every finished run of ``records`` (trained with ``options``) by run key,
     as (reduction, trajectory): read from the store at ``store_path``, the missing ones computed
-    one group at a time (:func:`predict_group`) and stored as each group finishes, so an
-    interrupted call loses at most the group in flight. Failed runs get none."""
+    by :func:`predicted_groups` and stored as each group finishes, so an interrupted call loses at
+    most the groups in flight. Failed runs get none."""
     with ResultsStore(store_path) as store:
         found = store.predictions(record.key for record in records)
         missing = [r for r in records if r.key not in found and r.failure is None]
         specs = [record.spec for record in missing]
-        groups = _prediction_groups(specs)
-        for number, indices in enumerate(groups, start=1):
+        labels: dict[int, str] = {}
+
+        def on_group(indices: Sequence[int]) -> Callable[[int, int], None] | None:
             first = specs[indices[0]]
-            reduction = best_reduction(first.supports)
-            label = (
-                f"prediction {number}/{len(groups)} ({first.params.optimizer}, B={first.params.B}, "
-                f"{len(indices)} runs, {reduction})"
+            labels[indices[0]] = (
+                f"prediction {len(labels) + 1}/{len(_prediction_groups(specs))} "
+                f"({first.params.optimizer}, B={first.params.B}, {len(indices)} runs, "
+                f"{best_reduction(first.supports)})"
             )
-            callback = progress(label) if progress is not None else None
-            group = predict_group([specs[i] for i in indices], options, reduction, callback)
+            return progress(labels[indices[0]]) if progress is not None else None
+
+        for indices, group in predicted_groups(specs, options, on_group=on_group):
+            reduction = best_reduction(specs[indices[0]].supports)
             pairs = [(missing[i].key, t) for i, t in zip(indices, group, strict=True)]
             store.add_predictions(reduction, pairs, code_version())
             found.update({key: (reduction, t) for key, t in pairs})
-            print(f"{label} stored", file=log)
+            print(f"{labels[indices[0]]} stored", file=log)
     return found
 
 
@@ -138,12 +193,9 @@ def predict(
     reduction: Reduction | None = None,
     on_group: Callable[[Sequence[int]], Callable[[int, int], None] | None] | None = None,
 ) -> list[Trajectory]:
-    """:func:`predict_group` for every group of ``specs``, in spec order. ``on_group`` receives
-    each group's indices and may return a progress callback for it."""
+    """:func:`predicted_groups` of ``specs``, in spec order."""
     results: list[Trajectory | None] = [None] * len(specs)
-    for indices in _prediction_groups(specs):
-        progress = on_group(indices) if on_group is not None else None
-        group = predict_group([specs[i] for i in indices], options, reduction, progress)
+    for indices, group in predicted_groups(specs, options, reduction, on_group):
         for index, trajectory in zip(indices, group, strict=True):
             results[index] = trajectory
     return [trajectory for trajectory in results if trajectory is not None]
