@@ -51,10 +51,14 @@ MODES = {"shared": 0, "overlap-aware": 1, "support-resolved": 2}
 #: Preconditioner codes (:class:`theorykit.optimizers.OptimizerKind`'s ``preconditioner``).
 PRECONDITIONERS = {"adam": 0, "sign": 1, "none": 2}
 #: Columns of each member's ``hyper`` row.
+#: ``l2``, ``keep``: the decay of the optimiser's placement as one branch-free line, g + l2 w and
+#: w keep: l2 = lam and keep = 1 for L2 decay (eq. 3.3), l2 = 0 and keep = 1 - eta lam for
+#: decoupled decay (eq. 3.6); adding 0 w and scaling by 1 are exact, so either is the reference's
+#: arithmetic. ``forget1/2`` = 1 - beta1/2. All in the state's dtype, so float32 stays float32.
 HYPER_COLUMNS = (
-    "q", "alpha", "sigma0", "eta", "lam", "beta1", "beta2", "eps", "s", "keep", "forget1", "forget2"
+    "q", "alpha", "sigma0", "eta", "beta1", "beta2", "eps", "s", "l2", "keep", "forget1", "forget2"
 )  # fmt: skip
-_Q, _ALPHA, _SIGMA0, _ETA, _LAM, _BETA1, _BETA2, _EPS, _S, _KEEP, _FORGET1, _FORGET2 = range(
+_Q, _ALPHA, _SIGMA0, _ETA, _BETA1, _BETA2, _EPS, _S, _L2, _KEEP, _FORGET1, _FORGET2 = range(
     len(HYPER_COLUMNS)
 )
 #: Entries of the competition table's ``scalars``.
@@ -134,27 +138,42 @@ def _log_competition_inverse(kappa, log_kappa, log_grid, guide, scalars):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _moments(w, first, second, gradient, hyper, decoupled):
-    """Adam's moments (eq. 3.4) of every entry of ``w`` (flat), after the reference's decay (L2: g +
-    lam w; decoupled: w scaled by 1 - eta lam first); clears ``gradient``. The step follows in
-    :func:`_adam_step`, so that the overlap competition can read the updated moments in between."""
-    lam, keep, beta1, beta2 = hyper[_LAM], hyper[_KEEP], hyper[_BETA1], hyper[_BETA2]
-    forget1, forget2 = hyper[_FORGET1], hyper[_FORGET2]
+def _moments(w, first, second, gradient, hyper):
+    """Adam's moments (eq. 3.4) of every entry of ``w`` (flat) after the reference's decay (``l2``
+    and ``keep`` of :data:`HYPER_COLUMNS`); clears ``gradient``. The step is a second pass
+    (:func:`_adam_step`): a refresh of the overlap competition reads every updated moment before
+    any entry steps."""
+    lam, keep = hyper[_L2], hyper[_KEEP]
+    beta1, beta2, forget1, forget2 = hyper[_BETA1], hyper[_BETA2], hyper[_FORGET1], hyper[_FORGET2]
     for k in range(w.shape[0]):
-        g = gradient[k]
+        g = gradient[k] + lam * w[k]
         gradient[k] = 0.0
-        if decoupled:
-            w[k] = w[k] * keep
-        else:
-            g = g + lam * w[k]
+        w[k] = w[k] * keep
         first[k] = first[k] * beta1 + g * forget1
         second[k] = second[k] * beta2 + g * g * forget2
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _adam(w, first, second, gradient, hyper, schedule):
+    """:func:`_moments` and :func:`_adam_step` (unscaled) in one pass, where no competition factor
+    is read in between: one read and write of each entry per step, as the CNN's fused kernel."""
+    lam, keep = hyper[_L2], hyper[_KEEP]
+    beta1, beta2, forget1, forget2 = hyper[_BETA1], hyper[_BETA2], hyper[_FORGET1], hyper[_FORGET2]
+    eps, step_size, correction = hyper[_EPS], schedule[0], schedule[1]
+    for k in range(w.shape[0]):
+        g = gradient[k] + lam * w[k]
+        gradient[k] = 0.0
+        m = first[k] * beta1 + g * forget1
+        v = second[k] * beta2 + g * g * forget2
+        first[k] = m
+        second[k] = v
+        w[k] = w[k] * keep - m / (math.sqrt(v) / correction + eps) * step_size
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _adam_step(w, first, second, scale, hyper, schedule, scaled):
     """Adam's step (eq. 3.5; the schedule's step size and sqrt(1 - beta2^t), eta and 1 without
-    bias correction) from updated moments, times ``scale`` when ``scaled``."""
+    bias correction) of every entry from its updated moments, times ``scale`` when ``scaled``."""
     eps = hyper[_EPS]
     step_size, correction = schedule[0], schedule[1]
     for k in range(w.shape[0]):
@@ -165,21 +184,17 @@ def _adam_step(w, first, second, scale, hyper, schedule, scaled):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _plain_step(w, gradient, scale, hyper, sign, decoupled, scaled):
-    """A sign step (eqs. 5.1, B.2) or a gradient-descent step of every entry of ``w`` (flat), times
-    ``scale`` when ``scaled``; clears ``gradient``."""
-    eta, lam, keep = hyper[_ETA], hyper[_LAM], hyper[_KEEP]
+def _plain_step(w, gradient, scale, hyper, sign, scaled):
+    """A sign step (eqs. 5.1, B.2) or a gradient-descent step of every entry of ``w`` (flat), after
+    the decay of :data:`HYPER_COLUMNS`, times ``scale`` when ``scaled``; clears ``gradient``."""
+    eta, lam, keep = hyper[_ETA], hyper[_L2], hyper[_KEEP]
     for k in range(w.shape[0]):
-        g = gradient[k]
+        g = gradient[k] + lam * w[k]
         gradient[k] = 0.0
-        if decoupled:
-            w[k] = w[k] * keep
-        else:
-            g = g + lam * w[k]
         step = eta * ((g > 0) - (g < 0)) if sign else eta * g
         if scaled:
             step = step * scale[k]
-        w[k] = w[k] - step
+        w[k] = w[k] * keep - step
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -251,6 +266,26 @@ def _refresh(second, l1, l2sq, hyper, by_coordinate, competition, table, b_secon
                 log_x = _log_competition_inverse(share, log_kappa, log_grid, guide, scalars)
                 others[i, f] = math.exp(log_x) * own_mean
                 kappa[i, f] = _competition_at(others[i, f], own_mean, log_kappa, scalars)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _reread(batch, rows, second, gradient, hyper, l1, l2sq, competition, table):
+    """Between refreshes: the batch members' kappa re-read from their own moment A_i, which their
+    gradient moves (the others' A_i only decay; the reference's ``_adam_competition`` between
+    refreshes). Read before the moment pass, from the second moment that pass will write: the same
+    operations on the same values (:func:`_moments`), so the same number."""
+    others, kappa, start, means, pending = competition
+    log_kappa, scalars = table[0], table[3]
+    lam, beta2, forget2 = hyper[_L2], hyper[_BETA2], hyper[_FORGET2]
+    for i in batch:
+        ratio = l1[i] / l2sq[i]
+        square, per_coordinate = ratio * ratio, l2sq[i] / hyper[_S]
+        for f in range(rows.shape[1]):
+            g = gradient[i, f] + lam * rows[i, f]
+            updated = second[i, f] * beta2 + g * g * forget2
+            own_mean = updated * square * per_coordinate
+            current = _others_of(i, f, others, start, means, pending, table)
+            kappa[i, f] = _competition_at(current, own_mean, log_kappa, scalars)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -346,7 +381,7 @@ def _rho(rho, batch, w1, rows, decay, y, l1, zeta0, coupling, coupled, values, a
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, q, alpha, mode):
     """The batch-mean data gradients of Lemma A.7 on w[1] and on the noise rows (scattered; the
-    rows outside the batch stay 0)."""
+    rows outside the batch stay 0); overwrites ``rho``."""
     size, filters = rho.shape[0], w1.shape[0]
     m = filters // 2
     s = values.shape[1]
@@ -370,13 +405,21 @@ def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, 
             head = -ell[c, f // m]
             slope = q * _power(rho[c, f], q - 1)
             total += head * y[i] * (q * _power(y[i] * w1[f], q - 1) - alpha * slope)
-            drive = head * slope
-            if mode == 2:
-                for k in range(s):
-                    rows_gradient[i * s + k, f] = drive * values[i, k] / size
-            else:
-                rows_gradient[i, f] = drive * (l2sq[i] / l1[i]) / size
+            rho[c, f] = head * slope  # rho is read; its slot now holds the noise drive
         w1_gradient[f] = total / size
+    for c in range(size):
+        i = batch[c]
+        if mode == 2:  # (drive / B) xi: the reference's (drive xi) / B up to round-off
+            for f in range(filters):
+                rho[c, f] = rho[c, f] / size
+            for k in range(s):
+                row, value = rows_gradient[i * s + k], values[i, k]
+                for f in range(filters):
+                    row[f] = rho[c, f] * value
+        else:
+            scale = l2sq[i] / l1[i]
+            for f in range(filters):
+                rows_gradient[i, f] = rho[c, f] * scale / size
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -426,31 +469,31 @@ def _member_steps(
             _sign_share(rows_gradient, batch, l1, l2sq, support, values, pushes, seen, share,
                         untouched)  # fmt: skip
         if adam:
-            _moments(w1, w1_first, w1_second, w1_gradient, hyper, decoupled)
-            _adam_step(w1, w1_first, w1_second, w1, hyper, schedule[step], False)
-            _moments(flat, flat_first, flat_second, flat_gradient, hyper, decoupled)
-            _moments(b, b_first, b_second, b_gradient, hyper, decoupled)
+            _adam(w1, w1_first, w1_second, w1_gradient, hyper, schedule[step])
+            _moments(b, b_first, b_second, b_gradient, hyper)
             if adam_overlap and (cached[0] == 0 or t % refresh == 1):
+                _moments(flat, flat_first, flat_second, flat_gradient, hyper)
                 _refresh(rows_second, l1, l2sq, hyper, (pointers, samples, entries),
                          (others, kappa, start, means, pending), table, b_second, background,
                          background_scaled)  # fmt: skip
                 cached[0] = 1
+                _adam_step(flat, flat_first, flat_second, kappa.reshape(-1), hyper,
+                           schedule[step], True)  # fmt: skip
             elif adam_overlap:
-                for i in batch:
-                    ratio = l1[i] / l2sq[i]
-                    for f in range(filters):
-                        own_mean = rows_second[i, f] * (ratio * ratio) * (l2sq[i] / hyper[_S])
-                        current = _others_of(i, f, others, start, means, pending, table)
-                        kappa[i, f] = _competition_at(current, own_mean, table[0], table[3])
-            _adam_step(flat, flat_first, flat_second, kappa.reshape(-1), hyper, schedule[step],
-                       adam_overlap)  # fmt: skip
+                _reread(batch, rows, rows_second, rows_gradient, hyper, l1, l2sq,
+                        (others, kappa, start, means, pending), table)  # fmt: skip
+                _moments(flat, flat_first, flat_second, flat_gradient, hyper)
+                _adam_step(flat, flat_first, flat_second, kappa.reshape(-1), hyper,
+                           schedule[step], True)  # fmt: skip
+            else:
+                _adam(flat, flat_first, flat_second, flat_gradient, hyper, schedule[step])
             _adam_step(b, b_first, b_second, background, hyper, schedule[step], background_scaled)
         else:
             sign = preconditioner == 1
-            _plain_step(w1, w1_gradient, w1, hyper, sign, decoupled, False)
-            _plain_step(flat, flat_gradient, share.reshape(-1), hyper, sign, decoupled,
+            _plain_step(w1, w1_gradient, w1, hyper, sign, False)
+            _plain_step(flat, flat_gradient, share.reshape(-1), hyper, sign,
                         sign_overlap)  # fmt: skip
-            _plain_step(b, b_gradient, untouched, hyper, sign, decoupled, background_scaled)
+            _plain_step(b, b_gradient, untouched, hyper, sign, background_scaled)
             if sign_overlap:
                 for i in batch:
                     share[i] = 1.0
@@ -595,9 +638,13 @@ def kernel_data(problem: ReducedProblem) -> KernelData:
     padded with (0, 0.0), which add nothing to any sum the kernel forms."""
     S, n = problem.y.shape
     kind = problem.first.kind
-    derived = ("keep", "forget1", "forget2")
+    derived = ("l2", "keep", "forget1", "forget2")
     columns = {name: problem.column(name) for name in HYPER_COLUMNS if name not in derived}
-    columns["keep"] = 1 - columns["eta"] * columns["lam"]
+    lam = problem.column("lam")
+    if kind.decoupled:
+        columns["l2"], columns["keep"] = np.zeros_like(lam), 1 - columns["eta"] * lam
+    else:
+        columns["l2"], columns["keep"] = lam, np.ones_like(lam)
     columns["forget1"], columns["forget2"] = 1 - columns["beta1"], 1 - columns["beta2"]
     empty = np.zeros((S, n, 0))
     support, values, coupling = np.zeros((S, n, 0), dtype=np.int64), empty, np.zeros((S, 0, 0))
