@@ -54,9 +54,11 @@ def run(
     batches: Sequence[npt.NDArray[np.int64]],
     dtype: str,
     parallel: bool = True,
+    visits: npt.NDArray[np.bool_] | None = None,
 ) -> None:
     """Every step of ``batches`` ((S, B) each, in order) in the kernel, in ``dtype``, members in
-    parallel or not (:func:`dynamics.kernel.run_steps`)."""
+    parallel or not, mean-field steps with ``visits`` (S, steps, K) (:func:`dynamics.kernel.
+    run_steps`)."""
     if dtype not in DTYPES:
         raise ParameterError("dtype", dtype, "'float32' or 'float64'")
     if not batches:
@@ -77,6 +79,7 @@ def run(
         _schedule(dynamics, len(batches)).astype(real),
         dynamics.t,
         parallel,
+        visits,
     )
     _write_back(dynamics, state)
     dynamics.t += len(batches)

@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dynamics.problem import ReducedProblem
+from theorykit.errors import ParameterError
 from theorykit.overlap import adam_competition_table
 
 Array = npt.NDArray[np.floating]
@@ -46,8 +47,9 @@ Array = npt.NDArray[np.floating]
 #: moments change on the 1/(1 - beta2) scale, the own one at every visit (between refreshes the
 #: batch members' kappa is re-read at every step).
 COMPETITION_REFRESH = 16
-#: Reduction codes of the kernel (:data:`dynamics.problem.Reduction`).
-MODES = {"shared": 0, "overlap-aware": 1, "support-resolved": 2}
+#: Reduction codes of the kernel (:data:`dynamics.problem.Reduction`; "mean-field": the shared
+#: displacement of representative samples, :mod:`dynamics.mean_field`).
+MODES = {"shared": 0, "overlap-aware": 1, "support-resolved": 2, "mean-field": 3}
 #: Preconditioner codes (:class:`theorykit.optimizers.OptimizerKind`'s ``preconditioner``).
 PRECONDITIONERS = {"adam": 0, "sign": 1, "none": 2}
 #: Columns of each member's ``hyper`` row.
@@ -56,9 +58,10 @@ PRECONDITIONERS = {"adam": 0, "sign": 1, "none": 2}
 #: decoupled decay (eq. 3.6); adding 0 w and scaling by 1 are exact, so either is the reference's
 #: arithmetic. ``forget1/2`` = 1 - beta1/2. All in the state's dtype, so float32 stays float32.
 HYPER_COLUMNS = (
-    "q", "alpha", "sigma0", "eta", "beta1", "beta2", "eps", "s", "l2", "keep", "forget1", "forget2"
+    "q", "alpha", "sigma0", "eta", "beta1", "beta2", "eps", "s", "B",
+    "l2", "keep", "forget1", "forget2",
 )  # fmt: skip
-_Q, _ALPHA, _SIGMA0, _ETA, _BETA1, _BETA2, _EPS, _S, _L2, _KEEP, _FORGET1, _FORGET2 = range(
+_Q, _ALPHA, _SIGMA0, _ETA, _BETA1, _BETA2, _EPS, _S, _B, _L2, _KEEP, _FORGET1, _FORGET2 = range(
     len(HYPER_COLUMNS)
 )
 #: Entries of the competition table's ``scalars``.
@@ -379,9 +382,13 @@ def _rho(rho, batch, w1, rows, decay, y, l1, zeta0, coupling, coupled, values, a
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, q, alpha, mode):
+def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, q, alpha, mode,
+               visited, divisor):  # fmt: skip
     """The batch-mean data gradients of Lemma A.7 on w[1] and on the noise rows (scattered; the
-    rows outside the batch stay 0); overwrites ``rho``."""
+    rows outside the batch stay 0); overwrites ``rho``. Mean-field steps (the reference's
+    ``step_mean_field``): the batch is every representative, w[1]'s gradient their mean, and only
+    the ``visited`` ones get their noise gradient, divided by the setting's B (``divisor``; the
+    batch size otherwise)."""
     size, filters = rho.shape[0], w1.shape[0]
     m = filters // 2
     s = values.shape[1]
@@ -409,6 +416,8 @@ def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, 
         w1_gradient[f] = total / size
     for c in range(size):
         i = batch[c]
+        if not visited[c]:
+            continue
         if mode == 2:  # (drive / B) xi: the reference's (drive xi) / B up to round-off
             for f in range(filters):
                 rho[c, f] = rho[c, f] / size
@@ -419,7 +428,7 @@ def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, 
         else:
             scale = l2sq[i] / l1[i]
             for f in range(filters):
-                rows_gradient[i, f] = rho[c, f] * scale / size
+                rows_gradient[i, f] = rho[c, f] * scale / divisor
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -427,7 +436,7 @@ def _member_steps(
     w1, w1_first, w1_second, rows, rows_first, rows_second, b, b_first, b_second,
     others, kappa, start, means, pending, background, untouched, cached,
     y, l1, l2sq, zeta0, coupling, support, values, pointers, samples, entries,
-    batches, hyper, schedule, lengths, kind, table, t0,
+    batches, visits, hyper, schedule, lengths, kind, table, t0,
 ):  # fmt: skip
     """One member's steps (see the module docstring and :func:`run_steps`): its own arrays first,
     then what every member shares."""
@@ -456,15 +465,19 @@ def _member_steps(
     adam_overlap = overlap and adam
     sign_overlap = overlap and preconditioner == 1
     background_scaled = overlap and preconditioner != 2 and not decoupled
+    mean_field = mode == 3
+    every = np.ones(batches.shape[1], dtype=np.bool_)
     for step in range(batches.shape[0]):
         t = t0 + step + 1
         batch = batches[step, : lengths[step]]
+        visited = visits[step] if mean_field else every
+        divisor = hyper[_B] if mean_field else batch.shape[0] + 0.0 * hyper[_B]
         for f in range(filters):
             decay[f] = b[f] / sigma0
         _rho(rho[: batch.shape[0]], batch, w1, rows, decay, y, l1, zeta0, coupling, coupled,
              values, alpha, mode)  # fmt: skip
         _gradients(rho[: batch.shape[0]], batch, w1, y, l1, l2sq, values, w1_gradient,
-                   rows_gradient, q, alpha, mode)  # fmt: skip
+                   rows_gradient, q, alpha, mode, visited, divisor)  # fmt: skip
         if sign_overlap:
             _sign_share(rows_gradient, batch, l1, l2sq, support, values, pushes, seen, share,
                         untouched)  # fmt: skip
@@ -504,7 +517,7 @@ def _all_members(
     w1, w1_first, w1_second, rows, rows_first, rows_second, b, b_first, b_second,
     others, kappa, start, means, pending, background, untouched, cached,
     y, l1, l2sq, zeta0, coupling, support, values, pointers, samples, entries,
-    batches, hyper, schedule, lengths, kind, table, t0,
+    batches, visits, hyper, schedule, lengths, kind, table, t0,
 ):  # fmt: skip
     """Every member's steps, members in parallel (see :func:`run_steps`)."""
     for e in numba.prange(batches.shape[0]):
@@ -513,7 +526,7 @@ def _all_members(
             b[e], b_first[e], b_second[e],
             others[e], kappa[e], start[e], means[e], pending[e], background[e], untouched[e],
             cached[e], y[e], l1[e], l2sq[e], zeta0[e], coupling[e], support[e], values[e],
-            pointers[e], samples[e], entries[e], batches[e], hyper[e], schedule[e],
+            pointers[e], samples[e], entries[e], batches[e], visits[e], hyper[e], schedule[e],
             lengths, kind, table, t0,
         )  # fmt: skip
 
@@ -606,14 +619,25 @@ def run_steps(
     schedule: Array,
     t0: int,
     parallel: bool = True,
+    visits: npt.NDArray[np.bool_] | None = None,
 ) -> None:
     """Run ``batches.shape[1]`` steps of every member in place: ``batches`` (S, steps, B) sample
     indices of which the first ``lengths[step]`` are used; ``schedule`` (steps, S, 2) Adam's step
     size and sqrt(1 - beta2^t) per step (eta and 1 without bias correction; unused by the other
     optimisers); ``t0`` the step count before the first. Every real array in one dtype (float32 or
     float64), C-contiguous. ``parallel``: members on numba's threads; otherwise one after another
-    on the calling thread (for callers that run several groups on threads of their own)."""
+    on the calling thread (for callers that run several groups on threads of their own).
+    ``visits`` (S, steps, K): mean-field steps of a shared-displacement problem of K
+    representatives, each step's batch all of them and ``visits`` those whose noise coordinates
+    are sampled (:func:`_gradients`)."""
     caches = state.caches
+    kind = data.kind
+    if visits is None:
+        visits = np.zeros((batches.shape[0], 0, 0), dtype=np.bool_)
+    else:
+        if kind[0] != MODES["shared"]:
+            raise ParameterError("visits", "mean-field", "a shared-displacement problem")
+        kind = (MODES["mean-field"], *kind[1:])
     per_member = (
         state.w1, state.w1_first, state.w1_second,
         state.rows, state.rows_first, state.rows_second,
@@ -622,9 +646,9 @@ def run_steps(
         caches.background, caches.untouched, caches.cached,
         data.y, data.l1, data.l2sq, data.zeta0, data.coupling, data.support, data.values,
         data.pointers, data.samples, data.entries,
-        batches, data.hyper, np.ascontiguousarray(schedule.transpose(1, 0, 2)),
+        batches, visits, data.hyper, np.ascontiguousarray(schedule.transpose(1, 0, 2)),
     )  # fmt: skip
-    shared = (lengths, data.kind, competition_table(), t0)
+    shared = (lengths, kind, competition_table(), t0)
     if parallel:
         _all_members(*per_member, *shared)
         return

@@ -23,15 +23,21 @@ import numpy as np
 import numpy.typing as npt
 
 from dynamics.problem import ReducedProblem
+from dynamics.recording import SPAN_STEPS
 from dynamics.reduced import ReducedDynamics
 from theorykit.errors import ParameterError
 
 Array = npt.NDArray[np.float64]
 
 
-def run_mean_field(problem: ReducedProblem, steps: int, seed: int = 0) -> ReducedDynamics:
+def run_mean_field(
+    problem: ReducedProblem, steps: int, seed: int = 0, dtype: str = "float64"
+) -> ReducedDynamics:
     """Iterate ``steps`` optimiser steps of every setting; returns the final state (``.measure``
-    reads it)."""
+    reads it). The schedule of visits is drawn here, a span of :data:`dynamics.recording.
+    SPAN_STEPS` steps at a time, and the steps run in the compiled kernel
+    (:meth:`ReducedDynamics.run` with ``visits``: :meth:`ReducedDynamics.step_mean_field`'s
+    arithmetic, in ``dtype``)."""
     if steps < 1:
         raise ParameterError("steps", steps, "steps >= 1")
     rng = np.random.default_rng(seed)
@@ -40,12 +46,16 @@ def run_mean_field(problem: ReducedProblem, steps: int, seed: int = 0) -> Reduce
         :, None
     ]  # (S, 1): ceil(n/B)
     S, K = problem.y.shape
+    everyone = [np.broadcast_to(np.arange(K), (S, K))]
     position = rng.integers(0, period, size=(S, K))
-    for t in range(steps):
-        phase = t % period  # (S, 1)
-        new_epoch = (phase == 0) & (t > 0)
-        if new_epoch.any():
-            redrawn = rng.integers(0, period, size=(S, K))
-            position = np.where(new_epoch, redrawn, position)
-        dynamics.step_mean_field(position == phase)
+    for first in range(0, steps, SPAN_STEPS):
+        visits = []
+        for t in range(first, min(first + SPAN_STEPS, steps)):
+            phase = t % period  # (S, 1)
+            new_epoch = (phase == 0) & (t > 0)
+            if new_epoch.any():
+                redrawn = rng.integers(0, period, size=(S, K))
+                position = np.where(new_epoch, redrawn, position)
+            visits.append(position == phase)
+        dynamics.run(everyone * len(visits), dtype, visits=np.stack(visits, axis=1))
     return dynamics

@@ -313,13 +313,16 @@ class ReducedDynamics:
         batches: Sequence[npt.NDArray[np.int64]],
         dtype: str = "float64",
         parallel: bool = True,
+        visits: npt.NDArray[np.bool_] | None = None,
     ) -> None:
         """Every step of ``batches`` ((S, B) each, in order) in the compiled kernel
         (:mod:`dynamics.kernel`, through :func:`dynamics.compiled.run`): :meth:`step`'s
         arithmetic, equal to it up to round-off in float64; ``dtype="float32"`` stores and steps
         the state in float32 (written back as float64). ``parallel``: the settings on numba's
-        threads, or one after another on the calling thread."""
-        compiled.run(self, batches, dtype, parallel)
+        threads, or one after another on the calling thread. ``visits`` (S, steps, K): mean-field
+        steps instead (:meth:`step_mean_field`'s ``in_batch`` per step), every batch then all K
+        representatives."""
+        compiled.run(self, batches, dtype, parallel, visits)
 
     def _per_coordinate(self, squares: Array) -> Array:
         """A sample's squared gradient coefficient per unit xi^2 on its coordinates: ``squares`` is

@@ -5,13 +5,25 @@
 * **memory** -- per member, W, the two Adam moments and the gradient scratch (4 x 2 m d values)
   plus the dense training and test patches ((n + test_size) x d values), times the dtype's size;
   the estimate the engine's arrays take, not counting the interpreter and torch themselves;
-* **wall time** -- for the fused CPU kernel (``EngineOptions.kernel``, the CPU default), per
-  member-step ``STEP_PER_WEIGHT[dtype] x 2 m d + STEP_PER_BATCH_ENTRY[dtype] x B 2 m (s + 1)``
-  seconds plus one measurement per recording epoch, ``MEASURE_PER_ENTRY[dtype] x (n + test_size)
-  x 2 m d``; the constants are fits to the wall times of the tang2025-table preset
-  (``benchmarks/results/tang2025_table.md``, 2-core AMD EPYC, 2026-12) and scale to other machines
-  only roughly. No estimate for the torch path (CUDA, ``--compile``):
-  ``benchmarks/engine_throughput.py`` measures it.
+* **training time** -- for the fused CPU kernel (``EngineOptions.runs_fused``, the CPU default),
+  per member-step ``STEP_PER_WEIGHT[dtype] x 2 m d + STEP_PER_BATCH_ENTRY[dtype] x B 2 m (s + 1)``
+  core-seconds, members on the cores; for the torch step on the CPU ``TORCH_STEP_PER_WEIGHT x
+  2 m d``; plus one measurement per recording epoch, ``MEASURE_PER_ENTRY[dtype] x (n + test_size)
+  x 2 m d``; the sum times ``TRAINING_OVERHEAD``; plus ``PER_RUN_SECONDS`` per run (drawing,
+  building and storing it: what a grid of many tiny runs spends its time on). No estimate on
+  CUDA: ``benchmarks/engine_throughput.py`` measures it;
+* **prediction time** -- the reduced dynamics' kernel (:mod:`dynamics.kernel`) in the reduction a
+  prediction uses (:func:`dynamics.problem.best_reduction`), per member-step
+  ``PREDICTION_PER_ENTRY x state + PREDICTION_PER_BATCH_ENTRY x batch`` (:func:`prediction_work`)
+  core-seconds, groups concurrently, one per core
+  (``validation.experiments.prediction.predicted_groups``), plus the same measurement per record,
+  times ``PREDICTION_OVERHEAD``.
+
+The constants are fits to this project's measurements on a 2-core AMD EPYC (2026-12): the fused
+kernel's to the tang2025-table preset (``benchmarks/results/tang2025_table.md``), the torch step's
+to ``benchmarks/results/engine_throughput_cpu_float64.md`` (eager, 16 members), the reduced
+kernel's to ``benchmarks/results/prediction_cost.md`` (twice its per member-step times: 2 threads
+over 10 members); they scale to other machines only roughly.
 
 :func:`default_group_size` caps a task's members when a spec does not: at most
 :data:`DEFAULT_GROUP_SIZE` for the device type, and at most what fits in half of this machine's
@@ -25,18 +37,49 @@ import math
 import os
 from collections.abc import Sequence
 
+from dynamics.problem import Reduction, best_reduction
 from dynamics.recording import recorded_epochs
-from validation.specs import EngineOptions, RunSpec
+from validation.specs import EngineOptions, RunSpec, prediction_groups
 
 ITEMSIZE = {"float32": 4, "float64": 8}
-#: Seconds per weight per member-step of the fused kernel on one core, loop overhead included: the
-#: solution, with STEP_PER_BATCH_ENTRY, of the B = 2 and B = 100 groups of the tang2025-table
-#: preset (benchmarks/results/tang2025_table.md: 10 members at B = 2, 5 at B = 100, 2 cores).
-STEP_PER_WEIGHT = {"float32": 0.86e-9, "float64": 2.48e-9}
+#: Seconds per weight per member-step of the fused kernel on one core: with STEP_PER_BATCH_ENTRY,
+#: the line through its B = 2 and B = 100 times in benchmarks/results/prediction_cost.md (CNN
+#: column, d = 1000: twice the per member-step time, 2 threads over 10 members).
+STEP_PER_WEIGHT = {"float32": 4.37e-10, "float64": 1.215e-9}
 #: Seconds per (batch sample x filter x support coordinate) per member-step of the fused kernel.
-STEP_PER_BATCH_ENTRY = {"float32": 1.39e-9, "float64": 1.83e-9}
-#: Seconds per (sample x filter x coordinate) of one measurement (dense forward passes).
-MEASURE_PER_ENTRY = {"float32": 0.3e-9, "float64": 0.5e-9}
+STEP_PER_BATCH_ENTRY = {"float32": 2.61e-10, "float64": 3.95e-10}
+#: Wall seconds per (sample x filter x coordinate) of one measurement (dense forward passes on
+#: torch's threads; ``Ensemble.measure`` timed at the paper's setting, 1-10 members, 2000 and 10 000
+#: test points: 2.2-2.6e-11 in float32, 4.2-4.7e-11 in float64).
+MEASURE_PER_ENTRY = {"float32": 2.5e-11, "float64": 4.5e-11}
+#: Whole training (or prediction) wall time over what its kernel times and measurements predict:
+#: epoch orders, calls, data and ensemble construction, and two threads sharing caches and memory.
+#: Measured on validate's quick preset (float64: 1.15 training, 1.3 predictions) and the
+#: tang2025-table protocol (float32: 1.75 training, 1.5 predictions); the middle values are used,
+#: so both estimates land within 1.25x of those four measurements (in-sample: fitted on them).
+TRAINING_OVERHEAD = 1.45
+PREDICTION_OVERHEAD = 1.4
+#: Seconds per weight per member-step of the torch step on the CPU (a sequence of torch operations
+#: per step on torch's threads, overhead-bound): fitted to validate's quick preset with
+#: ``--kernel torch`` (1-2 members per group, 70 s on 2 cores; in-sample). Larger groups amortise
+#: the per-step overhead differently (``benchmarks/results/engine_throughput_cpu_float64.md``).
+TORCH_STEP_PER_WEIGHT = 6.6e-9
+#: Core-seconds per run besides its steps and measurements: drawing its data, building it into
+#: its group, writing its row (a grid of 120 000 runs of a few steps took 3.7 min on 2 cores).
+PER_RUN_SECONDS = 3.5e-3
+#: Seconds per state entry per member-step of the reduced kernel on one core, per reduction: the
+#: state of :func:`prediction_work` (overlap-aware: dominated by the refresh of Adam's competition
+#: over the n s support entries every 16 steps).
+PREDICTION_PER_ENTRY: dict[str, dict[Reduction, float]] = {
+    "float64": {"overlap-aware": 5.59e-11, "support-resolved": 1.35e-9, "shared": 1.28e-9},
+    "float32": {"overlap-aware": 3.57e-11, "support-resolved": 7.57e-10, "shared": 6.8e-10},
+}
+#: Seconds per batch entry per member-step of the reduced kernel on one core (the batch's coupling
+#: products and competition factors, its rho and gradients).
+PREDICTION_PER_BATCH_ENTRY: dict[str, dict[Reduction, float]] = {
+    "float64": {"overlap-aware": 3.91e-10, "support-resolved": 1.10e-9, "shared": 7.0e-9},
+    "float32": {"overlap-aware": 3.53e-10, "support-resolved": 1.34e-10, "shared": 7.35e-9},
+}
 #: Members per task when a spec sets no group_size: CPU groups gain nothing past a few members per
 #: core; a GPU needs many members to fill it.
 DEFAULT_GROUP_SIZE = {"cpu": 32, "cuda": 256}
@@ -53,7 +96,7 @@ class GroupSize:
     seconds: float | None
 
     def line(self, label: str) -> str:
-        time = "no estimate (torch path)" if self.seconds is None else _duration(self.seconds)
+        time = "no estimate (torch path)" if self.seconds is None else duration_text(self.seconds)
         return (
             f"{label}: {self.members} member{'s' if self.members != 1 else ''}, "
             f"{self.member_steps:,} member-steps, "
@@ -61,7 +104,8 @@ class GroupSize:
         )
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A duration as '45 s', '3.2 min' or '1.5 h'."""
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
@@ -76,23 +120,84 @@ def member_bytes(spec: RunSpec, options: EngineOptions) -> int:
     return ITEMSIZE[options.dtype] * (4 * weights + (p.n + options.test_size) * p.d)
 
 
-def group_size(specs: Sequence[RunSpec], options: EngineOptions, fused: bool = True) -> GroupSize:
-    """Member-steps, memory and (for the fused kernel) estimated seconds of one group."""
+def group_size(
+    specs: Sequence[RunSpec], options: EngineOptions, device_type: str = "cpu"
+) -> GroupSize:
+    """Member-steps, memory and (on the CPU) estimated seconds of training one group on
+    ``device_type``, in the kernel :meth:`validation.specs.EngineOptions.runs_fused` picks."""
     steps = sum(spec.params.epochs * spec.params.iterations_per_epoch for spec in specs)
     memory = sum(member_bytes(spec, options) for spec in specs)
-    if not fused:
+    if device_type != "cpu":
         return GroupSize(len(specs), steps, memory, None)
-    seconds = 0.0
+    fused = options.runs_fused(device_type)
+    steps_seconds, measuring = 0.0, 0.0
     for spec in specs:
         p = spec.params
         weights = 2 * p.m * p.d
-        per_step = STEP_PER_WEIGHT[options.dtype] * weights + STEP_PER_BATCH_ENTRY[
-            options.dtype
-        ] * p.B * 2 * p.m * (p.s + 1)
-        records = len(recorded_epochs(p.epochs, options.record_every, options.log_records))
-        measure = MEASURE_PER_ENTRY[options.dtype] * (p.n + options.test_size) * weights
-        seconds += per_step * p.epochs * p.iterations_per_epoch + records * measure
-    return GroupSize(len(specs), steps, memory, seconds / min(available_cores(), len(specs)))
+        if fused:
+            per_step = STEP_PER_WEIGHT[options.dtype] * weights + STEP_PER_BATCH_ENTRY[
+                options.dtype
+            ] * p.B * 2 * p.m * (p.s + 1)
+        else:
+            per_step = TORCH_STEP_PER_WEIGHT * weights
+        steps_seconds += per_step * p.epochs * p.iterations_per_epoch
+        measuring += _measurements(spec, options)
+    # The fused kernel runs members on numba's threads; the torch step all members in one sequence
+    # of operations on torch's threads.
+    parallel = steps_seconds / (min(available_cores(), len(specs)) if fused else 1)
+    seconds = TRAINING_OVERHEAD * (parallel + measuring) + PER_RUN_SECONDS * len(specs)
+    return GroupSize(len(specs), steps, memory, seconds)
+
+
+def _measurements(spec: RunSpec, options: EngineOptions) -> float:
+    """Wall seconds of a run's measurements: one per recorded epoch on its train and test sets."""
+    p = spec.params
+    records = len(recorded_epochs(p.epochs, options.record_every, options.log_records))
+    return records * MEASURE_PER_ENTRY[options.dtype] * (p.n + options.test_size) * 2 * p.m * p.d
+
+
+def prediction_work(spec: RunSpec) -> tuple[Reduction, int, int]:
+    """(reduction, state entries, batch entries) of one member-step of a run's prediction: the
+    reduction :func:`dynamics.problem.best_reduction` picks for its supports; state 2 m n s
+    (overlap-aware: the support entries a refresh passes over; support-resolved: its weights) or
+    2 m n (shared); batch B 2 m n (overlap-aware: the coupling rows), B 2 m s (support-resolved)
+    or B 2 m (shared)."""
+    p = spec.params
+    reduction = best_reduction(spec.supports)
+    filters = 2 * p.m
+    if reduction == "overlap-aware":
+        return reduction, filters * p.n * p.s, p.B * filters * p.n
+    if reduction == "support-resolved":
+        return reduction, filters * p.n * p.s, p.B * filters * p.s
+    return reduction, filters * p.n, p.B * filters
+
+
+def prediction_seconds(specs: Sequence[RunSpec], options: EngineOptions) -> float:
+    """Estimated wall seconds of predicting every run of ``specs``: the groups of
+    :func:`validation.specs.prediction_groups` run concurrently, one per core, each group's
+    members one after another on its core (a lone group spreads its members over the cores)."""
+    groups = prediction_groups(specs)
+    if not groups:
+        return 0.0
+    per_group, measuring = [], 0.0
+    for indices in groups:
+        seconds = 0.0
+        for index in indices:
+            spec = specs[index]
+            reduction, state, batch = prediction_work(spec)
+            per_step = (
+                PREDICTION_PER_ENTRY[options.dtype][reduction] * state
+                + PREDICTION_PER_BATCH_ENTRY[options.dtype][reduction] * batch
+            )
+            seconds += per_step * spec.params.epochs * spec.params.iterations_per_epoch
+            measuring += _measurements(spec, options)
+        per_group.append(seconds)
+    cores = available_cores()
+    if len(groups) == 1:
+        stepping = per_group[0] / min(cores, len(groups[0]))
+    else:
+        stepping = max(sum(per_group) / min(cores, len(groups)), max(per_group))
+    return PREDICTION_OVERHEAD * (stepping + measuring)
 
 
 def available_cores() -> int:

@@ -88,6 +88,19 @@ class EngineOptions:
     compile: bool = False
     kernel: Kernel = "auto"
 
+    def runs_fused(self, device_type: str) -> bool:
+        """Whether a group trains in the fused CPU kernel on a device of ``device_type`` ("cpu",
+        "cuda"): ``kernel="fused"``, or ``"auto"`` on the CPU without ``compile`` (which asks for
+        the torch step). The one rule the engine, the sizing of dry runs and the sweep share."""
+        if self.kernel == "auto":
+            return device_type == "cpu" and not self.compile
+        return self.kernel == "fused"
+
+    def device_type(self) -> str:
+        """The device type a dry run assumes without torch: "cuda" for a CUDA device name, else
+        "cpu" ("auto" counts as the CPU; the engine picks CUDA where one is present)."""
+        return "cuda" if self.device.startswith("cuda") else "cpu"
+
     def __post_init__(self) -> None:
         if self.record_every < 1:
             raise ParameterError("record_every", self.record_every, "record_every >= 1 (epochs)")
@@ -114,4 +127,13 @@ def group_specs(specs: Sequence[RunSpec]) -> list[list[int]]:
     groups: dict[tuple, list[int]] = {}
     for index, spec in enumerate(specs):
         groups.setdefault(spec.group_key(), []).append(index)
+    return list(groups.values())
+
+
+def prediction_groups(specs: Sequence[RunSpec]) -> list[list[int]]:
+    """Indices of ``specs`` whose predictions step together: one training group
+    (:meth:`RunSpec.group_key`) with one (s, supports), which one reduced problem needs."""
+    groups: dict[tuple, list[int]] = {}
+    for index, spec in enumerate(specs):
+        groups.setdefault((spec.group_key(), spec.params.s, spec.supports), []).append(index)
     return list(groups.values())

@@ -142,3 +142,19 @@ def test_competition_table_is_read_as_theorykit_reads_it() -> None:
         for value in kappa
     ]
     np.testing.assert_allclose(inverse, adam_competition_inverse(kappa), rtol=1e-12)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "signsgd"])
+def test_mean_field_steps_equal_the_reference(optimizer: str) -> None:
+    """Mean-field steps (run_mean_field's schedule of visits) in the kernel against
+    ReducedDynamics.step_mean_field, settings of different B stepping together."""
+    params = [tang2025_synthetic(optimizer=optimizer, lam=1e-4, B=B, n=N, eta=5e-4) for B in (2, 8)]
+    problem = sample_reduced_problem(params, [0, 0], samples=12)
+    reference, compiled = ReducedDynamics.start(problem), ReducedDynamics.start(problem)
+    rng = np.random.default_rng(3)
+    visits = rng.random((40, 2, 12)) < 0.3
+    for in_batch in visits:
+        reference.step_mean_field(in_batch)
+    everyone = [np.broadcast_to(np.arange(12), (2, 12))] * len(visits)
+    compiled.run(everyone, visits=np.ascontiguousarray(visits.transpose(1, 0, 2)))
+    assert _relative_difference(reference, compiled) < 1e-9

@@ -5,7 +5,13 @@ import pytest
 
 from theorykit import tang2025_synthetic
 from validation.cli import main
-from validation.sizing import ITEMSIZE, group_size, member_bytes
+from validation.sizing import (
+    ITEMSIZE,
+    group_size,
+    member_bytes,
+    prediction_seconds,
+    prediction_work,
+)
 from validation.specs import EngineOptions, RunSpec
 
 
@@ -31,7 +37,71 @@ def test_estimated_time_grows_with_the_work() -> None:
     assert longer.seconds == pytest.approx(10 * short.seconds, rel=0.1)
     # A B = 100 step touches 50x the batch entries of a B = 2 step, over 50x fewer steps.
     assert wide.seconds != pytest.approx(short.seconds, rel=0.01)
-    assert group_size([RunSpec(tang2025_synthetic(), 0, 0)], options, fused=False).seconds is None
+    assert group_size([RunSpec(tang2025_synthetic(), 0, 0)], options, "cuda").seconds is None
+
+
+def test_the_estimate_follows_the_kernel_that_will_run() -> None:
+    """The torch step on the CPU is overhead-bound, several times the fused kernel's time (the
+    quick preset measured 70 s against 12.7 s); the estimate uses the rule the engine uses
+    (EngineOptions.runs_fused)."""
+    spec = RunSpec(tang2025_synthetic(B=2, epochs=100), 0, 0)
+    fused = group_size([spec], EngineOptions(record_every=100))
+    torch_step = group_size([spec], EngineOptions(record_every=100, kernel="torch"))
+    compiled = group_size([spec], EngineOptions(record_every=100, compile=True))
+    assert fused.seconds is not None and torch_step.seconds is not None
+    assert torch_step.seconds > 3 * fused.seconds
+    assert compiled.seconds == torch_step.seconds
+
+
+@pytest.mark.parametrize(
+    ("kernel", "compile_", "device_type", "fused"),
+    [
+        ("auto", False, "cpu", True),
+        ("auto", True, "cpu", False),
+        ("auto", False, "cuda", False),
+        ("fused", False, "cpu", True),
+        ("torch", False, "cpu", False),
+    ],
+)
+def test_one_rule_decides_the_fused_kernel_for_the_engine_and_the_dry_run(
+    kernel: str, compile_: bool, device_type: str, fused: bool
+) -> None:
+    options = EngineOptions(kernel=kernel, compile=compile_)
+    assert options.runs_fused(device_type) is fused
+    if device_type == "cpu" and not compile_:
+        from validation.cnn.engine import build_ensemble
+
+        ensemble = build_ensemble(
+            [RunSpec(tang2025_synthetic(n=8, d=50, s=4, m=2, B=2, epochs=1), 0, 0)],
+            EngineOptions(kernel=kernel, device="cpu", test_size=10),
+        )
+        assert ensemble.fused is fused
+
+
+def test_prediction_work_counts_the_reductions_state_and_batch() -> None:
+    p = tang2025_synthetic(B=4)  # n = 200, s = 100, m = 20
+    assert prediction_work(RunSpec(p, 0, 0)) == ("overlap-aware", 40 * 200 * 100, 4 * 40 * 200)
+    disjoint = RunSpec(p.replace(d=20_001), 0, 0, supports="disjoint")
+    assert prediction_work(disjoint) == ("support-resolved", 40 * 200 * 100, 4 * 40 * 100)
+
+
+def test_predictions_run_concurrently_one_group_per_core(monkeypatch) -> None:
+    """Two groups of one run each on two cores take one group's time; one group of two runs
+    spreads them over the cores; the same two groups on one core take twice as long (up to the
+    runs' measurements, which add up whatever the cores: below 1% here, 3 records of 300
+    points)."""
+    import validation.sizing as sizing
+
+    options = EngineOptions(record_every=100, test_size=100)
+    adam = RunSpec(tang2025_synthetic(B=2, epochs=200), 0, 0)
+    adamw = RunSpec(tang2025_synthetic(optimizer="adamw", B=2, epochs=200), 0, 0)
+    monkeypatch.setattr(sizing, "available_cores", lambda: 2)
+    one = prediction_seconds([adam], options)
+    assert prediction_seconds([adam, adamw], options) == pytest.approx(one, rel=0.01)
+    same = prediction_seconds([adam, RunSpec(adam.params, 1, 1)], options)
+    assert same == pytest.approx(one, rel=0.01)
+    monkeypatch.setattr(sizing, "available_cores", lambda: 1)
+    assert prediction_seconds([adam, adamw], options) == pytest.approx(2 * one, rel=0.01)
 
 
 @pytest.mark.parametrize(
@@ -48,3 +118,17 @@ def test_dry_runs_print_member_steps_memory_and_time(
     assert main([arg.format(spec=spec) for arg in argv]) == 0
     out = capsys.readouterr().out
     assert "member-steps" in out and "MiB" in out and "estimated" in out
+
+
+def test_validate_dry_run_sizes_the_predictions_it_will_compute(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["validate", "--preset", "quick", "--dry-run"]) == 0
+    predicted = capsys.readouterr().out
+    assert "predictions: yes" in predicted and "estimated total" in predicted
+    assert main(["validate", "--preset", "quick", "--dry-run", "--no-predict"]) == 0
+    assert "predictions: no" in capsys.readouterr().out
+    assert main(["validate", "--preset", "tang2025-table", "--dry-run", "--predict"]) == 0
+    assert "predictions: yes" in capsys.readouterr().out
+    assert main(["validate", "--preset", "quick", "--dry-run", "--kernel", "torch"]) == 0
+    assert "(torch step)" in capsys.readouterr().out

@@ -63,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
     check_export_path(args.export, store_path)
     report_dir = default_report_directory(store_path)
     check_report_directory(report_dir, store_path)
-    device_type = "cuda" if args.device.startswith("cuda") else "cpu"
-    print(spec.describe(device_type))
+    options = dataclasses.replace(
+        spec.options, device=args.device, compile=args.compile, kernel=args.kernel
+    )
+    print(dataclasses.replace(spec, options=options).describe(options.device_type(), args.predict))
     if args.dry_run:
         return 0
     from validation.cnn.engine import resolve_device
@@ -73,9 +75,6 @@ def run(args: argparse.Namespace) -> int:
     from validation.sweeps.runner import run_sweep
     from validation.sweeps.store import ResultsStore
 
-    options = dataclasses.replace(
-        spec.options, device=args.device, compile=args.compile, kernel=args.kernel
-    )
     if not args.executor.startswith("dask://"):
         resolve_device(
             options.device

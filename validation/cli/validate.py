@@ -13,7 +13,7 @@ import time
 from validation.cli.common import add_engine_arguments, add_out_argument, check_out_dir
 from validation.experiments.presets import PRESETS, Preset
 from validation.provenance import machine_description
-from validation.sizing import group_size
+from validation.sizing import duration_text, group_size, prediction_seconds
 from validation.specs import group_specs
 
 HELP = "train a preset's CNNs and compare with the paper and the theory"
@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=(
             "predict every run with the reduced dynamics from its own initialisation and batches "
-            "(default: the preset's choice; every preset but tang2025-table predicts)"
+            "(default: the preset's choice; every preset predicts)"
         ),
     )
     parser.add_argument(
@@ -47,27 +47,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def describe(preset: Preset) -> str:
-    """The ``--dry-run`` text: one line per stacked group (:mod:`validation.sizing`) and the
-    totals."""
-    fused = preset.options.device in ("auto", "cpu") and not preset.options.compile
-    lines = [f"preset {preset.name!r}: {len(preset.specs)} runs, {preset.options.dtype}"]
-    total = 0.0
+    """The ``--dry-run`` text: one line per stacked group, the training time, the predictions' time
+    when the preset predicts, and the total (:mod:`validation.sizing`)."""
+    options = preset.options
+    device_type = options.device_type()
+    lines = [f"preset {preset.name!r}: {len(preset.specs)} runs, {options.dtype}"]
+    training = 0.0
     for indices in group_specs(preset.specs):
         group = [preset.specs[i] for i in indices]
-        size = group_size(group, preset.options, fused)
-        total += size.seconds or 0.0
+        size = group_size(group, options, device_type)
+        training += size.seconds or 0.0
         first = group[0].params
         lines.append(size.line(f"  {first.optimizer}, B={first.B}, {first.epochs} epochs"))
-    if fused:
-        lines.append(
-            f"estimated training time on this CPU: ~{total / 60:.1f} min (validation.sizing)"
-        )
+    if device_type != "cpu":
+        lines.append("estimated time: none on CUDA (benchmarks/engine_throughput.py measures it)")
+        return "\n".join(lines)
+    kernel = "fused kernel" if options.runs_fused(device_type) else "torch step"
+    lines.append(f"estimated training time on this CPU ({kernel}): ~{duration_text(training)}")
     steps = sum(s.params.epochs * s.params.iterations_per_epoch for s in preset.specs)
-    lines.append(
-        f"predictions: yes ({steps:,} reduced-dynamics member-steps)"
-        if preset.predict
-        else f"predictions: no ({preset.predict_note})"
-    )
+    if not preset.predict:
+        lines.append(f"predictions: no ({preset.predict_note or '--no-predict'})")
+        return "\n".join(lines)
+    predicting = prediction_seconds(preset.specs, options)
+    lines += [
+        f"predictions: yes ({steps:,} reduced-dynamics member-steps, ~{duration_text(predicting)})",
+        f"estimated total: ~{duration_text(training + predicting)} (validation.sizing)",
+    ]
     return "\n".join(lines)
 
 
@@ -78,9 +83,14 @@ def run(args: argparse.Namespace) -> int:
     preset = PRESETS[args.preset]()
     if args.dry_run:
         options = dataclasses.replace(
-            preset.options, dtype=args.dtype, compile=args.compile, device=args.device
+            preset.options,
+            dtype=args.dtype,
+            compile=args.compile,
+            device=args.device,
+            kernel=args.kernel,
         )
-        print(describe(dataclasses.replace(preset, options=options)))
+        predict = preset.predict if args.predict is None else args.predict
+        print(describe(dataclasses.replace(preset, options=options, predict=predict)))
         return 0
     resolve_device(args.device)  # a bad or absent device is a ParameterError before anything trains
     options = dataclasses.replace(

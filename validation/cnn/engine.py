@@ -203,7 +203,7 @@ class Ensemble:
     @property
     def fused(self) -> bool:
         """True when the steps run in the fused CPU kernel (``EngineOptions.kernel``)."""
-        return uses_fused_kernel(self.options, self.W.device)
+        return self.options.runs_fused(self.W.device.type)
 
     def advance(self, batches: Sequence[torch.Tensor]) -> None:
         """Every step of ``batches`` ((E, B) each, in order): one fused kernel call, or one
@@ -276,14 +276,6 @@ class Ensemble:
         return _measure(W, self.y, self.xi, self.q, self.y_test, self.xi_test)
 
 
-def uses_fused_kernel(options: EngineOptions, device: torch.device) -> bool:
-    """Whether a group trains in the fused CPU kernel: ``kernel="fused"``, or ``"auto"`` on the CPU
-    without ``compile`` (which asks for the torch step)."""
-    if options.kernel == "auto":
-        return device.type == "cpu" and not options.compile
-    return options.kernel == "fused"
-
-
 def _coordinate_major(tensor: torch.Tensor) -> np.ndarray:
     """The (E, d, 2 m) numpy view of an (E, 2, m, d) tensor stored coordinate-major (see
     :func:`build_ensemble`); the fused kernel updates it in place."""
@@ -348,7 +340,7 @@ def build_ensemble(
         ]
     ).to(device=device, dtype=dtype)
     W *= sigma0.view(-1, 1, 1, 1)
-    if uses_fused_kernel(options, device):  # the kernel's layout: (E, d, 2, m) in memory
+    if options.runs_fused(device.type):  # the kernel's layout: (E, d, 2, m) in memory
         W = W.permute(0, 3, 1, 2).contiguous().permute(0, 2, 3, 1)
     optimizer = StackedOptimizer(first.kind, bias_correction=first.bias_correction)
     shufflers = [torch.Generator().manual_seed(10_007 * spec.data_seed + 1) for spec in specs]

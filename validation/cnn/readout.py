@@ -52,7 +52,7 @@ def implied_weights(
     descent: docs/notes/overlap.md §4), or, support-resolved, the carried weights on B_i. Its
     inner products with xi_i are the reduced rho_{j,r,i} by construction, so measuring it
     (``Ensemble.measure(weights)``) gives the prediction's metrics on the CNN's own train and test
-    sets. float64."""
+    sets. Computed in float64, returned in the ensemble's dtype."""
     problem = dynamics.problem
     W = initial.detach().to(torch.float64).cpu().clone()
     sigma0 = torch.from_numpy(problem.column("sigma0")).view(-1, 1, 1, 1)
@@ -65,14 +65,14 @@ def implied_weights(
         E, heads, m = W.shape[:3]
         index = support.reshape(E, 1, 1, -1).expand(E, heads, m, -1)
         W[..., 1:].scatter_(-1, index, u.reshape(E, heads, m, -1))
-        return W
+        return W.to(ensemble.W.dtype)
     if problem.first.kind.preconditioner == "none":
         l1, l2sq = noise.abs().sum(-1), (noise**2).sum(-1)
         direction = noise * (l1 / l2sq)[..., None]
     else:
         direction = torch.sign(noise)
     W[..., 1:] += torch.einsum("ejrn,enk->ejrk", u, direction)
-    return W
+    return W.to(ensemble.W.dtype)
 
 
 def reduced_problem_of(ensemble: Ensemble, reduction: Reduction = "shared") -> ReducedProblem:

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from dynamics.trajectory import Trajectory
-from validation.cnn.engine import resolve_device, train_group, uses_fused_kernel
+from validation.cnn.engine import resolve_device, train_group
 from validation.provenance import code_version
 from validation.specs import EngineOptions, RunSpec
 
@@ -44,7 +44,7 @@ def provenance(options: EngineOptions) -> dict[str, Any]:
     whether TF32 matmuls were allowed, the step kernel (fused / torch / compiled) and the number of
     torch threads. Stored with every run (``ResultsStore``), never part of its key."""
     device = resolve_device(options.device)
-    fused = uses_fused_kernel(options, device)
+    fused = options.runs_fused(device.type)
     return {
         "host": platform.node(),
         "torch": torch.__version__,

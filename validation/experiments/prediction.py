@@ -2,7 +2,7 @@
 
 For a group of :class:`validation.specs.RunSpec` s that train as one stacked ensemble, the CNN's
 data and initial weights are built exactly as training builds them
-(:func:`validation.cnn.engine.build_ensemble`, float64), read in the reduced coordinates
+(:func:`validation.cnn.engine.build_ensemble`, in the run's dtype), read in the reduced coordinates
 (:func:`validation.cnn.readout.reduced_problem_of`, the most faithful reduction for the supports:
 :func:`dynamics.problem.best_reduction`), and the reduced dynamics
 (:class:`dynamics.reduced.ReducedDynamics`) is stepped on the engine's own minibatches
@@ -37,19 +37,9 @@ from validation.cnn.readout import implied_weights, reduced_problem_of
 from validation.progress import STDERR
 from validation.provenance import code_version
 from validation.sizing import available_cores
-from validation.specs import EngineOptions, RunSpec
+from validation.specs import EngineOptions, RunSpec, prediction_groups
 from validation.sweeps.records import RunRecord
 from validation.sweeps.store import ResultsStore
-
-
-def _prediction_groups(specs: Sequence[RunSpec]) -> list[list[int]]:
-    """Indices of ``specs`` that can be predicted together: one CNN group (shapes and schedule)
-    with one (s, supports), which one reduced problem needs."""
-    groups: dict[tuple, list[int]] = {}
-    for index, spec in enumerate(specs):
-        key = (spec.group_key(), spec.params.s, spec.supports)
-        groups.setdefault(key, []).append(index)
-    return list(groups.values())
 
 
 def predict_group(
@@ -73,7 +63,7 @@ def predict_group(
         test_size=options.test_size,
         test_seed=options.test_seed,
         order=options.order,
-        dtype="float64",
+        dtype=options.dtype,
         device="cpu",
         kernel="torch",
     )
@@ -121,7 +111,7 @@ def predicted_groups(
     group's indices and may return a progress callback for it. Closing the iterator early (an
     exception, Ctrl-C, SIGTERM) stops the groups in flight at their next span of steps."""
     groups = sorted(
-        _prediction_groups(specs),
+        prediction_groups(specs),
         key=lambda indices: sum(
             specs[i].params.epochs * specs[i].params.iterations_per_epoch for i in indices
         ),
@@ -172,7 +162,7 @@ def predictions_for(
         def on_group(indices: Sequence[int]) -> Callable[[int, int], None] | None:
             first = specs[indices[0]]
             labels[indices[0]] = (
-                f"prediction {len(labels) + 1}/{len(_prediction_groups(specs))} "
+                f"prediction {len(labels) + 1}/{len(prediction_groups(specs))} "
                 f"({first.params.optimizer}, B={first.params.B}, {len(indices)} runs, "
                 f"{best_reduction(first.supports)})"
             )

@@ -213,12 +213,6 @@ def _table() -> Preset:
         EngineOptions(record_every=250, log_records=LOG_RECORDS, test_size=10_000),
         _expectations(),
         paper_test_error=PAPER_TEST_ERRORS,
-        predict=False,
-        predict_note=(
-            "not predicted by default: the overlap-aware reduced dynamics costs ~1-2 ms per step "
-            "on 2 CPU cores, hours for the 10^6-step B = 2 runs (theorykit validate --predict "
-            "computes it; the quick preset shows the comparison at a shorter horizon)"
-        ),
     )
 
 

@@ -55,7 +55,7 @@ from typing import Any
 
 from theorykit.errors import ParameterError
 from theorykit.params import NAMED_SETTINGS, ProblemParams
-from validation.sizing import default_group_size, group_size
+from validation.sizing import default_group_size, duration_text, group_size, prediction_seconds
 from validation.specs import DTYPES, EngineOptions, RunSpec, check_data_options, group_specs
 
 TOP_LEVEL_KEYS = ("name", "base", "seeds", "group_size", "params", "grid", "data", "engine")
@@ -99,12 +99,14 @@ class SweepSpec:
             tasks += [group[start : start + size] for start in range(0, len(group), size)]
         return tasks
 
-    def describe(self, device_type: str = "cpu") -> str:
+    def describe(self, device_type: str = "cpu", predict: bool = False) -> str:
         """``theorykit sweep --dry-run``: runs, axes, then per task its members, member-steps,
-        memory and estimated time (:mod:`validation.sizing`; fused CPU kernel), and the totals."""
+        memory and estimated time (:mod:`validation.sizing`, in the kernel the options pick), the
+        predictions' time with ``predict``, and the totals."""
         tasks = self.tasks(device_type=device_type)
-        fused = device_type == "cpu"
-        sizes = [group_size([self.runs[i] for i in task], self.options, fused) for task in tasks]
+        sizes = [
+            group_size([self.runs[i] for i in task], self.options, device_type) for task in tasks
+        ]
         lines = [
             f"sweep {self.name!r}: {len(self.runs)} runs over axes "
             f"{', '.join(self.axes) or '(none)'}, {len(tasks)} tasks (stacked ensembles), "
@@ -113,12 +115,18 @@ class SweepSpec:
         for number, (task, size) in enumerate(zip(tasks, sizes, strict=True), start=1):
             first = self.runs[task[0]].params
             lines.append(size.line(f"  task {number} ({first.optimizer}, B={first.B})"))
-        if fused and sizes:
+        if device_type == "cpu" and sizes:
             total = sum(size.seconds or 0.0 for size in sizes)
             lines.append(
-                f"estimated wall time on {device_type}, one task at a time: ~{total / 60:.1f} min "
-                "(validation.sizing: fits to benchmarks/results/tang2025_table.md)"
+                f"estimated wall time on {device_type}, one task at a time: "
+                f"~{duration_text(total)} (validation.sizing)"
             )
+            if predict:
+                predicting = prediction_seconds(self.runs, self.options)
+                lines.append(
+                    f"predictions (--predict): ~{duration_text(predicting)}; total "
+                    f"~{duration_text(total + predicting)}"
+                )
         return "\n".join(lines)
 
 
