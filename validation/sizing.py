@@ -64,9 +64,10 @@ PREDICTION_OVERHEAD = 1.4
 #: ``--kernel torch`` (1-2 members per group, 70 s on 2 cores; in-sample). Larger groups amortise
 #: the per-step overhead differently (``benchmarks/results/engine_throughput_cpu_float64.md``).
 TORCH_STEP_PER_WEIGHT = 6.6e-9
-#: Core-seconds per run besides its steps and measurements: drawing its data, building it into
-#: its group, writing its row (a grid of 120 000 runs of a few steps took 3.7 min on 2 cores).
-PER_RUN_SECONDS = 3.5e-3
+#: Wall seconds per run besides its steps and measurements: drawing its data, building it into
+#: its group, writing its row, its share of the report. Grids of tiny runs (2 cores): 10 000 runs
+#: of 8 steps took 22.8 s (2.0 ms each, report included), 120 000 runs 3.7 min (1.85 ms each).
+PER_RUN_SECONDS = 1.9e-3
 #: Seconds per state entry per member-step of the reduced kernel on one core, per reduction: the
 #: state of :func:`prediction_work` (overlap-aware: dominated by the refresh of Adam's competition
 #: over the n s support entries every 16 steps).

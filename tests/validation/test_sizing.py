@@ -132,3 +132,20 @@ def test_validate_dry_run_sizes_the_predictions_it_will_compute(
     assert "predictions: yes" in capsys.readouterr().out
     assert main(["validate", "--preset", "quick", "--dry-run", "--kernel", "torch"]) == 0
     assert "(torch step)" in capsys.readouterr().out
+
+
+def test_compare_dry_run_sizes_every_stage(tmp_path, capsys) -> None:
+    """Each stage's runs are listed with their estimate, from the same plans the stages train
+    (on an empty store every run is pending)."""
+    from validation.experiments.batch_comparison import batch_plan
+    from validation.experiments.comparison_plan import comparison_stages
+
+    assert main(["compare", "--dry-run", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for stage in ("collapse thresholds", "batch boundary", "horizon check", "reduced dynamics"):
+        assert stage in out
+    assert "estimated total" in out
+    stages = comparison_stages(tmp_path / "cnn" / "results.sqlite")
+    (batch,) = [stage for stage in stages if stage.name == "batch boundary"]
+    assert batch.pending == batch.runs == sum(len(specs) for _, specs in batch_plan())
+    assert batch.seconds > 0

@@ -1,12 +1,15 @@
-"""``theorykit compare [--out DIR] [--no-reduced] [--no-coefficients]``: the accuracy table of
-theorykit's finite-size predictions (B*, lambda*_Adam, the AdamW collapse threshold, T0, t_r and
-reversal probabilities) against the CNN across the settings of
+"""``theorykit compare [--out DIR] [--no-reduced] [--no-coefficients] [--dry-run]``: the accuracy
+table of theorykit's finite-size predictions (B*, lambda*_Adam, the AdamW collapse threshold, T0,
+t_r and reversal probabilities) against the CNN across the settings of
 :mod:`validation.experiments.settings`, with the calibration of the hidden constants and the
-coefficient checks of the reductions (:mod:`validation.experiments.comparison`); resumable."""
+coefficient checks of the reductions (:mod:`validation.experiments.comparison`); resumable. Each
+stage's size and the estimated total are printed first (:mod:`validation.experiments.
+comparison_plan`); ``--dry-run`` prints only them."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from validation.cli.common import check_out_dir
 
@@ -34,12 +37,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="skip the coefficient checks of the reductions",
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print each stage's pending CNN runs and predictions, member-steps and estimated "
+        "time, and the total; train nothing",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from validation.experiments.comparison import write_comparison
+    from validation.experiments.comparison_plan import describe_comparison
 
     out_dir = check_out_dir(args.out)
+    plan = describe_comparison(out_dir / "cnn" / "results.sqlite", args.reduced, args.coefficients)
+    if args.dry_run:
+        print(plan)
+        return 0
+    from validation.experiments.comparison import write_comparison
+
+    print(plan, file=sys.stderr)
     print(write_comparison(out_dir, reduced=args.reduced, coefficients=args.coefficients))
     print(f"written: {out_dir / 'comparison.md'}, {out_dir / 'predicted_vs_measured.png'}")
     return 0

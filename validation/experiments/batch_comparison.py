@@ -98,23 +98,39 @@ def batch_specs(setting: Setting, optimizer: str, lam: float) -> list[RunSpec]:
     return specs
 
 
-def train_batch_runs(
-    store: Path, settings: Sequence[Setting] = ACCURACY_SETTINGS, log: TextIO = STDERR
-) -> dict[str, RunRecord]:
-    """Train (or resume) every batch-boundary CNN run; records by run name and seed
-    (``"NAME seed=K"``). Runs of one horizon in epochs share an engine configuration (records every
-    epochs/40), so they train together in stacked ensembles."""
+def batch_plan(
+    settings: Sequence[Setting] = ACCURACY_SETTINGS,
+) -> list[tuple[EngineOptions, list[RunSpec]]]:
+    """Every batch-boundary CNN run with its engine options: runs of one horizon in epochs share
+    an engine configuration (records every epochs/40), so they train together in stacked
+    ensembles."""
     by_epochs: dict[int, list[RunSpec]] = {}
     for setting in settings:
         for optimizer, lam in LARGE_BATCH_RUNS:
             for spec in batch_specs(setting, optimizer, lam):
                 by_epochs.setdefault(spec.params.epochs, []).append(spec)
+    return [(engine_options(epochs), by_epochs[epochs]) for epochs in sorted(by_epochs)]
+
+
+def train_batch_runs(
+    store: Path, settings: Sequence[Setting] = ACCURACY_SETTINGS, log: TextIO = STDERR
+) -> dict[str, RunRecord]:
+    """Train (or resume) every run of :func:`batch_plan`; records by run name and seed
+    (``"NAME seed=K"``)."""
     records: dict[str, RunRecord] = {}
-    for epochs in sorted(by_epochs):
-        options = engine_options(epochs)
-        for record in train_or_resume("batch-boundary", by_epochs[epochs], options, store, log):
+    for options, specs in batch_plan(settings):
+        for record in train_or_resume("batch-boundary", specs, options, store, log):
             records[f"{record.name} seed={record.data_seed}"] = record
     return records
+
+
+def predicted_plan(
+    settings: Sequence[Setting] = ACCURACY_SETTINGS,
+) -> list[tuple[EngineOptions, list[RunSpec]]]:
+    """The runs of :func:`batch_plan` that :func:`batch_rows` predicts with the reduced dynamics
+    (the settings marked ``simulate``)."""
+    simulated = [setting for setting in settings if setting.simulate]
+    return batch_plan(simulated) if simulated else []
 
 
 def engine_options(epochs: int) -> EngineOptions:

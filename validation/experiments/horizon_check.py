@@ -47,8 +47,8 @@ def _epochs(params_n: int, B: int, horizon: int) -> int:
     return horizon // steps
 
 
-def _runs(store: Path, B: int, log: TextIO) -> dict[tuple[str, int], RunRecord]:
-    """The runs at B to the longest horizon, recorded at every horizon, by (optimiser, seed)."""
+def horizon_plan(B: int) -> tuple[EngineOptions, list[RunSpec]]:
+    """The runs at B to the longest horizon, recorded at every horizon, and their options."""
     base = PAPER.params(B=B)
     epochs = [_epochs(base.n, B, T) for T in HORIZONS]
     options = EngineOptions(record_every=math.gcd(*epochs), test_size=TEST_SIZE)
@@ -63,6 +63,12 @@ def _runs(store: Path, B: int, log: TextIO) -> dict[tuple[str, int], RunRecord]:
         for optimizer, lam in LARGE_BATCH_RUNS
         for seed in SEEDS
     ]
+    return options, specs
+
+
+def _runs(store: Path, B: int, log: TextIO) -> dict[tuple[str, int], RunRecord]:
+    """:func:`horizon_plan`'s runs trained or resumed, by (optimiser, seed)."""
+    options, specs = horizon_plan(B)
     records = train_or_resume("horizon-check", specs, options, store, log)
     return {
         (spec.params.optimizer, spec.data_seed): r for spec, r in zip(specs, records, strict=True)

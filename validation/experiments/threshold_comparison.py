@@ -101,6 +101,23 @@ def threshold_specs(setting: Setting, optimizer: str) -> tuple[list[float], list
     return grid, specs
 
 
+def threshold_options(epochs: int) -> EngineOptions:
+    """The engine options of the threshold runs of a horizon of ``epochs``: 20 records."""
+    return EngineOptions(record_every=max(1, epochs // 20), test_size=1000)
+
+
+def threshold_plan(
+    settings: Sequence[Setting] = THRESHOLD_SETTINGS,
+) -> list[tuple[EngineOptions, list[RunSpec]]]:
+    """Every CNN run of :func:`threshold_rows` with its engine options."""
+    by_epochs: dict[int, list[RunSpec]] = {}
+    for optimizer, _ in THRESHOLDS:
+        for setting in settings:
+            for spec in threshold_specs(setting, optimizer)[1]:
+                by_epochs.setdefault(spec.params.epochs, []).append(spec)
+    return [(threshold_options(epochs), by_epochs[epochs]) for epochs in sorted(by_epochs)]
+
+
 def threshold_rows(
     store: Path,
     constants: HiddenConstants | None = None,
@@ -119,7 +136,7 @@ def threshold_rows(
                 by_epochs.setdefault(spec.params.epochs, []).append(spec)
         records = {}
         for epochs, specs in sorted(by_epochs.items()):
-            options = EngineOptions(record_every=max(1, epochs // 20), test_size=1000)
+            options = threshold_options(epochs)
             for record in train_or_resume("thresholds", specs, options, store, log):
                 records[(record.name, record.data_seed)] = record
         for setting, grid, _ in plans:

@@ -227,6 +227,10 @@ class ResultsStore:
         """Keys of every stored run (finished or failed)."""
         return {row[0] for row in self._connection.execute("SELECT key FROM runs")}
 
+    def prediction_keys(self) -> set[str]:
+        """Keys of the runs with a stored prediction."""
+        return {row[0] for row in self._connection.execute("SELECT key FROM predictions")}
+
     def __len__(self) -> int:
         return self._connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
