@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from dynamics import kernel
+from dynamics import kernel, kernel_layout
 from dynamics.optimizers import CoordinateOptimizer, Hyper, Moments
 from dynamics.problem import ReducedProblem
 from theorykit.errors import ParameterError
@@ -42,7 +42,7 @@ class ReducedDynamics(Protocol):
     _coordinate_moments: Array | None
     _background_share: Array | None
     _untouched: Array | None
-    _compiled: kernel.CompetitionCaches | None
+    _compiled: kernel_layout.CompetitionCaches | None
 
 
 #: The dtypes the kernel steps in.
@@ -97,8 +97,8 @@ def restore_reference_caches(dynamics: ReducedDynamics) -> None:
         pending = caches.pending
         others[pending] = adam_competition_inverse(caches.start[pending]) * caches.means[pending]
         shape = (S, 2, m, others.shape[1])
-        dynamics._others = kernel.filters_layout(others, shape)
-        dynamics._kappa = kernel.filters_layout(caches.kappa, shape)
+        dynamics._others = kernel_layout.filters_layout(others, shape)
+        dynamics._kappa = kernel_layout.filters_layout(caches.kappa, shape)
         # v[k] is not kept by the kernel; the reference recomputes it at its next refresh before
         # reading it (it is read only at refreshes, after the background share exists).
         dynamics._coordinate_moments = None
@@ -109,14 +109,14 @@ def restore_reference_caches(dynamics: ReducedDynamics) -> None:
     dynamics._compiled = None
 
 
-def _data(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.KernelData:
+def _data(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel_layout.KernelData:
     """The problem in the kernel's layout and ``dtype``, built once per dtype."""
     cache = dynamics.__dict__.setdefault("_columns", {})
     key = ("kernel data", dtype)
     if key not in cache:
         widest = ("kernel data", np.dtype(np.float64))
         if widest not in cache:
-            cache[widest] = kernel.kernel_data(dynamics.problem)
+            cache[widest] = kernel_layout.kernel_data(dynamics.problem)
         cache[key] = cache[widest].astype(dtype)
     return cache[key]
 
@@ -134,7 +134,7 @@ def _schedule(dynamics: ReducedDynamics, steps: int) -> Array:
     return np.stack([step_size, np.ones_like(step_size)], axis=-1)
 
 
-def _state(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.KernelState:
+def _state(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel_layout.KernelState:
     """The weights and moments in the kernel's layout and ``dtype``, with the competition caches
     kept from the last call (or converted from the reference's fields)."""
     S, _, m = dynamics.w_feature.shape
@@ -142,7 +142,7 @@ def _state(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.KernelState:
     def per_filter(values: Array) -> Array:
         if values.ndim == 3:
             return np.ascontiguousarray(values.reshape(S, 2 * m), dtype=dtype)
-        return kernel.rows_layout(values, dtype)
+        return kernel_layout.rows_layout(values, dtype)
 
     arrays = []
     for index, weights in enumerate((dynamics.w_feature, dynamics.u, dynamics.b)):
@@ -154,10 +154,10 @@ def _state(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.KernelState:
     if caches is None or caches.kappa.dtype != dtype:
         restore_reference_caches(dynamics)
         caches = _caches(dynamics, dtype)
-    return kernel.KernelState(*arrays, caches=caches)
+    return kernel_layout.KernelState(*arrays, caches=caches)
 
 
-def _caches(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.CompetitionCaches:
+def _caches(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel_layout.CompetitionCaches:
     """The reference's competition fields in the kernel's layout (zeros and "not computed" where
     they are None; 0 rows where the reduction and optimiser keep none)."""
     problem = dynamics.problem
@@ -169,7 +169,7 @@ def _caches(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.CompetitionCac
     def rows(values: Array | None, count: int) -> Array:
         if values is None:
             return np.zeros((S, count, 2 * m), dtype=dtype)
-        return kernel.rows_layout(values, dtype)
+        return kernel_layout.rows_layout(values, dtype)
 
     def per_filter(values: Array | None) -> Array:
         if values is None:
@@ -179,7 +179,7 @@ def _caches(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel.CompetitionCac
     computed = dynamics._others is not None and (
         dynamics._background_share is not None or not _background_scaled(dynamics)
     )
-    return kernel.CompetitionCaches(
+    return kernel_layout.CompetitionCaches(
         rows(dynamics._others, samples),
         rows(dynamics._kappa, samples),
         rows(None, samples),
@@ -203,7 +203,7 @@ def _background_scaled(dynamics: ReducedDynamics) -> bool:
     )
 
 
-def _write_back(dynamics: ReducedDynamics, state: kernel.KernelState) -> None:
+def _write_back(dynamics: ReducedDynamics, state: kernel_layout.KernelState) -> None:
     """The kernel's weights and moments into the reference's arrays (float64, its layout); the
     competition caches stay with the dynamics in the kernel's layout."""
     kernel_arrays = (
@@ -214,9 +214,9 @@ def _write_back(dynamics: ReducedDynamics, state: kernel.KernelState) -> None:
     for index, (weights, (values, first, second)) in enumerate(
         zip((dynamics.w_feature, dynamics.u, dynamics.b), kernel_arrays, strict=True)
     ):
-        weights[...] = kernel.filters_layout(values, weights.shape)
+        weights[...] = kernel_layout.filters_layout(values, weights.shape)
         moments = dynamics.states[index]
         if moments is not None:
-            moments.first[...] = kernel.filters_layout(first, weights.shape)
-            moments.second[...] = kernel.filters_layout(second, weights.shape)
+            moments.first[...] = kernel_layout.filters_layout(first, weights.shape)
+            moments.second[...] = kernel_layout.filters_layout(second, weights.shape)
     dynamics._compiled = state.caches

@@ -67,7 +67,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dynamics import compiled
-from dynamics.kernel import COMPETITION_REFRESH, CompetitionCaches
+from dynamics.kernel_layout import COMPETITION_REFRESH, CompetitionCaches
 from dynamics.optimizers import CoordinateOptimizer, Hyper, Moments, StepScale
 from dynamics.problem import ReducedProblem
 from dynamics.recording import epoch_spans, recorded_epochs

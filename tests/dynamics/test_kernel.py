@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dynamics import kernel
+from dynamics import kernel_competition
 from dynamics.problem import sample_reduced_problem
 from dynamics.reduced import ReducedDynamics, epoch_orders
 from theorykit.errors import ParameterError
@@ -131,16 +131,14 @@ def test_run_rejects_an_unknown_dtype_and_ignores_no_steps() -> None:
 def test_competition_table_is_read_as_theorykit_reads_it() -> None:
     """The kernel's kappa and kappa^-1 of one value against theorykit.overlap's numpy versions,
     on values spread over the table, its two ends and beyond."""
-    log_kappa, log_grid, guide, scalars, _ = kernel.competition_table()
+    log_kappa, log_grid, guide, scalars, _ = kernel_competition.competition_table()
     rng = np.random.default_rng(0)
     x = np.concatenate([np.exp(rng.uniform(-25, 35, 3000)), [0.0, 1e-8, 1e12, 2e12, np.inf]])
     kappa = np.concatenate([np.exp(rng.uniform(-16, 0, 3000)), [0.0, 1.0, 1.5, 1e-7, 0.9999999]])
-    compiled = [kernel._competition(value, log_kappa, scalars) for value in x]
+    compiled = [kernel_competition.competition(value, log_kappa, scalars) for value in x]
     np.testing.assert_allclose(compiled, adam_competition(x), rtol=1e-13)
-    inverse = [
-        np.exp(kernel._log_competition_inverse(value, log_kappa, log_grid, guide, scalars))
-        for value in kappa
-    ]
+    inverse_log = kernel_competition.log_competition_inverse
+    inverse = [np.exp(inverse_log(value, log_kappa, log_grid, guide, scalars)) for value in kappa]
     np.testing.assert_allclose(inverse, adam_competition_inverse(kappa), rtol=1e-12)
 
 

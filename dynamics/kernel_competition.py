@@ -1,0 +1,243 @@
+"""The overlap competition of :mod:`theorykit.overlap` in the compiled kernel (numba): Adam's kappa
+from the table ``theorykit.overlap`` interpolates (one value at a time, as the reference's numpy
+functions read it), its refresh from every sample's second moments and its re-reading for a batch
+in between, and the sign step's own-aligned share; the reference is
+:meth:`dynamics.reduced.ReducedDynamics.step`'s ``_adam_competition``, ``_background_competition``
+and ``_sign_competition``. Conventions: docs/conventions.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from dynamics.kernel_layout import BETA2, FORGET2, L2, S
+from theorykit.overlap import adam_competition_table
+
+Array = npt.NDArray[np.floating]
+
+#: Entries of the competition table's ``scalars``.
+_LOG_START, _LOG_STEP, _GUIDE_START, _GUIDE_STEP = range(4)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def competition(x, log_kappa, scalars):
+    """``theorykit.overlap.adam_competition`` of one value: 1 below x = 1e-8, sqrt(pi/2)/sqrt(x)
+    above 1e12, the table's interpolation of log kappa in between."""
+    if x != x:
+        return x
+    if x < 1e-8:
+        return 1.0
+    if x > 1e12:
+        return math.sqrt(math.pi / 2) / math.sqrt(x)
+    position = (math.log(x) - scalars[_LOG_START]) / scalars[_LOG_STEP]
+    j = min(max(int(position), 0), log_kappa.shape[0] - 2)
+    fraction = position - j
+    return math.exp(log_kappa[j] * (1 - fraction) + log_kappa[j + 1] * fraction)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def competition_at(others, own_mean, log_kappa, scalars):
+    """kappa(O / A), 1 where the own moment A is 0 (the reference's ``competition_at``)."""
+    if own_mean > 0:
+        return competition(others / own_mean, log_kappa, scalars)
+    return 1.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def log_competition_inverse(kappa, log_kappa, log_grid, guide, scalars):
+    """log of ``theorykit.overlap.adam_competition_inverse`` of one value: numpy's ``interp`` of
+    -log kappa on the table (-log kappa ascending; its bracket found from ``guide``, the last
+    table index at or below each cell of a uniform grid in -log kappa, and a short scan); -inf
+    for kappa >= 1 (x = 0), inf for kappa <= 0."""
+    if kappa >= 1.0:
+        return -math.inf
+    if kappa <= 0.0:
+        return math.inf
+    value = -math.log(kappa)
+    last = log_kappa.shape[0] - 1
+    if value <= -log_kappa[0]:
+        return log_grid[0]
+    if value >= -log_kappa[last]:
+        return log_grid[last]
+    cell = int((value - scalars[_GUIDE_START]) / scalars[_GUIDE_STEP])
+    j = guide[min(max(cell, 0), guide.shape[0] - 1)]
+    while j > 0 and -log_kappa[j] > value:
+        j -= 1
+    while j < last - 1 and -log_kappa[j + 1] <= value:
+        j += 1
+    left, right = -log_kappa[j], -log_kappa[j + 1]
+    if left == value:
+        return log_grid[j]
+    slope = (log_grid[j + 1] - log_grid[j]) / (right - left)
+    result = slope * (value - left) + log_grid[j]
+    if result != result:
+        result = slope * (value - right) + log_grid[j + 1]
+    return result
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def refresh_competition(second, l1, l2sq, hyper, by_coordinate, competition, table, b_second,
+                        background, background_scaled):  # fmt: skip
+    """Adam's competition from every sample's second moments (the reference's
+    ``_adam_competition`` at a refresh): v[k] = sum_{i in k} V_i xi_i[k]^2 on every noise
+    coordinate, each sample's share sum_k xi_i[k]^2 / sqrt(v[k]) sqrt(V_i) / ||xi_i||_1 turned
+    into an effective competition O_i (``others``) and its kappa; with ``background_scaled``
+    also the untouched coordinate's share mean_k sqrt(v_b / (v_b + v[k])) of an L2 step (the
+    reference's ``_background_competition``, from b's updated second moment ``b_second``).
+
+    One pass over the coordinates (``by_coordinate`` = (start, samples, values): the samples on
+    each coordinate and their xi there, coordinate-major): v[k] is summed from the samples' rows,
+    and 1/sqrt(v[k]) spread back onto their shares, so no per-coordinate array is kept.
+
+    The reference's kappa at a refresh is kappa(kappa^-1(share) A / A) with A the own moment: the
+    share itself up to round-off (both directions interpolate one table, 1e-14 relative) wherever
+    the table does not clamp (``interior``: kappa between its values at x = 1e12 and x = 1e-8), so
+    there it is taken as is and O_i = kappa^-1(share) A is computed on first use
+    (:func:`others_of`), for the samples a batch visits before the next refresh; elsewhere both
+    are computed as the reference computes them."""
+    others, kappa, start, means, pending = competition
+    log_kappa, log_grid, guide, scalars, interior = table
+    pointers, samples, values = by_coordinate
+    n, filters = second.shape
+    coordinates = pointers.shape[0] - 1
+    ratio = np.empty(n, dtype=second.dtype)
+    for i in range(n):
+        ratio[i] = (l1[i] / l2sq[i]) * (l1[i] / l2sq[i])
+    totals = np.zeros((n, filters), dtype=second.dtype)
+    moment = np.empty(filters, dtype=second.dtype)
+    kept = np.zeros(filters, dtype=second.dtype)
+    for k in range(coordinates):
+        moment[:] = 0.0
+        for entry in range(pointers[k], pointers[k + 1]):
+            i = samples[entry]
+            square = values[entry] * values[entry]
+            row = second[i]
+            for f in range(filters):
+                moment[f] += row[f] * ratio[i] * square
+        if background_scaled:
+            for f in range(filters):
+                own = b_second[f]
+                kept[f] += math.sqrt(own / (own + moment[f])) if own > 0 else 1.0
+        for f in range(filters):
+            moment[f] = 1 / math.sqrt(moment[f]) if moment[f] > 0 else 0.0
+        for entry in range(pointers[k], pointers[k + 1]):
+            total = totals[samples[entry]]
+            square = values[entry] * values[entry]
+            for f in range(filters):
+                total[f] += moment[f] * square
+    if background_scaled:
+        for f in range(filters):
+            background[f] = kept[f] / coordinates
+    for i in range(n):
+        total = totals[i]
+        for f in range(filters):
+            V = second[i, f] * ratio[i]
+            own_mean = V * (l2sq[i] / hyper[S])
+            share = min(total[f] * math.sqrt(V) / l1[i], 1.0) if V > 0 else 1.0
+            start[i, f] = share
+            means[i, f] = own_mean
+            if interior[0] < share < interior[1] and own_mean > 0:
+                kappa[i, f] = share
+                pending[i, f] = True
+            else:
+                pending[i, f] = False
+                log_x = log_competition_inverse(share, log_kappa, log_grid, guide, scalars)
+                others[i, f] = math.exp(log_x) * own_mean
+                kappa[i, f] = competition_at(others[i, f], own_mean, log_kappa, scalars)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def reread_competition(batch, rows, second, gradient, hyper, l1, l2sq, competition, table):
+    """Between refreshes: the batch members' kappa re-read from their own moment A_i, which their
+    gradient moves (the others' A_i only decay; the reference's ``_adam_competition`` between
+    refreshes). Read before the moment pass, from the second moment that pass will write: the same
+    operations on the same values (:func:`_moments`), so the same number."""
+    others, kappa, start, means, pending = competition
+    log_kappa, scalars = table[0], table[3]
+    lam, beta2, forget2 = hyper[L2], hyper[BETA2], hyper[FORGET2]
+    for i in batch:
+        ratio = l1[i] / l2sq[i]
+        square, per_coordinate = ratio * ratio, l2sq[i] / hyper[S]
+        for f in range(rows.shape[1]):
+            g = gradient[i, f] + lam * rows[i, f]
+            updated = second[i, f] * beta2 + g * g * forget2
+            own_mean = updated * square * per_coordinate
+            current = others_of(i, f, others, start, means, pending, table)
+            kappa[i, f] = competition_at(current, own_mean, log_kappa, scalars)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def others_of(i, f, others, start, means, pending, table):
+    """O_i of sample i, filter f: from the refresh's share and own moment on first use."""
+    if pending[i, f]:
+        log_kappa, log_grid, guide, scalars, _ = table
+        log_x = log_competition_inverse(start[i, f], log_kappa, log_grid, guide, scalars)
+        others[i, f] = math.exp(log_x) * means[i, f]
+        pending[i, f] = False
+    return others[i, f]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def sign_share(gradient, batch, l1, l2sq, support, values, pushes, seen, share, untouched):
+    """The sign step's own-aligned share of each batch member (the reference's
+    ``_sign_competition``): on each coordinate the batch's summed push g[k] = sum_b c_b xi_b[k]
+    decides the sign; ``untouched`` gets the fraction of the noise coordinates no member pushes."""
+    filters = gradient.shape[1]
+    s = support.shape[1]
+    coordinates = pushes.shape[0]
+    touched = np.zeros(filters, dtype=np.int64)
+    for i in batch:
+        scale = l1[i] / l2sq[i]
+        for k in range(s):
+            row = pushes[support[i, k]]
+            for f in range(filters):
+                row[f] += gradient[i, f] * scale * values[i, k]
+    for i in batch:
+        for k in range(s):
+            target = support[i, k]
+            if not seen[target]:
+                seen[target] = True
+                for f in range(filters):
+                    value = pushes[target, f]
+                    pushes[target, f] = (value > 0) - (value < 0)
+                    touched[f] += value != 0
+    for i in batch:
+        scale = l1[i] / l2sq[i]
+        for f in range(filters):
+            total = 0.0
+            for k in range(s):
+                total += pushes[support[i, k], f] * values[i, k]
+            own = gradient[i, f] * scale
+            share[i, f] = ((own > 0) - (own < 0)) * total / l1[i]
+    for f in range(filters):
+        untouched[f] = (coordinates - touched[f]) / coordinates
+    for i in batch:
+        for k in range(s):
+            seen[support[i, k]] = False
+            pushes[support[i, k]] = 0.0
+
+
+#: Cells of the uniform grid in -log kappa that guides the inverse's bracket search.
+_GUIDE_CELLS = 4096
+
+
+@functools.cache
+def competition_table() -> tuple[Array, Array, npt.NDArray[np.int64], Array, Array]:
+    """(log kappa, log x, guide, scalars, interior) of
+    :func:`theorykit.overlap.adam_competition_table`, as the kernel reads them: ``guide[c]`` the
+    last index whose -log kappa is at or below cell c's start, ``scalars`` (log x start, log x
+    step, guide start, guide step), ``interior`` kappa at the table's ends (x = 1e12, 1e-8)."""
+    log_start, log_step, log_grid, log_kappa = adam_competition_table()
+    ascending = -log_kappa
+    guide_start = float(ascending[0])
+    guide_step = (float(ascending[-1]) - guide_start) / _GUIDE_CELLS
+    starts = guide_start + guide_step * np.arange(_GUIDE_CELLS)
+    guide = np.maximum(np.searchsorted(ascending, starts, side="right") - 1, 0)
+    scalars = np.array([log_start, log_step, guide_start, guide_step])
+    interior = np.exp(np.array([log_kappa[-1], log_kappa[0]]))
+    return log_kappa, log_grid, guide.astype(np.int64), scalars, interior
