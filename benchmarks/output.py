@@ -32,3 +32,21 @@ def output_directory(args: argparse.Namespace) -> Path:
     directory = COMMITTED if args.update_results else args.out
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+def add_size_arguments(
+    parser: argparse.ArgumentParser, dtypes: list[str], batches: list[int] | None = None
+) -> None:
+    """``--dtypes`` (default ``dtypes``) and, when given, ``--batch`` (default ``batches``): the
+    precisions and batch sizes a benchmark's rows cover."""
+    parser.add_argument(
+        "--dtypes",
+        nargs="+",
+        choices=["float32", "float64"],
+        default=dtypes,
+        help="precisions (default: %(default)s)",
+    )
+    if batches is not None:
+        parser.add_argument(
+            "--batch", type=int, nargs="+", default=batches, help="B values (default: %(default)s)"
+        )

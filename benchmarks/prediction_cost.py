@@ -27,13 +27,12 @@ import argparse
 import json
 import os
 import platform
-import time
-from collections.abc import Callable
 
 import numba
 import numpy as np
 import torch
-from output import add_output_arguments, output_directory
+from output import add_output_arguments, add_size_arguments, output_directory
+from timing import best_time
 
 from dynamics.reduced import ReducedDynamics
 from theorykit.params import tang2025_synthetic
@@ -48,15 +47,6 @@ SETTINGS = (
     ("support-resolved", 20_001, "disjoint"),
     ("shared", 20_001, "disjoint"),
 )
-
-
-def _best_time(function: Callable[[], None], repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def member_step_times(
@@ -78,25 +68,17 @@ def member_step_times(
         epoch += 1
     warm, timed = batches[: p.iterations_per_epoch], batches[p.iterations_per_epoch :][:steps]
     ensemble.advance(warm)
-    cnn = _best_time(lambda: ensemble.advance(timed))
+    cnn = best_time(lambda: ensemble.advance(timed))
     reduced = ReducedDynamics.start(problem)
     warm_idx, timed_idx = [idx.numpy() for idx in warm], [idx.numpy() for idx in timed]
     reduced.run(warm_idx, dtype)
-    prediction = _best_time(lambda: reduced.run(timed_idx, dtype))
+    prediction = best_time(lambda: reduced.run(timed_idx, dtype))
     return cnn / (steps * members), prediction / (steps * members)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--batch", type=int, nargs="+", default=[2, 100], help="B values (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--dtypes",
-        nargs="+",
-        default=["float64", "float32"],
-        help="precisions (default: %(default)s)",
-    )
+    add_size_arguments(parser, ["float64", "float32"], [2, 100])
     parser.add_argument(
         "--members", type=int, default=10, help="runs per ensemble (default: %(default)s)"
     )

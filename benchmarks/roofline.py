@@ -33,12 +33,12 @@ import argparse
 import json
 import os
 import platform
-import time
 
 import numba
 import numpy as np
 import torch
-from output import add_output_arguments, output_directory
+from output import add_output_arguments, add_size_arguments, output_directory
+from timing import best_time
 
 from theorykit.params import tang2025_synthetic
 from validation.cnn.engine import build_ensemble
@@ -55,15 +55,6 @@ def _ensemble(B: int, E: int, dtype: str):
     return p, build_ensemble(specs, options)
 
 
-def _best_time(function, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def step_time(B: int, E: int, dtype: str, steps: int) -> float:
     """Seconds per step (all E members) of the fused kernel over ``steps`` steps."""
     p, ensemble = _ensemble(B, E, dtype)
@@ -75,7 +66,7 @@ def step_time(B: int, E: int, dtype: str, steps: int) -> float:
         epoch += 1
     batches = batches[:steps]
     ensemble.advance(batches[:per_epoch])  # compile and warm the caches
-    return _best_time(lambda: ensemble.advance(batches)) / steps
+    return best_time(lambda: ensemble.advance(batches), repeats=5) / steps
 
 
 def copy_bandwidth(working_set_bytes: int) -> float:
@@ -89,7 +80,7 @@ def copy_bandwidth(working_set_bytes: int) -> float:
         for _ in range(repeats):
             np.copyto(target, source)
 
-    return 2 * source.nbytes * repeats / _best_time(copies)
+    return 2 * source.nbytes * repeats / best_time(copies, repeats=5)
 
 
 def split_b2_step(dtype: str, E: int = 10, record_every: int = 250) -> dict[str, float]:
@@ -97,11 +88,11 @@ def split_b2_step(dtype: str, E: int = 10, record_every: int = 250) -> dict[str,
     p, ensemble = _ensemble(2, E, dtype)
     steps = 50 * p.iterations_per_epoch
     total = step_time(2, E, dtype, steps)
-    orders = _best_time(lambda: [ensemble.epoch_batches(k + 2) for k in range(20)]) / (
+    orders = best_time(lambda: [ensemble.epoch_batches(k + 2) for k in range(20)], repeats=5) / (
         20 * p.iterations_per_epoch
     )
     ensemble.measure()
-    measure = _best_time(lambda: ensemble.measure(), repeats=3)
+    measure = best_time(lambda: ensemble.measure(), repeats=3)
     return {
         "kernel step (gradient and update)": total,
         "minibatch orders": orders,
@@ -111,21 +102,13 @@ def split_b2_step(dtype: str, E: int = 10, record_every: int = 250) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--batch", type=int, nargs="+", default=[2, 100], help="B values (default: %(default)s)"
-    )
+    add_size_arguments(parser, ["float32", "float64"], [2, 100])
     parser.add_argument(
         "--members",
         type=int,
         nargs="+",
         default=[10, 20, 64],
         help="members per fused ensemble (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--dtypes",
-        nargs="+",
-        default=["float32", "float64"],
-        help="precisions (default: %(default)s)",
     )
     parser.add_argument(
         "--steps", type=int, default=2000, help="timed steps per row (default: %(default)s)"
