@@ -149,3 +149,18 @@ def test_compare_dry_run_sizes_every_stage(tmp_path, capsys) -> None:
     (batch,) = [stage for stage in stages if stage.name == "batch boundary"]
     assert batch.pending == batch.runs == sum(len(specs) for _, specs in batch_plan())
     assert batch.seconds > 0
+
+
+def test_report_predict_dry_run_counts_the_runs_without_a_prediction(
+    tmp_path, sweep_spec_file, capsys
+) -> None:
+    store = tmp_path / "small.sqlite"
+    spec = str(sweep_spec_file(name="to-predict", epochs=4))
+    assert main(["sweep", spec, "--store", str(store)]) == 0
+    capsys.readouterr()
+    written = (tmp_path / "report.md").stat().st_mtime_ns  # the sweep's own report
+    assert main(["report", str(store), "--predict", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("predictions: 16 of 16 runs lack one,") and "~" in out
+    assert (tmp_path / "report.md").stat().st_mtime_ns == written
+    assert main(["report", str(store), "--dry-run"]) == 2  # --dry-run sizes --predict only

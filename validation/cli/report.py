@@ -1,10 +1,12 @@
-"""``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet]``: tables and PNG
-plots of a results store (:mod:`validation.sweeps.report`); needs no torch (``--predict``, which
-computes the reduced-dynamics predictions first, does)."""
+"""``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet] [--predict
+[--dry-run]]``: tables and PNG plots of a results store (:mod:`validation.sweeps.report`); needs
+no torch (``--predict``, which computes the reduced-dynamics predictions first, does; it prints
+how many runs lack one and the estimated time first, and with ``--dry-run`` only that)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from theorykit.errors import ParameterError
@@ -15,6 +17,8 @@ from validation.cli.common import (
     check_out_dir,
 )
 from validation.report_files import check_report_directory, default_report_directory
+from validation.sizing import duration_text, prediction_seconds
+from validation.specs import EngineOptions, RunSpec
 from validation.sweeps.report import write_sweep_report
 from validation.sweeps.store import ResultsStore
 
@@ -33,7 +37,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "report puts theory next to simulation"
         ),
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --predict: print how many finished runs lack a prediction, their member-steps "
+        "and the estimated time; compute and write nothing",
+    )
     add_export_argument(parser)
+
+
+def describe_predictions(store_path: Path) -> str:
+    """How many finished runs of the store lack a prediction, their member-steps and the estimated
+    time to compute them (:func:`validation.sizing.prediction_seconds`, per recording options as
+    :func:`validation.experiments.prediction.predict_stored_runs` computes them)."""
+    with ResultsStore(store_path, read_only=True) as store:
+        records = store.records()
+        predicted = store.prediction_keys()
+    missing = [r for r in records.values() if r.key not in predicted and r.failure is None]
+    by_options: dict[EngineOptions, list[RunSpec]] = {}
+    for record in missing:
+        by_options.setdefault(record.options, []).append(record.spec)
+    seconds = sum(prediction_seconds(specs, options) for options, specs in by_options.items())
+    steps = sum(r.params.epochs * r.params.iterations_per_epoch for r in missing)
+    return (
+        f"predictions: {len(missing)} of {len(records)} runs lack one, {steps:,} reduced-dynamics "
+        f"member-steps, ~{duration_text(seconds)} (validation.sizing)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +72,14 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out is not None else default_report_directory(Path(args.results))
     check_out_dir(out)
     check_report_directory(out, Path(args.results))
+    if args.dry_run and not args.predict:
+        raise ParameterError("dry_run", True, "--dry-run together with --predict")
     if args.predict:
+        plan = describe_predictions(Path(args.results))
+        if args.dry_run:
+            print(plan)
+            return 0
+        print(plan, file=sys.stderr)
         from validation.experiments.prediction import predict_stored_runs
 
         predict_stored_runs(Path(args.results))
