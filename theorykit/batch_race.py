@@ -182,7 +182,7 @@ def race(
     A = float(REVERSAL_RATIO.at(params)) if params.alpha > 0 else math.inf  # no reversal
     rho0 = float(INITIAL_NOISE_LEVEL(sigma0=sigma0, noise_norm=values["noise_norm"]))
     if horizon is None:
-        horizon = params.epochs * params.iterations_per_epoch
+        horizon = params.iterations
     usable = eta * horizon - gamma0  # the feature needs gamma0/eta to fall back through 0
     threshold = A + 2 * (A * gamma0 - rho0) / usable if usable > 0 else math.inf
     if R <= A or usable <= 0:
@@ -202,14 +202,14 @@ def critical_batch_size(
 ) -> float:
     """B* = n / P*: the batch size from which at least one of ``seeds`` runs memorises noise with
     probability 1/2 (Thm 4.1/4.4 rather than 4.2/4.5) within ``horizon`` iterations, kept fixed as B
-    varies (default: ``params.epochs * params.iterations_per_epoch``, the horizon at ``params.B``).
+    varies (default: ``params.iterations``, the horizon at ``params.B``).
     ``overlapping`` as for :func:`rate_ratio`.
 
     The memorisation probability increases as P = n/B falls (R grows like S(P)/P); the root of
     probability - 1/2 in log P is found by Brent's method on P in [10^-3, 10^6]. Not rounded, not
     clipped (see the module docstring): n / P for P outside [1, n] is returned as computed; inf
     when no P in that interval memorises, 0 when every one does."""
-    horizon = params.epochs * params.iterations_per_epoch if horizon is None else horizon
+    horizon = params.iterations if horizon is None else horizon
 
     def excess(log_p: float) -> float:
         at = race(params, constants, math.exp(log_p), overlapping, horizon)

@@ -67,7 +67,7 @@ def largest_weight_at_horizon(
     ``epochs * iterations_per_epoch`` included); ``lam`` replaces ``params.lam`` in the formulas
     (the root search of :func:`collapse_threshold`, which may try values no setting holds)."""
     constants = constants or HiddenConstants()
-    horizon = params.epochs * params.iterations_per_epoch
+    horizon = params.iterations
     values = {"horizon": horizon, "W0": largest_initial_weight(params), **constants.symbol_values()}
     if lam is not None:
         values["lam"] = lam

@@ -193,7 +193,7 @@ def finite_size_predictions(
     return FiniteSizePredictions(
         params=params,
         constants=constants,
-        horizon=float(params.epochs * params.iterations_per_epoch),
+        horizon=float(params.iterations),
         critical_batch_sizes=batch,
         asymptotic_critical_batch_size=asymptotic_critical_batch_size(params, constants)
         if sign_type and batch[own] is not None

@@ -243,6 +243,12 @@ class ProblemParams(Setting):
         return math.ceil(self.n / self.B)
 
     @property
+    def iterations(self) -> int:
+        """The horizon in iterations: ``epochs`` x :attr:`iterations_per_epoch`, the optimiser
+        steps a run of these parameters takes."""
+        return self.epochs * self.iterations_per_epoch
+
+    @property
     def decoupled_decay(self) -> bool:
         """True for AdamW/SignSGDW, whose decay is the factor (1 - eta*lam) of eq. (3.6)."""
         return self.kind.decoupled

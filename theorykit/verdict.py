@@ -90,10 +90,6 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else float("inf")
 
 
-def _horizon(params: ProblemParams) -> int:
-    return params.epochs * params.iterations_per_epoch
-
-
 def _gd_verdict(params: ProblemParams, constants: HiddenConstants) -> Verdict:
     race = bounds.GD_LEARNS_FEATURE.evaluate(params, constants)
     ratio = _ratio(race.quantity, race.threshold)
@@ -115,7 +111,7 @@ def _stuck_verdict(
     reason = f"lam = {params.lam:g} >= {name} {threshold:.3g}"
     if not params.kind.decoupled:
         needed = float(1 - COLLAPSE_FRACTION) * largest_initial_weight(params) / params.eta
-        T = _horizon(params)
+        T = params.iterations
         if needed > T:
             return Verdict(
                 UNDETERMINED,
@@ -151,7 +147,7 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
     if math.isfinite(threshold):
         decay = f"; lam = {params.lam:g} below the {name} {threshold:.3g}"
     else:
-        decay = f"; no lam < 1/eta collapses the weights within T = {_horizon(params)} iterations"
+        decay = f"; no lam < 1/eta collapses the weights within T = {params.iterations} iterations"
     if batch <= params.B:
         return Verdict(
             MEMORISES,
@@ -161,7 +157,7 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
             else f"every B >= n/10^6 memorises within T (B*(T) below the race's range){decay}",
             in_sample,
         )
-    T = _horizon(params)
+    T = params.iterations
     feature_doubles = params.formula_values()["gamma0"] / params.eta
     asymptotic = asymptotic_critical_batch_size(params, constants)
     if asymptotic <= params.B:

@@ -126,7 +126,7 @@ def group_size(
 ) -> GroupSize:
     """Member-steps, memory and (on the CPU) estimated seconds of training one group on
     ``device_type``, in the kernel :meth:`validation.specs.EngineOptions.runs_fused` picks."""
-    steps = sum(spec.params.epochs * spec.params.iterations_per_epoch for spec in specs)
+    steps = sum(spec.params.iterations for spec in specs)
     memory = sum(member_bytes(spec, options) for spec in specs)
     if device_type != "cpu":
         return GroupSize(len(specs), steps, memory, None)
@@ -141,7 +141,7 @@ def group_size(
             ] * p.B * 2 * p.m * (p.s + 1)
         else:
             per_step = TORCH_STEP_PER_WEIGHT * weights
-        steps_seconds += per_step * p.epochs * p.iterations_per_epoch
+        steps_seconds += per_step * p.iterations
         measuring += _measurements(spec, options)
     # The fused kernel runs members on numba's threads; the torch step all members in one sequence
     # of operations on torch's threads.
@@ -190,7 +190,7 @@ def prediction_seconds(specs: Sequence[RunSpec], options: EngineOptions) -> floa
                 PREDICTION_PER_ENTRY[options.dtype][reduction] * state
                 + PREDICTION_PER_BATCH_ENTRY[options.dtype][reduction] * batch
             )
-            seconds += per_step * spec.params.epochs * spec.params.iterations_per_epoch
+            seconds += per_step * spec.params.iterations
             measuring += _measurements(spec, options)
         per_group.append(seconds)
     cores = available_cores()

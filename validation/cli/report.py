@@ -58,7 +58,7 @@ def describe_predictions(store_path: Path) -> str:
     for record in missing:
         by_options.setdefault(record.options, []).append(record.spec)
     seconds = sum(prediction_seconds(specs, options) for options, specs in by_options.items())
-    steps = sum(r.params.epochs * r.params.iterations_per_epoch for r in missing)
+    steps = sum(r.params.iterations for r in missing)
     return (
         f"predictions: {len(missing)} of {len(records)} runs lack one, {steps:,} reduced-dynamics "
         f"member-steps, ~{duration_text(seconds)} (validation.sizing)"

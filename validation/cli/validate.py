@@ -64,7 +64,7 @@ def describe(preset: Preset) -> str:
         return "\n".join(lines)
     kernel = "fused kernel" if options.runs_fused(device_type) else "torch step"
     lines.append(f"estimated training time on this CPU ({kernel}): ~{duration_text(training)}")
-    steps = sum(s.params.epochs * s.params.iterations_per_epoch for s in preset.specs)
+    steps = sum(s.params.iterations for s in preset.specs)
     if not preset.predict:
         lines.append(f"predictions: no ({preset.predict_note or '--no-predict'})")
         return "\n".join(lines)

@@ -83,7 +83,7 @@ def _stage(name: str, plan: Plan, predicts: bool, stored: set[str]) -> Stage:
         runs += len(specs)
         left = [spec for spec in specs if run_key(spec, options) not in stored]
         pending += len(left)
-        steps += sum(s.params.epochs * s.params.iterations_per_epoch for s in left)
+        steps += sum(s.params.iterations for s in left)
         if predicts:
             seconds += prediction_seconds(left, options)
         else:

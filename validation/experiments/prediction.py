@@ -112,9 +112,7 @@ def predicted_groups(
     exception, Ctrl-C, SIGTERM) stops the groups in flight at their next span of steps."""
     groups = sorted(
         prediction_groups(specs),
-        key=lambda indices: sum(
-            specs[i].params.epochs * specs[i].params.iterations_per_epoch for i in indices
-        ),
+        key=lambda indices: sum(specs[i].params.iterations for i in indices),
         reverse=True,
     )
     if not groups:
