@@ -45,10 +45,6 @@ class ReducedDynamics(Protocol):
     _compiled: kernel_layout.CompetitionCaches | None
 
 
-#: The dtypes the kernel steps in.
-DTYPES = ("float32", "float64")
-
-
 def run(
     dynamics: ReducedDynamics,
     batches: Sequence[npt.NDArray[np.int64]],
@@ -59,7 +55,7 @@ def run(
     """Every step of ``batches`` ((S, B) each, in order) in the kernel, in ``dtype``, members in
     parallel or not, mean-field steps with ``visits`` (S, steps, K) (:func:`dynamics.kernel.
     run_steps`)."""
-    if dtype not in DTYPES:
+    if dtype not in kernel_layout.DTYPES:
         raise ParameterError("dtype", dtype, "'float32' or 'float64'")
     if not batches:
         return
@@ -102,7 +98,7 @@ def restore_reference_caches(dynamics: ReducedDynamics) -> None:
         # v[k] is not kept by the kernel; the reference recomputes it at its next refresh before
         # reading it (it is read only at refreshes, after the background share exists).
         dynamics._coordinate_moments = None
-        if _background_scaled(dynamics):
+        if dynamics.problem.decay_competes:
             dynamics._background_share = caches.background.reshape(S, 2, m).astype(np.float64)
     if dynamics.problem.overlap is not None and dynamics.optimizer.kind.preconditioner == "sign":
         dynamics._untouched = caches.untouched.reshape(S, 2, m).astype(np.float64)
@@ -137,19 +133,12 @@ def _schedule(dynamics: ReducedDynamics, steps: int) -> Array:
 def _state(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel_layout.KernelState:
     """The weights and moments in the kernel's layout and ``dtype``, with the competition caches
     kept from the last call (or converted from the reference's fields)."""
-    S, _, m = dynamics.w_feature.shape
-
-    def per_filter(values: Array) -> Array:
-        if values.ndim == 3:
-            return np.ascontiguousarray(values.reshape(S, 2 * m), dtype=dtype)
-        return kernel_layout.rows_layout(values, dtype)
-
     arrays = []
     for index, weights in enumerate((dynamics.w_feature, dynamics.u, dynamics.b)):
         moments = dynamics.states[index]
         first = moments.first if moments is not None else np.zeros_like(weights)
         second = moments.second if moments is not None else np.zeros_like(weights)
-        arrays += [per_filter(weights), per_filter(first), per_filter(second)]
+        arrays += [kernel_layout.rows_layout(values, dtype) for values in (weights, first, second)]
     caches = dynamics._compiled
     if caches is None or caches.kappa.dtype != dtype:
         restore_reference_caches(dynamics)
@@ -174,10 +163,10 @@ def _caches(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel_layout.Competi
     def per_filter(values: Array | None) -> Array:
         if values is None:
             return np.ones((S, 2 * m), dtype=dtype)
-        return np.ascontiguousarray(values.reshape(S, 2 * m), dtype=dtype)
+        return kernel_layout.rows_layout(values, dtype)
 
     computed = dynamics._others is not None and (
-        dynamics._background_share is not None or not _background_scaled(dynamics)
+        dynamics._background_share is not None or not dynamics.problem.decay_competes
     )
     return kernel_layout.CompetitionCaches(
         rows(dynamics._others, samples),
@@ -188,18 +177,6 @@ def _caches(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel_layout.Competi
         per_filter(dynamics._background_share),
         per_filter(dynamics._untouched),
         np.full((S, 1), computed, dtype=np.int64),
-    )
-
-
-def _background_scaled(dynamics: ReducedDynamics) -> bool:
-    """Whether an L2 step of the untouched coordinate is scaled by its share on overlapping
-    supports (the reference's ``_background_competition`` is not None): Adam or sign steps with
-    L2 decay."""
-    kind = dynamics.optimizer.kind
-    return (
-        dynamics.problem.overlap is not None
-        and not kind.decoupled
-        and kind.preconditioner != "none"
     )
 
 

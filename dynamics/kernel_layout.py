@@ -15,6 +15,8 @@ from dynamics.problem import ReducedProblem
 
 Array = npt.NDArray[np.floating]
 
+#: The dtypes the kernel steps in (and the CNN engine trains in, ``validation.specs``).
+DTYPES = ("float64", "float32")
 #: Steps between refreshes of Adam's competition on overlapping supports: the others' second
 #: moments change on the 1/(1 - beta2) scale, the own one at every visit (between refreshes the
 #: batch members' kappa is re-read at every step).
@@ -163,16 +165,19 @@ def _coordinate_major(
 
 
 def rows_layout(per_filter: Array, dtype: np.dtype | None = None) -> Array:
-    """(S, 2, m, ...) to the kernel's (S, rows, 2 m), C-contiguous, in ``dtype`` (default: as
-    given)."""
+    """(S, 2, m, ...) to the kernel's (S, rows, 2 m), and (S, 2, m) to (S, 2 m), C-contiguous, in
+    ``dtype`` (default: as given)."""
     S, heads, m = per_filter.shape[:3]
+    if per_filter.ndim == 3:
+        return np.ascontiguousarray(
+            per_filter.reshape(S, heads * m), dtype=dtype or per_filter.dtype
+        )
     flat = per_filter.reshape(S, heads * m, -1).transpose(0, 2, 1)
     return np.ascontiguousarray(flat, dtype=dtype or per_filter.dtype)
 
 
 def filters_layout(rows: Array, shape: tuple[int, ...]) -> Array:
-    """The inverse of :func:`rows_layout` (and of flattening (S, 2, m) to (S, 2 m)): back to
-    ``shape`` (S, 2, m, ...), float64."""
+    """The inverse of :func:`rows_layout`: back to ``shape`` (S, 2, m, ...), float64."""
     if rows.ndim == 2:
         return rows.astype(np.float64).reshape(shape)
     return np.ascontiguousarray(rows.transpose(0, 2, 1), dtype=np.float64).reshape(shape)

@@ -154,6 +154,15 @@ class ReducedProblem:
         return self.overlap is not None
 
     @property
+    def decay_competes(self) -> bool:
+        """True when an untouched coordinate's L2 decay step is scaled by the share others' data
+        gradients leave it: overlapping supports, with Adam or sign steps and L2 decay
+        (docs/notes/overlap.md); decoupled decay and gradient descent decay every coordinate
+        alike."""
+        kind = self.first.kind
+        return self.overlapping and not kind.decoupled and kind.preconditioner != "none"
+
+    @property
     def first(self) -> ProblemParams:
         return self.params[0]
 

@@ -406,10 +406,9 @@ class ReducedDynamics:
         coordinates of sqrt(v_b / (v_b + v[k])), v[k] the data second moment there, both read at the
         refreshes of :meth:`_adam_competition` (they change on the 1/(1 - beta2) scale); sign: the
         fraction of coordinates no batch member pushes."""
-        kind = self.optimizer.kind
-        if self.problem.overlap is None or kind.decoupled or kind.preconditioner == "none":
+        if not self.problem.decay_competes:
             return None
-        if kind.has_moments:
+        if self.optimizer.kind.has_moments:
 
             def share(state: Moments | None) -> Array:
                 assert state is not None

@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Literal
 
+from dynamics.kernel_layout import DTYPES
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 
@@ -27,8 +28,6 @@ Order = Literal["reshuffle", "cyclic"]
 #: How the training steps run: "fused" (one numba kernel per stretch of epochs, CPU), "torch" (one
 #: torch call per step, optionally compiled; CPU or CUDA), "auto" (fused on CPU, torch on CUDA).
 Kernel = Literal["auto", "fused", "torch"]
-#: Floating-point precisions the engine trains in, by name.
-DTYPES = ("float64", "float32")
 
 
 def check_data_options(n: int, d: int, s: int, supports: str, labels: str) -> None:
