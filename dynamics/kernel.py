@@ -266,6 +266,8 @@ def _member_steps(
     background_scaled = overlap and preconditioner != 2 and not decoupled
     mean_field = mode == 3
     every = np.ones(batches.shape[1], dtype=np.bool_)
+    caches = (others, kappa, start, means, pending)
+    by_coordinate = (pointers, samples, entries)
     for step in range(batches.shape[0]):
         t = t0 + step + 1
         batch = batches[step, : lengths[step]]
@@ -279,22 +281,20 @@ def _member_steps(
                    rows_gradient, q, alpha, mode, visited, divisor)  # fmt: skip
         if sign_overlap:
             sign_share(rows_gradient, batch, l1, l2sq, support, values, pushes, seen, share,
-                        untouched)  # fmt: skip
+                       untouched)  # fmt: skip
         if adam:
             _adam(w1, w1_first, w1_second, w1_gradient, hyper, schedule[step])
             _moments(b, b_first, b_second, b_gradient, hyper)
-            if adam_overlap and (cached[0] == 0 or t % refresh == 1):
+            if adam_overlap:
+                refreshing = cached[0] == 0 or t % refresh == 1
+                if not refreshing:
+                    reread_competition(batch, rows, rows_second, rows_gradient, hyper, l1, l2sq,
+                                       caches, table)  # fmt: skip
                 _moments(flat, flat_first, flat_second, flat_gradient, hyper)
-                refresh_competition(rows_second, l1, l2sq, hyper, (pointers, samples, entries),
-                         (others, kappa, start, means, pending), table, b_second, background,
-                         background_scaled)  # fmt: skip
-                cached[0] = 1
-                _adam_step(flat, flat_first, flat_second, kappa.reshape(-1), hyper,
-                           schedule[step], True)  # fmt: skip
-            elif adam_overlap:
-                reread_competition(batch, rows, rows_second, rows_gradient, hyper, l1, l2sq,
-                        (others, kappa, start, means, pending), table)  # fmt: skip
-                _moments(flat, flat_first, flat_second, flat_gradient, hyper)
+                if refreshing:
+                    refresh_competition(rows_second, l1, l2sq, hyper, by_coordinate, caches,
+                                        table, b_second, background, background_scaled)  # fmt: skip
+                    cached[0] = 1
                 _adam_step(flat, flat_first, flat_second, kappa.reshape(-1), hyper,
                            schedule[step], True)  # fmt: skip
             else:

@@ -42,7 +42,7 @@ def competition(x, log_kappa, scalars):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def competition_at(others, own_mean, log_kappa, scalars):
-    """kappa(O / A), 1 where the own moment A is 0 (the reference's ``competition_at``)."""
+    """kappa(O / A), 1 where the own moment A is 0 (the reference's ``_competition_at``)."""
     if own_mean > 0:
         return competition(others / own_mean, log_kappa, scalars)
     return 1.0
@@ -81,16 +81,17 @@ def log_competition_inverse(kappa, log_kappa, log_grid, guide, scalars):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def refresh_competition(second, l1, l2sq, hyper, by_coordinate, competition, table, b_second,
+def refresh_competition(second, l1, l2sq, hyper, by_coordinate, caches, table, b_second,
                         background, background_scaled):  # fmt: skip
     """Adam's competition from every sample's second moments (the reference's
     ``_adam_competition`` at a refresh): v[k] = sum_{i in k} V_i xi_i[k]^2 on every noise
     coordinate, each sample's share sum_k xi_i[k]^2 / sqrt(v[k]) sqrt(V_i) / ||xi_i||_1 turned
-    into an effective competition O_i (``others``) and its kappa; with ``background_scaled``
+    into an effective competition O_i (``others`` of ``caches``) and its kappa; with
+    ``background_scaled``
     also the untouched coordinate's share mean_k sqrt(v_b / (v_b + v[k])) of an L2 step (the
     reference's ``_background_competition``, from b's updated second moment ``b_second``).
 
-    One pass over the coordinates (``by_coordinate`` = (start, samples, values): the samples on
+    One pass over the coordinates (``by_coordinate`` = (pointers, samples, values): the samples on
     each coordinate and their xi there, coordinate-major): v[k] is summed from the samples' rows,
     and 1/sqrt(v[k]) spread back onto their shares, so no per-coordinate array is kept.
 
@@ -100,7 +101,7 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, competition, tab
     there it is taken as is and O_i = kappa^-1(share) A is computed on first use
     (:func:`others_of`), for the samples a batch visits before the next refresh; elsewhere both
     are computed as the reference computes them."""
-    others, kappa, start, means, pending = competition
+    others, kappa, start, means, pending = caches
     log_kappa, log_grid, guide, scalars, interior = table
     pointers, samples, values = by_coordinate
     n, filters = second.shape
@@ -152,12 +153,12 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, competition, tab
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def reread_competition(batch, rows, second, gradient, hyper, l1, l2sq, competition, table):
+def reread_competition(batch, rows, second, gradient, hyper, l1, l2sq, caches, table):
     """Between refreshes: the batch members' kappa re-read from their own moment A_i, which their
     gradient moves (the others' A_i only decay; the reference's ``_adam_competition`` between
     refreshes). Read before the moment pass, from the second moment that pass will write: the same
     operations on the same values (:func:`_moments`), so the same number."""
-    others, kappa, start, means, pending = competition
+    others, kappa, start, means, pending = caches
     log_kappa, scalars = table[0], table[3]
     lam, beta2, forget2 = hyper[L2], hyper[BETA2], hyper[FORGET2]
     for i in batch:
