@@ -53,8 +53,11 @@ def predict_group(
 ) -> list[Trajectory]:
     """Predicted trajectories of one group (see the module docstring), recorded on the CNN's
     schedule (:func:`dynamics.recording.recorded_epochs` of ``options``) on the runs' test sets
-    (``options.test_size``, ``test_seed``); ``options.order`` is followed,
-    ``dtype``/``device``/``kernel`` are not (float64 on the CPU)."""
+    (``options.test_size``, ``test_seed``); ``options.order`` and ``options.dtype`` are followed
+    (the data and initialisation are the run's, and the compiled kernel of :mod:`dynamics.kernel`
+    steps in its dtype), ``device`` and ``kernel`` are not (the CPU). ``parallel``: the members on
+    numba's threads (else one after another on the calling thread); ``stop``, when set, ends the
+    call at its next span of steps (:class:`concurrent.futures.CancelledError`)."""
     if len({(s.group_key(), s.params.s, s.supports) for s in specs}) != 1:
         raise ParameterError("specs", len(specs), "one group of equal shapes, s and supports")
     cpu = EngineOptions(
@@ -155,12 +158,13 @@ def predictions_for(
         found = store.predictions(record.key for record in records)
         missing = [r for r in records if r.key not in found and r.failure is None]
         specs = [record.spec for record in missing]
+        count = len(prediction_groups(specs))
         labels: dict[int, str] = {}
 
         def on_group(indices: Sequence[int]) -> Callable[[int, int], None] | None:
             first = specs[indices[0]]
             labels[indices[0]] = (
-                f"prediction {len(labels) + 1}/{len(prediction_groups(specs))} "
+                f"prediction {len(labels) + 1}/{count} "
                 f"({first.params.optimizer}, B={first.params.B}, {len(indices)} runs, "
                 f"{best_reduction(first.supports)})"
             )

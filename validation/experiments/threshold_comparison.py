@@ -127,19 +127,14 @@ def threshold_rows(
     """Train (or resume) the CNN grids (centred at :data:`GRID_CONSTANTS`, so that they never move
     with a calibration) and return one row per (setting, optimiser) with the prediction at
     ``constants``."""
+    records = {}
+    for options, specs in threshold_plan(settings):
+        for record in train_or_resume("thresholds", specs, options, store, log):
+            records[(record.name, record.data_seed)] = record
     rows = []
     for optimizer, _ in THRESHOLDS:
-        plans = [(setting, *threshold_specs(setting, optimizer)) for setting in settings]
-        by_epochs: dict[int, list[RunSpec]] = {}
-        for _, _, specs in plans:
-            for spec in specs:
-                by_epochs.setdefault(spec.params.epochs, []).append(spec)
-        records = {}
-        for epochs, specs in sorted(by_epochs.items()):
-            options = threshold_options(epochs)
-            for record in train_or_resume("thresholds", specs, options, store, log):
-                records[(record.name, record.data_seed)] = record
-        for setting, grid, _ in plans:
+        for setting in settings:
+            grid, _ = threshold_specs(setting, optimizer)
             collapsed = []
             for lam in grid:
                 name = f"{optimizer} {setting.label} lam={lam:g}"
