@@ -72,14 +72,14 @@ PER_RUN_SECONDS = 1.9e-3
 #: state of :func:`prediction_work` (overlap-aware: dominated by the refresh of Adam's competition
 #: over the n s support entries every 16 steps).
 PREDICTION_PER_ENTRY: dict[str, dict[Reduction, float]] = {
-    "float64": {"overlap-aware": 5.59e-11, "support-resolved": 1.35e-9, "shared": 1.28e-9},
-    "float32": {"overlap-aware": 3.57e-11, "support-resolved": 7.57e-10, "shared": 6.8e-10},
+    "float64": {"overlap-aware": 5.59e-11, "support-resolved": 1.35e-9},
+    "float32": {"overlap-aware": 3.57e-11, "support-resolved": 7.57e-10},
 }
 #: Seconds per batch entry per member-step of the reduced kernel on one core (the batch's coupling
 #: products and competition factors, its rho and gradients).
 PREDICTION_PER_BATCH_ENTRY: dict[str, dict[Reduction, float]] = {
-    "float64": {"overlap-aware": 3.91e-10, "support-resolved": 1.10e-9, "shared": 7.0e-9},
-    "float32": {"overlap-aware": 3.53e-10, "support-resolved": 1.34e-10, "shared": 7.35e-9},
+    "float64": {"overlap-aware": 3.91e-10, "support-resolved": 1.10e-9},
+    "float32": {"overlap-aware": 3.53e-10, "support-resolved": 1.34e-10},
 }
 #: Members per task when a spec sets no group_size: CPU groups gain nothing past a few members per
 #: core; a GPU needs many members to fill it.
@@ -158,19 +158,15 @@ def _measurements(spec: RunSpec, options: EngineOptions) -> float:
 
 
 def prediction_work(spec: RunSpec) -> tuple[Reduction, int, int]:
-    """(reduction, state entries, batch entries) of one member-step of a run's prediction: the
-    reduction :func:`dynamics.problem.best_reduction` picks for its supports; state 2 m n s
-    (overlap-aware: the support entries a refresh passes over; support-resolved: its weights) or
-    2 m n (shared); batch B 2 m n (overlap-aware: the coupling rows), B 2 m s (support-resolved)
-    or B 2 m (shared)."""
+    """(reduction, state entries, batch entries) of one member-step of a run's prediction, in the
+    reduction :func:`dynamics.problem.best_reduction` picks for its supports: state 2 m n s (the
+    support entries a refresh passes over, overlap-aware; the weights, support-resolved); batch
+    B 2 m n (the coupling rows, overlap-aware) or B 2 m s (support-resolved)."""
     p = spec.params
     reduction = best_reduction(spec.supports)
     filters = 2 * p.m
-    if reduction == "overlap-aware":
-        return reduction, filters * p.n * p.s, p.B * filters * p.n
-    if reduction == "support-resolved":
-        return reduction, filters * p.n * p.s, p.B * filters * p.s
-    return reduction, filters * p.n, p.B * filters
+    batch = p.n if reduction == "overlap-aware" else p.s
+    return reduction, filters * p.n * p.s, p.B * filters * batch
 
 
 def prediction_seconds(specs: Sequence[RunSpec], options: EngineOptions) -> float:
