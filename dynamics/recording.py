@@ -48,12 +48,12 @@ def recorded_epochs(epochs: int, record_every: int, log_records: int = 0) -> fro
 SPAN_STEPS = 8192
 
 
-def epoch_spans(epochs: int, schedule: frozenset[int], batch_size: int, n: int) -> list[range]:
+def epoch_spans(epochs: int, schedule: frozenset[int], iterations_per_epoch: int) -> list[range]:
     """Epochs 1..``epochs`` cut into consecutive spans that each end at a recorded epoch of
-    ``schedule`` or after :data:`SPAN_STEPS` steps (ceil(n / B) per epoch), whichever comes first:
-    the stretches a compiled kernel runs in one call between two measurements."""
-    per_epoch = -(-n // batch_size)
-    longest = max(1, SPAN_STEPS // per_epoch)
+    ``schedule`` or after :data:`SPAN_STEPS` steps (``ProblemParams.iterations_per_epoch`` per
+    epoch), whichever comes first: the stretches a compiled kernel runs in one call between two
+    measurements."""
+    longest = max(1, SPAN_STEPS // iterations_per_epoch)
     spans, start = [], 1
     for epoch in range(1, epochs + 1):
         if epoch in schedule or epoch - start + 1 >= longest or epoch == epochs:

@@ -604,7 +604,7 @@ def simulate(
     records: list[dict[str, Array]] = [dynamics.measure(measure_rng, test_size)]
     recorded = [0]
     sample_order = epoch_orders(rng, S, n)
-    for span in epoch_spans(total, schedule, B, n):
+    for span in epoch_spans(total, schedule, problem.first.iterations_per_epoch):
         batches = []
         for epoch in span:
             if order == "reshuffle" and epoch > 1:

@@ -84,7 +84,7 @@ def predict_group(
     recorded = [0.0]
     epochs = specs[0].params.epochs
     schedule = recorded_epochs(epochs, options.record_every, options.log_records)
-    for span in epoch_spans(epochs, schedule, ensemble.batch_size, specs[0].params.n):
+    for span in epoch_spans(epochs, schedule, specs[0].params.iterations_per_epoch):
         if stop is not None and stop.is_set():
             raise CancelledError
         batches = [idx.numpy() for epoch in span for idx in ensemble.epoch_batches(epoch)]
