@@ -60,12 +60,7 @@ def run(
     if not batches:
         return
     real = np.dtype(dtype)
-    S = dynamics.w_feature.shape[0]
-    width = max(idx.shape[1] for idx in batches)
-    padded = np.zeros((S, len(batches), width), dtype=np.int64)
-    for number, idx in enumerate(batches):
-        padded[:, number, : idx.shape[1]] = idx
-    lengths = np.array([idx.shape[1] for idx in batches], dtype=np.int64)
+    padded, lengths = kernel_layout.padded_batches(batches)
     state = _state(dynamics, real)
     kernel.run_steps(
         state,

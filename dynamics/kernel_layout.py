@@ -7,6 +7,7 @@ reference's (S, 2, m, ...) arrays. Conventions: docs/conventions.md.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -162,6 +163,20 @@ def _coordinate_major(
         samples[e, : len(sample)] = sample
         values[e, : len(sample)] = noise[e, sample, coordinate]
     return pointers, samples, values
+
+
+def padded_batches(
+    batches: Sequence[npt.NDArray[np.int64]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """A span of steps' minibatches ((S, B_t) sample indices each, in order) as the compiled
+    kernels read them -- this one and ``validation.cnn.fused``: (S, steps, max B_t) indices,
+    padded with 0 past each step's length, and the lengths (steps,) (the last batch of an epoch is
+    smaller when B does not divide n)."""
+    width = max(idx.shape[1] for idx in batches)
+    padded = np.zeros((batches[0].shape[0], len(batches), width), dtype=np.int64)
+    for number, idx in enumerate(batches):
+        padded[:, number, : idx.shape[1]] = idx
+    return padded, np.array([idx.shape[1] for idx in batches], dtype=np.int64)
 
 
 def rows_layout(per_filter: Array, dtype: np.dtype | None = None) -> Array:

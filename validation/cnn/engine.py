@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from dynamics.kernel_layout import padded_batches
 from dynamics.recording import recorded_epochs
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit.errors import ParameterError
@@ -214,11 +215,7 @@ class Ensemble:
             return
         if self._sparse is None:
             self._sparse = _sparse_noise(self.xi, self.specs[0].params.s)
-        width = max(idx.shape[1] for idx in batches)
-        padded = np.zeros((self.W.shape[0], len(batches), width), dtype=np.int64)
-        for number, idx in enumerate(batches):
-            padded[:, number, : idx.shape[1]] = idx.cpu().numpy()
-        lengths = np.array([idx.shape[1] for idx in batches], dtype=np.int64)
+        padded, lengths = padded_batches([idx.cpu().numpy() for idx in batches])
         kind = self.optimizer.kind
         W = _coordinate_major(self.W)
         if self.state is not None:
