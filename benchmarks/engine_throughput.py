@@ -33,7 +33,7 @@ from theorykit.params import tang2025_synthetic
 from validation.cnn.data import sample_patch_data
 from validation.cnn.engine import build_ensemble
 from validation.cnn.model import cross_entropy, forward
-from validation.specs import EngineOptions, RunSpec
+from validation.runs.spec import EngineOptions, RunSpec
 
 
 def _synchronize(device: torch.device) -> None:

@@ -25,7 +25,7 @@ from dynamics.outcomes import OUTCOMES
 from dynamics.predict import phase_diagram
 from theorykit.conditions import lambda_thresholds
 from theorykit.params import tang2025_synthetic
-from validation.figures import plot_phase_diagram
+from validation.reports.figures import plot_phase_diagram
 
 BATCH_SIZES = (2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 25, 32, 40, 50, 64, 80, 100, 128, 160, 200)
 

@@ -38,8 +38,8 @@ from dynamics.reduced import ReducedDynamics
 from theorykit.params import tang2025_synthetic
 from validation.cnn.engine import build_ensemble
 from validation.cnn.readout import reduced_problem_of
-from validation.specs import EngineOptions, RunSpec
-from validation.tables import markdown_table
+from validation.reports.tables import markdown_table
+from validation.runs.spec import EngineOptions, RunSpec
 
 #: (reduction, d, supports) of each row group; see the module docstring.
 SETTINGS = (

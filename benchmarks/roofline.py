@@ -23,7 +23,8 @@ amortised at the preset's recording interval (250 epochs).
 
 ``python benchmarks/roofline.py`` writes ``--out`` (default ``runs/benchmarks/NAME/``;
 ``--update-results``: the committed ``benchmarks/results/roofline.md``) and ``.json``; the per
-member-step times are a lower bound of :mod:`validation.sizing`'s constants, which are fitted to
+member-step times are a lower bound of :mod:`validation.runs.sizing`'s constants, which are fitted
+to
 whole protocol runs (loop overhead included).
 """
 
@@ -42,8 +43,8 @@ from timing import best_time
 
 from theorykit.params import tang2025_synthetic
 from validation.cnn.engine import build_ensemble
-from validation.specs import EngineOptions, RunSpec
-from validation.tables import markdown_table
+from validation.reports.tables import markdown_table
+from validation.runs.spec import EngineOptions, RunSpec
 
 ITEMSIZE = {"float32": 4, "float64": 8}
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from output import add_output_arguments, output_directory
 
 from dynamics.outcomes import outcome
-from validation.sweeps.records import RunRecord
-from validation.sweeps.store import ResultsStore
-from validation.tables import markdown_table
+from validation.reports.tables import markdown_table
+from validation.runs.records import RunRecord
+from validation.store.results import ResultsStore
 
 
 def _runs(directory: Path) -> dict[tuple[str, int], RunRecord]:

@@ -16,7 +16,7 @@ from dynamics.problem import ReducedProblem
 
 Array = npt.NDArray[np.floating]
 
-#: The dtypes the kernel steps in (and the CNN engine trains in, ``validation.specs``).
+#: The dtypes the kernel steps in (and the CNN engine trains in, ``validation.runs.spec``).
 DTYPES = ("float64", "float32")
 #: Steps between refreshes of Adam's competition on overlapping supports: the others' second
 #: moments change on the 1/(1 - beta2) scale, the own one at every visit (between refreshes the

@@ -3,7 +3,7 @@ size at which large-batch memorisation begins, (B, lam) phase diagrams, time sca
 trajectories.
 
 Outcome labels and thresholds come from :mod:`dynamics.outcomes`, the same rules ``validation``
-applies to the CNN. Figures of these results are drawn in ``validation.figures``.
+applies to the CNN. Figures of these results are drawn in ``validation.reports.figures``.
 """
 
 from __future__ import annotations

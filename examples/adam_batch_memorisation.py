@@ -9,7 +9,7 @@ and the reduced dynamics, from the same initialisation and batches, say what act
 writes ``adam_batch_memorisation.png`` (measured solid, predicted dashed) and prints the verdict
 and the comparison table. The paper's setting (App. D.2) at 6000 iterations takes about a minute
 on two CPU cores; ``--smoke`` runs a tiny setting in seconds. ``--B`` and ``--out`` are checked
-before anything trains; every error ends in one line (validation.entry_points).
+before anything trains; every error ends in one line (validation.cli.entry_points).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from theorykit import tang2025_synthetic
 from theorykit.finite_size import finite_size_predictions
 from validation import compare_setting
 from validation.cli.common import check_out_dir
-from validation.entry_points import run_reporting_errors
-from validation.figures import save_figure
+from validation.cli.entry_points import run_reporting_errors
+from validation.reports.figures import save_figure
 
 
 def main(argv: list[str] | None = None) -> Path:

@@ -14,7 +14,7 @@ shared file system. Three ways to get a scheduler:
 and walltime below are a template to adapt.) Writes ``runs/examples/dask-sweep/`` with
 ``results.sqlite``, ``report.md`` and ``test_error_vs_batch.png``. The flags, the packages they
 need and ``--out`` are checked before a cluster starts; every error ends in one line
-(validation.entry_points).
+(validation.cli.entry_points).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from pathlib import Path
 
 from theorykit.errors import ParameterError
 from validation.cli.common import check_out_dir
-from validation.entry_points import run_reporting_errors
+from validation.cli.entry_points import run_reporting_errors
 from validation.errors import MachineError
+from validation.reports.store_report import write_sweep_report
+from validation.store.results import ResultsStore
 from validation.sweeps.executors import open_executor
-from validation.sweeps.report import write_sweep_report
+from validation.sweeps.grid import parse_spec_text
 from validation.sweeps.runner import run_sweep
-from validation.sweeps.spec import parse_spec_text
-from validation.sweeps.store import ResultsStore
 
 SPEC = """
 name = "dask-sweep"

@@ -9,7 +9,7 @@ reduced dynamics' prediction (exact for GD) and theorykit's verdict:
 
 writes ``full_batch_adam_vs_gd.png`` (one column per optimiser, measured solid, predicted dashed).
 ``--out`` is checked before anything trains; every error ends in one line
-(validation.entry_points).
+(validation.cli.entry_points).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 from theorykit import tang2025_synthetic
 from validation import compare_setting
 from validation.cli.common import check_out_dir
-from validation.entry_points import run_reporting_errors
-from validation.figures import save_figure, trajectory_figure
+from validation.cli.entry_points import run_reporting_errors
+from validation.reports.figures import save_figure, trajectory_figure
 
 
 def main(argv: list[str] | None = None) -> Path:

@@ -9,7 +9,7 @@ reduced dynamics (dynamics.predict.phase_diagram) sweeps lam in seconds at B = 2
 
 writes ``lambda_cliff.png``: predicted final test and train error against lam for both optimisers,
 with theorykit's thresholds drawn. ``--out`` is checked before anything runs; every error ends in
-one line (validation.entry_points).
+one line (validation.cli.entry_points).
 """
 
 from __future__ import annotations
@@ -24,9 +24,16 @@ from dynamics.predict import phase_diagram
 from theorykit import tang2025_synthetic
 from theorykit.finite_size import finite_size_predictions
 from validation.cli.common import check_out_dir
-from validation.entry_points import run_reporting_errors
-from validation.figures import FULL_WIDTH, THEORY, THEORY_LINE, figure_style, pyplot, save_figure
-from validation.figures.style import OPTIMIZERS, number_text
+from validation.cli.entry_points import run_reporting_errors
+from validation.reports.figures import (
+    FULL_WIDTH,
+    THEORY,
+    THEORY_LINE,
+    figure_style,
+    pyplot,
+    save_figure,
+)
+from validation.reports.figures.style import OPTIMIZERS, number_text
 
 
 def main(argv: list[str] | None = None) -> Path:

@@ -1,7 +1,7 @@
 """Reading a results store into pandas: final errors per run and whole trajectories.
 
 Every command that trains (``theorykit validate``, ``sweep``, ``compare``) writes an SQLite store
-(validation.sweeps.store). ``ResultsStore.dataframe()`` gives one row per run (every parameter
+(validation.store.results). ``ResultsStore.dataframe()`` gives one row per run (every parameter
 and final metric), ``trajectory_frame()`` one row per recorded epoch:
 
     python examples/store_to_pandas.py runs/quick/results.sqlite --out runs/examples
@@ -9,7 +9,7 @@ and final metric), ``trajectory_frame()`` one row per recorded epoch:
 prints the mean final test error per (optimizer, B, lam) and writes ``store_to_pandas.png``, the
 test error of every run over epochs. ``--smoke`` first trains a tiny store of its own. The store
 is opened read-only and never created: a path that is not an existing store ends in one line, as
-does every other error (validation.entry_points).
+does every other error (validation.cli.entry_points).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import numpy as np
 from theorykit import tang2025_synthetic
 from theorykit.errors import ParameterError
 from validation.cli.common import check_out_dir
-from validation.entry_points import run_reporting_errors
-from validation.figures import FULL_WIDTH, figure_style, literal, pyplot, save_figure
-from validation.figures.style import SERIES_MAP
-from validation.specs import EngineOptions, RunSpec
+from validation.cli.entry_points import run_reporting_errors
+from validation.reports.figures import FULL_WIDTH, figure_style, literal, pyplot, save_figure
+from validation.reports.figures.style import SERIES_MAP
+from validation.runs.spec import EngineOptions, RunSpec
+from validation.store.results import ResultsStore
 from validation.sweeps.runner import train_or_resume
-from validation.sweeps.store import ResultsStore
 
 
 def _tiny_store(path: Path) -> None:

@@ -137,7 +137,7 @@ def test_report_export_and_dry_run_work_with_torch_blocked(
     assert report.returncode == 0, report.stderr
     assert (tmp_path / "report.md").is_file() and "torch" not in report.stderr
     export = _without_torch(
-        "from validation.sweeps.store import ResultsStore\n"
+        "from validation.store.results import ResultsStore\n"
         f"with ResultsStore({str(small_store)!r}) as store:\n"
         f"    store.export({str(tmp_path / 'runs.csv')!r})\n"
         "assert 'torch' not in sys.modules"

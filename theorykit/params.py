@@ -283,7 +283,7 @@ class ProblemParams(Setting):
     @classmethod
     def from_record(cls, row: Any) -> ProblemParams:
         """The parameters of one row of a results table -- any mapping that holds every field,
-        such as a row of ``validation.sweeps.store.ResultsStore.dataframe()``,
+        such as a row of ``validation.store.results.ResultsStore.dataframe()``,
         ``trajectory_frame()`` or ``prediction_frame()`` (a pandas Series or a dict); other
         columns are ignored, numpy scalars read as Python numbers."""
         names = [f.name for f in dataclasses.fields(cls)]

@@ -1,17 +1,17 @@
 """validation: train the real two-layer CNN with torch and compare it with dynamics and theorykit.
 
-Depends on dynamics and theorykit. Sub-packages by concern:
+Depends on dynamics and theorykit. Rooms, each importing only those below it (an import-linter
+layers contract in CI):
 
-* ``validation.cnn`` -- the CNN in torch (data, model, optimisers, engine, readout, image CNN); the
-  only place torch is imported;
-* ``validation.sweeps`` -- declarative sweeps on any executor into an SQLite results store, and
-  their reports;
+* ``validation.cli`` -- the ``theorykit`` command line, one module per subcommand;
 * ``validation.experiments`` -- named experiments: the paper's presets, theory-vs-simulation
   comparisons, coefficient checks, real images;
-* ``validation.cli`` -- the ``theorykit`` command line, one module per subcommand.
-
-Top-level modules: ``specs`` (what a run is, torch-free), ``agreement`` (a prediction against a
-stored run, torch-free), ``figures`` (matplotlib), ``tables`` (markdown), ``progress`` (tqdm).
+* ``validation.reports`` -- tables, figures, agreement, verdicts, a store's report (torch-free);
+* ``validation.sweeps`` -- declarative sweeps on any executor;
+* ``validation.cnn`` -- the CNN in torch (data, model, optimisers, engine, readout, image CNN); the
+  only place torch is imported -- and, beside it, ``validation.store``, the SQLite results store;
+* ``validation.runs`` -- what a run is (spec, record, sizing, provenance), torch-free;
+* leaves: ``errors``, ``progress`` (tqdm), ``termination`` (signals).
 
 Public names, imported on first use (``import validation`` loads no torch):
 
@@ -27,8 +27,8 @@ from theorykit.lazy_exports import lazy_exports
 _EXPORTS = {
     "compare_setting": "validation.experiments.setting_comparison",
     "SettingComparison": "validation.experiments.setting_comparison",
-    "RunSpec": "validation.specs",
-    "EngineOptions": "validation.specs",
+    "RunSpec": "validation.runs.spec",
+    "EngineOptions": "validation.runs.spec",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -15,7 +15,7 @@ from validation.cnn.engine import train
 from validation.experiments.batch_comparison import BatchRow
 from validation.experiments.comparison import accuracy, agrees
 from validation.experiments.settings import Setting, batch_grid
-from validation.specs import EngineOptions, RunSpec
+from validation.runs.spec import EngineOptions, RunSpec
 
 LEARN, MEMORISE = "learns feature", "memorises noise"
 

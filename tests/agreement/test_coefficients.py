@@ -5,7 +5,7 @@ import pytest
 
 from theorykit import tang2025_synthetic
 from validation.experiments.coefficient_check import coefficient_check
-from validation.specs import RunSpec
+from validation.runs.spec import RunSpec
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ coordinates training touches, and its state is measured as CNN weights on the ru
 float64 round-off over the few hundred steps here: rtol 1e-9, atol 1e-12 (measured: <= 4e-16).
 Overlapping supports: gradient descent stays exact through the coupling G; the sign and Adam
 closures of docs/notes/overlap.md are approximations whose trajectory error is bounded by
-``validation.agreement.OVERLAP_TRAJECTORY_BOUND`` on these CNN-sized settings (see there).
+``validation.reports.agreement.OVERLAP_TRAJECTORY_BOUND`` on these CNN-sized settings (see there).
 """
 
 import math
@@ -22,9 +22,9 @@ from theorykit import tang2025_synthetic
 from theorykit.params import ProblemParams
 from theorykit.testing import strategies as tks
 from validation import EngineOptions, RunSpec, compare_setting
-from validation.agreement import OVERLAP_TRAJECTORY_BOUND
 from validation.cnn.engine import train
 from validation.experiments.prediction import predict
+from validation.reports.agreement import OVERLAP_TRAJECTORY_BOUND
 
 EXACT = {"rtol": 1e-9, "atol": 1e-12}
 OPTIONS = EngineOptions(record_every=5, test_size=300)

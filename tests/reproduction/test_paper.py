@@ -19,7 +19,7 @@ from dynamics.predict import stuck_threshold
 from theorykit.conditions import lambda_thresholds
 from validation.experiments.preset_report import run_preset, write_report
 from validation.experiments.presets import ADAM_LAMBDA_GRID, PRESETS
-from validation.sweeps.report import measured_stuck_thresholds
+from validation.reports.store_report import measured_stuck_thresholds
 
 
 @pytest.mark.slow

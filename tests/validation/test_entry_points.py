@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from theorykit.errors import ParameterError
-from validation.entry_points import run_reporting_errors
+from validation.cli.entry_points import run_reporting_errors
 from validation.errors import MachineError, SweepInterrupted
 
 

@@ -15,7 +15,7 @@ import pytest
 from dynamics.recording import recorded_epochs
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit import tang2025_synthetic
-from validation.figures import (
+from validation.reports.figures import (
     MAX_TRAJECTORY_PANELS,
     PREDICTED,
     QUANTITIES,
@@ -26,7 +26,7 @@ from validation.figures import (
     theory_marks,
     trajectory_figure,
 )
-from validation.sweeps.records import RunRecord
+from validation.runs.records import RunRecord
 
 
 def _record(optimizer: str, B: int, lam: float, seed: int, epochs: int = 40) -> RunRecord:

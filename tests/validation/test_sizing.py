@@ -1,18 +1,19 @@
-"""Sizing before training (validation.sizing): member-steps and memory are exact counts of what the
+"""Sizing before training (validation.runs.sizing): member-steps and memory are exact counts of
+what the
 engine allocates and runs; the time estimate scales with the work; the dry runs print all three."""
 
 import pytest
 
 from theorykit import tang2025_synthetic
 from validation.cli import main
-from validation.sizing import (
+from validation.runs.sizing import (
     ITEMSIZE,
     group_size,
     member_bytes,
     prediction_seconds,
     prediction_work,
 )
-from validation.specs import EngineOptions, RunSpec
+from validation.runs.spec import EngineOptions, RunSpec
 
 
 def test_member_steps_and_memory_count_the_engine_arrays() -> None:
@@ -90,7 +91,7 @@ def test_predictions_run_concurrently_one_group_per_core(monkeypatch) -> None:
     spreads them over the cores; the same two groups on one core take twice as long (up to the
     runs' measurements, which add up whatever the cores: below 1% here, 3 records of 300
     points)."""
-    import validation.sizing as sizing
+    import validation.runs.sizing as sizing
 
     options = EngineOptions(record_every=100, test_size=100)
     adam = RunSpec(tang2025_synthetic(B=2, epochs=200), 0, 0)

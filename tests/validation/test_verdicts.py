@@ -8,9 +8,9 @@ import numpy as np
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit import tang2025_synthetic
 from theorykit.verdict import finite_size_verdict
-from validation.agreement import CRITERIA, RunAgreement
-from validation.sweeps.records import RunRecord
-from validation.verdicts import ClaimResult, VerdictCheck, conclusion_lines, verdict_lines
+from validation.reports.agreement import CRITERIA, RunAgreement
+from validation.reports.verdicts import ClaimResult, VerdictCheck, conclusion_lines, verdict_lines
+from validation.runs.records import RunRecord
 
 EPOCHS = np.array([0.0, 10.0, 20.0, 30.0])
 

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 from theorykit import cli as bounds
 from validation.cli import compare, images, report, sweep, validate
-from validation.entry_points import run_reporting_errors
+from validation.cli.entry_points import run_reporting_errors
 
 #: Subcommand name -> its module, in the order ``--help`` lists them.
 COMMANDS = {
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: the process's), run the subcommand, return its exit status (see
     the module docstring; errors end through
-    :func:`validation.entry_points.run_reporting_errors`)."""
+    :func:`validation.cli.entry_points.run_reporting_errors`)."""
     args = build_parser().parse_args(argv)
     return run_reporting_errors(
         f"theorykit {args.command}",

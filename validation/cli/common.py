@@ -10,7 +10,7 @@ from pathlib import Path
 
 from theorykit.errors import ParameterError
 from validation.errors import MachineError
-from validation.sweeps.store_file import nearest_existing, refuse_store_target
+from validation.store.files import nearest_existing, refuse_store_target
 
 #: Export formats by suffix (``ResultsStore.export``).
 EXPORT_SUFFIXES = (".csv", ".parquet")

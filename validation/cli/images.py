@@ -1,6 +1,6 @@
 """``theorykit images [--dataset digits|cifar10] [--cifar-dir DIR] [--out DIR] [--device auto]``:
 Tang et al. Figs 1-2 on real images, test error vs B and vs lam
-(:mod:`validation.experiments.images`)."""
+(:mod:`validation.experiments.image_experiment`)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from validation.cnn.engine import resolve_device
     from validation.experiments.image_data import load_cifar10, load_digits
-    from validation.experiments.images import run_image_experiment
+    from validation.experiments.image_experiment import run_image_experiment
 
     resolve_device(args.device)  # a bad or absent device is a ParameterError before anything trains
     if args.dataset == "cifar10":

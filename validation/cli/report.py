@@ -1,5 +1,6 @@
 """``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet] [--predict
-[--dry-run]]``: tables and PNG plots of a results store (:mod:`validation.sweeps.report`); needs
+[--dry-run]]``: tables and PNG plots of a results store (:mod:`validation.reports.store_report`);
+needs
 no torch (``--predict``, which computes the reduced-dynamics predictions first, does; it prints
 how many runs lack one and the estimated time first, and with ``--dry-run`` only that)."""
 
@@ -16,11 +17,11 @@ from validation.cli.common import (
     check_export_path,
     check_out_dir,
 )
-from validation.report_files import check_report_directory, default_report_directory
-from validation.sizing import duration_text, prediction_seconds
-from validation.specs import EngineOptions, RunSpec
-from validation.sweeps.report import write_sweep_report
-from validation.sweeps.store import ResultsStore
+from validation.reports.files import check_report_directory, default_report_directory
+from validation.reports.store_report import write_sweep_report
+from validation.runs.sizing import duration_text, prediction_seconds
+from validation.runs.spec import EngineOptions, RunSpec
+from validation.store.results import ResultsStore
 
 HELP = "tables and PNG plots of a sweep's results store"
 
@@ -48,7 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def describe_predictions(store_path: Path) -> str:
     """How many finished runs of the store lack a prediction, their member-steps and the estimated
-    time to compute them (:func:`validation.sizing.prediction_seconds`, per recording options as
+    time to compute them (:func:`validation.runs.sizing.prediction_seconds`, per recording options
+    as
     :func:`validation.experiments.prediction.predict_stored_runs` computes them)."""
     with ResultsStore(store_path, read_only=True) as store:
         records = store.records()
@@ -61,7 +63,7 @@ def describe_predictions(store_path: Path) -> str:
     steps = sum(r.params.iterations for r in missing)
     return (
         f"predictions: {len(missing)} of {len(records)} runs lack one, {steps:,} reduced-dynamics "
-        f"member-steps, ~{duration_text(seconds)} (validation.sizing)"
+        f"member-steps, ~{duration_text(seconds)} (validation.runs.sizing)"
     )
 
 

@@ -1,6 +1,6 @@
 """``theorykit sweep SPEC.toml [--store PATH] [--executor inline|process[:N]|dask://HOST:PORT]
 [--device auto] [--compile] [--dtype float32] [--predict] [--dry-run]
-[--export FILE.csv|FILE.parquet]``: expand a declarative grid (:mod:`validation.sweeps.spec`;
+[--export FILE.csv|FILE.parquet]``: expand a declarative grid (:mod:`validation.sweeps.grid`;
 every value checked before anything trains), train what the SQLite store (default
 runs/NAME/results.sqlite) lacks on the chosen executor (:mod:`validation.sweeps.executors`),
 storing each group as it finishes, with ``--predict`` compute the reduced dynamics' prediction of
@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 
 from validation.cli.common import add_engine_arguments, add_export_argument, check_export_path
-from validation.report_files import check_report_directory, default_report_directory
-from validation.sweeps.spec import load_spec
+from validation.reports.files import check_report_directory, default_report_directory
+from validation.sweeps.grid import load_spec
 
 HELP = "train a declarative grid (TOML) on any executor into an SQLite store"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", help="the sweep spec, a .toml file (see validation.sweeps.spec)")
+    parser.add_argument("spec", help="the sweep spec, a .toml file (see validation.sweeps.grid)")
     parser.add_argument(
         "--store", default=None, help="results store (default: runs/NAME/results.sqlite)"
     )
@@ -70,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     from validation.cnn.engine import resolve_device
+    from validation.reports.store_report import write_sweep_report
+    from validation.store.results import ResultsStore
     from validation.sweeps.executors import open_executor
-    from validation.sweeps.report import write_sweep_report
     from validation.sweeps.runner import run_sweep
-    from validation.sweeps.store import ResultsStore
 
     if not args.executor.startswith("dask://"):
         resolve_device(

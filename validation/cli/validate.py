@@ -12,9 +12,9 @@ import time
 
 from validation.cli.common import add_engine_arguments, add_out_argument, check_out_dir
 from validation.experiments.presets import PRESETS, Preset
-from validation.provenance import machine_description
-from validation.sizing import duration_text, group_size, prediction_seconds
-from validation.specs import group_specs
+from validation.runs.provenance import machine_description
+from validation.runs.sizing import duration_text, group_size, prediction_seconds
+from validation.runs.spec import group_specs
 
 HELP = "train a preset's CNNs and compare with the paper and the theory"
 PRESET_NAMES = ("quick", "lambda-sensitivity", "zou2023", "tang2025-table")
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def describe(preset: Preset) -> str:
     """The ``--dry-run`` text: one line per stacked group, the training time, the predictions' time
-    when the preset predicts, and the total (:mod:`validation.sizing`)."""
+    when the preset predicts, and the total (:mod:`validation.runs.sizing`)."""
     options = preset.options
     device_type = options.device_type()
     lines = [f"preset {preset.name!r}: {len(preset.specs)} runs, {options.dtype}"]
@@ -71,7 +71,7 @@ def describe(preset: Preset) -> str:
     predicting = prediction_seconds(preset.specs, options)
     lines += [
         f"predictions: yes ({steps:,} reduced-dynamics member-steps, ~{duration_text(predicting)})",
-        f"estimated total: ~{duration_text(training + predicting)} (validation.sizing)",
+        f"estimated total: ~{duration_text(training + predicting)} (validation.runs.sizing)",
     ]
     return "\n".join(lines)
 

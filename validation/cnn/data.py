@@ -5,7 +5,7 @@ xi: s coordinates of [d] minus {1} chosen uniformly without replacement, Gaussia
 them, zero elsewhere, and then the feature noise xi <- xi - alpha y v (so xi[1] = -alpha y). The CNN
 of Definition 3.2 sums over patches, so only (y, xi) are stored; the signal patch is implied.
 
-The data options (``supports``, ``labels``) are those of :mod:`validation.specs`.
+The data options (``supports``, ``labels``) are those of :mod:`validation.runs.spec`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import dataclasses
 
 import torch
 
-from validation.specs import Labels, Supports, check_data_options
+from validation.runs.spec import Labels, Supports, check_data_options
 
 
 @dataclasses.dataclass(frozen=True)

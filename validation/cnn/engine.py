@@ -1,7 +1,7 @@
 """Train many CNNs at once: one stacked ensemble per (n, d, m, optimiser, B, epochs, bias
 correction).
 
-:func:`train` groups compatible :class:`~validation.specs.RunSpec` s, trains each group as one
+:func:`train` groups compatible :class:`~validation.runs.spec.RunSpec` s, trains each group as one
 ensemble (one optimiser step advances every member; members may differ in eta, lam, betas, eps, q,
 sigma0 and all data parameters except n and d), and returns one
 :class:`~dynamics.trajectory.Trajectory` per spec in input order.
@@ -30,7 +30,7 @@ from validation.cnn.data import sample_patch_data
 from validation.cnn.fused import run_steps
 from validation.cnn.model import cross_entropy, data_gradient, error_rate, forward, label_index
 from validation.cnn.optim import AdamState, Hyper, StackedOptimizer
-from validation.specs import EngineOptions, RunSpec, group_specs
+from validation.runs.spec import EngineOptions, RunSpec, group_specs
 
 #: Most steps handed to the fused kernel at once (between recordings the loop collects whole
 #: epochs; this bounds the index buffer).

@@ -22,8 +22,8 @@ import torch
 
 from dynamics.trajectory import Trajectory
 from validation.cnn.engine import resolve_device, train_group
-from validation.provenance import code_version
-from validation.specs import EngineOptions, RunSpec
+from validation.runs.provenance import code_version
+from validation.runs.spec import EngineOptions, RunSpec
 
 #: prctl option: the signal a process receives when its parent dies (linux/prctl.h).
 PR_SET_PDEATHSIG = 1

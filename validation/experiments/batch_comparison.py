@@ -36,8 +36,8 @@ from theorykit.params import ProblemParams
 from validation.experiments.prediction import predictions_for
 from validation.experiments.settings import ACCURACY_SETTINGS, LARGE_BATCH_RUNS, Setting, batch_grid
 from validation.progress import STDERR
-from validation.specs import EngineOptions, RunSpec
-from validation.sweeps.records import RunRecord
+from validation.runs.records import RunRecord
+from validation.runs.spec import EngineOptions, RunSpec
 from validation.sweeps.runner import train_or_resume
 
 #: Seeds of every batch-boundary run (CNN and reduced dynamics).

@@ -30,9 +30,16 @@ from dynamics.reduced import ReducedDynamics
 from theorykit.errors import ParameterError
 from validation.cnn.engine import build_ensemble
 from validation.cnn.readout import coefficients, reduced_problem_of
-from validation.figures import FULL_WIDTH, MEASURED, QUANTITIES, figure_style, pyplot, save_figure
-from validation.specs import EngineOptions, RunSpec
-from validation.tables import markdown_table
+from validation.reports.figures import (
+    FULL_WIDTH,
+    MEASURED,
+    QUANTITIES,
+    figure_style,
+    pyplot,
+    save_figure,
+)
+from validation.reports.tables import markdown_table
+from validation.runs.spec import EngineOptions, RunSpec
 
 Array = npt.NDArray[np.float64]
 
@@ -59,7 +66,7 @@ class CoefficientCheck:
     def plot(self, path: Path) -> None:
         """Left: gamma_{j,r}(t) of the CNN (solid) and the reduced model (dashed), head +1 in
         feature +1's colour and head -1 in feature -1's; right: the two relative errors. The
-        project's figure style (:mod:`validation.figures.style`)."""
+        project's figure style (:mod:`validation.reports.figures.style`)."""
         plt = pyplot()
         with figure_style():
             fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.6), layout="constrained")

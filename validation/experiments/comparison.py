@@ -45,12 +45,12 @@ from validation.experiments.coefficient_check import coefficient_check
 from validation.experiments.horizon_check import horizon_checks, horizon_lines
 from validation.experiments.threshold_comparison import ThresholdRow, threshold_rows
 from validation.experiments.time_scale_comparison import reliability, time_scale_rows
-from validation.figures import FULL_WIDTH, figure_style, pyplot, save_figure
-from validation.figures.style import OPTIMIZERS
 from validation.progress import STDERR
-from validation.specs import RunSpec
-from validation.tables import markdown_table
-from validation.verdicts import conclusion_lines
+from validation.reports.figures import FULL_WIDTH, figure_style, pyplot, save_figure
+from validation.reports.figures.style import OPTIMIZERS
+from validation.reports.tables import markdown_table
+from validation.reports.verdicts import conclusion_lines
+from validation.runs.spec import RunSpec
 
 #: Within this factor a prediction counts as accurate (the 2x band of the table and the figure).
 ACCURACY_FACTOR = 2.0
@@ -434,7 +434,7 @@ def plot_predicted_vs_measured(
     batch: Sequence[BatchRow], thresholds: Sequence[ThresholdRow], path: Path
 ) -> None:
     """Log-log measured vs predicted for every quantity, with the 2x band; hollow: calibration
-    (in-sample); the project's figure style (:mod:`validation.figures.style`)."""
+    (in-sample); the project's figure style (:mod:`validation.reports.figures.style`)."""
     plt = pyplot()
     with figure_style():
         fig, axes = plt.subplots(1, 2, figsize=(FULL_WIDTH, 3.0), layout="constrained")

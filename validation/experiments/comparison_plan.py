@@ -7,7 +7,8 @@ the function that lists its runs: the collapse thresholds
 (:func:`validation.experiments.batch_comparison.batch_plan`, and the reduced dynamics of the
 settings it simulates, :func:`~validation.experiments.batch_comparison.predicted_plan`) and the
 horizon check on the paper's setting (:func:`validation.experiments.horizon_check.horizon_plan`).
-Runs already in the store are not counted (they resume). Times are :mod:`validation.sizing`'s, for
+Runs already in the store are not counted (they resume). Times are :mod:`validation.runs.sizing`'s,
+for
 this machine's CPU; the coefficient checks (a few CNN runs of 10^3 steps) are not sized.
 """
 
@@ -19,10 +20,10 @@ from pathlib import Path
 from validation.experiments.batch_comparison import batch_plan, predicted_plan
 from validation.experiments.horizon_check import BATCH_SIZES, horizon_plan
 from validation.experiments.threshold_comparison import threshold_plan
-from validation.sizing import duration_text, group_size, prediction_seconds
-from validation.specs import EngineOptions, RunSpec, group_specs
-from validation.sweeps.records import run_key
-from validation.sweeps.store import ResultsStore
+from validation.runs.records import run_key
+from validation.runs.sizing import duration_text, group_size, prediction_seconds
+from validation.runs.spec import EngineOptions, RunSpec, group_specs
+from validation.store.results import ResultsStore
 
 Plan = list[tuple[EngineOptions, list[RunSpec]]]
 
@@ -70,7 +71,7 @@ def describe_comparison(store: Path, reduced: bool = True, coefficients: bool = 
     total = sum(stage.seconds for stage in stages)
     lines = ["theorykit compare:", *(stage.line() for stage in stages)]
     lines.append(
-        f"estimated total: ~{duration_text(total)} (validation.sizing)"
+        f"estimated total: ~{duration_text(total)} (validation.runs.sizing)"
         + ("; plus the coefficient checks, not sized (--no-coefficients)" if coefficients else "")
     )
     return "\n".join(lines)

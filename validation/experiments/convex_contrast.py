@@ -8,7 +8,7 @@ import numpy as np
 
 from dynamics.convex import logistic_problem, minimiser, optimise
 from theorykit.params import ProblemParams
-from validation.tables import markdown_table
+from validation.reports.tables import markdown_table
 
 #: Weight decay of the convex contrast: strong enough (lam-strong convexity) that 20000 full-batch
 #: steps reach the minimiser; at the CNN's lam = 1e-5 the separable data put w* so far out that no

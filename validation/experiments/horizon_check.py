@@ -9,7 +9,8 @@ against the first) for every seed of :data:`validation.experiments.batch_compari
 One CNN run per (optimiser, B, seed) covers every horizon: no schedule depends on the horizon, so
 the run stopped at T is the longest run's record at T (recorded at every horizon). The verdict
 holds at (optimiser, B, T) when every seed has its outcome, misses when one has another, and is
-not called where it says the horizon is too short (:class:`validation.verdicts.VerdictCheck`).
+not called where it says the horizon is too short
+(:class:`validation.reports.verdicts.VerdictCheck`).
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from theorykit.verdict import finite_size_verdict
 from validation.experiments.batch_comparison import SEEDS, TEST_SIZE
 from validation.experiments.settings import LARGE_BATCH_RUNS, Setting
 from validation.progress import STDERR
-from validation.specs import EngineOptions, RunSpec
-from validation.sweeps.records import RunRecord
+from validation.reports.tables import markdown_table
+from validation.reports.verdicts import VerdictCheck
+from validation.runs.records import RunRecord
+from validation.runs.spec import EngineOptions, RunSpec
 from validation.sweeps.runner import train_or_resume
-from validation.tables import markdown_table
-from validation.verdicts import VerdictCheck
 
 #: Horizons in iterations, from a few hundred to 2 10^4.
 HORIZONS = (300, 1000, 3000, 20_000)

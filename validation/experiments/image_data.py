@@ -9,7 +9,7 @@
   and numpy arrays only: a file that names any other global is refused before it can run code.
 
 Both return :class:`ImageSplit` numpy arrays: images (N, C, H, W) float32 in [0, 1], labels (N,)
-int64 (``validation.cnn.images`` moves them to the device).
+int64 (``validation.cnn.image_training`` moves them to the device).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The reduced dynamics' prediction of CNN runs, from the runs' own initialisation and batches.
 
-For a group of :class:`validation.specs.RunSpec` s that train as one stacked ensemble, the CNN's
+For a group of :class:`validation.runs.spec.RunSpec` s that train as one stacked ensemble, the CNN's
 data and initial weights are built exactly as training builds them
 (:func:`validation.cnn.engine.build_ensemble`, in the run's dtype), read in the reduced coordinates
 (:func:`validation.cnn.readout.reduced_problem_of`, the most faithful reduction for the supports:
@@ -35,11 +35,11 @@ from theorykit.errors import ParameterError
 from validation.cnn.engine import build_ensemble
 from validation.cnn.readout import implied_weights, reduced_problem_of
 from validation.progress import STDERR
-from validation.provenance import code_version
-from validation.sizing import available_cores
-from validation.specs import EngineOptions, RunSpec, prediction_groups
-from validation.sweeps.records import RunRecord
-from validation.sweeps.store import ResultsStore
+from validation.runs.provenance import code_version
+from validation.runs.records import RunRecord
+from validation.runs.sizing import available_cores
+from validation.runs.spec import EngineOptions, RunSpec, prediction_groups
+from validation.store.results import ResultsStore
 
 
 def predict_group(

@@ -1,15 +1,17 @@
 """Run a preset with resume, predict every run, then write its figures and text report.
 
 Output directory layout: ``results.sqlite`` (every run's trajectory, one row per run, stored as each
-group finishes, and each run's predicted trajectory; :mod:`validation.sweeps.store`),
+group finishes, and each run's predicted trajectory; :mod:`validation.store.results`),
 ``trajectories.png`` (feature learning, noise memorisation and train/test error per run, as the
 paper's Figs 3-6, measured solid with seed bands, predicted dashed), ``agreement.png`` (the gap
 between prediction and measurement per run), ``test_error.png`` (final train/test error per run),
 ``test_error_vs_lambda.png`` / ``test_error_vs_batch.png`` when the preset sweeps lam / B (with
-the theory's thresholds drawn; :mod:`validation.figures`), every figure also as PDF and SVG, and
+the theory's thresholds drawn; :mod:`validation.reports.figures`), every figure also as PDF and
+SVG, and
 ``report.md``: final metrics with
 the asymptotic theorem's verdict and the finite-size verdict (:mod:`theorykit.verdict`) side by
-side, the predicted-vs-measured table of every run (:mod:`validation.agreement`), the paper's
+side, the predicted-vs-measured table of every run (:mod:`validation.reports.agreement`), the
+paper's
 expected outcomes with a pass/fail verdict, and measured vs predicted stuck thresholds.
 """
 
@@ -22,14 +24,13 @@ from typing import TextIO
 
 from dynamics.trajectory import Trajectory
 from theorykit.conditions import lambda_thresholds
-from validation.agreement import agreement_lines, agreements, plot_agreement
 from validation.experiments.convex_contrast import convex_lines
 from validation.experiments.presets import Expectation, Preset
-from validation.figures import plot_error_vs, plot_final_errors, plot_trajectories
 from validation.progress import STDERR, epoch_progress
-from validation.report_files import store_mark
-from validation.sweeps.records import RunRecord, group_runs
-from validation.sweeps.report import (
+from validation.reports.agreement import agreement_lines, agreements, plot_agreement
+from validation.reports.figures import plot_error_vs, plot_final_errors, plot_trajectories
+from validation.reports.files import store_mark
+from validation.reports.store_report import (
     SUMMARY_HEADERS,
     failed_run_lines,
     mean_sd_final,
@@ -38,14 +39,15 @@ from validation.sweeps.report import (
     summary_row,
     threshold_lines,
 )
-from validation.sweeps.runner import train_or_resume
-from validation.tables import markdown_table
-from validation.verdicts import (
+from validation.reports.tables import markdown_table
+from validation.reports.verdicts import (
     ClaimResult,
     VerdictCheck,
     conclusion_lines,
     verdict_lines,
 )
+from validation.runs.records import RunRecord, group_runs
+from validation.sweeps.runner import train_or_resume
 
 #: The results store of a preset, inside its output directory.
 STORE_NAME = "results.sqlite"

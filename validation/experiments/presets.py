@@ -35,7 +35,7 @@ from collections.abc import Callable
 
 from theorykit.params import tang2025_synthetic
 from validation.experiments.settings import PAPER_SETTINGS
-from validation.specs import EngineOptions, RunSpec
+from validation.runs.spec import EngineOptions, RunSpec
 
 #: The claim thresholds of the paper: Thms 4.1/4.4 claim test error >= 1/2 - o(1) at large batch
 #: (read at 1/2, as the paper's Tables 1-2 compare); Thms 4.2/4.5 claim o(1), read as <= 0.05.

@@ -1,18 +1,20 @@
 """One setting, three realisations, one call: the theory, the reduced prediction and the CNN.
 
 :func:`compare_setting` takes a :class:`theorykit.params.ProblemParams` (plus seeds and the data
-options of :mod:`validation.specs`) and returns a :class:`SettingComparison` holding
+options of :mod:`validation.runs.spec`) and returns a :class:`SettingComparison` holding
 
 * ``theory`` -- :func:`theorykit.summary.bounds_summary` at the setting: the lambda thresholds,
   the asymptotic regimes and theorem verdict, and the finite-size predictions with their verdict
   (:mod:`theorykit.finite_size`);
 * ``runs`` -- per seed, the CNN trained in memory (:func:`validation.cnn.engine.train`) and the
   reduced dynamics' prediction from the same initialisation and batches
-  (:mod:`validation.experiments.prediction`), paired as :class:`validation.agreement.RunAgreement`.
+  (:mod:`validation.experiments.prediction`), paired as
+  :class:`validation.reports.agreement.RunAgreement`.
 
 It reads as ``.table()`` (a pandas DataFrame, one row per seed), ``.plot()`` (a matplotlib
 Figure: measured and predicted trajectories on the same axes) and ``.agrees()`` (every seed agrees
-on every criterion of the agreement test, :mod:`validation.agreement`). Nothing is stored; for
+on every criterion of the agreement test, :mod:`validation.reports.agreement`). Nothing is stored;
+for
 runs worth keeping use ``theorykit sweep``.
 """
 
@@ -27,14 +29,14 @@ from dynamics.problem import best_reduction
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 from theorykit.summary import BoundsSummary, bounds_summary
-from validation.agreement import RunAgreement
 from validation.cnn.engine import train
 from validation.experiments.prediction import predict
-from validation.figures import trajectory_figure
 from validation.progress import STDERR, epoch_progress
-from validation.specs import EngineOptions, Labels, RunSpec, Supports, check_data_options
-from validation.sweeps.records import RunRecord, run_key
-from validation.sweeps.spec import check_seeds
+from validation.reports.agreement import RunAgreement
+from validation.reports.figures import trajectory_figure
+from validation.runs.records import RunRecord, run_key
+from validation.runs.spec import EngineOptions, Labels, RunSpec, Supports, check_data_options
+from validation.sweeps.grid import check_seeds
 
 #: Records per run when :func:`compare_setting` chooses the engine options.
 DEFAULT_RECORDS = 40
@@ -52,7 +54,8 @@ class SettingComparison:
         """A pandas DataFrame, one row per seed: the outcomes (CNN, predicted, finite-size
         verdict) and whether the CNN's and the prediction's agree, the trajectory error, then
         ``measured`` / ``predicted`` / ``ratio`` (predicted over measured) columns for the final
-        values of :data:`validation.agreement.FINAL_METRICS` and for T0 and T_r (iterations), as
+        values of :data:`validation.reports.agreement.FINAL_METRICS` and for T0 and T_r
+        (iterations), as
         float64 (NaN where a time was not reached)."""
         import pandas as pd
 
@@ -83,7 +86,7 @@ class SettingComparison:
 
     def plot(self) -> Any:
         """Measured (seed mean +- sd) and predicted (dashed) trajectories: a matplotlib Figure
-        (:func:`validation.figures.trajectory_figure`)."""
+        (:func:`validation.reports.figures.trajectory_figure`)."""
         p = self.params
         title = f"{p.optimizer}, B = {p.B}, lam = {p.lam:g}, eta = {p.eta:g}"
         return trajectory_figure(
@@ -94,7 +97,8 @@ class SettingComparison:
 
     def agrees(self, trajectory_tolerance: float | None = None) -> bool:
         """True when every seed's prediction agrees with its CNN run on every criterion of
-        :meth:`validation.agreement.RunAgreement.criteria` (outcome class, head signs, trajectory
+        :meth:`validation.reports.agreement.RunAgreement.criteria` (outcome class, head signs,
+        trajectory
         error within its bound -- ``trajectory_tolerance`` replaces the bound --, T0 / T_r, test
         error); False without runs."""
         return bool(self.runs) and all(run.agrees(trajectory_tolerance) for run in self.runs)

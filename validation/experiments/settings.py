@@ -11,7 +11,7 @@ import dataclasses
 
 from theorykit.calibration import find_calibration_setting
 from theorykit.params import ProblemParams, tang2025_synthetic
-from validation.specs import Supports
+from validation.runs.spec import Supports
 
 #: (optimizer, lam, B) of App. D.2: Tables 1-2 (B = 100 vs 2) and the large-lam runs of Figs 5-6.
 PAPER_SETTINGS: tuple[tuple[str, float, int], ...] = (

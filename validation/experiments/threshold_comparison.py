@@ -29,7 +29,7 @@ from theorykit.constants import HiddenConstants
 from theorykit.params import ProblemParams
 from validation.experiments.settings import THRESHOLD_SETTINGS, Setting
 from validation.progress import STDERR
-from validation.specs import EngineOptions, RunSpec
+from validation.runs.spec import EngineOptions, RunSpec
 from validation.sweeps.runner import train_or_resume
 
 #: lam grid of every setting, as multiples of its predicted threshold (sqrt(2) spacing).

@@ -25,7 +25,7 @@ from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH
 from validation.experiments.batch_comparison import SEEDS
 from validation.experiments.settings import ACCURACY_SETTINGS, LARGE_BATCH_RUNS, Setting, batch_grid
-from validation.sweeps.records import RunRecord
+from validation.runs.records import RunRecord
 
 #: Bins of the predicted reversal probability for the reliability table.
 PROBABILITY_BINS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)

@@ -1,7 +1,5 @@
-"""Declarative sweeps on any executor into an SQLite results store, and their reports.
+"""Declarative sweeps on any executor into the results store.
 
-``spec`` (TOML grids, checked before anything trains), ``records`` (run identity and the typed
-:class:`~validation.sweeps.records.RunRecord`), ``store`` (the SQLite file), ``executors`` (inline,
-process pool, Dask), ``runner`` (pending runs -> tasks -> store) and ``report`` (tables and
-figures). Everything but ``runner`` and ``executors`` is torch-free.
+``grid`` (TOML grids of runs, checked before anything trains), ``executors`` (inline, process
+pool, Dask) and ``runner`` (pending runs -> tasks -> :mod:`validation.store`).
 """

@@ -1,8 +1,9 @@
 """Run a sweep: pending runs -> stacked-ensemble tasks -> any executor -> one store write per group.
 
-:func:`run_sweep` asks the :class:`~validation.sweeps.store.ResultsStore` which runs are done,
-groups the rest by :meth:`~validation.specs.RunSpec.group_key` (at most ``group_size`` members
-each, :mod:`validation.sizing`'s default otherwise) and keeps the executor's ``capacity`` of tasks
+:func:`run_sweep` asks the :class:`~validation.store.results.ResultsStore` which runs are done,
+groups the rest by :meth:`~validation.runs.spec.RunSpec.group_key` (at most ``group_size`` members
+each, :mod:`validation.runs.sizing`'s default otherwise) and keeps the executor's ``capacity`` of
+tasks
 in flight (:mod:`validation.sweeps.executors`), claiming each task's runs in the store just before
 it is submitted. Each group's records are stored in one transaction as soon as its task finishes,
 in whatever order tasks finish.
@@ -49,12 +50,12 @@ from validation.cnn.engine import resolve_device
 from validation.cnn.tasks import TaskResult, train_task
 from validation.errors import MachineError, SweepInterrupted
 from validation.progress import STDERR
-from validation.sizing import group_size, physical_memory
-from validation.specs import EngineOptions, RunSpec
+from validation.runs.records import RunRecord, configuration_text, engine_identity, run_key
+from validation.runs.sizing import group_size, physical_memory
+from validation.runs.spec import EngineOptions, RunSpec
+from validation.store.results import ResultsStore
 from validation.sweeps.executors import InlineExecutor
-from validation.sweeps.records import RunRecord, configuration_text, engine_identity, run_key
-from validation.sweeps.spec import SweepSpec
-from validation.sweeps.store import ResultsStore
+from validation.sweeps.grid import SweepSpec
 from validation.termination import signal_of
 
 #: Seconds a claim lives without renewal: a driver renews every LEASE_S / 4 while it works, so a
@@ -157,7 +158,7 @@ class _Heartbeat:
 
 def check_memory(tasks: Sequence[Sequence[RunSpec]], options: EngineOptions) -> None:
     """Refuse, before anything trains, a task whose arrays would not fit in this machine's memory
-    (:mod:`validation.sizing`'s estimate), naming the estimate and the fix."""
+    (:mod:`validation.runs.sizing`'s estimate), naming the estimate and the fix."""
     memory = physical_memory()
     if memory is None:
         return
@@ -207,7 +208,7 @@ def check_names(spec: SweepSpec, store: ResultsStore) -> None:
 
 
 def _work(spec: SweepSpec, indices: Sequence[int], options: EngineOptions) -> float:
-    """The tasks' cost in the fused kernel's model (``validation.sizing.group_size``), which
+    """The tasks' cost in the fused kernel's model (``validation.runs.sizing.group_size``), which
     weighs a B = 100 step against a B = 2 one; only the ETA's proportions use it."""
     return sum(group_size([spec.runs[i]], options).seconds or 0.0 for i in indices)
 
@@ -226,7 +227,7 @@ def run_sweep(
     group as its task finishes.
 
     ``options`` replaces ``spec.options`` for where and how fast to train (device, compile); it must
-    record the same things (:func:`validation.sweeps.records.engine_identity`), so that keys do not
+    record the same things (:func:`validation.runs.records.engine_identity`), so that keys do not
     change. ``progress(label)`` gives a per-epoch callback for a group; it is used only with the
     in-process executor (a callback does not cross process boundaries). ``owner`` names this
     driver in the store's claims (default: host, pid, a random suffix).

@@ -13,8 +13,8 @@ from theorykit import ParameterError, tang2025_synthetic
 from validation.cnn.engine import resolve_device, train, train_group
 from validation.experiments.preset_report import run_preset, write_report
 from validation.experiments.presets import Expectation, Preset
-from validation.specs import EngineOptions, RunSpec, group_specs
-from validation.sweeps.store import ResultsStore
+from validation.runs.spec import EngineOptions, RunSpec, group_specs
+from validation.store.results import ResultsStore
 
 OPTIONS = EngineOptions(record_every=2, test_size=100)
 

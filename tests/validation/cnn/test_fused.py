@@ -10,7 +10,7 @@ import torch
 from theorykit import tang2025_synthetic
 from theorykit.optimizers import OPTIMIZERS
 from validation.cnn.engine import build_ensemble, train_group
-from validation.specs import EngineOptions, RunSpec
+from validation.runs.spec import EngineOptions, RunSpec
 
 OPTIONS = EngineOptions(record_every=2, test_size=100)
 

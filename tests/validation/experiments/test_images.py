@@ -11,8 +11,8 @@ import pytest
 
 from theorykit import ParameterError
 from validation.experiments.image_data import load_cifar10, load_digits
-from validation.experiments.images import ImageSweep, best_batch_run, run_image_experiment
-from validation.sweeps.store import ResultsStore
+from validation.experiments.image_experiment import ImageSweep, best_batch_run, run_image_experiment
+from validation.store.results import ResultsStore
 
 
 def _write_batch(path: Path, images: np.ndarray, labels: list[int]) -> None:
@@ -140,7 +140,7 @@ def test_image_experiment_writes_plots_and_resumes(
     assert (tmp_path / "test_error_vs_lambda.png").stat().st_size > 0
     assert (tmp_path / "results.sqlite").is_file()
 
-    import validation.experiments.images as experiment
+    import validation.experiments.image_experiment as experiment
 
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("a finished run was trained again")

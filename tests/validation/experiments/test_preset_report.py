@@ -8,8 +8,8 @@ from theorykit import tang2025_synthetic
 from validation.experiments import prediction
 from validation.experiments.preset_report import predict_preset, run_preset, write_report
 from validation.experiments.presets import Preset
-from validation.specs import EngineOptions, RunSpec
-from validation.sweeps.store import ResultsStore
+from validation.runs.spec import EngineOptions, RunSpec
+from validation.store.results import ResultsStore
 
 
 def _tiny_preset() -> Preset:

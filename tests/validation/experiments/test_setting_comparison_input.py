@@ -11,7 +11,7 @@ import pytest
 
 from theorykit import ParameterError, tang2025_synthetic
 from validation.experiments import setting_comparison
-from validation.specs import RunSpec
+from validation.runs.spec import RunSpec
 
 PARAMS = tang2025_synthetic(n=40, s=20, m=5, B=20, epochs=2, bias_correction=True)
 

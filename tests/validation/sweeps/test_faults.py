@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from validation.specs import EngineOptions
+from validation.runs.spec import EngineOptions
+from validation.store.results import ResultsStore
 from validation.sweeps.executors import open_executor
+from validation.sweeps.grid import load_spec
 from validation.sweeps.runner import SweepOutcome, run_sweep
-from validation.sweeps.spec import load_spec
-from validation.sweeps.store import ResultsStore
 
 #: Long enough that a task takes about a second at B = 2 in the torch kernel (one torch call per
 #: step; the fused kernel would finish the sweep before a kill lands), so that a kill lands while
@@ -177,8 +177,8 @@ def test_sigkill_of_a_dask_worker_is_survived_without_duplicates(
 WRITER = """
 import dataclasses, sys, uuid
 from theorykit import tang2025_synthetic
-from validation.sweeps.records import RunRecord
-from validation.sweeps.store import ResultsStore
+from validation.runs.records import RunRecord
+from validation.store.results import ResultsStore
 record = RunRecord("", "", tang2025_synthetic(), 0, 0, "overlapping", "balanced",
                    tuple(range(2000)),
                    {"loss": (0.5,) * 2000}, {"loss": 0.5})

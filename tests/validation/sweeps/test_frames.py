@@ -11,8 +11,8 @@ import pytest
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit import ProblemParams, tang2025_synthetic
 from theorykit.errors import ParameterError
-from validation.sweeps.records import RunRecord
-from validation.sweeps.store import ResultsStore
+from validation.runs.records import RunRecord
+from validation.store.results import ResultsStore
 
 
 def _record(B: int, failed: bool = False) -> RunRecord:

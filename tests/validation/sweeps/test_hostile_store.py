@@ -30,10 +30,10 @@ from theorykit import tang2025_synthetic
 from theorykit.errors import ParameterError
 from validation.cli import main
 from validation.errors import MachineError
+from validation.runs.records import RunRecord
+from validation.store.results import ResultsStore
 from validation.sweeps import runner
-from validation.sweeps.records import RunRecord
-from validation.sweeps.spec import parse_spec_text
-from validation.sweeps.store import ResultsStore
+from validation.sweeps.grid import parse_spec_text
 
 RUNS = 6
 
@@ -264,7 +264,7 @@ def test_a_store_on_a_read_only_file_system_is_fully_readable(
     mount = tmp_path / "ro"
     mount.mkdir()
     script = (
-        "import sys; from validation.sweeps.store import ResultsStore; "
+        "import sys; from validation.store.results import ResultsStore; "
         "s = ResultsStore(sys.argv[1], read_only=True); print(len(s.records())); s.close()"
     )
     commands = " && ".join(
@@ -437,7 +437,7 @@ def test_a_report_of_a_moved_store_is_rewritten_in_place(tmp_path: Path) -> None
 def test_the_heartbeat_opens_an_empty_store_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from validation.sweeps import store_file
+    from validation.store import files as store_file
 
     path = tmp_path / "empty.sqlite"
     ResultsStore(path).close()

@@ -2,8 +2,8 @@
 failed runs left out."""
 
 from theorykit import tang2025_synthetic
-from validation.sweeps.records import RunRecord
-from validation.sweeps.report import failed_run_lines, measured_stuck_thresholds
+from validation.reports.store_report import failed_run_lines, measured_stuck_thresholds
+from validation.runs.records import RunRecord
 
 
 def _record(
@@ -59,10 +59,10 @@ def test_one_name_with_two_configurations_reports_as_two_groups(tmp_path, sweep_
     seeds, never one row averaged over both."""
     import io
 
-    from validation.sweeps.report import write_sweep_report
+    from validation.reports.store_report import write_sweep_report
+    from validation.store.results import ResultsStore
+    from validation.sweeps.grid import load_spec
     from validation.sweeps.runner import run_sweep
-    from validation.sweeps.spec import load_spec
-    from validation.sweeps.store import ResultsStore
 
     merged = tmp_path / "merged.sqlite"
     for epochs in (2, 3):
@@ -89,7 +89,7 @@ def test_report_predict_stores_predictions_and_reports_them(
     report (and any later one, torch-free) has the theory-next-to-simulation section with one row
     per run and the agreement figure."""
     from validation.cli import main
-    from validation.sweeps.store import ResultsStore
+    from validation.store.results import ResultsStore
 
     store = tmp_path / "r.sqlite"
     assert (
@@ -114,8 +114,8 @@ def test_report_predict_stores_predictions_and_reports_them(
 def test_a_record_gives_back_the_recording_options_it_trained_with() -> None:
     import dataclasses
 
-    from validation.specs import EngineOptions
-    from validation.sweeps.records import engine_identity
+    from validation.runs.records import engine_identity
+    from validation.runs.spec import EngineOptions
 
     options = EngineOptions(
         record_every=7, test_size=123, test_seed=5, order="cyclic", dtype="float32"

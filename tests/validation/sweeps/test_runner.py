@@ -12,11 +12,11 @@ import pytest
 
 from theorykit import ParameterError
 from validation.cli import main
+from validation.runs.records import run_key
+from validation.store.results import ResultsStore
 from validation.sweeps.executors import open_executor
-from validation.sweeps.records import run_key
+from validation.sweeps.grid import load_spec, parse_spec_text
 from validation.sweeps.runner import SweepOutcome, run_sweep
-from validation.sweeps.spec import load_spec, parse_spec_text
-from validation.sweeps.store import ResultsStore
 
 
 def _run(spec_path: Path, store_path: Path, executor: str = "inline") -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from validation.errors import MachineError
-from validation.sweeps.store import ResultsStore
+from validation.store.results import ResultsStore
 
 EPOCHS = 150
 TIMEOUT_S = 240
@@ -280,7 +280,7 @@ def test_a_full_disk_is_one_sentence_and_writes_nothing(tmp_path: Path) -> None:
     import dataclasses
 
     from theorykit import tang2025_synthetic
-    from validation.sweeps.records import RunRecord
+    from validation.runs.records import RunRecord
 
     path = tmp_path / "full.sqlite"
     record = RunRecord(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from theorykit import ParameterError, tang2025_synthetic
 from validation.cli import main
-from validation.sweeps.spec import (
+from validation.sweeps.grid import (
     DATA_KEYS,
     ENGINE_KEYS,
     PARAM_FIELDS,

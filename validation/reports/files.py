@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from theorykit.errors import ParameterError
-from validation.sweeps.store_file import writes_store
+from validation.store.files import writes_store
 
 #: Suffixes of the files a report writes (``report.md``, ``table.md``, figures).
 REPORT_SUFFIXES = (".md", ".png", ".svg", ".pdf")

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 
 from dynamics.problem import Reduction, best_reduction
 from dynamics.recording import recorded_epochs
-from validation.specs import EngineOptions, RunSpec, prediction_groups
+from validation.runs.spec import EngineOptions, RunSpec, prediction_groups
 
 ITEMSIZE = {"float32": 4, "float64": 8}
 #: Seconds per weight per member-step of the fused kernel on one core: with STEP_PER_BATCH_ENTRY,
@@ -125,7 +125,7 @@ def group_size(
     specs: Sequence[RunSpec], options: EngineOptions, device_type: str = "cpu"
 ) -> GroupSize:
     """Member-steps, memory and (on the CPU) estimated seconds of training one group on
-    ``device_type``, in the kernel :meth:`validation.specs.EngineOptions.runs_fused` picks."""
+    ``device_type``, in the kernel :meth:`validation.runs.spec.EngineOptions.runs_fused` picks."""
     steps = sum(spec.params.iterations for spec in specs)
     memory = sum(member_bytes(spec, options) for spec in specs)
     if device_type != "cpu":
@@ -171,7 +171,7 @@ def prediction_work(spec: RunSpec) -> tuple[Reduction, int, int]:
 
 def prediction_seconds(specs: Sequence[RunSpec], options: EngineOptions) -> float:
     """Estimated wall seconds of predicting every run of ``specs``: the groups of
-    :func:`validation.specs.prediction_groups` run concurrently, one per core, each group's
+    :func:`validation.runs.spec.prediction_groups` run concurrently, one per core, each group's
     members one after another on its core (a lone group spreads its members over the cores)."""
     groups = prediction_groups(specs)
     if not groups:

@@ -8,7 +8,7 @@
   series per value of the other parameters that vary, markers only (no line across values that
   were not run) with +- sd error bars over seeds; the theory's thresholds as dash-dotted vertical
   lines: lambda*_Adam (Adam, L2) and the AdamW collapse threshold on the lam axis, B*(T) and
-  B*_inf on the B axis (:mod:`validation.figures.theory`; in-sample values faded).
+  B*_inf on the B axis (:mod:`validation.reports.figures.theory`; in-sample values faded).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from validation.figures.layout import order_key, ordered_groups, varying_fields
-from validation.figures.style import (
+from validation.reports.figures.layout import order_key, ordered_groups, varying_fields
+from validation.reports.figures.style import (
     CHANCE,
     COLUMN_WIDTH,
     FULL_WIDTH,
@@ -36,8 +36,8 @@ from validation.figures.style import (
     pyplot,
     save_figure,
 )
-from validation.figures.theory import theory_marks
-from validation.sweeps.records import RunRecord
+from validation.reports.figures.theory import theory_marks
+from validation.runs.records import RunRecord
 
 #: The theory marks drawn on each axis of :func:`plot_error_vs`, and for which optimisers.
 AXIS_MARKS = {

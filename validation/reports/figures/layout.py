@@ -1,6 +1,6 @@
 """Which runs go together and in what order: grid points in numeric order, series by parameter.
 
-:func:`ordered_groups` is :func:`validation.sweeps.records.group_runs` (runs grouped by name and
+:func:`ordered_groups` is :func:`validation.runs.records.group_runs` (runs grouped by name and
 configuration) ordered by the values of the parameters that vary (:func:`varying_fields`), in
 field order and numerically -- ``B = 2`` before ``B = 100``, ``lam = 1e-5`` before ``0.001`` --
 never by the text of the name.
@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from validation.sweeps.records import RunRecord, group_runs
+from validation.runs.records import RunRecord, group_runs
 
 
 def varying_fields(records: Sequence[RunRecord]) -> list[str]:

@@ -1,6 +1,7 @@
 """Real-image check of Tang et al. 2025's Figures 1-2: test error vs batch size and vs weight decay.
 
-The small CNN of :mod:`validation.cnn.images` is trained with ``torch.optim.Adam(weight_decay=lam)``
+The small CNN of :mod:`validation.cnn.image_training` is trained with
+``torch.optim.Adam(weight_decay=lam)``
 (L2 inside the moments, eq. 3.3) and ``torch.optim.AdamW(weight_decay=lam)`` (decoupled, eq. 3.6),
 betas (0.9, 0.99), no data augmentation (App. D.1). Two sweeps:
 
@@ -27,14 +28,14 @@ from pathlib import Path
 from typing import TextIO
 
 from theorykit.errors import ParameterError
-from validation.cnn.images import train_image_cnn
+from validation.cnn.image_training import train_image_cnn
 from validation.experiments.image_data import ImageSplit
-from validation.figures import FULL_WIDTH, figure_style, literal, pyplot, save_figure
-from validation.figures.style import OPTIMIZERS, number_text
 from validation.progress import STDERR
-from validation.provenance import code_version
-from validation.sweeps.store import ResultsStore
-from validation.tables import markdown_table
+from validation.reports.figures import FULL_WIDTH, figure_style, literal, pyplot, save_figure
+from validation.reports.figures.style import OPTIMIZERS, number_text
+from validation.reports.tables import markdown_table
+from validation.runs.provenance import code_version
+from validation.store.results import ResultsStore
 
 #: The results store of an image experiment, inside its output directory.
 STORE_NAME = "results.sqlite"
@@ -80,7 +81,8 @@ class ImageRun:
 
 
 def train_image_run(run: ImageRun, data: ImageSplit, device: str = "auto") -> dict[str, float]:
-    """Train one run (:func:`validation.cnn.images.train_image_cnn`); return its final train and
+    """Train one run (:func:`validation.cnn.image_training.train_image_cnn`); return its final
+    train and
     test error and the steps and epochs it took."""
     return train_image_cnn(
         data.train_images,
@@ -355,7 +357,7 @@ def run_image_experiment(
     log: TextIO = STDERR,
 ) -> str:
     """Both sweeps (resumable), then the plots and the report; returns the report text. ``device``
-    as in :class:`validation.specs.EngineOptions` (CUDA when present for "auto")."""
+    as in :class:`validation.runs.spec.EngineOptions` (CUDA when present for "auto")."""
     too_large = [B for B in sweep.batch_sizes if len(data.train_labels) < B]
     if too_large:
         raise ParameterError(

@@ -2,7 +2,7 @@
 
 :func:`run_key` derives a run's key from everything that determines it (the full parameter set,
 seeds, data options and the engine options that change what is recorded); the results store
-(:mod:`validation.sweeps.store`) keys its rows by it, so a rerun skips what is done.
+(:mod:`validation.store.results`) keys its rows by it, so a rerun skips what is done.
 :class:`RunRecord` is a finished run, typed and frozen, shared by the store, the reports and the
 comparisons; non-finite metrics (a failed run) are stored as None (JSON null). torch-free.
 """
@@ -21,7 +21,7 @@ import numpy as np
 from dynamics.outcomes import outcome
 from dynamics.trajectory import Trajectory
 from theorykit.params import ProblemParams
-from validation.specs import EngineOptions, Labels, RunSpec, Supports
+from validation.runs.spec import EngineOptions, Labels, RunSpec, Supports
 
 #: Final metric values as stored: a float, or None where the run's metric was not finite.
 Finals = Mapping[str, float | None]

@@ -1,6 +1,6 @@
 """A results store's SQLite file: opened safely by any number of processes from the first instant.
 
-:class:`validation.sweeps.store.ResultsStore` keeps the rows; this module owns the file:
+:class:`validation.store.results.ResultsStore` keeps the rows; this module owns the file:
 
 * **Creation is one transaction.** The schema (:data:`SCHEMA_STATEMENTS`) and its version row are
   written inside one ``BEGIN IMMEDIATE`` ... ``COMMIT``, so another process looking at a store
@@ -30,7 +30,7 @@ from theorykit.errors import ParameterError
 from validation.errors import MachineError
 
 SCHEMA_VERSION = "1"
-#: The tables of a store, one statement each (``validation.sweeps.store`` documents the rows).
+#: The tables of a store, one statement each (``validation.store.results`` documents the rows).
 SCHEMA_STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS runs (
     key TEXT PRIMARY KEY,

@@ -7,7 +7,7 @@ train and test error, the coefficients, and theorykit's predicted outcome at tha
 measured lam stuck thresholds beside theorykit's lambda*_Adam / lambda*_AdamW where lam is swept
 (>= 3 values), and the failed runs with their reasons. Figures: ``trajectories.png``,
 ``test_error.png``, ``test_error_vs_lambda.png`` and ``test_error_vs_batch.png`` where lam / B vary
-(:mod:`validation.figures`). Nothing is trained here, and torch is not needed.
+(:mod:`validation.reports.figures`). Nothing is trained here, and torch is not needed.
 
 :func:`measured_stuck_thresholds`, :func:`stuck_lines` and :func:`failed_run_lines` are shared with
 the preset reports (``validation.experiments.preset_report``).
@@ -27,19 +27,19 @@ from theorykit.collapse import collapse_threshold
 from theorykit.conditions import lambda_thresholds
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
-from validation.agreement import agreement_lines, agreements, plot_agreement
-from validation.figures import (
+from validation.reports.agreement import agreement_lines, agreements, plot_agreement
+from validation.reports.figures import (
     ordered_groups,
     plot_error_vs,
     plot_final_errors,
     plot_trajectories,
     varying_fields,
 )
-from validation.report_files import check_report_directory, default_report_directory, store_mark
-from validation.sweeps.records import RunRecord
-from validation.sweeps.store import ResultsStore
-from validation.tables import markdown_table
-from validation.verdicts import VerdictCheck, conclusion_lines, verdict_lines
+from validation.reports.files import check_report_directory, default_report_directory, store_mark
+from validation.reports.tables import markdown_table
+from validation.reports.verdicts import VerdictCheck, conclusion_lines, verdict_lines
+from validation.runs.records import RunRecord
+from validation.store.results import ResultsStore
 
 
 def threshold_lines(thresholds: dict[str, float]) -> list[str]:
@@ -191,7 +191,8 @@ def summary_row(check: VerdictCheck, group: Sequence[RunRecord]) -> tuple[str, .
     (:func:`mean_sd_final`), mean final feature and noise coefficients (gamma, rho of
     ``docs/conventions.md``; marked where a seed collapsed), the CNN's outcome per seed, the
     theorems' asymptotic outcome (:func:`theorykit.bounds.theorem_outcome`, or why none applies)
-    and the finite-size verdict against the CNN (:class:`validation.verdicts.VerdictCheck`)."""
+    and the finite-size verdict against the CNN
+    (:class:`validation.reports.verdicts.VerdictCheck`)."""
     mark = ROUND_OFF_MARK if "stuck" in check.outcomes.values() else ""
     return (
         check.name,
@@ -224,7 +225,7 @@ def write_sweep_report(
     store_path: str | Path, out_dir: str | Path | None = None
 ) -> tuple[str, list[Path]]:
     """Write report.md and the figures for the store at ``store_path`` into ``out_dir`` (default:
-    :func:`validation.report_files.default_report_directory`, the store's folder unless another
+    :func:`validation.reports.files.default_report_directory`, the store's folder unless another
     store's report is there). Returns the report's text and the figures written (PNG paths; each
     also as PDF and SVG)."""
     store_path = Path(store_path)

@@ -1,14 +1,16 @@
 """Trajectories of stored runs as small multiples, with the prediction and the theory drawn on them.
 
 One panel pair per run name (the seeds of a grid point), in a grid of at most
-:data:`~validation.figures.style.MAX_COLUMNS` columns, in numeric order of the parameters that
+:data:`~validation.reports.figures.style.MAX_COLUMNS` columns, in numeric order of the parameters
+that
 vary: on top the coefficients of Tang et al. Figs 3-6 (max_r <w_{+1,r}, v>, max_r <w_{-1,r}, -v>,
 max_i / min_i of max_r <w_{y_i,r}, xi_i>), below the train and test error, against the iteration
 t. The CNN is solid (the seed mean, with a mean +- sd band where there are two seeds or more), the
 reduced dynamics dashed; T0 and T_r of ``theorykit.finite_size`` are dash-dotted vertical marks and
 the Stage-II feature level a dash-dotted horizontal line where they fall inside the panel
-(:mod:`validation.figures.theory`); in-sample values faded. Coefficient panels share one y-axis,
-error panels another. Colours and encodings: :mod:`validation.figures.style`.
+(:mod:`validation.reports.figures.theory`); in-sample values faded. Coefficient panels share one
+y-axis,
+error panels another. Colours and encodings: :mod:`validation.reports.figures.style`.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from dynamics.trajectory import Trajectory
-from validation.figures.layout import ordered_groups
-from validation.figures.style import (
+from validation.reports.figures.layout import ordered_groups
+from validation.reports.figures.style import (
     CHANCE,
     COLUMN_WIDTH,
     FULL_WIDTH,
@@ -38,8 +40,8 @@ from validation.figures.style import (
     pyplot,
     save_figure,
 )
-from validation.figures.theory import Mark, theory_marks
-from validation.sweeps.records import RunRecord
+from validation.reports.figures.theory import Mark, theory_marks
+from validation.runs.records import RunRecord
 
 #: At most this many run names in one trajectory figure (12 rows of panel pairs).
 MAX_TRAJECTORY_PANELS = 48

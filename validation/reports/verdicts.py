@@ -12,7 +12,8 @@ in-sample (:mod:`theorykit.calibration`).
 
 :func:`conclusion_lines` is the first section of every report: the paper's claims reproduced (k of
 K, seed by seed, with the thresholds used), the prediction's agreement per criterion
-(:mod:`validation.agreement`), the verdict's hits and misses, and which of them are in-sample.
+(:mod:`validation.reports.agreement`), the verdict's hits and misses, and which of them are
+in-sample.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from theorykit.bounds import theorem_outcome
 from theorykit.calibration import in_sample_note
 from theorykit.params import ProblemParams
 from theorykit.verdict import Verdict, finite_size_verdict
-from validation.agreement import RunAgreement, criteria_text, criterion_counts
-from validation.sweeps.records import RunRecord
-from validation.tables import lines_by_reason
+from validation.reports.agreement import RunAgreement, criteria_text, criterion_counts
+from validation.reports.tables import lines_by_reason
+from validation.runs.records import RunRecord
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """One figure style for the project: colours, symbols, line encodings and sizes, stated once.
 
-* **The style sheet** ``validation/figures/theorykit.mplstyle``: sizes readable at a paper's
+* **The style sheet** ``validation/reports/figures/theorykit.mplstyle``: sizes readable at a paper's
   single-column width (:data:`COLUMN_WIDTH`, 3.3 in) and at full width (:data:`FULL_WIDTH`),
   STIX mathtext, embedded TrueType fonts in PDF, text kept as text in SVG. :func:`figure_style`
   applies it, then the user's own style sheet named by the environment variable

@@ -1,6 +1,6 @@
 """The sweep results store: one SQLite file, one row per finished run, written one group at a time.
 
-Each row holds a run's key (:func:`validation.sweeps.records.run_key`: sha1 of its parameters,
+Each row holds a run's key (:func:`validation.runs.records.run_key`: sha1 of its parameters,
 seeds, data and engine options), the sweep that produced it, its full configuration, the code
 version that trained it, its status (``finished`` or ``failed`` -- weights went NaN/inf, with the
 reason), its final metrics and its whole trajectory (JSON). :meth:`ResultsStore.add` writes a
@@ -10,7 +10,8 @@ A key that is already present is left untouched (``ON CONFLICT DO NOTHING``), so
 twice -- a Dask worker retried after a crash -- never duplicates a run. A rerun asks :meth:`keys`
 and trains the rest.
 
-Runs of the real-image check (``validation.experiments.images``) live in the same file, in the table
+Runs of the real-image check (``validation.experiments.image_experiment``) live in the same file,
+in the table
 ``image_runs`` (:meth:`add_image_run`, :meth:`image_records`): one row per (optimiser, lam, B, lr,
 epochs, seed) with its final errors, written as each run finishes.
 
@@ -24,7 +25,7 @@ driver are skipped), renews its leases while it trains (:meth:`renew`) and relea
 task is stored or abandoned (:meth:`release`). A lease that is not renewed expires, so the runs of
 a killed driver are taken over by the next driver that asks.
 
-Exports: :meth:`records` (typed :class:`~validation.sweeps.records.RunRecord` s, which the reports
+Exports: :meth:`records` (typed :class:`~validation.runs.records.RunRecord` s, which the reports
 read), :meth:`dataframe` (pandas, one flat row per run: every parameter and final metric),
 :meth:`trajectory_frame` (long form, one row per run and recorded epoch), :meth:`export` (``.csv``
 with the standard library, ``.parquet`` through pandas + pyarrow).
@@ -47,8 +48,9 @@ from dynamics.trajectory import METRICS, Trajectory
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
 from validation.errors import MachineError
-from validation.sweeps import store_file, store_rows
-from validation.sweeps.records import RunRecord, configuration_text, finite_or_none
+from validation.runs.records import RunRecord, configuration_text, finite_or_none
+from validation.store import files as store_file
+from validation.store import rows as store_rows
 
 STATUSES = ("finished", "failed")
 _Parsed = TypeVar("_Parsed")
@@ -87,7 +89,7 @@ def _trajectory_json(epoch: Iterable[float], metrics: Mapping[str, Iterable[floa
 
 class ResultsStore:
     """An SQLite results file at ``path`` (created with its schema on first use; any number of
-    processes may open one at once, :mod:`validation.sweeps.store_file`).
+    processes may open one at once, :mod:`validation.store.files`).
 
     Refused untouched, each with one sentence (:class:`theorykit.errors.ParameterError`): a
     directory, a file that is not SQLite, an SQLite file of another program, a malformed
@@ -215,7 +217,7 @@ class ResultsStore:
 
     def configurations(self) -> dict[str, set[str]]:
         """Per stored run name, the configurations stored under it
-        (:func:`validation.sweeps.records.configuration_text`); malformed rows skipped."""
+        (:func:`validation.runs.records.configuration_text`); malformed rows skipped."""
         found: dict[str, set[str]] = {}
         for key, name, config in self._connection.execute("SELECT key, name, config FROM runs"):
             parsed = self._read(key, lambda config=config: store_rows.configuration(config))
@@ -245,7 +247,7 @@ class ResultsStore:
         """Store the records of one group in one transaction; returns how many were new.
 
         ``engine`` is the group's recorded engine options
-        (:func:`validation.sweeps.records.engine_identity`); ``provenance`` where and how it trained
+        (:func:`validation.runs.records.engine_identity`); ``provenance`` where and how it trained
         (``validation.cnn.tasks.provenance``), kept in the ``config`` column beside the engine
         options but never part of a key. Keys already present are skipped, never overwritten.
         """
@@ -422,7 +424,7 @@ class ResultsStore:
     def records(self, keys: Iterable[str] | None = None) -> dict[str, RunRecord]:
         """Stored runs by key: all of them (by sweep and name), or those of ``keys`` that are
         stored, in the order of ``keys``; a row that cannot be read is skipped and named in
-        :attr:`malformed` (:mod:`validation.sweeps.store_rows`)."""
+        :attr:`malformed` (:mod:`validation.store.rows`)."""
         self.malformed = {}
         records = {}
         for row in self._rows(keys):
@@ -506,7 +508,7 @@ class ResultsStore:
     def export(self, path: str | Path) -> Path:
         """Write the flat table to ``path``: ``.csv`` (standard library) or ``.parquet`` (pandas +
         pyarrow); the store itself is refused as a target
-        (:func:`validation.sweeps.store_file.refuse_store_target`)."""
+        (:func:`validation.store.files.refuse_store_target`)."""
         path = Path(path)
         store_file.refuse_store_target(self.path, path, "export")
         suffix = path.suffix.lower()

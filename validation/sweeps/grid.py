@@ -55,8 +55,8 @@ from typing import Any
 
 from theorykit.errors import ParameterError
 from theorykit.params import NAMED_SETTINGS, ProblemParams
-from validation.sizing import default_group_size, duration_text, group_size, prediction_seconds
-from validation.specs import DTYPES, EngineOptions, RunSpec, check_data_options, group_specs
+from validation.runs.sizing import default_group_size, duration_text, group_size, prediction_seconds
+from validation.runs.spec import DTYPES, EngineOptions, RunSpec, check_data_options, group_specs
 
 TOP_LEVEL_KEYS = ("name", "base", "seeds", "group_size", "params", "grid", "data", "engine")
 DATA_KEYS = ("supports", "labels")
@@ -86,9 +86,11 @@ class SweepSpec:
     def tasks(
         self, runs: Sequence[RunSpec] | None = None, device_type: str = "cpu"
     ) -> list[list[int]]:
-        """Indices of ``runs`` (default: all) per task: :func:`validation.specs.group_specs`, each
+        """Indices of ``runs`` (default: all) per task: :func:`validation.runs.spec.group_specs`,
+        each
         split into chunks of at most ``group_size`` members, or of
-        :func:`validation.sizing.default_group_size` for ``device_type`` when the spec sets none."""
+        :func:`validation.runs.sizing.default_group_size` for ``device_type`` when the spec sets
+        none."""
         chosen = self.runs if runs is None else runs
         groups = group_specs(chosen)
         tasks = []
@@ -101,7 +103,8 @@ class SweepSpec:
 
     def describe(self, device_type: str = "cpu", predict: bool = False) -> str:
         """``theorykit sweep --dry-run``: runs, axes, then per task its members, member-steps,
-        memory and estimated time (:mod:`validation.sizing`, in the kernel the options pick), the
+        memory and estimated time (:mod:`validation.runs.sizing`, in the kernel the options pick),
+        the
         predictions' time with ``predict``, and the totals."""
         tasks = self.tasks(device_type=device_type)
         sizes = [
@@ -119,7 +122,7 @@ class SweepSpec:
             total = sum(size.seconds or 0.0 for size in sizes)
             lines.append(
                 f"estimated wall time on {device_type}, one task at a time: "
-                f"~{duration_text(total)} (validation.sizing)"
+                f"~{duration_text(total)} (validation.runs.sizing)"
             )
             if predict:
                 predicting = prediction_seconds(self.runs, self.options)

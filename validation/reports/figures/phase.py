@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from validation.figures.style import (
+from validation.reports.figures.style import (
     COLUMN_WIDTH,
     THEORY,
     THEORY_LINE,
@@ -25,7 +25,7 @@ def plot_phase_diagram(
 ) -> None:
     """Predicted test error over (lam, B) with the stuck boundary (white contour); the given lam
     thresholds (``theorykit.conditions.lambda_thresholds`` names that have a
-    :data:`~validation.figures.style.THEORY` style) inside the grid as dash-dotted lines."""
+    :data:`~validation.reports.figures.style.THEORY` style) inside the grid as dash-dotted lines."""
     plt = pyplot()
     with figure_style():
         fig, ax = plt.subplots(figsize=(COLUMN_WIDTH * 1.5, 2.9), layout="constrained")

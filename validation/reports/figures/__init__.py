@@ -14,15 +14,15 @@ The public face; each figure has its own module:
 A failed run's metrics are None in the records and NaN here (matplotlib leaves a gap).
 """
 
-from validation.figures.errors import (
+from validation.reports.figures.errors import (
     error_vs_figure,
     final_errors_figure,
     plot_error_vs,
     plot_final_errors,
 )
-from validation.figures.layout import ordered_groups, varying_fields
-from validation.figures.phase import plot_phase_diagram
-from validation.figures.style import (
+from validation.reports.figures.layout import ordered_groups, varying_fields
+from validation.reports.figures.phase import plot_phase_diagram
+from validation.reports.figures.style import (
     COLUMN_WIDTH,
     FULL_WIDTH,
     MEASURED,
@@ -36,8 +36,8 @@ from validation.figures.style import (
     pyplot,
     save_figure,
 )
-from validation.figures.theory import theory_marks
-from validation.figures.trajectories import (
+from validation.reports.figures.theory import theory_marks
+from validation.reports.figures.trajectories import (
     COEFFICIENT_METRICS,
     MAX_TRAJECTORY_PANELS,
     plot_trajectories,

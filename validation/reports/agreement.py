@@ -1,6 +1,6 @@
 """How well a predicted trajectory matches a measured CNN run, record by record (torch-free).
 
-:class:`RunAgreement` pairs a stored CNN run (:class:`validation.sweeps.records.RunRecord`) with the
+:class:`RunAgreement` pairs a stored CNN run (:class:`validation.runs.records.RunRecord`) with the
 reduced dynamics' prediction of it (:mod:`validation.experiments.prediction`: same initialisation,
 same batches, same recording epochs) and reads off:
 
@@ -47,7 +47,7 @@ import numpy as np
 from dynamics.outcomes import measured_time_scales, outcome
 from dynamics.trajectory import Trajectory
 from theorykit.errors import ParameterError
-from validation.figures import (
+from validation.reports.figures import (
     COEFFICIENT_METRICS,
     COLUMN_WIDTH,
     FULL_WIDTH,
@@ -61,8 +61,8 @@ from validation.figures import (
     pyplot,
     save_figure,
 )
-from validation.sweeps.records import RunRecord
-from validation.tables import lines_by_reason, markdown_table
+from validation.reports.tables import lines_by_reason, markdown_table
+from validation.runs.records import RunRecord
 
 #: The coefficient curves of the trajectory error (docs: ``dynamics.trajectory.METRICS``).
 #: The trajectory error the overlap-aware reduction stays within on CNN-sized settings
@@ -375,7 +375,7 @@ def agreement_lines(
         "and fed its own minibatches (validation.experiments.prediction; reduction: "
         "support-resolved on disjoint supports, exact there; overlap-aware on overlapping ones, "
         "docs/notes/overlap.md). A run agrees only when every criterion that applies holds "
-        "(validation.agreement): the outcome class; the sign of each head's final feature "
+        "(validation.reports.agreement): the outcome class; the sign of each head's final feature "
         "coefficient (feature +1 ; feature -1); the trajectory error (max over records and the "
         "curves feature +1/-1, noise max/min of |predicted - measured|, over the largest "
         "|measured| of those curves) within the reduction's bound "

@@ -1,6 +1,6 @@
 """A stored row read back into a typed object, or the reason it cannot be.
 
-The store writes every row itself (:mod:`validation.sweeps.store`), but a store is a file a user
+The store writes every row itself (:mod:`validation.store.results`), but a store is a file a user
 may edit, copy from another version or damage. Each reader here checks what the reports rely on --
 strict JSON, the keys present, numbers where numbers belong, a parameter set
 :class:`theorykit.params.ProblemParams` accepts -- and raises :class:`MalformedRow` with a
@@ -20,8 +20,8 @@ import numpy as np
 from dynamics.trajectory import Trajectory
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
-from validation.specs import check_data_options
-from validation.sweeps.records import RunRecord, as_float
+from validation.runs.records import RunRecord, as_float
+from validation.runs.spec import check_data_options
 
 
 class MalformedRow(ValueError):
