@@ -24,8 +24,7 @@ amortised at the preset's recording interval (250 epochs).
 ``python benchmarks/roofline.py`` writes ``--out`` (default ``runs/benchmarks/NAME/``;
 ``--update-results``: the committed ``benchmarks/results/roofline.md``) and ``.json``; the per
 member-step times are a lower bound of :mod:`validation.runs.sizing`'s constants, which are fitted
-to
-whole protocol runs (loop overhead included).
+to whole protocol runs (loop overhead included).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Sizing before training (validation.runs.sizing): member-steps and memory are exact counts of
-what the
-engine allocates and runs; the time estimate scales with the work; the dry runs print all three."""
+what the engine allocates and runs; the time estimate scales with the work; the dry runs print all
+three."""
 
 import pytest
 

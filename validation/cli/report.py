@@ -1,7 +1,7 @@
 """``theorykit report RESULTS.sqlite [--out DIR] [--export FILE.csv|FILE.parquet] [--predict
 [--dry-run]]``: tables and PNG plots of a results store (:mod:`validation.reports.store_report`);
-needs
-no torch (``--predict``, which computes the reduced-dynamics predictions first, does; it prints
+needs no torch (``--predict``, which computes the reduced-dynamics predictions first, does; it
+prints
 how many runs lack one and the estimated time first, and with ``--dry-run`` only that)."""
 
 from __future__ import annotations
@@ -50,8 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def describe_predictions(store_path: Path) -> str:
     """How many finished runs of the store lack a prediction, their member-steps and the estimated
     time to compute them (:func:`validation.runs.sizing.prediction_seconds`, per recording options
-    as
-    :func:`validation.experiments.prediction.predict_stored_runs` computes them)."""
+    as :func:`validation.experiments.prediction.predict_stored_runs` computes them)."""
     with ResultsStore(store_path, read_only=True) as store:
         records = store.records()
         predicted = store.prediction_keys()

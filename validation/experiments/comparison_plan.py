@@ -8,8 +8,7 @@ the function that lists its runs: the collapse thresholds
 settings it simulates, :func:`~validation.experiments.batch_comparison.predicted_plan`) and the
 horizon check on the paper's setting (:func:`validation.experiments.horizon_check.horizon_plan`).
 Runs already in the store are not counted (they resume). Times are :mod:`validation.runs.sizing`'s,
-for
-this machine's CPU; the coefficient checks (a few CNN runs of 10^3 steps) are not sized.
+for this machine's CPU; the coefficient checks (a few CNN runs of 10^3 steps) are not sized.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Real-image check of Tang et al. 2025's Figures 1-2: test error vs batch size and vs weight decay.
 
 The small CNN of :mod:`validation.cnn.image_training` is trained with
-``torch.optim.Adam(weight_decay=lam)``
-(L2 inside the moments, eq. 3.3) and ``torch.optim.AdamW(weight_decay=lam)`` (decoupled, eq. 3.6),
+``torch.optim.Adam(weight_decay=lam)`` (L2 inside the moments, eq. 3.3) and
+``torch.optim.AdamW(weight_decay=lam)`` (decoupled, eq. 3.6),
 betas (0.9, 0.99), no data augmentation (App. D.1). Two sweeps:
 
 * **batch sizes** at the paper's Fig. 1 weight decays (Adam 5e-4, AdamW 1e-2), as the paper ran
@@ -82,8 +82,7 @@ class ImageRun:
 
 def train_image_run(run: ImageRun, data: ImageSplit, device: str = "auto") -> dict[str, float]:
     """Train one run (:func:`validation.cnn.image_training.train_image_cnn`); return its final
-    train and
-    test error and the steps and epochs it took."""
+    train and test error and the steps and epochs it took."""
     return train_image_cnn(
         data.train_images,
         data.train_labels,

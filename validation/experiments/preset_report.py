@@ -7,12 +7,10 @@ paper's Figs 3-6, measured solid with seed bands, predicted dashed), ``agreement
 between prediction and measurement per run), ``test_error.png`` (final train/test error per run),
 ``test_error_vs_lambda.png`` / ``test_error_vs_batch.png`` when the preset sweeps lam / B (with
 the theory's thresholds drawn; :mod:`validation.reports.figures`), every figure also as PDF and
-SVG, and
-``report.md``: final metrics with
+SVG, and ``report.md``: final metrics with
 the asymptotic theorem's verdict and the finite-size verdict (:mod:`theorykit.verdict`) side by
 side, the predicted-vs-measured table of every run (:mod:`validation.reports.agreement`), the
-paper's
-expected outcomes with a pass/fail verdict, and measured vs predicted stuck thresholds.
+paper's expected outcomes with a pass/fail verdict, and measured vs predicted stuck thresholds.
 """
 
 from __future__ import annotations

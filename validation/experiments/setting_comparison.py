@@ -14,8 +14,7 @@ options of :mod:`validation.runs.spec`) and returns a :class:`SettingComparison`
 It reads as ``.table()`` (a pandas DataFrame, one row per seed), ``.plot()`` (a matplotlib
 Figure: measured and predicted trajectories on the same axes) and ``.agrees()`` (every seed agrees
 on every criterion of the agreement test, :mod:`validation.reports.agreement`). Nothing is stored;
-for
-runs worth keeping use ``theorykit sweep``.
+for runs worth keeping use ``theorykit sweep``.
 """
 
 from __future__ import annotations
@@ -55,8 +54,7 @@ class SettingComparison:
         verdict) and whether the CNN's and the prediction's agree, the trajectory error, then
         ``measured`` / ``predicted`` / ``ratio`` (predicted over measured) columns for the final
         values of :data:`validation.reports.agreement.FINAL_METRICS` and for T0 and T_r
-        (iterations), as
-        float64 (NaN where a time was not reached)."""
+        (iterations), as float64 (NaN where a time was not reached)."""
         import pandas as pd
 
         verdict = self.theory.finite_size.verdict
@@ -98,8 +96,8 @@ class SettingComparison:
     def agrees(self, trajectory_tolerance: float | None = None) -> bool:
         """True when every seed's prediction agrees with its CNN run on every criterion of
         :meth:`validation.reports.agreement.RunAgreement.criteria` (outcome class, head signs,
-        trajectory
-        error within its bound -- ``trajectory_tolerance`` replaces the bound --, T0 / T_r, test
+        trajectory error within its bound -- ``trajectory_tolerance`` replaces the bound --, T0 /
+        T_r, test
         error); False without runs."""
         return bool(self.runs) and all(run.agrees(trajectory_tolerance) for run in self.runs)
 

@@ -87,8 +87,7 @@ class SweepSpec:
         self, runs: Sequence[RunSpec] | None = None, device_type: str = "cpu"
     ) -> list[list[int]]:
         """Indices of ``runs`` (default: all) per task: :func:`validation.runs.spec.group_specs`,
-        each
-        split into chunks of at most ``group_size`` members, or of
+        each split into chunks of at most ``group_size`` members, or of
         :func:`validation.runs.sizing.default_group_size` for ``device_type`` when the spec sets
         none."""
         chosen = self.runs if runs is None else runs
@@ -104,8 +103,7 @@ class SweepSpec:
     def describe(self, device_type: str = "cpu", predict: bool = False) -> str:
         """``theorykit sweep --dry-run``: runs, axes, then per task its members, member-steps,
         memory and estimated time (:mod:`validation.runs.sizing`, in the kernel the options pick),
-        the
-        predictions' time with ``predict``, and the totals."""
+        the predictions' time with ``predict``, and the totals."""
         tasks = self.tasks(device_type=device_type)
         sizes = [
             group_size([self.runs[i] for i in task], self.options, device_type) for task in tasks

@@ -32,8 +32,7 @@ from theorykit.params import ProblemParams
 @dataclasses.dataclass(frozen=True)
 class Mark:
     """One theory value to draw: its :data:`validation.reports.figures.style.THEORY` name, the
-    value, and
-    whether its hidden constant was fitted on this very setting."""
+    value, and whether its hidden constant was fitted on this very setting."""
 
     name: str
     value: float
@@ -60,8 +59,7 @@ def stage2_feature_level(params: ProblemParams) -> float | None:
 @functools.lru_cache(maxsize=256)
 def theory_marks(params: ProblemParams) -> Mapping[str, Mark]:
     """The drawable theory values at ``params`` by :data:`~validation.reports.figures.style.THEORY`
-    name
-    (see the module docstring); a name is absent where the theory gives no positive finite
+    name (see the module docstring); a name is absent where the theory gives no positive finite
     number. Cached per setting (every figure of a report asks for the same ones), hence
     read-only."""
     predictions = finite_size_predictions(params)

@@ -2,15 +2,14 @@
 
 One panel pair per run name (the seeds of a grid point), in a grid of at most
 :data:`~validation.reports.figures.style.MAX_COLUMNS` columns, in numeric order of the parameters
-that
-vary: on top the coefficients of Tang et al. Figs 3-6 (max_r <w_{+1,r}, v>, max_r <w_{-1,r}, -v>,
+that vary: on top the coefficients of Tang et al. Figs 3-6 (max_r <w_{+1,r}, v>, max_r <w_{-1,r},
+-v>,
 max_i / min_i of max_r <w_{y_i,r}, xi_i>), below the train and test error, against the iteration
 t. The CNN is solid (the seed mean, with a mean +- sd band where there are two seeds or more), the
 reduced dynamics dashed; T0 and T_r of ``theorykit.finite_size`` are dash-dotted vertical marks and
 the Stage-II feature level a dash-dotted horizontal line where they fall inside the panel
 (:mod:`validation.reports.figures.theory`); in-sample values faded. Coefficient panels share one
-y-axis,
-error panels another. Colours and encodings: :mod:`validation.reports.figures.style`.
+y-axis, error panels another. Colours and encodings: :mod:`validation.reports.figures.style`.
 """
 
 from __future__ import annotations
