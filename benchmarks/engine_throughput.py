@@ -7,7 +7,7 @@ and one Adam update.
 
 * naive: one model, W (2, m, d) as a leaf tensor, the loss through autograd, ``torch.optim.Adam``;
   its cost is linear in the number of models, so one model's rate is the baseline's rate.
-* engine: :func:`validation.engine.build_ensemble` with E members (different seeds), driven by
+* engine: :func:`validation.cnn.ensemble.build_ensemble` with E members (different seeds), driven by
   ``Ensemble.step`` over its own minibatch order: one step advances all E members; eager, and with
   ``EngineOptions(compile=True)`` (one fused compiled step; compile time is excluded, it is paid
   once).
@@ -31,7 +31,7 @@ from output import add_output_arguments, output_directory
 
 from theorykit.params import tang2025_synthetic
 from validation.cnn.data import sample_patch_data
-from validation.cnn.engine import build_ensemble
+from validation.cnn.ensemble import build_ensemble
 from validation.cnn.model import cross_entropy, forward
 from validation.runs.spec import EngineOptions, RunSpec
 

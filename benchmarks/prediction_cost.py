@@ -36,7 +36,7 @@ from timing import best_time
 
 from dynamics.reduced import ReducedDynamics
 from theorykit.params import tang2025_synthetic
-from validation.cnn.engine import build_ensemble
+from validation.cnn.ensemble import build_ensemble
 from validation.cnn.readout import reduced_problem_of
 from validation.reports.tables import markdown_table
 from validation.runs.spec import EngineOptions, RunSpec

@@ -41,7 +41,7 @@ from output import add_output_arguments, add_size_arguments, output_directory
 from timing import best_time
 
 from theorykit.params import tang2025_synthetic
-from validation.cnn.engine import build_ensemble
+from validation.cnn.ensemble import build_ensemble
 from validation.reports.tables import markdown_table
 from validation.runs.spec import EngineOptions, RunSpec
 

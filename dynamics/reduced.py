@@ -128,7 +128,7 @@ def _gather(values: Array, idx: npt.NDArray[np.int64]) -> Array:
 @dataclasses.dataclass
 class ReducedDynamics:
     """The state of S reduced settings; :meth:`step` mirrors
-    ``validation.cnn.engine.Ensemble.step``."""
+    ``validation.cnn.ensemble.Ensemble.step``."""
 
     problem: ReducedProblem
     w_feature: Array  # (S, 2, m): w_{j,r}[1]

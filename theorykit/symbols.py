@@ -103,7 +103,7 @@ C_adamw_mini_batch = sp.Symbol(
 C_batch_race = sp.Symbol("C_batch_race", positive=True)
 # effective share of a coordinate's second moment that others feed (theorykit.batch_race)
 C_overlap = sp.Symbol("C_overlap", nonnegative=True)
-# AdamW's normalised feature step near collapse (theorykit.adamw_collapse)
+# AdamW's normalised feature step near collapse (theorykit.collapse)
 C_adamw_step = sp.Symbol("C_adamw_step", positive=True)
 
 margin = sp.Symbol(

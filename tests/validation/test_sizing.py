@@ -70,7 +70,7 @@ def test_one_rule_decides_the_fused_kernel_for_the_engine_and_the_dry_run(
     options = EngineOptions(kernel=kernel, compile=compile_)
     assert options.runs_fused(device_type) is fused
     if device_type == "cpu" and not compile_:
-        from validation.cnn.engine import build_ensemble
+        from validation.cnn.ensemble import build_ensemble
 
         ensemble = build_ensemble(
             [RunSpec(tang2025_synthetic(n=8, d=50, s=4, m=2, B=2, epochs=1), 0, 0)],

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validation.cnn.engine import resolve_device
+    from validation.cnn.device import resolve_device
     from validation.experiments.image_data import load_cifar10, load_digits
     from validation.experiments.image_experiment import run_image_experiment
 

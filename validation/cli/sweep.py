@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     print(dataclasses.replace(spec, options=options).describe(options.device_type(), args.predict))
     if args.dry_run:
         return 0
-    from validation.cnn.engine import resolve_device
+    from validation.cnn.device import resolve_device
     from validation.reports.store_report import write_sweep_report
     from validation.store.results import ResultsStore
     from validation.sweeps.executors import open_executor

@@ -17,13 +17,12 @@ from validation.runs.sizing import duration_text, group_size, prediction_seconds
 from validation.runs.spec import group_specs
 
 HELP = "train a preset's CNNs and compare with the paper and the theory"
-PRESET_NAMES = ("quick", "lambda-sensitivity", "zou2023", "tang2025-table")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset",
-        choices=PRESET_NAMES,
+        choices=tuple(PRESETS),
         default="quick",
         help="the experiment (default: %(default)s)",
     )
@@ -77,7 +76,7 @@ def describe(preset: Preset) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validation.cnn.engine import resolve_device
+    from validation.cnn.device import resolve_device
     from validation.experiments.preset_report import predict_preset, run_preset, write_report
 
     preset = PRESETS[args.preset]()

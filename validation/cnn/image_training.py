@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from theorykit.errors import ParameterError
-from validation.cnn.engine import resolve_device
+from validation.cnn.device import resolve_device
 
 
 class SmallCNN(nn.Module):
@@ -41,6 +41,25 @@ class SmallCNN(nn.Module):
 def _error(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     with torch.no_grad():
         return float((model(images).argmax(dim=1) != labels).float().mean().item())
+
+
+def _train_epoch(
+    model: nn.Module,
+    step: torch.optim.Optimizer,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    B: int,
+    shuffler: torch.Generator,
+) -> int:
+    """One epoch of minibatch steps on the cross-entropy, in a fresh order drawn from
+    ``shuffler`` (the last batch smaller when B does not divide N); the number of steps."""
+    order = torch.randperm(len(labels), generator=shuffler).to(images.device)
+    for start in range(0, len(labels), B):
+        batch = order[start : start + B]
+        step.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(model(images[batch]), labels[batch]).backward()
+        step.step()
+    return -(-len(labels) // B)
 
 
 def train_image_cnn(
@@ -83,13 +102,7 @@ def train_image_cnn(
     steps = epoch = 0
     while target_train_error is not None or epoch < epochs:
         epoch += 1
-        order = torch.randperm(len(labels), generator=shuffler).to(target)
-        for start in range(0, len(labels), B):
-            batch = order[start : start + B]
-            step.zero_grad(set_to_none=True)
-            nn.functional.cross_entropy(model(images[batch]), labels[batch]).backward()
-            step.step()
-            steps += 1
+        steps += _train_epoch(model, step, images, labels, B, shuffler)
         if target_train_error is not None and (
             steps >= max_steps or _error(model, images, labels) <= target_train_error
         ):

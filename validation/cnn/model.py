@@ -13,7 +13,7 @@ decay is the optimiser's business (``validation.cnn.optim``). The gradient is wr
 grad_{w_{j,r}} (1/B) sum_i L_i = -(1/B) sum_i ell_{j,i} [sigma'(y_i w_{j,r}[1]) y_i e_1 +
 sigma'(rho_{j,r,i}) xi_i], ell_{j,i} = 1[y_i = j] - softmax_j(F(x_i)),
 
-which ``tests/validation/cnn/test_model.py`` checks against torch autograd.
+which ``tests/validation/cnn/test_parts.py`` checks against torch autograd.
 """
 
 from __future__ import annotations

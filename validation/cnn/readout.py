@@ -22,7 +22,7 @@ import torch
 from dynamics.problem import ReducedProblem, Reduction, SharedSupports
 from dynamics.reduced import ReducedDynamics
 from dynamics.trajectory import HEAD_SIGNS
-from validation.cnn.engine import Ensemble
+from validation.cnn.ensemble import Ensemble
 
 Array = npt.NDArray[np.float64]
 

@@ -21,7 +21,8 @@ from typing import Any
 import torch
 
 from dynamics.trajectory import Trajectory
-from validation.cnn.engine import resolve_device, train_group
+from validation.cnn.device import resolve_device
+from validation.cnn.engine import train_group
 from validation.runs.provenance import code_version
 from validation.runs.spec import EngineOptions, RunSpec
 

@@ -2,7 +2,7 @@
 and batches.
 
 In the spirit of mup's coordinate check, one setting is trained twice, step by step, on identical
-minibatches: as the CNN (:class:`validation.cnn.engine.Ensemble`) and as the reduced dynamics
+minibatches: as the CNN (:class:`validation.cnn.ensemble.Ensemble`) and as the reduced dynamics
 (:class:`dynamics.reduced.ReducedDynamics`) whose data and initial coefficients are read off that
 CNN (:func:`validation.cnn.readout.reduced_problem_of`).
 
@@ -28,7 +28,7 @@ import numpy.typing as npt
 from dynamics.problem import Reduction, best_reduction
 from dynamics.reduced import ReducedDynamics
 from theorykit.errors import ParameterError
-from validation.cnn.engine import build_ensemble
+from validation.cnn.ensemble import build_ensemble
 from validation.cnn.readout import coefficients, reduced_problem_of
 from validation.reports.figures import (
     FULL_WIDTH,

@@ -2,9 +2,9 @@
 
 For a group of :class:`validation.runs.spec.RunSpec` s that train as one stacked ensemble, the CNN's
 data and initial weights are built exactly as training builds them
-(:func:`validation.cnn.engine.build_ensemble`, in the run's dtype), read in the reduced coordinates
-(:func:`validation.cnn.readout.reduced_problem_of`, the most faithful reduction for the supports:
-:func:`dynamics.problem.best_reduction`), and the reduced dynamics
+(:func:`validation.cnn.ensemble.build_ensemble`, in the run's dtype), read in the reduced
+coordinates (:func:`validation.cnn.readout.reduced_problem_of`, the most faithful reduction for the
+supports: :func:`dynamics.problem.best_reduction`), and the reduced dynamics
 (:class:`dynamics.reduced.ReducedDynamics`) is stepped on the engine's own minibatches
 (``Ensemble.epoch_batches``: the same permutation generators, so the same samples at every step)
 and measured at the engine's recording epochs: the reduced state is written back as the CNN weights
@@ -32,7 +32,7 @@ from dynamics.recording import epoch_spans, recorded_epochs
 from dynamics.reduced import ReducedDynamics
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit.errors import ParameterError
-from validation.cnn.engine import build_ensemble
+from validation.cnn.ensemble import build_ensemble
 from validation.cnn.readout import implied_weights, reduced_problem_of
 from validation.progress import STDERR
 from validation.runs.provenance import code_version

@@ -22,7 +22,7 @@ A spec is a grid over :class:`theorykit.ProblemParams` fields on top of a named 
     B = [2, 100]
     lam = [1e-5, 0.01]
 
-    [data]                          # optional: validation.data options
+    [data]                          # optional: validation.cnn.data options
     supports = "overlapping"        # or "disjoint" (needs n s <= d - 1)
     labels = "balanced"             # or "rademacher"
 
@@ -155,7 +155,7 @@ def parse_spec_text(text: str, default_name: str = "sweep") -> SweepSpec:
 def parse_spec(document: dict[str, Any], default_name: str = "sweep") -> SweepSpec:
     """Expand a parsed spec (see the module docstring) into validated runs."""
     if not isinstance(document, dict):
-        raise ParameterError("spec", document, "a table of keys (see validation.sweep_spec)")
+        raise ParameterError("spec", document, "a table of keys (see validation.sweeps.grid)")
     _known_keys("", document, TOP_LEVEL_KEYS)
     name = document.get("name", default_name)
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or not name.strip("."):

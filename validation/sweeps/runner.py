@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TextIO
 
 from theorykit.errors import ParameterError
-from validation.cnn.engine import resolve_device
+from validation.cnn.device import resolve_device
 from validation.cnn.tasks import TaskResult, train_task
 from validation.errors import MachineError, SweepInterrupted
 from validation.progress import STDERR

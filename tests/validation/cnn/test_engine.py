@@ -10,7 +10,8 @@ import pytest
 
 from dynamics.trajectory import METRICS
 from theorykit import ParameterError, tang2025_synthetic
-from validation.cnn.engine import resolve_device, train, train_group
+from validation.cnn.device import resolve_device
+from validation.cnn.engine import train, train_group
 from validation.experiments.preset_report import run_preset, write_report
 from validation.experiments.presets import Expectation, Preset
 from validation.runs.spec import EngineOptions, RunSpec, group_specs
@@ -110,7 +111,7 @@ def test_compiled_step_equals_eager_step() -> None:
 def test_compile_mode_captures_graphs_on_cuda_only() -> None:
     import torch
 
-    from validation.cnn.engine import compile_mode
+    from validation.cnn.device import compile_mode
 
     assert compile_mode(torch.device("cuda", 0)) == "reduce-overhead"
     assert compile_mode(torch.device("cpu")) == "default"

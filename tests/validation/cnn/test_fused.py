@@ -9,7 +9,8 @@ import torch
 
 from theorykit import tang2025_synthetic
 from theorykit.optimizers import OPTIMIZERS
-from validation.cnn.engine import build_ensemble, train_group
+from validation.cnn.engine import train_group
+from validation.cnn.ensemble import build_ensemble
 from validation.runs.spec import EngineOptions, RunSpec
 
 OPTIONS = EngineOptions(record_every=2, test_size=100)
