@@ -18,13 +18,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from dynamics.predict import epochs_for_steps
+from dynamics import epochs_for_steps
 from theorykit import tang2025_synthetic
 from theorykit.finite_size import finite_size_predictions
-from validation import compare_setting
-from validation.cli.common import check_out_dir
-from validation.cli.entry_points import run_reporting_errors
-from validation.reports.figures import save_figure
+from validation import check_out_dir, compare_setting, run_reporting_errors
+from validation.reports import figures
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -56,7 +54,7 @@ def main(argv: list[str] | None = None) -> Path:
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "adam_batch_memorisation.png"
-    save_figure(comparison.plot(), path)
+    figures.save_figure(comparison.plot(), path)
     print(f"written: {path}")
     return path
 

@@ -27,14 +27,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from theorykit.errors import ParameterError
-from validation.cli.common import check_out_dir
-from validation.cli.entry_points import run_reporting_errors
-from validation.errors import MachineError
-from validation.reports.store_report import write_sweep_report
-from validation.store.results import ResultsStore
-from validation.sweeps.executors import open_executor
-from validation.sweeps.grid import parse_spec_text
-from validation.sweeps.runner import run_sweep
+from validation import (
+    MachineError,
+    ResultsStore,
+    check_out_dir,
+    open_executor,
+    parse_spec_text,
+    run_reporting_errors,
+    run_sweep,
+    write_sweep_report,
+)
 
 SPEC = """
 name = "dask-sweep"

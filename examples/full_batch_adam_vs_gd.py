@@ -20,10 +20,8 @@ import sys
 from pathlib import Path
 
 from theorykit import tang2025_synthetic
-from validation import compare_setting
-from validation.cli.common import check_out_dir
-from validation.cli.entry_points import run_reporting_errors
-from validation.reports.figures import save_figure, trajectory_figure
+from validation import check_out_dir, compare_setting, run_reporting_errors
+from validation.reports import figures
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -54,8 +52,9 @@ def main(argv: list[str] | None = None) -> Path:
         predicted[record.key] = run.predicted
     out.mkdir(parents=True, exist_ok=True)
     path = out / "full_batch_adam_vs_gd.png"
-    save_figure(
-        trajectory_figure(records, "full-batch Adam vs GD (Zou et al. 2023)", predicted), path
+    figures.save_figure(
+        figures.trajectory_figure(records, "full-batch Adam vs GD (Zou et al. 2023)", predicted),
+        path,
     )
     print(f"written: {path}")
     return path

@@ -20,20 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dynamics.predict import phase_diagram
+from dynamics import phase_diagram
 from theorykit import tang2025_synthetic
 from theorykit.finite_size import finite_size_predictions
-from validation.cli.common import check_out_dir
-from validation.cli.entry_points import run_reporting_errors
-from validation.reports.figures import (
-    FULL_WIDTH,
-    THEORY,
-    THEORY_LINE,
-    figure_style,
-    pyplot,
-    save_figure,
-)
-from validation.reports.figures.style import OPTIMIZERS, number_text
+from validation import check_out_dir, run_reporting_errors
+from validation.reports import figures
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -48,9 +39,9 @@ def main(argv: list[str] | None = None) -> Path:
     base = tang2025_synthetic(B=2, bias_correction=True)
     theory = finite_size_predictions(base.replace(epochs=steps // base.iterations_per_epoch))
 
-    plt = pyplot()
-    with figure_style():
-        fig, ax = plt.subplots(figsize=(FULL_WIDTH * 0.62, 2.8), layout="constrained")
+    plt = figures.pyplot()
+    with figures.figure_style():
+        fig, ax = plt.subplots(figsize=(figures.FULL_WIDTH * 0.62, 2.8), layout="constrained")
         for optimizer, lams, threshold, mark in (
             ("adam", np.geomspace(1e-4, 1.0, points), theory.lambda_star_adam, "lambda_star_adam"),
             (
@@ -63,14 +54,14 @@ def main(argv: list[str] | None = None) -> Path:
             diagram = phase_diagram(
                 base.replace(optimizer=optimizer), [2], lams, steps=steps, samples=samples
             )
-            colour = OPTIMIZERS[optimizer]
+            colour = figures.style.OPTIMIZERS[optimizer]
             ax.plot(lams, diagram.test_error[0], "o", color=colour, label=f"{optimizer}: test")
             ax.plot(lams, diagram.train_error[0], "x", color=colour, label=f"{optimizer}: train")
             ax.axvline(
                 threshold,
-                color=THEORY[mark].colour,
-                label=f"{THEORY[mark].label} = {number_text(threshold)}",
-                **THEORY_LINE,
+                color=figures.THEORY[mark].colour,
+                label=f"{figures.THEORY[mark].label} = {figures.style.number_text(threshold)}",
+                **figures.THEORY_LINE,
             )
         ax.set_xscale("log")
         ax.set_xlabel(r"weight decay $\lambda$ (L2 for Adam, decoupled for AdamW)")
@@ -79,7 +70,7 @@ def main(argv: list[str] | None = None) -> Path:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     out.mkdir(parents=True, exist_ok=True)
     path = out / "lambda_cliff.png"
-    save_figure(fig, path)
+    figures.save_figure(fig, path)
     print(
         f"lambda*_Adam = {theory.lambda_star_adam:.3g}, AdamW collapse threshold = "
         f"{theory.adamw_collapse_threshold:.3g}; written: {path}"

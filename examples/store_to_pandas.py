@@ -22,13 +22,15 @@ import numpy as np
 
 from theorykit import tang2025_synthetic
 from theorykit.errors import ParameterError
-from validation.cli.common import check_out_dir
-from validation.cli.entry_points import run_reporting_errors
-from validation.reports.figures import FULL_WIDTH, figure_style, literal, pyplot, save_figure
-from validation.reports.figures.style import SERIES_MAP
-from validation.runs.spec import EngineOptions, RunSpec
-from validation.store.results import ResultsStore
-from validation.sweeps.runner import train_or_resume
+from validation import (
+    EngineOptions,
+    ResultsStore,
+    RunSpec,
+    check_out_dir,
+    run_reporting_errors,
+    train_or_resume,
+)
+from validation.reports import figures
 
 
 def _tiny_store(path: Path) -> None:
@@ -75,29 +77,33 @@ def main(argv: list[str] | None = None) -> Path:
     )
     print(summary.to_string())
 
-    plt = pyplot()
+    plt = figures.pyplot()
     names = sorted(trajectories["name"].unique())
     colours = dict(
-        zip(names, plt.get_cmap(SERIES_MAP)(np.linspace(0, 0.85, len(names))), strict=True)
+        zip(
+            names,
+            plt.get_cmap(figures.style.SERIES_MAP)(np.linspace(0, 0.85, len(names))),
+            strict=True,
+        )
     )
-    with figure_style():
-        fig, ax = plt.subplots(figsize=(FULL_WIDTH * 0.62, 2.8), layout="constrained")
+    with figures.figure_style():
+        fig, ax = plt.subplots(figsize=(figures.FULL_WIDTH * 0.62, 2.8), layout="constrained")
         for (_key, name), frame in trajectories.groupby(["key", "name"]):
             ax.plot(
                 frame["epoch"],
                 frame["test_error"],
                 lw=0.8,
                 color=colours[name],
-                label=literal(name),
+                label=figures.literal(name),
             )
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles, strict=True))
         ax.legend(unique.values(), unique.keys(), loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_xlabel("epoch")
         ax.set_ylabel("test error")
-        ax.set_title(f"every run of {literal(str(store_path))} (one line per seed)")
+        ax.set_title(f"every run of {figures.literal(str(store_path))} (one line per seed)")
     path = out / "store_to_pandas.png"
-    save_figure(fig, path)
+    figures.save_figure(fig, path)
     print(f"written: {path}")
     return path
 

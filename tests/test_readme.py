@@ -1,9 +1,13 @@
-"""The README's public-name table names things that exist: every backticked name of its first column
-imports (a bare name continues the module of the name before it), every ``theorykit CMD`` is a
-subcommand."""
+"""The README and the code name things that exist: every backticked name of the README's public-name
+table imports (a bare name continues the module of the name before it), every ``theorykit CMD`` is
+a subcommand, every Python block runs, and every dotted name and repository path in the docs and in
+the code's docstrings, comments and messages resolves."""
 
 import importlib
+import io
 import re
+import subprocess
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -85,7 +89,6 @@ _PATH = re.compile(r"^[\w./-]+\.(py|md|toml|mplstyle|ipynb|cff)$")
 #: A dotted name of this project: in the docs backticked, in docstrings as a Sphinx role or literal.
 _DOTTED = r"((?:theorykit|dynamics|validation)(?:\.\w+)+)"
 _IN_DOCS = re.compile(rf"^{_DOTTED}(\(.*\))?$")
-_IN_DOCSTRINGS = re.compile(rf":(?:func|class|mod|data|meth|attr|exc):`~?{_DOTTED}`|``{_DOTTED}``")
 
 
 def _resolves(dotted: str) -> bool:
@@ -117,14 +120,64 @@ def test_every_path_and_name_the_docs_give_exists() -> None:
     assert not missing, missing
 
 
-def test_every_name_a_docstring_cites_resolves() -> None:
-    """Every ``:func:`...``` role and ````dotted```` literal naming this project in its modules
-    resolves."""
+_DOTTED_ANYWHERE = re.compile(rf"(?<![\w./-]){_DOTTED}")
+_PATH_ANYWHERE = re.compile(
+    r"(?<![\w./-])((?:theorykit|dynamics|validation|benchmarks|examples|docs|tests|\.ci)/[\w./-]*\w)"
+)
+#: A file name that happens to start with a package's name (``theorykit.mplstyle``).
+_FILE_SUFFIX = re.compile(r"\.(py|md|toml|mplstyle|sqlite|csv|json|png|svg|pdf|parquet)$")
+_PLACEHOLDER = re.compile(r"(^|/)[A-Z]{2,}[\w.]*|<|_$")
+
+
+def _shipped_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    roots = (*PACKAGES, "benchmarks", "examples", "docs")
+    return sorted(
+        name
+        for name in listed
+        if (name.endswith(".py") and name.startswith(roots))
+        or (name.endswith(".md") and not name.startswith(("benchmarks/results/", "tests/")))
+    )
+
+
+def _prose(path: Path) -> str:
+    """A Python file's docstrings, comments and string literals; a markdown file whole."""
+    text = path.read_text()
+    if path.suffix != ".py":
+        return text
+    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    return "\n".join(
+        tok.string for tok in tokens if tok.type in (tokenize.STRING, tokenize.COMMENT)
+    )
+
+
+def _unresolved(relative: str) -> list[str]:
+    """The dotted names and paths in ``relative``'s text that do not resolve."""
+    text = _prose(ROOT / relative)
     missing = []
-    for package in PACKAGES:
-        for module in sorted((ROOT / package).rglob("*.py")):
-            for groups in _IN_DOCSTRINGS.findall(module.read_text()):
-                dotted = next(group for group in groups if group).rstrip(".")
-                if not _resolves(dotted):
-                    missing.append(f"{module.relative_to(ROOT)}: {dotted}")
-    assert not missing, missing
+    for match in _DOTTED_ANYWHERE.finditer(text):
+        name = match.group(1)
+        if not _FILE_SUFFIX.search(name) and not _resolves(name):
+            missing.append(name)
+    for match in _PATH_ANYWHERE.finditer(text):
+        path = match.group(1).rstrip(".")
+        if not _PLACEHOLDER.search(path) and not (ROOT / path).exists():
+            missing.append(path)
+    return sorted(set(missing))
+
+
+@pytest.mark.parametrize("relative", _shipped_files())
+def test_every_name_and_path_the_code_and_docs_name_exists(relative: str) -> None:
+    """Every dotted name and repository path in the docstrings, comments and string literals
+    (error messages included) of the packages, benchmarks and examples, and in the README and
+    docs, resolves; placeholders (``benchmarks/NAME.py``, ``<device>``) are not paths."""
+    assert _unresolved(relative) == []
+
+
+def test_a_stale_name_is_caught() -> None:
+    assert not _resolves("validation.sweep_spec")
+    assert not _resolves("validation.runs.spec.EngineOptions.no_such_method")
+    assert _resolves("validation.runs.spec.EngineOptions.runs_fused")
+    assert _resolves("theorykit.params.ProblemParams.n")

@@ -23,33 +23,6 @@ PAPER_SETTINGS: tuple[tuple[str, float, int], ...] = (
     ("adamw", 0.5, 2),
 )
 
-#: The paper's setting and one factor changed at a time (stuck thresholds, batch boundary).
-COMPARISON_SETTINGS: tuple[tuple[str, dict], ...] = (
-    ("paper (App. D.2)", {}),
-    ("sigma0 = 0.005", {"sigma0": 0.005}),
-    ("sigma0 = 0.02", {"sigma0": 0.02}),
-    ("q = 4", {"q": 4}),
-    ("m = 10", {"m": 10}),
-    ("n = 100", {"n": 100}),
-    ("s = 50", {"s": 50}),
-    ("sigma_p = 0.2", {"sigma_p": 0.2}),
-)
-
-#: Disjoint supports (n s = 800 <= d - 1 = 999): the theory's regime, for the batch boundary.
-DISJOINT_SETTINGS: tuple[tuple[str, dict], ...] = (
-    ("disjoint, n = 40, s = 20", {"n": 40, "s": 20}),
-    ("disjoint, n = 40, s = 20, sigma_p = 0.2", {"n": 40, "s": 20, "sigma_p": 0.2}),
-    ("disjoint, n = 40, s = 20, sigma_p = 0.3", {"n": 40, "s": 20, "sigma_p": 0.3}),
-)
-
-#: Settings of the time-scale comparison at B = 100: T_r is linear in sigma0 and inverse in s
-#: sigma_p, so the comparison settings that change those factors only.
-TIME_SCALE_SETTINGS: tuple[tuple[str, dict], ...] = tuple(
-    (label, changes)
-    for label, changes in COMPARISON_SETTINGS
-    if set(changes) <= {"sigma0", "s", "sigma_p"}
-)
-
 #: (optimizer, lam) of the large-batch runs of Tables 1-2: the batch-boundary and time-scale
 #: comparisons.
 LARGE_BATCH_RUNS: tuple[tuple[str, float], ...] = (("adam", 1e-5), ("adamw", 0.01))
