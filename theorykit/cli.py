@@ -1,6 +1,6 @@
 """``theorykit bounds``: what the theory says at one setting, printed as text or JSON (torch-free).
 
-``theorykit bounds [--preset NAME] [--n 200 --B 16 ...] [--constant NAME=VALUE ...] [--json]``
+``theorykit bounds [--setting NAME] [--n 200 --B 16 ...] [--constant NAME=VALUE ...] [--json]``
 prints the lambda thresholds, batch/lambda regimes for Adam and AdamW and the condition report
 (:func:`theorykit.summary.bounds_summary`). The full command line (every subcommand) is
 ``validation.cli``; this module also runs alone: ``python -m theorykit.cli bounds ...``.
@@ -40,10 +40,11 @@ def _number(text: str) -> int | float:
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--preset`` and one flag per :class:`ProblemParams` field, each overriding the preset's
-    value."""
+    """``--setting`` (a named setting of :data:`theorykit.params.NAMED_SETTINGS`; experiment presets
+    are ``theorykit validate --preset``) and one flag per :class:`ProblemParams` field, each
+    overriding the setting's value."""
     parser.add_argument(
-        "--preset",
+        "--setting",
         choices=sorted(NAMED_SETTINGS),
         default="tang2025-synthetic",
         help="base setting; the flags below override its fields (default: %(default)s)",
@@ -51,7 +52,7 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = NAMED_SETTINGS["tang2025-synthetic"]().to_dict()
     for field in dataclasses.fields(ProblemParams):
         text = (
-            f"{FIELD_DOCS[field.name]} (default: the preset's, {defaults[field.name]!r} for "
+            f"{FIELD_DOCS[field.name]} (default: the setting's, {defaults[field.name]!r} for "
             "tang2025-synthetic)"
         )
         if field.name == "optimizer":
@@ -79,13 +80,14 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def params_from_args(args: argparse.Namespace) -> ProblemParams:
-    """The preset with every given field flag applied; validation errors name the flag's field."""
+    """The named setting with every given field flag applied; validation errors name the flag's
+    field."""
     overrides = {
         field.name: getattr(args, field.name)
         for field in dataclasses.fields(ProblemParams)
         if getattr(args, field.name) is not None
     }
-    return NAMED_SETTINGS[args.preset](**overrides)
+    return NAMED_SETTINGS[args.setting](**overrides)
 
 
 def _constants(pairs: Sequence[str]) -> HiddenConstants:
