@@ -1,7 +1,8 @@
 """The outcome of a run and thresholds read off grids: one rule for the reduced dynamics and the
 CNN.
 
-The labels follow the paper's regimes, read at a finite horizon (docs/conventions.md):
+The labels (:mod:`theorykit.outcome_labels`, shared with the theorems' and the finite-size
+predictions) follow the paper's regimes, read at a finite horizon (docs/conventions.md):
 
 * **stuck** (Cor 4.3, "stuck at initialisation", which the CNN shows as weights collapsing to 0):
   every weight ends below :data:`COLLAPSE_FRACTION` of the largest initial |weight| (the
@@ -27,6 +28,8 @@ import numpy as np
 
 from dynamics.trajectory import Trajectory
 from theorykit.errors import ParameterError
+from theorykit.outcome_labels import LEARNS, MEMORISES, NOT_FITTED, STUCK
+from theorykit.outcome_labels import OUTCOMES as OUTCOMES  # re-exported: what classify gives
 
 #: Final train error at or above which a run counts as not fitted (chance is 0.5).
 STUCK_TRAIN_ERROR = 0.1
@@ -35,7 +38,6 @@ STUCK_TRAIN_ERROR = 0.1
 FAILED_TEST_ERROR = 0.25
 #: A run is stuck when its largest |weight| ends below this fraction of its largest initial one.
 COLLAPSE_FRACTION = 0.1
-OUTCOMES = ("learns feature", "memorises noise", "not fitted", "stuck")
 
 
 def is_collapsed(initial_weight_max: float, final_weight_max: float) -> bool:
@@ -53,10 +55,10 @@ def classify(final: Mapping[str, float], initial: Mapping[str, float] | None = N
         and "weight_max" in initial
         and is_collapsed(initial["weight_max"], final["weight_max"])
     ):
-        return "stuck"
+        return STUCK
     if final["train_error"] >= STUCK_TRAIN_ERROR:
-        return "not fitted"
-    return "memorises noise" if final["test_error"] >= FAILED_TEST_ERROR else "learns feature"
+        return NOT_FITTED
+    return MEMORISES if final["test_error"] >= FAILED_TEST_ERROR else LEARNS
 
 
 def outcome(trajectory: Trajectory) -> str:
@@ -68,7 +70,7 @@ def outcome(trajectory: Trajectory) -> str:
 def any_memorises(outcomes: Sequence[str]) -> str:
     """The outcome of a setting over seeds for the batch boundary: "memorises noise" when any seed
     memorises, else the first seed's outcome."""
-    return "memorises noise" if "memorises noise" in outcomes else outcomes[0]
+    return MEMORISES if MEMORISES in outcomes else outcomes[0]
 
 
 def bracket(values: Sequence[float], flagged: Sequence[bool]) -> tuple[float, float] | None:
@@ -97,7 +99,7 @@ def memorisation_boundary(
     """(largest B that learns the feature, next B, memorises noise) from :func:`classify` outcomes
     on an ascending batch grid: the measured side of ``theorykit.batch_race.critical_batch_size``;
     None without that transition."""
-    return bracket(batch_sizes, [outcome == "memorises noise" for outcome in outcomes])
+    return bracket(batch_sizes, [outcome == MEMORISES for outcome in outcomes])
 
 
 def measured_time_scales(

@@ -83,7 +83,7 @@ INITIAL_NOISE_LEVEL = Formula(
     "noise grows (sigma'(rho) = 0 below 0)",
 )
 
-REVERSAL_TIME = Formula(
+RACE_REVERSAL_TIME = Formula(
     "race_reversal_time",
     (S.reversal_ratio * S.gamma0 - S.rho0) / (S.eta * (S.rate_ratio - S.reversal_ratio)),
     "docs/notes/overlap.md §5: iterations until rho/gamma = A when gamma grows by eta and rho by "

@@ -2,10 +2,10 @@
 
 The conditions are Tang et al. 2025's Condition A.1 (data), Condition A.2 (hyper-parameters), the
 side conditions used inside its proofs, and the batch-size and weight-decay statements of Thms
-4.1-4.5 and Cor 4.3 (``theorykit.bounds``). Asymptotic relations are read at the finite point with
-the named constants of :class:`~theorykit.bounds.HiddenConstants`: ``a = o(b)`` as ``a <= b /
-margin``, ``a = omega(b)`` as ``a >= b * margin``, ``a = Theta(b)`` as ``b / margin <= a <= b *
-margin``, and polylog(n) as anything in [1, (ln n)^2]. Every row shows the quantity and the
+4.1-4.5 and Cor 4.3 (``theorykit.theorem_statements``). Asymptotic relations are read at the finite
+point with the named constants of :class:`~theorykit.constants.HiddenConstants`: ``a = o(b)`` as
+``a <= b / margin``, ``a = omega(b)`` as ``a >= b * margin``, ``a = Theta(b)`` as ``b / margin <= a
+<= b * margin``, and polylog(n) as anything in [1, (ln n)^2]. Every row shows the quantity and the
 threshold so the reader can judge a borderline verdict.
 """
 
@@ -18,11 +18,13 @@ from typing import Any, Literal
 
 import sympy as sp
 
-from theorykit import bounds
+from theorykit import regimes
 from theorykit import symbols as S
-from theorykit.bounds import Bound, Evaluation
+from theorykit import theorem_statements as statements
+from theorykit.asymptotic_reading import Bound, Evaluation
 from theorykit.constants import HiddenConstants
 from theorykit.formula import Formula
+from theorykit.lambda_star import LAMBDA_STAR_ADAM, LAMBDA_STAR_ADAMW
 from theorykit.optimizers import ADAM_FAMILY, ADAM_MOMENTS, ADAMW_FAMILY
 from theorykit.setting import Setting
 
@@ -192,16 +194,17 @@ DATA_AND_STEP_CONDITIONS: tuple[tuple[Bound, frozenset[str] | None], ...] = (
     ),
 )
 
-#: Theorem statements of theorykit.bounds, with the optimiser families they speak about.
+#: Theorem statements of :mod:`theorykit.theorem_statements`, with the optimiser families they
+#: speak about.
 THEOREM_CONDITIONS: tuple[tuple[Bound, frozenset[str] | None], ...] = (
-    (bounds.LARGE_BATCH, None),
-    (bounds.MINI_BATCH, None),
-    (bounds.ADAMW_LARGE_BATCH, ADAMW_FAMILY),
-    (bounds.ADAMW_MINI_BATCH, ADAMW_FAMILY),
-    (bounds.ADAM_ADMISSIBLE, ADAM_FAMILY),
-    (bounds.ADAM_STUCK, ADAM_FAMILY),
-    (bounds.ADAMW_ABOVE_FLOOR, ADAMW_FAMILY),
-    (bounds.ADAMW_BELOW_CEILING, ADAMW_FAMILY),
+    (statements.LARGE_BATCH, None),
+    (statements.MINI_BATCH, None),
+    (statements.ADAMW_LARGE_BATCH, ADAMW_FAMILY),
+    (statements.ADAMW_MINI_BATCH, ADAMW_FAMILY),
+    (statements.ADAM_ADMISSIBLE, ADAM_FAMILY),
+    (statements.ADAM_STUCK, ADAM_FAMILY),
+    (statements.ADAMW_ABOVE_FLOOR, ADAMW_FAMILY),
+    (statements.ADAMW_BELOW_CEILING, ADAMW_FAMILY),
 )
 
 
@@ -291,7 +294,7 @@ def check_conditions(params: Setting, constants: HiddenConstants | None = None) 
     Rows that do not concern ``params.optimizer`` (e.g. Adam's eps condition for GD, or eps =
     Theta(lam eta) when lam = 0), and theorem rows whose threshold is not a positive finite number
     (``bounds.readable_threshold``), have verdict ``"n/a"``. The thresholds are the finite-size
-    predictions ``lambda_star_adam``/``lambda_star_adamw`` of :mod:`theorykit.bounds` and the
+    predictions ``lambda_star_adam``/``lambda_star_adamw`` of :mod:`theorykit.lambda_star` and the
     asymptotic ones with their hidden constants.
     """
     constants = constants or HiddenConstants()
@@ -319,9 +322,9 @@ def check_conditions(params: Setting, constants: HiddenConstants | None = None) 
     return ConditionReport(
         params=params,
         checks=tuple(checks),
-        batch_regime=bounds.batch_regime(params, constants),
-        lambda_regime=bounds.lambda_regime(params, constants),
-        predicted_outcome=bounds.predicted_outcome(params, constants),
+        batch_regime=regimes.batch_regime(params, constants),
+        lambda_regime=regimes.lambda_regime(params, constants),
+        predicted_outcome=regimes.predicted_outcome(params, constants),
         thresholds=lambda_thresholds(params, constants),
     )
 
@@ -333,11 +336,11 @@ def lambda_thresholds(
     ones."""
     values = (constants or HiddenConstants()).symbol_values()
     formulas = (
-        bounds.LAMBDA_STAR_ADAM,
-        bounds.LAMBDA_STAR_ADAMW,
-        bounds.ADAM_LAMBDA_CEILING,
-        bounds.ADAM_STUCK_FLOOR,
-        bounds.ADAMW_LAMBDA_FLOOR,
-        bounds.ADAMW_LAMBDA_CEILING,
+        LAMBDA_STAR_ADAM,
+        LAMBDA_STAR_ADAMW,
+        statements.ADAM_LAMBDA_CEILING,
+        statements.ADAM_STUCK_FLOOR,
+        statements.ADAMW_LAMBDA_FLOOR,
+        statements.ADAMW_LAMBDA_CEILING,
     )
     return {formula.name: float(formula.at(params, **values)) for formula in formulas}

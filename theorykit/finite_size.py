@@ -34,8 +34,8 @@ import dataclasses
 import math
 from typing import Any
 
+from theorykit.asymptotic_reading import threshold_text
 from theorykit.batch_race import asymptotic_critical_batch_size, critical_batch_size, race
-from theorykit.bounds import threshold_text
 from theorykit.calibration import COLLAPSE_CONSTANTS, RACE_CONSTANTS, calibrated_on
 from theorykit.collapse import collapse_threshold
 from theorykit.conditions import json_safe, lambda_thresholds
@@ -172,14 +172,21 @@ def _collapse_threshold(params: ProblemParams, constants: HiddenConstants) -> fl
 
 
 def finite_size_predictions(
-    params: ProblemParams, constants: HiddenConstants | None = None
+    params: ProblemParams,
+    constants: HiddenConstants | None = None,
+    *,
+    lambda_star_adam: float | None = None,
 ) -> FiniteSizePredictions:
     """Every finite-size prediction at ``params`` (see the module docstring): B* per family,
     lambda*_Adam and the AdamW collapse threshold whatever ``params.optimizer`` is; T0, t_r, the
     probabilities and the verdict for ``params.optimizer`` (t_r and the probabilities are None for
     GD, which has no race; the probabilities and the verdict also for beta1^2 >= beta2, where S(P)
-    is undefined)."""
+    is undefined). ``lambda_star_adam``: lambda*_Adam at ``params`` and ``constants`` where the
+    caller has it already (:func:`theorykit.conditions.lambda_thresholds`); computed here
+    otherwise, once."""
     constants = constants or HiddenConstants()
+    if lambda_star_adam is None:
+        lambda_star_adam = lambda_thresholds(params, constants)["lambda_star_adam"]
     batch = {
         family: _critical_batch_size(params.replace(optimizer=name), constants)
         for family, name in RACE_FAMILIES.items()
@@ -198,13 +205,13 @@ def finite_size_predictions(
         asymptotic_critical_batch_size=asymptotic_critical_batch_size(params, constants)
         if sign_type and batch[own] is not None
         else None,
-        lambda_star_adam=lambda_thresholds(params, constants)["lambda_star_adam"],
+        lambda_star_adam=lambda_star_adam,
         adamw_collapse_threshold=_collapse_threshold(params, constants),
         stage1_length=float(stage1.at(params)),
         reversal_time=None if at_race is None else at_race.reversal_time,
         reversal_probability=None if at_race is None else at_race.reversal_probability,
         memorisation_probability=None if at_race is None else at_race.memorisation_probability(),
-        verdict=finite_size_verdict(params, constants)
+        verdict=finite_size_verdict(params, constants, lambda_star_adam=lambda_star_adam)
         if at_race is not None or not sign_type
         else None,
         in_sample={

@@ -27,14 +27,15 @@ import math
 import numbers
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from theorykit.conditions import ConditionReport, check_conditions
 from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
-from theorykit.initialization import DERIVED_FROM, derived_values
 from theorykit.optimizers import OptimizerKind, optimizer_kind
 from theorykit.setting import Setting
+
+if TYPE_CHECKING:
+    from theorykit.conditions import ConditionReport
 
 #: Each field's meaning, with its symbol, source and unit (``theorykit bounds --help``, the sweep
 #: docs).
@@ -169,66 +170,94 @@ class ProblemParams(Setting):
     """
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        set_(self, "n", _integer("n", self.n, 2, "n >= 2 (both labels must be possible)"))
-        set_(self, "d", _integer("d", self.d, 2, "d >= 2 (coordinate 1 is the feature v = e_1)"))
-        set_(self, "s", _integer("s", self.s, 1, "s >= 1 (Def. 3.1: s noise coordinates)"))
+        # Each group checks its fields in this order, so the first broken rule is the one named.
+        self._validate_data_sizes()
+        self._validate_scales()
+        self._validate_model()
+        self._validate_batch()
+        self._validate_decay()
+        self._validate_adam()
+        self._store("epochs", _integer("epochs", self.epochs, 1, "epochs >= 1"))
+
+    def _store(self, name: str, value: Any) -> None:
+        """Set a field of the frozen instance to its validated value."""
+        object.__setattr__(self, name, value)
+
+    def _validate_data_sizes(self) -> None:
+        """n, d and s of Definition 3.1."""
+        self._store("n", _integer("n", self.n, 2, "n >= 2 (both labels must be possible)"))
+        self._store("d", _integer("d", self.d, 2, "d >= 2 (coordinate 1 is the feature v = e_1)"))
+        self._store("s", _integer("s", self.s, 1, "s >= 1 (Def. 3.1: s noise coordinates)"))
         if self.s > self.d - 1:
             raise ParameterError(
                 "s",
                 self.s,
                 f"s <= d - 1 = {self.d - 1} (Def. 3.1: supports drawn from [d] minus {{1}})",
             )
+
+    def _validate_scales(self) -> None:
+        """The positive scales sigma_p, sigma0 (Defs. 3.1, 3.2) and eta, and alpha (Def. 3.1)."""
         for name in ("sigma_p", "sigma0", "eta"):
             value = _real(name, getattr(self, name))
             if value <= 0:
                 raise ParameterError(name, value, f"{name} > 0")
             _scale(name, value, getattr(self, name), zero_allowed=False)
-            set_(self, name, value)
+            self._store(name, value)
         alpha = _real("alpha", self.alpha)
         if not 0.0 <= alpha < 1.0:
             raise ParameterError(
                 "alpha", self.alpha, "0 <= alpha < 1 (Def. 3.1: alpha in (0, 1); 0 = ablation)"
             )
-        set_(self, "alpha", alpha)
-        set_(self, "m", _integer("m", self.m, 1, "m >= 1 (filters per head, Def. 3.2)"))
+        self._store("alpha", alpha)
+
+    def _validate_model(self) -> None:
+        """m and q of Definition 3.2 (sigma0 already checked: q's float64 limit reads it)."""
+        self._store("m", _integer("m", self.m, 1, "m >= 1 (filters per head, Def. 3.2)"))
         q = _real("q", self.q)
         if q < 3:
             raise ParameterError(
                 "q", self.q, "q >= 3 for the theorems (ReLU^q activation; Def. 3.2)"
             )
         _check_q_representable(q, self.sigma0, shown=self.q)
-        set_(self, "q", int(q) if q == int(q) else q)
+        self._store("q", int(q) if q == int(q) else q)
+
+    def _validate_batch(self) -> None:
+        """The optimiser's name and the batch size B <= n."""
         optimizer_kind(self.optimizer)  # an unknown name raises, naming the field
-        set_(self, "B", _integer("B", self.B, 1, "B >= 1"))
+        self._store("B", _integer("B", self.B, 1, "B >= 1"))
         if self.n < self.B:
             raise ParameterError(
                 "B", self.B, f"B <= n = {self.n} (a batch is drawn without replacement)"
             )
+
+    def _validate_decay(self) -> None:
+        """lam >= 0, and eta lam < 1 for decoupled decay (eq. 3.6)."""
         lam = _real("lam", self.lam)
         if lam < 0:
             raise ParameterError("lam", lam, "lam >= 0")
         _scale("lam", lam, self.lam, zero_allowed=True)
-        set_(self, "lam", lam)
+        self._store("lam", lam)
         if self.kind.decoupled and self.eta * lam >= 1:
             raise ParameterError(
                 "lam",
                 lam,
                 f"eta * lam < 1 for decoupled decay (1 - eta*lam) > 0, eq. (3.6); eta = {self.eta}",
             )
+
+    def _validate_adam(self) -> None:
+        """Adam's beta1, beta2 (Sec. 3, eq. 3.4), eps (eq. 3.5) and the bias-correction switch."""
         for name in ("beta1", "beta2"):
             value = _real(name, getattr(self, name))
             if not 0.0 <= value < 1.0:
                 raise ParameterError(name, value, f"0 <= {name} < 1 (Sec. 3, Adam moments)")
-            set_(self, name, value)
+            self._store(name, value)
         eps = _real("eps", self.eps)
         if eps < 0:
             raise ParameterError("eps", eps, "eps >= 0 (Adam stability constant)")
         _scale("eps", eps, self.eps, zero_allowed=True)
-        set_(self, "eps", eps)
+        self._store("eps", eps)
         if not isinstance(self.bias_correction, bool):
             raise ParameterError("bias_correction", self.bias_correction, "must be True or False")
-        set_(self, "epochs", _integer("epochs", self.epochs, 1, "epochs >= 1"))
 
     @property
     def kind(self) -> OptimizerKind:
@@ -261,6 +290,10 @@ class ProblemParams(Setting):
         arguments (hidden constants, ``P``, ``horizon``); the derived scalars are computed from
         the overridden fields, never kept from this setting. A derived scalar itself cannot be
         overridden: its fields can (:data:`theorykit.initialization.DERIVED_FROM`)."""
+        # Imported here, not at the top: the derived scalars need scipy and sympy, which
+        # constructing and validating a setting does not.
+        from theorykit.initialization import DERIVED_FROM, derived_values
+
         for name, sources in DERIVED_FROM.items():
             if name in overrides:
                 raise ParameterError(
@@ -309,6 +342,10 @@ class ProblemParams(Setting):
 
     def conditions(self, constants: HiddenConstants | None = None) -> ConditionReport:
         """Which of the theorems' conditions hold here: see :mod:`theorykit.conditions`."""
+        # Imported here, not at the top: the conditions are sympy formulas, which constructing
+        # and validating a setting does not need.
+        from theorykit.conditions import check_conditions
+
         return check_conditions(self, constants)
 
 

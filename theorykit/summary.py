@@ -1,9 +1,10 @@
 """One call for "what does the theory say at this setting": thresholds, regimes, conditions.
 
 :func:`bounds_summary` is what ``theorykit bounds`` prints, so the command line and the Python API
-return the same numbers. It evaluates the lambda thresholds of :mod:`theorykit.bounds`, reads the
-batch-size and lambda regimes for both optimiser families (Adam: Thms 4.1/4.2, Cor 4.3; AdamW: Thms
-4.4/4.5, Cor 4.6), gives every finite-size prediction with the verdict where the theorems are silent
+return the same numbers. It evaluates the lambda thresholds of :mod:`theorykit.bounds` (once, shared
+by the condition report and the finite-size predictions), reads the batch-size and lambda regimes
+for both optimiser families (Adam: Thms 4.1/4.2, Cor 4.3; AdamW: Thms 4.4/4.5, Cor 4.6), gives
+every finite-size prediction with the verdict where the theorems are silent
 (:mod:`theorykit.finite_size`: B*, lambda*_Adam, the AdamW collapse threshold, T0, t_r) and attaches
 the full condition report for ``params.optimizer``.
 """
@@ -14,12 +15,13 @@ import dataclasses
 import json
 from typing import Any
 
-from theorykit import bounds
+from theorykit.asymptotic_reading import threshold_text
 from theorykit.conditions import ConditionReport, check_conditions, json_safe
 from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
 from theorykit.finite_size import FiniteSizePredictions, finite_size_predictions
 from theorykit.params import ProblemParams
+from theorykit.regimes import batch_regime, lambda_regime, predicted_outcome
 
 _THRESHOLD_LABELS = {
     "lambda_star_adam": "Adam: feature stuck above (finite-size Cor 4.3)",
@@ -84,7 +86,7 @@ class BoundsSummary:
             "lambda thresholds",
         ]
         lines += [
-            f"  {_THRESHOLD_LABELS[name]:<62} {bounds.threshold_text(value)}"
+            f"  {_THRESHOLD_LABELS[name]:<62} {threshold_text(value)}"
             for name, value in self.thresholds.items()
         ]
         lines += ["", f"regimes at lam = {p.lam:g}"]
@@ -126,16 +128,18 @@ def bounds_summary(
         regimes.append(
             FamilyRegime(
                 optimizer,
-                bounds.batch_regime(variant, constants),
-                bounds.lambda_regime(variant, constants),
-                bounds.predicted_outcome(variant, constants),
+                batch_regime(variant, constants),
+                lambda_regime(variant, constants),
+                predicted_outcome(variant, constants),
             )
         )
     return BoundsSummary(
         params,
         ordered,
         tuple(regimes),
-        bounds.predicted_outcome(params, constants),
-        finite_size_predictions(params, constants),
+        report.predicted_outcome,
+        finite_size_predictions(
+            params, constants, lambda_star_adam=report.thresholds["lambda_star_adam"]
+        ),
         report,
     )

@@ -39,7 +39,7 @@ import dataclasses
 import math
 from typing import Any
 
-from theorykit import bounds
+from theorykit.asymptotic_reading import unreadable_reason
 from theorykit.batch_race import asymptotic_critical_batch_size, critical_batch_size, race
 from theorykit.calibration import (
     COLLAPSE_CONSTANTS,
@@ -50,11 +50,12 @@ from theorykit.calibration import (
 from theorykit.collapse import COLLAPSE_FRACTION, collapse_threshold, largest_initial_weight
 from theorykit.conditions import lambda_thresholds
 from theorykit.constants import HiddenConstants
+from theorykit.outcome_labels import LEARNS, MEMORISES, STUCK, UNDETERMINED
 from theorykit.params import ProblemParams
+from theorykit.theorem_statements import GD_LEARNS_FEATURE
 
-#: The verdict's labels: three of ``dynamics.outcomes.OUTCOMES`` and the refusal to call one.
-LEARNS, MEMORISES, STUCK = "learns feature", "memorises noise", "stuck"
-UNDETERMINED = "undetermined at this horizon"
+#: The verdict's labels (:mod:`theorykit.outcome_labels`): three of the outcomes of a run and the
+#: refusal to call one.
 VERDICT_OUTCOMES = (LEARNS, MEMORISES, STUCK, UNDETERMINED)
 
 
@@ -91,7 +92,7 @@ def _ratio(a: float, b: float) -> float:
 
 
 def _gd_verdict(params: ProblemParams, constants: HiddenConstants) -> Verdict:
-    race = bounds.GD_LEARNS_FEATURE.evaluate(params, constants)
+    race = GD_LEARNS_FEATURE.evaluate(params, constants)
     ratio = _ratio(race.quantity, race.threshold)
     if race.holds:
         return Verdict(LEARNS, ratio, f"n SNR^q = {race.quantity:.3g} >= {race.threshold:g}")
@@ -123,61 +124,85 @@ def _stuck_verdict(
     return Verdict(STUCK, _ratio(params.lam, threshold), reason, in_sample)
 
 
-def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None = None) -> Verdict:
-    """The finite-size prediction at ``params`` (see the module docstring)."""
-    constants = constants or HiddenConstants()
-    kind = params.kind
-    if kind.preconditioner == "none":
-        return _gd_verdict(params, constants)
-    race_sample = calibrated_on(params, RACE_CONSTANTS)
-    if kind.decoupled:
-        threshold, name = collapse_threshold(params, constants), "collapse threshold"
-        decay_sample = calibrated_on(params, COLLAPSE_CONSTANTS)
-    else:
-        threshold, name = lambda_thresholds(params, constants)["lambda_star_adam"], "lambda*_Adam"
-        decay_sample = ()
-    # inf is a readable collapse threshold (no lam < 1/eta collapses within T), not a readable
-    # lambda*: a lambda*_Adam that is not a positive finite number is never compared with.
-    if math.isnan(threshold) or threshold <= 0 or (threshold == math.inf and not kind.decoupled):
-        return Verdict(UNDETERMINED, math.inf, bounds.unreadable_reason(name, threshold))
-    if params.lam >= threshold:
-        return _stuck_verdict(params, threshold, name, decay_sample)
-    in_sample = tuple(dict.fromkeys(race_sample + decay_sample))
-    batch = critical_batch_size(params, constants)
+def _decay_threshold(
+    params: ProblemParams, constants: HiddenConstants, lambda_star_adam: float | None
+) -> tuple[float, str, tuple[str, ...]]:
+    """(threshold, its name, the calibration settings that fitted it) of the decay: the AdamW
+    collapse threshold at the setting's eta and horizon for decoupled decay, lambda*_Adam (Cor 4.3
+    at t = 0, no fitted constant) for L2 decay."""
+    if params.kind.decoupled:
+        return (
+            collapse_threshold(params, constants),
+            "collapse threshold",
+            calibrated_on(params, COLLAPSE_CONSTANTS),
+        )
+    if lambda_star_adam is None:
+        lambda_star_adam = lambda_thresholds(params, constants)["lambda_star_adam"]
+    return lambda_star_adam, "lambda*_Adam", ()
+
+
+def _decay_words(params: ProblemParams, threshold: float, name: str) -> str:
+    """The decay's part of a reason, for a lam below its threshold."""
     if math.isfinite(threshold):
-        decay = f"; lam = {params.lam:g} below the {name} {threshold:.3g}"
-    else:
-        decay = f"; no lam < 1/eta collapses the weights within T = {params.iterations} iterations"
-    if batch <= params.B:
-        return Verdict(
-            MEMORISES,
-            _ratio(params.B, batch),
-            f"B = {params.B} >= B*(T) = {batch:.3g}{decay}"
-            if batch > 0
-            else f"every B >= n/10^6 memorises within T (B*(T) below the race's range){decay}",
-            in_sample,
-        )
+        return f"; lam = {params.lam:g} below the {name} {threshold:.3g}"
+    return f"; no lam < 1/eta collapses the weights within T = {params.iterations} iterations"
+
+
+def _memorises_verdict(
+    params: ProblemParams, batch: float, decay: str, in_sample: tuple[str, ...]
+) -> Verdict:
+    """B at or above the race's B*(T): memorises noise within the horizon."""
+    return Verdict(
+        MEMORISES,
+        _ratio(params.B, batch),
+        f"B = {params.B} >= B*(T) = {batch:.3g}{decay}"
+        if batch > 0
+        else f"every B >= n/10^6 memorises within T (B*(T) below the race's range){decay}",
+        in_sample,
+    )
+
+
+def _feature_doubling_time(params: ProblemParams) -> float:
+    """gamma0 / eta: the iterations a sign-type step (eta per iteration) takes to double the best
+    filter's feature from its initial scale gamma0 (Lemma A.3)."""
+    return params.formula_values()["gamma0"] / params.eta
+
+
+def _unshown_reversal_verdict(
+    params: ProblemParams,
+    constants: HiddenConstants,
+    batch: float,
+    asymptotic: float,
+    in_sample: tuple[str, ...],
+) -> Verdict:
+    """B between B*_inf and B*(T): a head reverses, but not within the horizon (T < 2 t_r +
+    gamma0/eta)."""
     T = params.iterations
-    feature_doubles = params.formula_values()["gamma0"] / params.eta
-    asymptotic = asymptotic_critical_batch_size(params, constants)
-    if asymptotic <= params.B:
-        reversal = race(params, constants).reversal_time
-        shows = (math.inf if reversal is None else 2 * reversal) + feature_doubles
-        reverses = (
-            f"B = {params.B} >= B*_inf = {asymptotic:.3g}"
-            if asymptotic > 0
-            else "every B >= n/10^6 reverses a head (B*_inf below the race's range)"
-        )
-        within = (
-            f"B*(T) = {batch:.3g}" if math.isfinite(batch) else "no B <= 1000 n memorises within T"
-        )
-        return Verdict(
-            UNDETERMINED,
-            _ratio(shows, T),
-            f"{reverses}, so a head reverses, but T = {T} < 2 t_r + gamma0/eta = {shows:.4g} "
-            f"iterations ({within}): the reversal has not shown",
-            in_sample,
-        )
+    feature_doubles = _feature_doubling_time(params)
+    reversal = race(params, constants).reversal_time
+    shows = (math.inf if reversal is None else 2 * reversal) + feature_doubles
+    reverses = (
+        f"B = {params.B} >= B*_inf = {asymptotic:.3g}"
+        if asymptotic > 0
+        else "every B >= n/10^6 reverses a head (B*_inf below the race's range)"
+    )
+    within = f"B*(T) = {batch:.3g}" if math.isfinite(batch) else "no B <= 1000 n memorises within T"
+    return Verdict(
+        UNDETERMINED,
+        _ratio(shows, T),
+        f"{reverses}, so a head reverses, but T = {T} < 2 t_r + gamma0/eta = {shows:.4g} "
+        f"iterations ({within}): the reversal has not shown",
+        in_sample,
+    )
+
+
+def _learns_verdict(
+    params: ProblemParams, asymptotic: float, decay: str, in_sample: tuple[str, ...]
+) -> Verdict:
+    """B below B*_inf: no head ever reverses; learns the feature once it has at least doubled from
+    its initial scale (T >= gamma0/eta), undetermined before."""
+    T = params.iterations
+    feature_doubles = _feature_doubling_time(params)
     if feature_doubles > T:
         return Verdict(
             UNDETERMINED,
@@ -194,3 +219,37 @@ def finite_size_verdict(params: ProblemParams, constants: HiddenConstants | None
         else f"no B <= 1000 n reverses a head (B*_inf above the race's range){decay}",
         in_sample,
     )
+
+
+def finite_size_verdict(
+    params: ProblemParams,
+    constants: HiddenConstants | None = None,
+    *,
+    lambda_star_adam: float | None = None,
+) -> Verdict:
+    """The finite-size prediction at ``params`` (see the module docstring). ``lambda_star_adam``:
+    lambda*_Adam at ``params`` and ``constants`` where the caller has it already
+    (:func:`theorykit.conditions.lambda_thresholds`); computed here otherwise."""
+    constants = constants or HiddenConstants()
+    if params.kind.preconditioner == "none":
+        return _gd_verdict(params, constants)
+    threshold, name, decay_sample = _decay_threshold(params, constants, lambda_star_adam)
+    # inf is a readable collapse threshold (no lam < 1/eta collapses within T), not a readable
+    # lambda*: a lambda*_Adam that is not a positive finite number is never compared with.
+    if (
+        math.isnan(threshold)
+        or threshold <= 0
+        or (threshold == math.inf and not params.kind.decoupled)
+    ):
+        return Verdict(UNDETERMINED, math.inf, unreadable_reason(name, threshold))
+    if params.lam >= threshold:
+        return _stuck_verdict(params, threshold, name, decay_sample)
+    in_sample = tuple(dict.fromkeys(calibrated_on(params, RACE_CONSTANTS) + decay_sample))
+    decay = _decay_words(params, threshold, name)
+    batch = critical_batch_size(params, constants)
+    if batch <= params.B:
+        return _memorises_verdict(params, batch, decay, in_sample)
+    asymptotic = asymptotic_critical_batch_size(params, constants)
+    if asymptotic <= params.B:
+        return _unshown_reversal_verdict(params, constants, batch, asymptotic, in_sample)
+    return _learns_verdict(params, asymptotic, decay, in_sample)

@@ -6,12 +6,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from theorykit import HiddenConstants, ProblemParams, bounds, tang2025_synthetic
+from theorykit.formula import Formula
 from theorykit.testing import strategies as tks
 
 CONSTANTS = HiddenConstants().symbol_values()
 
 
-def _at(formula: bounds.Formula, params: ProblemParams, **overrides: float) -> float:
+def _at(formula: Formula, params: ProblemParams, **overrides: float) -> float:
     return float(formula.at(params, **CONSTANTS, **overrides))
 
 

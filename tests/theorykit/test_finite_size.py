@@ -2,6 +2,7 @@
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +19,8 @@ from theorykit.collapse import (
 )
 from theorykit.finite_size import finite_size_predictions
 from theorykit.initialization import expected_max_abs_std_normal
-from theorykit.verdict import finite_size_verdict
+from theorykit.outcome_labels import LEARNS, MEMORISES, OUTCOMES, STUCK, UNDETERMINED
+from theorykit.verdict import VERDICT_OUTCOMES, finite_size_verdict
 
 
 def test_expected_maximum_matches_sampled_maxima() -> None:
@@ -133,3 +135,27 @@ def test_bounds_summary_prints_both_verdicts() -> None:
     assert "predicted at this setting: learns feature" in text
     assert f"theorem verdict for adam: {summary.theorem_verdict}" in text
     assert summary.to_dict()["finite_size"]["verdict"]["outcome"] == "learns feature"
+
+
+def test_one_summary_evaluates_the_lambda_thresholds_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from theorykit import conditions, finite_size, verdict
+
+    params = tang2025_synthetic(B=2)
+    expected = bounds_summary(params).to_dict()
+    evaluate = conditions.lambda_thresholds
+    calls = []
+
+    def counted(*args: Any, **kwargs: Any) -> dict[str, float]:
+        calls.append(args)
+        return evaluate(*args, **kwargs)
+
+    for module in (conditions, finite_size, verdict):
+        monkeypatch.setattr(module, "lambda_thresholds", counted)
+    assert bounds_summary(params).to_dict() == expected
+    assert len(calls) == 1
+
+
+def test_the_verdict_speaks_the_outcome_vocabulary() -> None:
+    assert set(VERDICT_OUTCOMES) == {LEARNS, MEMORISES, STUCK, UNDETERMINED}
+    assert {LEARNS, MEMORISES, STUCK} < set(OUTCOMES)
+    assert UNDETERMINED not in OUTCOMES

@@ -9,20 +9,30 @@ import sympy as sp
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from theorykit import ParameterError, bounds, closed_forms, conditions, initialization, updates
+from theorykit import (
+    ParameterError,
+    bounds,
+    closed_forms,
+    conditions,
+    initialization,
+    lambda_star,
+    theorem_statements,
+    updates,
+)
+from theorykit.asymptotic_reading import Bound
 from theorykit.formula import Formula
 
 
 def _public_formulas() -> list[Formula]:
     found: dict[str, Formula] = {}
-    for module in (updates, closed_forms, bounds, initialization):
+    for module in (updates, closed_forms, lambda_star, theorem_statements, initialization):
         for value in vars(module).values():
             if isinstance(value, Formula):
                 found[value.name] = value
             elif isinstance(value, updates.AdamUpdate):
                 for part in (value.first_moment, value.second_moment, value.weight):
                     found[part.name] = part
-            elif isinstance(value, bounds.Bound):
+            elif isinstance(value, Bound):
                 found[value.threshold.name] = value.threshold
     for bound, _ in conditions.DATA_AND_STEP_CONDITIONS:
         found[bound.quantity.name] = bound.quantity
