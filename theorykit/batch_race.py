@@ -185,9 +185,11 @@ def race(
         horizon = params.iterations
     usable = eta * horizon - gamma0  # the feature needs gamma0/eta to fall back through 0
     threshold = A + 2 * (A * gamma0 - rho0) / usable if usable > 0 else math.inf
-    if R <= A or usable <= 0:
-        return Race(R, A, threshold, None if R <= A else (A * gamma0 - rho0) / (eta * (R - A)), 0.0)
-    reversal = (A * gamma0 - rho0) / (eta * (R - A))
+    if R <= A:
+        return Race(R, A, threshold, None, 0.0)
+    reversal = (A * gamma0 - rho0) / (eta * (R - A))  # RACE_REVERSAL_TIME
+    if usable <= 0:
+        return Race(R, A, threshold, reversal, 0.0)
     z = (eta * (R - A) * usable / (2 * eta) + rho0) / (A * sigma0)
     probability = float(special.ndtr(z) ** params.m)
     return Race(R, A, threshold, reversal, probability)
