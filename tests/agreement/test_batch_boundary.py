@@ -12,9 +12,10 @@ from dynamics.outcomes import classify
 from dynamics.predict import batch_sweep, epochs_for_steps
 from theorykit import ParameterError, tang2025_synthetic
 from validation.cnn.engine import train
+from validation.experiments.accuracy import accuracy
 from validation.experiments.batch_comparison import BatchRow
-from validation.experiments.comparison import accuracy, agrees
-from validation.experiments.settings import Setting, batch_grid
+from validation.experiments.comparison_scoring import agrees
+from validation.experiments.settings import ComparisonSetting, batch_grid
 from validation.runs.spec import EngineOptions, RunSpec
 
 LEARN, MEMORISE = "learns feature", "memorises noise"
@@ -97,7 +98,7 @@ def test_batch_grid_keeps_divisors_of_n() -> None:
 
 def _row(cnn: tuple[str, ...], predicted: float) -> BatchRow:
     # Not a calibration setting (theorykit.calibration): held out, so it is scored.
-    setting = Setting("x", {"n": 40, "s": 20, "sigma_p": 0.25}, supports="disjoint")
+    setting = ComparisonSetting("x", {"n": 40, "s": 20, "sigma_p": 0.25}, supports="disjoint")
     grid = (1, 2, 4, 8, 10, 20, 40)
     return BatchRow(
         setting,

@@ -16,7 +16,8 @@ iterations (the same for every B; :func:`dynamics.predict.epochs_for_steps`) giv
 
 A bracket is (largest B that learns the feature, smallest larger B that memorises noise: train error
 < 0.1, test error >= 0.25), a B counting as memorising when any seed memorises
-(:func:`dynamics.outcomes.any_memorises`); its geometric mean is the measured boundary.
+(:func:`dynamics.outcomes.any_memorises`); its geometric mean is the measured boundary. The
+"Batch boundary" section of ``theorykit compare``: :func:`batch_comparison_lines`.
 """
 
 from __future__ import annotations
@@ -32,10 +33,18 @@ from dynamics.predict import epochs_for_steps
 from dynamics.trajectory import Trajectory
 from theorykit.batch_race import critical_batch_size
 from theorykit.constants import HiddenConstants
+from theorykit.outcome_labels import MEMORISES
 from theorykit.params import ProblemParams
+from validation.experiments.comparison_scoring import agrees, interval_text, ratio_text
 from validation.experiments.prediction import predictions_for
-from validation.experiments.settings import ACCURACY_SETTINGS, LARGE_BATCH_RUNS, Setting, batch_grid
+from validation.experiments.settings import (
+    ACCURACY_SETTINGS,
+    LARGE_BATCH_RUNS,
+    ComparisonSetting,
+    batch_grid,
+)
 from validation.progress import STDERR
+from validation.reports.tables import markdown_table
 from validation.runs.records import RunRecord
 from validation.runs.spec import EngineOptions, RunSpec
 from validation.sweeps.runner import train_or_resume
@@ -58,7 +67,7 @@ class BatchRow:
     """One (setting, optimiser): theorykit's B*, and per B of ``grid`` the outcomes of every seed of
     the reduced dynamics and of the CNN."""
 
-    setting: Setting
+    setting: ComparisonSetting
     params: ProblemParams
     grid: tuple[int, ...]
     predicted: float
@@ -80,12 +89,10 @@ class BatchRow:
     def measured_interval(self) -> tuple[float, float]:
         """The CNN's bracket, or the open interval its grid leaves ((largest B, inf) when no B
         memorises, (0, smallest B) when every B does)."""
-        return open_bracket(
-            self.grid, [any_memorises(list(row)) == "memorises noise" for row in self.cnn]
-        )
+        return open_bracket(self.grid, [any_memorises(list(row)) == MEMORISES for row in self.cnn])
 
 
-def batch_specs(setting: Setting, optimizer: str, lam: float) -> list[RunSpec]:
+def batch_specs(setting: ComparisonSetting, optimizer: str, lam: float) -> list[RunSpec]:
     """The CNN runs of one (setting, optimiser): every B of the grid, every seed, one horizon."""
     specs = []
     for B in batch_grid(setting.params().n):
@@ -99,7 +106,7 @@ def batch_specs(setting: Setting, optimizer: str, lam: float) -> list[RunSpec]:
 
 
 def batch_plan(
-    settings: Sequence[Setting] = ACCURACY_SETTINGS,
+    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
 ) -> list[tuple[EngineOptions, list[RunSpec]]]:
     """Every batch-boundary CNN run with its engine options: runs of one horizon in epochs share
     an engine configuration (records every epochs/40), so they train together in stacked
@@ -113,7 +120,7 @@ def batch_plan(
 
 
 def train_batch_runs(
-    store: Path, settings: Sequence[Setting] = ACCURACY_SETTINGS, log: TextIO = STDERR
+    store: Path, settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS, log: TextIO = STDERR
 ) -> dict[str, RunRecord]:
     """Train (or resume) every run of :func:`batch_plan`; records by run name and seed
     (``"NAME seed=K"``)."""
@@ -125,7 +132,7 @@ def train_batch_runs(
 
 
 def predicted_plan(
-    settings: Sequence[Setting] = ACCURACY_SETTINGS,
+    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
 ) -> list[tuple[EngineOptions, list[RunSpec]]]:
     """The runs of :func:`batch_plan` that :func:`batch_rows` predicts with the reduced dynamics
     (the settings marked ``simulate``)."""
@@ -156,7 +163,7 @@ def _predictions(
 def batch_rows(
     store: Path,
     constants: HiddenConstants | None = None,
-    settings: Sequence[Setting] = ACCURACY_SETTINGS,
+    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
     log: TextIO = STDERR,
     reduced: bool = True,
 ) -> list[BatchRow]:
@@ -211,3 +218,61 @@ def batch_rows(
                 )
             )
     return rows
+
+
+def _pair(pair: tuple[float, float] | None) -> str:
+    return "none in grid" if pair is None else f"({pair[0]:.4g}, {pair[1]:.4g})"
+
+
+def _test_errors(row: BatchRow) -> str:
+    """The CNN's final test error per B of the grid, seed by seed (``"2: 0.01/0.02, ..."``)."""
+    return ", ".join(
+        f"{B}: " + "/".join(f"{e:.2f}" for e in row.cnn_test_error[k])
+        for k, B in enumerate(row.grid)
+    )
+
+
+def _table_row(row: BatchRow) -> tuple[object, ...]:
+    return (
+        row.setting.label,
+        row.setting.supports,
+        "calibration" if row.setting.calibration else "held out",
+        row.setting.steps,
+        f"{row.predicted:.3g}",
+        _pair(row.bracket(row.reduced)) if row.reduced[0] else "not run",
+        interval_text(row.measured_interval()),
+        ratio_text(row.measured(), row.predicted),
+        "yes" if agrees(row.measured_interval(), row.predicted) else "NO",
+        _test_errors(row),
+    )
+
+
+def batch_comparison_lines(rows: Sequence[BatchRow]) -> list[str]:
+    """The "Batch boundary" section of ``theorykit compare``: per optimiser, one row per setting
+    with theorykit's B*, the reduced dynamics' and the CNN's brackets and whether they agree
+    (:func:`validation.experiments.comparison_scoring.agrees`)."""
+    lines = ["## Batch boundary", ""]
+    for optimizer in ("adam", "adamw"):
+        table = [_table_row(row) for row in rows if row.params.optimizer == optimizer]
+        lam = rows[0].params.lam if optimizer == "adam" else 0.01
+        lines += [
+            f"### {optimizer}, lam = {lam:g}",
+            "",
+            *markdown_table(
+                (
+                    "setting",
+                    "supports",
+                    "role",
+                    "horizon (iterations)",
+                    "B* (theorykit)",
+                    "reduced-dynamics bracket",
+                    "CNN bracket",
+                    "CNN / theorykit",
+                    "agrees",
+                    "CNN test error by B (seed 0/1)",
+                ),
+                table,
+            ),
+            "",
+        ]
+    return lines

@@ -10,14 +10,15 @@ accuracy of the predictions is then reported on the others (``theorykit compare`
   the calibration setting's measured one (log-mean over calibration rows).
 
 For the spread, every row with a measured boundary gets its **implied** constant (the one that puts
-the prediction exactly there, the others held at the fit), per run and per seed.
+the prediction exactly there, the others held at the fit), per run and per seed. The "Calibration"
+section of ``theorykit compare``: :func:`calibration_lines`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from scipy import optimize
 
@@ -26,6 +27,7 @@ from theorykit.collapse import collapse_threshold
 from theorykit.constants import HiddenConstants
 from validation.experiments.batch_comparison import SEEDS, BatchRow, geometric_mean
 from validation.experiments.threshold_comparison import ThresholdRow
+from validation.reports.tables import markdown_table
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,3 +148,42 @@ def calibrate(
         sorted({row.setting.label for row in [*batch, *thresholds] if row.setting.calibration})
     )
     return Calibration(constants, names, implied_overlap, implied_step)
+
+
+def _spread(values: Mapping[str, float | None], seeds: bool) -> str:
+    """Median and range of the implied values (those of single seeds, or of whole settings)."""
+    chosen = [v for key, v in values.items() if v is not None and ("[seed" in key) == seeds]
+    if not chosen:
+        return "n/a"
+    chosen.sort()
+    median = chosen[len(chosen) // 2]
+    return f"median {median:.3g}, range {chosen[0]:.3g}-{chosen[-1]:.3g} ({len(chosen)} values)"
+
+
+def _finite(values: Mapping[str, float | None]) -> dict[str, float]:
+    return {k: v for k, v in values.items() if v and math.isfinite(v)}
+
+
+def calibration_lines(calibration: Calibration) -> list[str]:
+    """The "Calibration" section of ``theorykit compare``: the fitted constants next to the
+    shipped ones, and the spread of the values each setting and seed would imply."""
+    shipped, fitted = HiddenConstants(), calibration.constants
+    rows = [
+        (name, f"{getattr(fitted, name):.3g}", f"{getattr(shipped, name):.3g}")
+        for name in ("batch_race", "overlap", "adamw_step")
+    ]
+    return [
+        "## Calibration",
+        "",
+        f"Fitted on: {', '.join(calibration.settings)} (marked 'calibration' below; left out of "
+        "the accuracy figures). The race's constants by least squares of log B* on the measured "
+        "boundaries of both optimisers; AdamW's step by matching its measured collapse threshold.",
+        "",
+        *markdown_table(("constant", "fitted here", "shipped in HiddenConstants"), rows),
+        "",
+        "Spread of the value each setting would imply on its own (the others held at the fit): "
+        f"C_overlap over settings {_spread(calibration.implied_overlap, False)}; over single seeds "
+        f"{_spread(calibration.implied_overlap, True)}; C_adamw_step over settings "
+        f"{_spread(_finite(calibration.implied_adamw_step), False)}.",
+        "",
+    ]

@@ -25,7 +25,7 @@ from dynamics.outcomes import classify
 from theorykit.constants import HiddenConstants
 from theorykit.verdict import finite_size_verdict
 from validation.experiments.batch_comparison import SEEDS, TEST_SIZE
-from validation.experiments.settings import LARGE_BATCH_RUNS, Setting
+from validation.experiments.settings import LARGE_BATCH_RUNS, ComparisonSetting
 from validation.progress import STDERR
 from validation.reports.tables import markdown_table
 from validation.reports.verdicts import VerdictCheck
@@ -38,7 +38,7 @@ HORIZONS = (300, 1000, 3000, 20_000)
 #: A mini-batch and the paper's large batch (n = 200).
 BATCH_SIZES = (4, 100)
 #: The paper's App. D.2 setting, torch-style Adam.
-PAPER = Setting("paper (App. D.2)", {})
+PAPER = ComparisonSetting("paper (App. D.2)", {})
 
 
 def _epochs(params_n: int, B: int, horizon: int) -> int:

@@ -239,16 +239,11 @@ def _trend_lines(
     return lines, reproduced
 
 
-def write_image_report(
-    name: str, records: dict[str, dict], sweep: ImageSweep, out_dir: Path
-) -> str:
-    """test_error_vs_batch.png, test_error_vs_lambda.png (each also as PDF and SVG) and report.md,
-    with the trends read off the numbers."""
+def _plot_batch_sweep(
+    name: str, best: dict[tuple[str, float], list[dict]], sweep: ImageSweep, out_dir: Path
+) -> None:
+    """test_error_vs_batch.png: final test and train error of each B's best run (cf. Fig. 1)."""
     plt = pyplot()
-    best = {
-        (opt, lam): [best_batch_run(records, sweep, opt, lam, B) for B in sweep.batch_sizes]
-        for opt, lam in sweep.batch_sweep_lams
-    }
     with figure_style():
         fig, ax = plt.subplots(figsize=(FULL_WIDTH * 0.6, 2.8), layout="constrained")
         for (optimizer, lam), chosen in best.items():
@@ -277,6 +272,10 @@ def write_image_report(
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     save_figure(fig, out_dir / "test_error_vs_batch.png")
 
+
+def _plot_lam_sweep(name: str, records: dict[str, dict], sweep: ImageSweep, out_dir: Path) -> None:
+    """test_error_vs_lambda.png: final test error over the weight-decay sweep (cf. Fig. 2)."""
+    plt = pyplot()
     with figure_style():
         fig, ax = plt.subplots(figsize=(FULL_WIDTH * 0.6, 2.8), layout="constrained")
         for optimizer in ("adam", "adamw"):
@@ -295,7 +294,10 @@ def write_image_report(
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     save_figure(fig, out_dir / "test_error_vs_lambda.png")
 
-    batch_rows = [
+
+def _batch_table(best: dict[tuple[str, float], list[dict]], sweep: ImageSweep) -> list[str]:
+    """Each B's best run: learning rate, steps, final errors, whether it reached the target."""
+    rows = [
         (
             opt,
             f"{lam:g}",
@@ -309,11 +311,32 @@ def write_image_report(
         for (opt, lam), chosen in best.items()
         for r in chosen
     ]
-    lam_rows = [
+    return markdown_table(
+        ("optimizer", "lam", "B", "best lr", "steps", "train error", "test error", "reached"), rows
+    )
+
+
+def _lam_table(records: dict[str, dict], sweep: ImageSweep) -> list[str]:
+    """The final errors of the weight-decay sweep, by optimiser and lam."""
+    rows = [
         (r["optimizer"], f"{r['lam']:g}", f"{r['train_error']:.3f}", f"{r['test_error']:.3f}")
         for r in sorted(records.values(), key=lambda r: (r["optimizer"], r["lam"]))
         if r.get("target_train_error") is None and r["B"] == sweep.lam_sweep_batch
     ]
+    return markdown_table(("optimizer", "lam", "train error", "test error"), rows)
+
+
+def write_image_report(
+    name: str, records: dict[str, dict], sweep: ImageSweep, out_dir: Path
+) -> str:
+    """test_error_vs_batch.png, test_error_vs_lambda.png (each also as PDF and SVG) and report.md,
+    with the trends read off the numbers."""
+    best = {
+        (opt, lam): [best_batch_run(records, sweep, opt, lam, B) for B in sweep.batch_sizes]
+        for opt, lam in sweep.batch_sweep_lams
+    }
+    _plot_batch_sweep(name, best, sweep, out_dir)
+    _plot_lam_sweep(name, records, sweep, out_dir)
     trends, reproduced = _trend_lines(best, records, sweep)
     lines = [
         f"# {name}: test error vs batch size and weight decay",
@@ -332,14 +355,11 @@ def write_image_report(
         f"## Batch size: every B trained to train error <= {sweep.target_train_error:g} (at most "
         f"{sweep.max_steps} steps), best of lr {_learning_rates(sweep)}",
         "",
-        *markdown_table(
-            ("optimizer", "lam", "B", "best lr", "steps", "train error", "test error", "reached"),
-            batch_rows,
-        ),
+        *_batch_table(best, sweep),
         "",
         f"## Weight decay at B = {sweep.lam_sweep_batch}: lr {sweep.lr:g}, {sweep.epochs} epochs",
         "",
-        *markdown_table(("optimizer", "lam", "train error", "test error"), lam_rows),
+        *_lam_table(records, sweep),
         "",
     ]
     text = "\n".join(lines) + "\n"

@@ -25,7 +25,8 @@ from theorykit.conditions import lambda_thresholds
 from validation.experiments.convex_contrast import convex_lines
 from validation.experiments.presets import Expectation, Preset
 from validation.progress import STDERR, epoch_progress
-from validation.reports.agreement import agreement_lines, agreements, plot_agreement
+from validation.reports.agreement import RunAgreement, agreements
+from validation.reports.agreement_report import agreement_lines, plot_agreement
 from validation.reports.figures import plot_error_vs, plot_final_errors, plot_trajectories
 from validation.reports.files import store_mark
 from validation.reports.store_report import (
@@ -158,18 +159,14 @@ def _paper(value: float | str | None) -> str:
     return value if isinstance(value, str) else f"{value:g}"
 
 
-def write_report(
+def _plot_preset(
     preset: Preset,
     records: Sequence[RunRecord],
+    predicted: dict[str, tuple[str, Trajectory]],
+    compared: Sequence[RunAgreement],
     out_dir: Path,
-    predicted: dict[str, tuple[str, Trajectory]] | None = None,
-    timing: str | None = None,
-) -> tuple[str, list[ExpectationCheck], list[Path]]:
-    """Figures, report.md and table.md (the final errors over seeds beside the paper's, with
-    ``timing``: how long and where it trained); returns the report text, the expectation
-    checks and the figures written (their PNG paths). ``predicted`` maps run keys to (reduction,
-    trajectory)."""
-    predicted = predicted or {}
+) -> list[str]:
+    """Plot the figures of a preset's report into ``out_dir``; their names, in report order."""
     trajectories = {key: trajectory for key, (_, trajectory) in predicted.items()}
     plot_trajectories(records, preset.name, out_dir / "trajectories.png", trajectories)
     reported = {
@@ -178,43 +175,31 @@ def write_report(
         if isinstance(value, int | float)
     }
     plot_final_errors(records, preset.name, out_dir / "test_error.png", reported)
-    thresholds = lambda_thresholds(preset.specs[0].params)
     figures = ["trajectories", "test_error"]
     for axis, name in (("lam", "test_error_vs_lambda"), ("B", "test_error_vs_batch")):
         if plot_error_vs(records, axis, out_dir / f"{name}.png"):
             figures.append(name)
-    compared = agreements(records, predicted)
     if compared:
         plot_agreement(compared, preset.name, out_dir / "agreement.png")
         figures.append("agreement")
-    checks = check_expectations(preset, records)
+    return figures
+
+
+def _summary_lines(
+    preset: Preset,
+    records: Sequence[RunRecord],
+    checks: Sequence[ExpectationCheck],
+    compared: Sequence[RunAgreement],
+) -> list[str]:
+    """The report's title, conclusion, run summary, the theory's thresholds, the measured stuck
+    thresholds and the verdict per run."""
     grouped = group_runs(records)
     unique_specs = {spec.name: spec for spec in preset.specs}.values()
     verdicts = [
         VerdictCheck.of(spec.name, spec.params, grouped.get(spec.name, [])) for spec in unique_specs
     ]
     rows = [summary_row(check, grouped.get(check.name, [])) for check in verdicts]
-    claims = [
-        (
-            c.expectation.run,
-            c.expectation.text().split(": ", 1)[1],
-            ", ".join(f"{seed}: {_shown(value)}" for seed, value in c.by_seed.items()) or "no run",
-            "reproduced"
-            if c.holds
-            else "NOT reproduced (seeds " + ", ".join(map(str, c.disagreeing_seeds())) + ")",
-            c.expectation.source,
-        )
-        for c in checks
-    ]
-    unpredicted = [
-        (
-            f"{r.name} (seed {r.data_seed})",
-            "failed run" if r.failure else preset.predict_note or "not predicted",
-        )
-        for r in records
-        if r.key not in predicted
-    ]
-    lines = [
+    return [
         f"# {preset.name}",
         "",
         preset.description,
@@ -231,11 +216,41 @@ def write_report(
         ),
         *markdown_table(SUMMARY_HEADERS, rows),
         "",
-        *threshold_lines(thresholds),
+        *threshold_lines(lambda_thresholds(preset.specs[0].params)),
         *stuck_lines(records),
         *verdict_lines(verdicts),
-        *agreement_lines(compared, unpredicted),
-        *(convex_lines(preset.specs[0].params) if preset.convex_contrast else []),
+    ]
+
+
+def _unpredicted(
+    preset: Preset, records: Sequence[RunRecord], predicted: dict[str, tuple[str, Trajectory]]
+) -> list[tuple[str, str]]:
+    """(run, reason) for every run without a prediction."""
+    return [
+        (
+            f"{r.name} (seed {r.data_seed})",
+            "failed run" if r.failure else preset.predict_note or "not predicted",
+        )
+        for r in records
+        if r.key not in predicted
+    ]
+
+
+def _outcome_lines(checks: Sequence[ExpectationCheck]) -> list[str]:
+    """The section "The paper's outcomes": each claim against every seed."""
+    claims = [
+        (
+            c.expectation.run,
+            c.expectation.text().split(": ", 1)[1],
+            ", ".join(f"{seed}: {_shown(value)}" for seed, value in c.by_seed.items()) or "no run",
+            "reproduced"
+            if c.holds
+            else "NOT reproduced (seeds " + ", ".join(map(str, c.disagreeing_seeds())) + ")",
+            c.expectation.source,
+        )
+        for c in checks
+    ]
+    return [
         "## The paper's outcomes",
         "",
         "Each claim is the paper's reported result, checked on every seed at the paper's "
@@ -244,22 +259,42 @@ def write_report(
         "",
         *markdown_table(("run", "claim", "observed per seed", "verdict", "source"), claims),
         "",
-        "## Final errors over seeds, beside the paper's",
-        "",
-        *([timing, ""] if timing else []),
-        *paper_table(preset, records),
     ]
+
+
+def write_report(
+    preset: Preset,
+    records: Sequence[RunRecord],
+    out_dir: Path,
+    predicted: dict[str, tuple[str, Trajectory]] | None = None,
+    timing: str | None = None,
+) -> tuple[str, list[ExpectationCheck], list[Path]]:
+    """Figures, report.md and table.md (the final errors over seeds beside the paper's, with
+    ``timing``: how long and where it trained); returns the report text, the expectation
+    checks and the figures written (their PNG paths). ``predicted`` maps run keys to (reduction,
+    trajectory)."""
+    predicted = predicted or {}
+    compared = agreements(records, predicted)
+    figures = _plot_preset(preset, records, predicted, compared, out_dir)
+    checks = check_expectations(preset, records)
+    final_errors = [*([timing, ""] if timing else []), *paper_table(preset, records)]
     table = [
         f"# {preset.name}: final errors over seeds, beside the paper's",
         "",
         preset.description,
         "",
-        *([timing, ""] if timing else []),
-        *paper_table(preset, records),
+        *final_errors,
         "",
     ]
     (out_dir / "table.md").write_text("\n".join(table))
-    lines += [
+    lines = [
+        *_summary_lines(preset, records, checks, compared),
+        *agreement_lines(compared, _unpredicted(preset, records, predicted)),
+        *(convex_lines(preset.specs[0].params) if preset.convex_contrast else []),
+        *_outcome_lines(checks),
+        "## Final errors over seeds, beside the paper's",
+        "",
+        *final_errors,
         *failed_run_lines(records),
         "",
         f"Figures (each as PNG, PDF and SVG): {', '.join(figures)}.",

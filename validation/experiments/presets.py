@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from theorykit.outcome_labels import STUCK
 from theorykit.params import tang2025_synthetic
 from validation.experiments.settings import PAPER_SETTINGS
 from validation.runs.spec import EngineOptions, RunSpec
@@ -128,7 +129,7 @@ def _expectations() -> tuple[Expectation, ...]:
         ("adam", 1e-5, 2, "test_error", "<=", mini, "Table 1: 0 (as Thm 4.2)"),
         ("adamw", 0.01, 100, "test_error", ">=", large, "Table 2: 0.5485 (as Thm 4.4)"),
         ("adamw", 0.01, 2, "test_error", "<=", mini, "Table 2: 0 (as Thm 4.5)"),
-        ("adam", 0.05, 2, "outcome", "is", "stuck", "Fig. 5: Adam fails to train (as Cor 4.3)"),
+        ("adam", 0.05, 2, "outcome", "is", STUCK, "Fig. 5: Adam fails to train (as Cor 4.3)"),
         ("adamw", 0.5, 2, "test_error", "<=", mini, "Fig. 6: AdamW robust (as Cor 4.6)"),
         ("adam", 1e-5, 100, "train_error", "<=", 0.0, "Table 1: zero training error (Thm 4.1)"),
     )
@@ -171,7 +172,7 @@ def _lambda_sensitivity() -> Preset:
     grids = (("adam", ADAM_LAMBDA_GRID), ("adamw", ADAMW_LAMBDA_GRID))
     expectations = _expect(
         ("adam", 1e-5, 2, "test_error", "<=", 0.05, "Fig. 2: small lam, mini-batch Adam (Thm 4.2)"),
-        ("adam", 0.04, 2, "outcome", "is", "stuck", "Fig. 2: Adam fails at large lam (Cor 4.3)"),
+        ("adam", 0.04, 2, "outcome", "is", STUCK, "Fig. 2: Adam fails at large lam (Cor 4.3)"),
         ("adamw", 0.5, 2, "test_error", "<=", 0.05, "Fig. 2: AdamW robust at lam 0.5 (Cor 4.6)"),
     )
     return Preset(

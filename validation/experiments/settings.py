@@ -29,7 +29,7 @@ LARGE_BATCH_RUNS: tuple[tuple[str, float], ...] = (("adam", 1e-5), ("adamw", 0.0
 
 
 @dataclasses.dataclass(frozen=True)
-class Setting:
+class ComparisonSetting:
     """One setting of the accuracy table of ``theorykit compare``: overrides of the paper's App. D.2
     problem, the data's supports, the horizon of its batch-boundary runs in iterations, and whether
     the calibration of theorykit's hidden constants uses it (:attr:`calibration`, read from
@@ -59,35 +59,37 @@ class Setting:
 #: The accuracy table: n s / d (sharing) varied through d and s, and n, sigma_p, sigma0, q, m,
 #: alpha, eta and the horizon varied one at a time, in both support regimes. Calibration settings
 #: (``theorykit.calibration``): the paper's, d = 2000 (half the sharing) and one disjoint.
-ACCURACY_SETTINGS: tuple[Setting, ...] = (
-    Setting("paper (App. D.2)", {}, simulate=True),
-    Setting("d = 2000", {"d": 2000}),
-    Setting("d = 4000", {"d": 4000}),
-    Setting("s = 50", {"s": 50}),
-    Setting("s = 200, sigma_p = 0.0707", {"s": 200, "sigma_p": 0.0707}),
-    Setting("n = 100", {"n": 100}),
-    Setting("sigma_p = 0.15", {"sigma_p": 0.15}),
-    Setting("sigma0 = 0.005", {"sigma0": 0.005}),
-    Setting("sigma0 = 0.02", {"sigma0": 0.02}),
-    Setting("q = 4", {"q": 4}),
-    Setting("m = 10", {"m": 10}),
-    Setting("alpha = 0.1", {"alpha": 0.1}),
-    Setting("alpha = 0.3", {"alpha": 0.3}),
-    Setting("eta = 1e-4", {"eta": 1e-4}),
-    Setting("horizon 12000 iterations", {}, steps=12_000),
-    Setting(
+ACCURACY_SETTINGS: tuple[ComparisonSetting, ...] = (
+    ComparisonSetting("paper (App. D.2)", {}, simulate=True),
+    ComparisonSetting("d = 2000", {"d": 2000}),
+    ComparisonSetting("d = 4000", {"d": 4000}),
+    ComparisonSetting("s = 50", {"s": 50}),
+    ComparisonSetting("s = 200, sigma_p = 0.0707", {"s": 200, "sigma_p": 0.0707}),
+    ComparisonSetting("n = 100", {"n": 100}),
+    ComparisonSetting("sigma_p = 0.15", {"sigma_p": 0.15}),
+    ComparisonSetting("sigma0 = 0.005", {"sigma0": 0.005}),
+    ComparisonSetting("sigma0 = 0.02", {"sigma0": 0.02}),
+    ComparisonSetting("q = 4", {"q": 4}),
+    ComparisonSetting("m = 10", {"m": 10}),
+    ComparisonSetting("alpha = 0.1", {"alpha": 0.1}),
+    ComparisonSetting("alpha = 0.3", {"alpha": 0.3}),
+    ComparisonSetting("eta = 1e-4", {"eta": 1e-4}),
+    ComparisonSetting("horizon 12000 iterations", {}, steps=12_000),
+    ComparisonSetting(
         "disjoint, n = 40, s = 20, sigma_p = 0.2",
         {"n": 40, "s": 20, "sigma_p": 0.2},
         supports="disjoint",
         simulate=True,
     ),
-    Setting(
+    ComparisonSetting(
         "disjoint, n = 40, s = 20, sigma_p = 0.3",
         {"n": 40, "s": 20, "sigma_p": 0.3},
         supports="disjoint",
         simulate=True,
     ),
-    Setting("disjoint, n = 40, s = 20", {"n": 40, "s": 20}, supports="disjoint", simulate=True),
+    ComparisonSetting(
+        "disjoint, n = 40, s = 20", {"n": 40, "s": 20}, supports="disjoint", simulate=True
+    ),
 )
 
 
@@ -108,22 +110,22 @@ def batch_grid(n: int) -> tuple[int, ...]:
 #: The threshold table (lambda*_Adam, AdamW collapse): B = 16 (the setting of the AdamW
 #: measurements of docs/notes/overlap_and_horizon.md §4), horizons 4000 iterations, and one factor
 #: changed at a time; the calibration setting (AdamW's C_adamw_step) is the paper's.
-THRESHOLD_SETTINGS: tuple[Setting, ...] = (
-    Setting("paper (App. D.2), B = 16", {"B": 16}, steps=4000),
-    Setting("sigma0 = 0.005", {"B": 16, "sigma0": 0.005}, steps=4000),
-    Setting("sigma0 = 0.02", {"B": 16, "sigma0": 0.02}, steps=4000),
-    Setting("q = 4", {"B": 16, "q": 4}, steps=4000),
-    Setting("m = 10", {"B": 16, "m": 10}, steps=4000),
-    Setting("n = 100", {"B": 16, "n": 100}, steps=4000),
-    Setting("s = 50", {"B": 16, "s": 50}, steps=4000),
-    Setting("sigma_p = 0.2", {"B": 16, "sigma_p": 0.2}, steps=4000),
-    Setting("d = 2000", {"B": 16, "d": 2000}, steps=4000),
-    Setting("alpha = 0.1", {"B": 16, "alpha": 0.1}, steps=4000),
-    Setting("eta = 1e-4", {"B": 16, "eta": 1e-4}, steps=4000),
-    Setting("horizon 1000 iterations", {"B": 16}, steps=1000),
-    Setting("horizon 12000 iterations", {"B": 16}, steps=12_000),
-    Setting("B = 2", {"B": 2}, steps=4000),
-    Setting(
+THRESHOLD_SETTINGS: tuple[ComparisonSetting, ...] = (
+    ComparisonSetting("paper (App. D.2), B = 16", {"B": 16}, steps=4000),
+    ComparisonSetting("sigma0 = 0.005", {"B": 16, "sigma0": 0.005}, steps=4000),
+    ComparisonSetting("sigma0 = 0.02", {"B": 16, "sigma0": 0.02}, steps=4000),
+    ComparisonSetting("q = 4", {"B": 16, "q": 4}, steps=4000),
+    ComparisonSetting("m = 10", {"B": 16, "m": 10}, steps=4000),
+    ComparisonSetting("n = 100", {"B": 16, "n": 100}, steps=4000),
+    ComparisonSetting("s = 50", {"B": 16, "s": 50}, steps=4000),
+    ComparisonSetting("sigma_p = 0.2", {"B": 16, "sigma_p": 0.2}, steps=4000),
+    ComparisonSetting("d = 2000", {"B": 16, "d": 2000}, steps=4000),
+    ComparisonSetting("alpha = 0.1", {"B": 16, "alpha": 0.1}, steps=4000),
+    ComparisonSetting("eta = 1e-4", {"B": 16, "eta": 1e-4}, steps=4000),
+    ComparisonSetting("horizon 1000 iterations", {"B": 16}, steps=1000),
+    ComparisonSetting("horizon 12000 iterations", {"B": 16}, steps=12_000),
+    ComparisonSetting("B = 2", {"B": 2}, steps=4000),
+    ComparisonSetting(
         "disjoint, n = 40, s = 20, B = 8",
         {"n": 40, "s": 20, "B": 8},
         supports="disjoint",

@@ -10,7 +10,8 @@ half of its seeds collapse):
 * AdamW (decoupled): the collapse threshold at the run's eta and horizon
   (:func:`theorykit.collapse.collapse_threshold`).
 
-The CNN runs are resumable (``DIR/cnn/results.sqlite``).
+The CNN runs are resumable (``DIR/cnn/results.sqlite``). The "Collapse thresholds" section of
+``theorykit compare``: :func:`threshold_comparison_lines`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from theorykit.collapse import collapse_threshold
 from theorykit.conditions import lambda_thresholds
 from theorykit.constants import HiddenConstants
 from theorykit.params import ProblemParams
-from validation.experiments.settings import THRESHOLD_SETTINGS, Setting
+from validation.experiments.comparison_scoring import agrees, interval_text, ratio_text
+from validation.experiments.settings import THRESHOLD_SETTINGS, ComparisonSetting
 from validation.progress import STDERR
+from validation.reports.tables import markdown_table
 from validation.runs.spec import EngineOptions, RunSpec
 from validation.sweeps.runner import train_or_resume
 
@@ -54,7 +57,7 @@ class ThresholdRow:
     """One (setting, optimiser): the prediction, the grid it centred and the CNN's collapse per lam
     and seed."""
 
-    setting: Setting
+    setting: ComparisonSetting
     params: ProblemParams
     predicted: float
     grid: tuple[float, ...]
@@ -77,12 +80,14 @@ class ThresholdRow:
         return None if pair is None else math.sqrt(pair[0] * pair[1])
 
 
-def _base(setting: Setting, optimizer: str) -> ProblemParams:
+def _base(setting: ComparisonSetting, optimizer: str) -> ProblemParams:
     p = setting.params(optimizer=optimizer)
     return p.replace(epochs=epochs_for_steps(p, setting.steps))
 
 
-def threshold_specs(setting: Setting, optimizer: str) -> tuple[list[float], list[RunSpec]]:
+def threshold_specs(
+    setting: ComparisonSetting, optimizer: str
+) -> tuple[list[float], list[RunSpec]]:
     """The lam grid around the prediction at :data:`GRID_CONSTANTS` and its CNN runs."""
     base = _base(setting, optimizer)
     centre = predicted_threshold(base, GRID_CONSTANTS)
@@ -107,7 +112,7 @@ def threshold_options(epochs: int) -> EngineOptions:
 
 
 def threshold_plan(
-    settings: Sequence[Setting] = THRESHOLD_SETTINGS,
+    settings: Sequence[ComparisonSetting] = THRESHOLD_SETTINGS,
 ) -> list[tuple[EngineOptions, list[RunSpec]]]:
     """Every CNN run of :func:`threshold_rows` with its engine options."""
     by_epochs: dict[int, list[RunSpec]] = {}
@@ -121,7 +126,7 @@ def threshold_plan(
 def threshold_rows(
     store: Path,
     constants: HiddenConstants | None = None,
-    settings: Sequence[Setting] = THRESHOLD_SETTINGS,
+    settings: Sequence[ComparisonSetting] = THRESHOLD_SETTINGS,
     log: TextIO = STDERR,
 ) -> list[ThresholdRow]:
     """Train (or resume) the CNN grids (centred at :data:`GRID_CONSTANTS`, so that they never move
@@ -156,3 +161,44 @@ def threshold_rows(
                 )
             )
     return rows
+
+
+def threshold_comparison_lines(rows: Sequence[ThresholdRow]) -> list[str]:
+    """The "Collapse thresholds" section of ``theorykit compare``: per optimiser, one row per
+    setting with theorykit's threshold, the CNN's bracket and whether they agree
+    (:func:`validation.experiments.comparison_scoring.agrees`)."""
+    lines = ["## Collapse thresholds (B = 16 unless stated)", ""]
+    for optimizer, name in (("adam", "lambda*_Adam"), ("adamw", "collapse threshold")):
+        table = [
+            (
+                row.setting.label,
+                "calibration" if row.setting.calibration else "held out",
+                f"{row.params.eta:g}",
+                row.setting.steps,
+                f"{row.predicted:.4g}",
+                interval_text(row.measured_interval()),
+                ratio_text(row.measured(), row.predicted),
+                "yes" if agrees(row.measured_interval(), row.predicted) else "NO",
+            )
+            for row in rows
+            if row.params.optimizer == optimizer
+        ]
+        lines += [
+            f"### {optimizer}: {name}",
+            "",
+            *markdown_table(
+                (
+                    "setting",
+                    "role",
+                    "eta",
+                    "horizon (iterations)",
+                    f"{name} (theorykit)",
+                    "CNN bracket",
+                    "CNN / theorykit",
+                    "agrees",
+                ),
+                table,
+            ),
+            "",
+        ]
+    return lines

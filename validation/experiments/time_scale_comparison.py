@@ -10,6 +10,8 @@ trained twice):
   length T0 (the data loss halved) against the lemmas' order;
 * **head reversals** over every (setting, optimiser, B, seed): the fraction of heads whose best
   feature coefficient ends negative, binned by the race's predicted probability.
+
+Both sections of ``theorykit compare``: :func:`time_scale_lines`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from theorykit.batch_race import race
 from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH
 from validation.experiments.batch_comparison import SEEDS
-from validation.experiments.settings import ACCURACY_SETTINGS, LARGE_BATCH_RUNS, Setting, batch_grid
+from validation.experiments.comparison_scoring import ratio_text, within
+from validation.experiments.settings import (
+    ACCURACY_SETTINGS,
+    LARGE_BATCH_RUNS,
+    ComparisonSetting,
+    batch_grid,
+)
+from validation.reports.tables import markdown_table
 from validation.runs.records import RunRecord
 
 #: Bins of the predicted reversal probability for the reliability table.
@@ -46,7 +55,7 @@ class TimeScaleRow:
 
 
 def _record(
-    records: Mapping[str, RunRecord], optimizer: str, setting: Setting, B: int, seed: int
+    records: Mapping[str, RunRecord], optimizer: str, setting: ComparisonSetting, B: int, seed: int
 ) -> RunRecord:
     return records[f"{optimizer} {setting.label} B={B} seed={seed}"]
 
@@ -54,7 +63,7 @@ def _record(
 def time_scale_rows(
     records: Mapping[str, RunRecord],
     constants: HiddenConstants | None = None,
-    settings: Sequence[Setting] = ACCURACY_SETTINGS,
+    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
 ) -> list[TimeScaleRow]:
     """T_r and T0 at B = n/2 for every setting, optimiser and seed of the batch runs."""
     rows = []
@@ -106,7 +115,7 @@ class ReliabilityBin:
 def reliability(
     records: Mapping[str, RunRecord],
     constants: HiddenConstants | None = None,
-    settings: Sequence[Setting] = ACCURACY_SETTINGS,
+    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
 ) -> list[ReliabilityBin]:
     """Predicted probability that a head reverses vs the observed fraction, over every batch run."""
     pairs: list[tuple[float, bool]] = []
@@ -140,3 +149,87 @@ def reliability(
                 )
             )
     return bins
+
+
+def _iterations(value: float | None) -> str:
+    return "none" if value is None else f"{value:.0f}"
+
+
+def _time_scale_table(rows: Sequence[TimeScaleRow]) -> list[str]:
+    """One row per (setting, optimiser, seed): T_r of the race and of the lemmas against the CNN's,
+    T0 of the lemmas against the CNN's, with the ratios."""
+    table = [
+        (
+            r.label,
+            r.optimizer,
+            r.seed,
+            _iterations(r.predicted_reversal),
+            f"{r.lemma_reversal:.0f}",
+            _iterations(r.measured_reversal),
+            ratio_text(r.measured_reversal, r.predicted_reversal),
+            ratio_text(r.measured_reversal, r.lemma_reversal),
+            f"{r.lemma_stage1:.0f}",
+            _iterations(r.measured_stage1),
+            ratio_text(r.measured_stage1, r.lemma_stage1),
+        )
+        for r in rows
+    ]
+    return markdown_table(
+        (
+            "setting",
+            "optimizer",
+            "seed",
+            "T_r (race)",
+            "T_r (lemma order)",
+            "T_r CNN",
+            "CNN / race",
+            "CNN / lemma",
+            "T0 (lemma order)",
+            "T0 CNN",
+            "CNN / lemma",
+        ),
+        table,
+    )
+
+
+def _reliability_lines(bins: Sequence[ReliabilityBin]) -> list[str]:
+    """The "Head reversals" section: :func:`reliability`'s bins as a table."""
+    return [
+        "## Head reversals: predicted probability vs observed frequency",
+        "",
+        "Every batch-boundary run (both optimisers, every B, both seeds), each of its two heads: "
+        "the race's probability that the head reverses within the horizon "
+        "(theorykit.batch_race.race) against the fraction of heads whose best feature coefficient "
+        "ends negative.",
+        "",
+        *markdown_table(
+            ("predicted probability", "heads", "mean prediction", "observed fraction"),
+            [
+                (f"[{b.low:g}, {b.high:g})", b.heads, f"{b.predicted:.2f}", f"{b.observed:.2f}")
+                for b in bins
+            ],
+        ),
+        "",
+    ]
+
+
+def time_scale_lines(
+    records: Mapping[str, RunRecord], constants: HiddenConstants | None = None
+) -> list[str]:
+    """The "Time scales" and "Head reversals" sections of ``theorykit compare``, read off the
+    batch-boundary runs ``records`` (:func:`time_scale_rows`, :func:`reliability`)."""
+    rows = time_scale_rows(records, constants)
+    reversed_runs = [r for r in rows if r.measured_reversal and r.predicted_reversal]
+    good = sum(within(r.measured_reversal, r.predicted_reversal) for r in reversed_runs)
+    return [
+        "## Time scales at B = n/2 (iterations)",
+        "",
+        "T_r: the race's finite-size reversal time (theorykit.batch_race) and the lemmas' order "
+        "(theorykit.time_scales) against the CNN's (dynamics.outcomes.measured_time_scales); T0: "
+        f"the lemmas' order against the CNN's. T_r within 2x of the race in {good} of "
+        f"{len(reversed_runs)} runs that reversed.",
+        "",
+        *_time_scale_table(rows),
+        "",
+        *_reliability_lines(reliability(records, constants)),
+    ]

@@ -23,11 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from dynamics.outcomes import bracket
+from dynamics.trajectory import Trajectory
 from theorykit.collapse import collapse_threshold
 from theorykit.conditions import lambda_thresholds
 from theorykit.errors import ParameterError
+from theorykit.outcome_labels import STUCK
 from theorykit.params import ProblemParams
-from validation.reports.agreement import agreement_lines, agreements, plot_agreement
+from validation.reports.agreement import RunAgreement, agreements
+from validation.reports.agreement_report import agreement_lines, plot_agreement
 from validation.reports.figures import (
     ordered_groups,
     plot_error_vs,
@@ -74,7 +77,7 @@ def measured_stuck_thresholds(
         params = record.params.to_dict()
         stuck = by_setting[tuple(params[field] for field in by)]
         lam = record.params.lam
-        stuck[lam] = stuck.get(lam, False) or record.outcome == "stuck"
+        stuck[lam] = stuck.get(lam, False) or record.outcome == STUCK
     return {
         key: bracket(sorted(stuck), [stuck[lam] for lam in sorted(stuck)])
         for key, stuck in by_setting.items()
@@ -193,7 +196,7 @@ def summary_row(check: VerdictCheck, group: Sequence[RunRecord]) -> tuple[str, .
     theorems' asymptotic outcome (:func:`theorykit.bounds.theorem_outcome`, or why none applies)
     and the finite-size verdict against the CNN
     (:class:`validation.reports.verdicts.VerdictCheck`)."""
-    mark = ROUND_OFF_MARK if "stuck" in check.outcomes.values() else ""
+    mark = ROUND_OFF_MARK if STUCK in check.outcomes.values() else ""
     return (
         check.name,
         seed_count(group),
@@ -221,14 +224,12 @@ def malformed_row_lines(malformed: dict[str, str]) -> list[str]:
     ]
 
 
-def write_sweep_report(
-    store_path: str | Path, out_dir: str | Path | None = None
-) -> tuple[str, list[Path]]:
-    """Write report.md and the figures for the store at ``store_path`` into ``out_dir`` (default:
-    :func:`validation.reports.files.default_report_directory`, the store's folder unless another
-    store's report is there). Returns the report's text and the figures written (PNG paths; each
-    also as PDF and SVG)."""
-    store_path = Path(store_path)
+def _read_store(
+    store_path: Path,
+) -> tuple[list[RunRecord], dict[str, tuple[str, Trajectory]], dict[str, str]]:
+    """The readable runs of the store at ``store_path``, their stored predictions (by run key:
+    (reduction, trajectory)) and its unreadable rows (by key: reason); a
+    :class:`~theorykit.errors.ParameterError` without a store or without a readable run."""
     if not store_path.is_file():
         raise ParameterError(
             "results", str(store_path), "an existing results store (the --store of theorykit sweep)"
@@ -242,29 +243,56 @@ def write_sweep_report(
         raise ParameterError(
             "results", str(store_path), f"a store with at least one readable run{unread}"
         )
-    out_dir = Path(out_dir) if out_dir is not None else default_report_directory(store_path)
-    check_report_directory(out_dir, store_path)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    title = ", ".join(sorted({record.sweep for record in records}))
-    failed = sum(1 for record in records if record.failure)
-    versions = sorted({record.code_version for record in records})
-    varying = varying_fields(records)
+    return records, predicted, malformed
 
+
+def _plot_sweep(
+    records: Sequence[RunRecord],
+    predicted: dict[str, tuple[str, Trajectory]],
+    compared: Sequence[RunAgreement],
+    title: str,
+    out_dir: Path,
+) -> list[str]:
+    """Plot the figures of a sweep report into ``out_dir``; the PNG names, in report order."""
     plot_trajectories(
         records, title, out_dir / "trajectories.png", {k: t for k, (_, t) in predicted.items()}
     )
     plot_final_errors(records, title, out_dir / "test_error.png")
-    compared = agreements(records, predicted)
     if compared:
         plot_agreement(compared, title, out_dir / "agreement.png")
-    thresholds = [lambda_thresholds(record.params) for record in records]
-    shared = thresholds[0] if all(t == thresholds[0] for t in thresholds) else None
     figures = ["trajectories.png", "test_error.png"]
     if plot_error_vs(records, "lam", out_dir / "test_error_vs_lambda.png"):
         figures.append("test_error_vs_lambda.png")
     if plot_error_vs(records, "B", out_dir / "test_error_vs_batch.png"):
         figures.append("test_error_vs_batch.png")
+    return [*figures, "agreement.png"] if compared else figures
 
+
+def _prediction_lines(compared: Sequence[RunAgreement]) -> list[str]:
+    """The agreement section where predictions are stored, else how to compute them."""
+    if compared:
+        return ["", *agreement_lines(compared)]
+    return [
+        "",
+        "No predictions are stored for these runs: `theorykit report STORE --predict` "
+        "computes the reduced dynamics of each run from its own initialisation and batches "
+        "(needs torch) and stores them beside the runs.",
+    ]
+
+
+def _sweep_lines(
+    records: Sequence[RunRecord],
+    compared: Sequence[RunAgreement],
+    malformed: dict[str, str],
+    store_path: Path,
+    title: str,
+) -> list[str]:
+    """The text of a sweep report up to its list of figures."""
+    failed = sum(1 for record in records if record.failure)
+    versions = sorted({record.code_version for record in records})
+    varying = varying_fields(records)
+    thresholds = [lambda_thresholds(record.params) for record in records]
+    shared = thresholds[0] if all(t == thresholds[0] for t in thresholds) else None
     grouped = ordered_groups(records)
     checks = [VerdictCheck.of(name, group[0].params, group) for name, group in grouped.items()]
     rows = [summary_row(check, grouped[check.name]) for check in checks]
@@ -285,20 +313,33 @@ def write_sweep_report(
             records,
             by=("optimizer", "B", *(f for f in varying if f not in ("lam", "optimizer", "B"))),
         )
-    lines += failed_run_lines(records)
-    lines += malformed_row_lines(malformed)
-    lines += ["", *verdict_lines(checks)]
-    if compared:
-        figures.append("agreement.png")
-        lines += ["", *agreement_lines(compared)]
-    else:
-        lines += [
-            "",
-            "No predictions are stored for these runs: `theorykit report STORE --predict` "
-            "computes the reduced dynamics of each run from its own initialisation and batches "
-            "(needs torch) and stores them beside the runs.",
-        ]
-    lines += [
+    return [
+        *lines,
+        *failed_run_lines(records),
+        *malformed_row_lines(malformed),
+        "",
+        *verdict_lines(checks),
+        *_prediction_lines(compared),
+    ]
+
+
+def write_sweep_report(
+    store_path: str | Path, out_dir: str | Path | None = None
+) -> tuple[str, list[Path]]:
+    """Write report.md and the figures for the store at ``store_path`` into ``out_dir`` (default:
+    :func:`validation.reports.files.default_report_directory`, the store's folder unless another
+    store's report is there). Returns the report's text and the figures written (PNG paths; each
+    also as PDF and SVG)."""
+    store_path = Path(store_path)
+    records, predicted, malformed = _read_store(store_path)
+    out_dir = Path(out_dir) if out_dir is not None else default_report_directory(store_path)
+    check_report_directory(out_dir, store_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    title = ", ".join(sorted({record.sweep for record in records}))
+    compared = agreements(records, predicted)
+    figures = _plot_sweep(records, predicted, compared, title, out_dir)
+    lines = [
+        *_sweep_lines(records, compared, malformed, store_path, title),
         "",
         "Figures (each also as PDF and SVG): " + ", ".join(figures) + ".",
         "",

@@ -25,7 +25,8 @@ from theorykit.bounds import theorem_outcome
 from theorykit.calibration import in_sample_note
 from theorykit.params import ProblemParams
 from theorykit.verdict import Verdict, finite_size_verdict
-from validation.reports.agreement import RunAgreement, criteria_text, criterion_counts
+from validation.reports.agreement import RunAgreement
+from validation.reports.agreement_report import criteria_text, criterion_counts
 from validation.reports.tables import lines_by_reason
 from validation.runs.records import RunRecord
 
