@@ -4,73 +4,51 @@ Each row holds a run's key (:func:`validation.runs.records.run_key`: sha1 of its
 seeds, data and engine options), the sweep that produced it, its full configuration, the code
 version that trained it, its status (``finished`` or ``failed`` -- weights went NaN/inf, with the
 reason), its final metrics and its whole trajectory (JSON). :meth:`ResultsStore.add` writes a
-group's rows in one transaction (``synchronous=FULL``, WAL journal): a process killed at any moment
-leaves every group either completely present or absent, and readers never see a half-written group.
-A key that is already present is left untouched (``ON CONFLICT DO NOTHING``), so a task that ran
-twice -- a Dask worker retried after a crash -- never duplicates a run. A rerun asks :meth:`keys`
-and trains the rest.
+group's rows in one transaction (``synchronous=FULL``, WAL journal:
+:mod:`validation.store.connection`): a process killed at any moment leaves every group either
+completely present or absent, and readers never see a half-written group. A key that is already
+present is left untouched (``ON CONFLICT DO NOTHING``), so a task that ran twice -- a Dask worker
+retried after a crash -- never duplicates a run. A rerun asks :meth:`keys` and trains the rest.
 
 Runs of the real-image check (``validation.experiments.image_experiment``) live in the same file,
-in the table
-``image_runs`` (:meth:`add_image_run`, :meth:`image_records`): one row per (optimiser, lam, B, lr,
-epochs, seed) with its final errors, written as each run finishes.
+in the table ``image_runs`` (:meth:`add_image_run`, :meth:`image_records`): one row per
+(optimiser, lam, B, lr, epochs, seed) with its final errors, written as each run finishes.
 
 The reduced dynamics' prediction of a stored run (``validation.experiments.prediction``) lives in
 the table ``predictions``, keyed by the run's key and the reduction (:meth:`add_predictions`,
 :meth:`predictions`), written one group at a time like the runs.
 
-Drivers that share a store share its work through the table ``claims``: a driver claims the keys
-of a task before it trains them (:meth:`claim`, one transaction: keys stored or claimed by a live
-driver are skipped), renews its leases while it trains (:meth:`renew`) and releases them when the
-task is stored or abandoned (:meth:`release`). A lease that is not renewed expires, so the runs of
-a killed driver are taken over by the next driver that asks.
+Drivers that share a store share its work through the table ``claims``
+(:mod:`validation.store.leases`): :meth:`claim`, :meth:`renew`, :meth:`release` and
+:meth:`claimed_elsewhere`.
 
-Exports: :meth:`records` (typed :class:`~validation.runs.records.RunRecord` s, which the reports
-read), :meth:`dataframe` (pandas, one flat row per run: every parameter and final metric),
-:meth:`trajectory_frame` (long form, one row per run and recorded epoch), :meth:`export` (``.csv``
-with the standard library, ``.parquet`` through pandas + pyarrow).
+Exports (:mod:`validation.store.exports`): :meth:`records` (typed
+:class:`~validation.runs.records.RunRecord` s, which the reports read), :meth:`dataframe` (pandas,
+one flat row per run: every parameter and final metric), :meth:`trajectory_frame` (long form, one
+row per run and recorded epoch), :meth:`export` (``.csv`` with the standard library, ``.parquet``
+through pandas + pyarrow).
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import datetime
 import json
-import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from dynamics.trajectory import METRICS, Trajectory
-from theorykit.errors import ParameterError
-from theorykit.params import ProblemParams
-from validation.errors import MachineError
+from dynamics.trajectory import Trajectory
 from validation.runs.records import RunRecord, configuration_text, finite_or_none
-from validation.store import files as store_file
+from validation.store import exports as store_exports
 from validation.store import rows as store_rows
+from validation.store.connection import StoreConnection
+from validation.store.leases import Leases
 
-STATUSES = ("finished", "failed")
+if TYPE_CHECKING:
+    import pandas as pd
+
 _Parsed = TypeVar("_Parsed")
-#: Columns of :meth:`ResultsStore.dataframe` / CSV export before the parameter and metric columns.
-RUN_COLUMNS = (
-    "key",
-    "sweep",
-    "name",
-    "status",
-    "failure",
-    "code_version",
-    "finished_at",
-    "data_seed",
-    "init_seed",
-    "supports",
-    "labels",
-)
-#: Provenance columns of the flat table (``validation.cnn.tasks.provenance``; empty for runs stored
-#: before provenance was recorded).
-PROVENANCE_COLUMNS = ("host", "torch", "cuda", "device", "dtype", "tf32", "kernel", "threads")
 
 
 def _trajectory_json(epoch: Iterable[float], metrics: Mapping[str, Iterable[float | None]]) -> str:
@@ -85,6 +63,22 @@ def _trajectory_json(epoch: Iterable[float], metrics: Mapping[str, Iterable[floa
         },
         allow_nan=False,
     )
+
+
+def _now() -> str:
+    """The time a row is written: UTC, ISO 8601, to the second."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def _insert_many(statement: str, rows: list[tuple]) -> Callable[[sqlite3.Connection], int]:
+    """The write that runs ``statement`` over ``rows`` and returns how many rows it added."""
+
+    def insert(connection: sqlite3.Connection) -> int:
+        before = connection.total_changes
+        connection.executemany(statement, rows)
+        return connection.total_changes - before
+
+    return insert
 
 
 class ResultsStore:
@@ -103,103 +97,19 @@ class ResultsStore:
     """
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
-        if not isinstance(path, str | os.PathLike) or not str(path):
-            raise ParameterError("store", path, "a file path (e.g. runs/NAME/results.sqlite)")
-        self.path = Path(path)
-        if self.path.is_dir():
-            raise ParameterError(
-                "store",
-                str(self.path),
-                "a file path (e.g. runs/NAME/results.sqlite), not a directory",
-            )
-        # The file is read through SQLite only: closing any other descriptor on it would drop
-        # this process's POSIX locks, and another process could then delete the write-ahead log
-        # that this process's open connections still write to (their rows would vanish until
-        # close).
-        exists = self.path.exists()
-        if read_only and not exists:
-            raise ParameterError(
-                "store",
-                str(self.path),
-                "an existing results store (no such file; a store that is read is never created)",
-            )
-        directory_writable = os.access(store_file.nearest_existing(self.path.parent), os.W_OK)
-        self.read_only = (
-            read_only or not directory_writable or (exists and not os.access(self.path, os.W_OK))
-        )
-        if self.read_only and not exists:
-            raise MachineError(
-                f"store {self.path}: no such file, and it cannot be created here (no write "
-                "permission); choose a writable --store"
-            )
-        try:
-            self._connection = self._connect()
-        except sqlite3.DatabaseError as error:
-            cause = "this file is not SQLite" if "not a database" in str(error) else str(error)
-            raise ParameterError(
-                "store", str(self.path), f"a readable SQLite results store ({cause})"
-            ) from None
+        self._file = StoreConnection(path, read_only)
+        self._leases = Leases(self._file)
+        self.path: Path = self._file.path
+        self.read_only: bool = self._file.read_only
+        self._connection = self._file.connection
         #: Rows the last read could not parse, by key: the reason (hand-edited or damaged rows;
         #: the reports list them and go on with the rest).
         self.malformed: dict[str, str] = {}
 
-    def _connect(self) -> sqlite3.Connection:
-        if self.read_only:
-            connection = store_file.open_read_only(self.path)
-            try:
-                tables = store_file.retry_locked(
-                    lambda: store_file.table_names(connection), self.path
-                )
-                store_file.refuse_foreign(self.path, tables)
-            except BaseException:
-                connection.close()
-                raise
-        else:
-            connection = store_file.open_writable(self.path)
-        try:
-            store_file.check_schema_version(connection, self.path)
-        except BaseException:
-            connection.close()
-            raise
-        return connection
-
-    def _write(self, statements: Callable[[sqlite3.Connection], int]) -> int:
-        """Run ``statements`` in one immediate transaction; the machine's refusals (read-only,
-        a lock held too long, full disk, I/O) become one :class:`MachineError` sentence, and
-        nothing is half-written."""
-        if self.read_only:
-            raise MachineError(
-                f"store {self.path} is read-only here; copy it to a writable place to add runs"
-            )
-        connection = self._connection
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                changed = statements(connection)
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
-        except sqlite3.OperationalError as error:
-            if store_file.is_lock_error(error):
-                cause = store_file.lock_message(self.path)
-            elif "full" in str(error):
-                cause = f"store {self.path}: the disk is full (free space)"
-            else:
-                cause = f"store {self.path}: {error}"
-            raise MachineError(
-                f"{cause}; nothing of this write was stored (rerun to resume)"
-            ) from None
-        return changed
-
     def close(self) -> None:
         """Checkpoint the write-ahead log into the file (so the .sqlite alone holds every row)
         and close."""
-        if not self.read_only:
-            with contextlib.suppress(sqlite3.Error):
-                self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._connection.close()
+        self._file.close()
 
     def __enter__(self) -> ResultsStore:
         return self
@@ -251,7 +161,7 @@ class ResultsStore:
         (``validation.cnn.tasks.provenance``), kept in the ``config`` column beside the engine
         options but never part of a key. Keys already present are skipped, never overwritten.
         """
-        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        now = _now()
         rows = [
             (
                 record.key,
@@ -267,17 +177,10 @@ class ResultsStore:
             )
             for record in records
         ]
-
-        def insert(connection: sqlite3.Connection) -> int:
-            before = connection.total_changes
-            connection.executemany(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO "
-                "NOTHING",
-                rows,
-            )
-            return connection.total_changes - before
-
-        return self._write(insert)
+        statement = (
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING"
+        )
+        return self._file.write(_insert_many(statement, rows))
 
     def claim(
         self,
@@ -286,61 +189,23 @@ class ResultsStore:
         lease_s: float,
         dead: Callable[[str], bool] = lambda owner: False,
     ) -> list[str]:
-        """Claim for ``owner`` the ``keys`` that are neither stored nor claimed by a live owner,
-        for ``lease_s`` seconds; returns them in the order given (one transaction, so two drivers
-        never claim one key). Claims whose lease expired, or whose owner ``dead`` says is gone,
-        are dropped first."""
-        now = time.time()
-
-        def take(connection: sqlite3.Connection) -> int:
-            connection.execute("DELETE FROM claims WHERE expires < ?", (now,))
-            owners = {row[0] for row in connection.execute("SELECT DISTINCT owner FROM claims")}
-            connection.executemany(
-                "DELETE FROM claims WHERE owner = ?", [(o,) for o in owners if dead(o)]
-            )
-            stored = {row[0] for row in connection.execute("SELECT key FROM runs")}
-            held = dict(connection.execute("SELECT key, owner FROM claims"))
-            free = [k for k in keys if k not in stored and held.get(k, owner) == owner]
-            connection.executemany(
-                "INSERT INTO claims VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                "expires = excluded.expires",
-                [(k, owner, now + lease_s) for k in free],
-            )
-            taken.extend(free)
-            return len(free)
-
-        taken: list[str] = []
-        self._write(take)
-        return taken
+        """:meth:`validation.store.leases.Leases.claim`: the ``keys`` now claimed for ``owner``
+        (neither stored nor claimed by a live owner), in the order given."""
+        return self._leases.claim(keys, owner, lease_s, dead)
 
     def renew(self, owner: str, lease_s: float) -> None:
         """Extend every lease of ``owner`` by ``lease_s`` seconds from now."""
-        self._write(
-            lambda connection: (
-                connection.execute(
-                    "UPDATE claims SET expires = ? WHERE owner = ?", (time.time() + lease_s, owner)
-                ).rowcount
-            )
-        )
+        self._leases.renew(owner, lease_s)
 
     def release(self, owner: str, keys: Iterable[str] | None = None) -> None:
         """Drop the claims of ``owner`` (all, or those of ``keys``)."""
-        if keys is None:
-            statement, rows = "DELETE FROM claims WHERE owner = ?", [(owner,)]
-        else:
-            statement = "DELETE FROM claims WHERE owner = ? AND key = ?"
-            rows = [(owner, key) for key in keys]
-        self._write(lambda connection: connection.executemany(statement, rows).rowcount)
+        self._leases.release(owner, keys)
 
     def claimed_elsewhere(
         self, keys: Iterable[str], owner: str, dead: Callable[[str], bool] = lambda owner: False
     ) -> set[str]:
         """The ``keys`` that another owner holds a live lease on (``dead`` as in :meth:`claim`)."""
-        wanted = set(keys)
-        rows = self._connection.execute(
-            "SELECT key, owner FROM claims WHERE owner != ? AND expires >= ?", (owner, time.time())
-        )
-        return {key for key, holder in rows if not dead(holder)} & wanted
+        return self._leases.claimed_elsewhere(keys, owner, dead)
 
     def add_image_run(
         self,
@@ -352,34 +217,24 @@ class ResultsStore:
     ) -> bool:
         """Store one finished image run (in its own transaction); False when ``key`` was already
         stored."""
-        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        row = (key, dataset, code_version, now, json.dumps(config), json.dumps(final))
-
-        def insert(connection: sqlite3.Connection) -> int:
-            statement = "INSERT INTO image_runs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-            return connection.execute(statement, row).rowcount
-
-        return bool(self._write(insert))
+        row = (key, dataset, code_version, _now(), json.dumps(config), json.dumps(final))
+        statement = "INSERT INTO image_runs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        return bool(
+            self._file.write(lambda connection: connection.execute(statement, row).rowcount)
+        )
 
     def add_predictions(
         self, reduction: str, predicted: Iterable[tuple[str, Trajectory]], code_version: str
     ) -> int:
         """Store the predicted trajectories of one group (run key, trajectory) in one transaction;
         returns how many were new (a stored (key, reduction) is never overwritten)."""
-        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        now = _now()
         rows = [
             (key, reduction, code_version, now, _trajectory_json(t.epoch, t.metrics))
             for key, t in predicted
         ]
-
-        def insert(connection: sqlite3.Connection) -> int:
-            before = connection.total_changes
-            connection.executemany(
-                "INSERT INTO predictions VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows
-            )
-            return connection.total_changes - before
-
-        return self._write(insert)
+        statement = "INSERT INTO predictions VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        return self._file.write(_insert_many(statement, rows))
 
     def predictions(self, keys: Iterable[str]) -> dict[str, tuple[str, Trajectory]]:
         """The stored predictions of the runs ``keys``: by key, (reduction, trajectory);
@@ -434,99 +289,30 @@ class ResultsStore:
         return records
 
     def flat_rows(self) -> list[dict[str, Any]]:
-        """One flat dict per run: :data:`RUN_COLUMNS`, :data:`PROVENANCE_COLUMNS`, then every
-        ProblemParams field, then final
-        metrics (None for a failed run: its metrics are not trustworthy, see the ``failure``
-        column)."""
-        rows = []
-        for record in self.records().values():
-            run = {
-                "key": record.key,
-                "sweep": record.sweep,
-                "name": record.name,
-                "status": record.status,
-                "failure": record.failure,
-                "code_version": record.code_version,
-                "finished_at": record.finished_at,
-                "data_seed": record.data_seed,
-                "init_seed": record.init_seed,
-                "supports": record.supports,
-                "labels": record.labels,
-            }
-            finals = {
-                metric: None if record.failure else record.final.get(metric) for metric in METRICS
-            }
-            where = {name: record.provenance.get(name) for name in PROVENANCE_COLUMNS}
-            rows.append({**run, **where, **record.params.to_dict(), **finals})
-        return rows
+        """One flat dict per run (:func:`validation.store.exports.flat_row`): run columns,
+        provenance, every ProblemParams field, then final metrics (None for a failed run: its
+        metrics are not trustworthy, see the ``failure`` column)."""
+        return store_exports.flat_rows(self.records().values())
 
-    def dataframe(self):
+    def dataframe(self) -> pd.DataFrame:
         """:meth:`flat_rows` as a tidy pandas DataFrame: one row per run, every configuration
         column beside the final metrics, metrics as float64 (NaN where a run failed)."""
-        import pandas as pd
+        return store_exports.run_frame(self.records().values())
 
-        frame = pd.DataFrame(self.flat_rows(), columns=self._flat_columns())
-        return frame.astype(dict.fromkeys(METRICS, "float64"))
-
-    def trajectory_frame(self):
+    def trajectory_frame(self) -> pd.DataFrame:
         """Long form, tidy: one row per (run, recorded epoch), its configuration columns (those
         of :meth:`dataframe` but the final metrics) joined, the recorded metrics as float64."""
-        return self._long_frame(
-            (key, record.epoch, record.metrics) for key, record in self.records().items()
-        )
+        return store_exports.trajectory_frame(self.records())
 
-    def prediction_frame(self):
+    def prediction_frame(self) -> pd.DataFrame:
         """Long form, tidy: one row per (predicted run, recorded epoch) with the reduction that
         predicted it, the run's configuration columns joined, the predicted metrics as float64."""
         runs = self.records()
-        predicted = self.predictions(runs)
-        return self._long_frame(
-            (
-                (key, trajectory.epoch, trajectory.metrics)
-                for key, (_, trajectory) in predicted.items()
-            ),
-            reductions={key: reduction for key, (reduction, _) in predicted.items()},
-        )
-
-    def _long_frame(self, series, reductions: Mapping[str, str] | None = None):
-        """One row per (key, epoch) of ``series`` ((key, epochs, metrics) triples), joined to the
-        configuration of each key (:meth:`dataframe` without its final metrics)."""
-        import pandas as pd
-
-        configuration = self.dataframe().drop(columns=list(METRICS)).set_index("key")
-        rows = []
-        for key, epochs, metrics in series:
-            for index, epoch in enumerate(epochs):
-                row = {"key": key, "epoch": float(epoch)}
-                if reductions is not None:
-                    row["reduction"] = reductions[key]
-                rows.append({**row, **{m: metrics[m][index] for m in METRICS if m in metrics}})
-        columns = ["key", "epoch", *(["reduction"] if reductions is not None else []), *METRICS]
-        frame = pd.DataFrame(rows, columns=columns).astype(dict.fromkeys(METRICS, "float64"))
-        return frame.join(configuration, on="key")
+        return store_exports.prediction_frame(runs, self.predictions(runs))
 
     def export(self, path: str | Path) -> Path:
         """Write the flat table to ``path``: ``.csv`` (standard library) or ``.parquet`` (pandas +
         pyarrow); the store itself is refused as a target
         (:func:`validation.store.files.refuse_store_target`)."""
-        path = Path(path)
-        store_file.refuse_store_target(self.path, path, "export")
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            with path.open("w", newline="") as stream:
-                writer = csv.DictWriter(stream, fieldnames=self._flat_columns())
-                writer.writeheader()
-                writer.writerows(self.flat_rows())
-        elif suffix == ".parquet":
-            self.dataframe().to_parquet(path, index=False)
-        else:
-            raise ParameterError("export", str(path), "a path ending in .csv or .parquet")
-        return path
-
-    def _flat_columns(self) -> list[str]:
-        return [
-            *RUN_COLUMNS,
-            *PROVENANCE_COLUMNS,
-            *(field for field in ProblemParams.__dataclass_fields__),
-            *METRICS,
-        ]
+        target = store_exports.export_target(self.path, path)
+        return store_exports.write_table(target, self.records().values())

@@ -3,10 +3,10 @@
 :func:`run_sweep` asks the :class:`~validation.store.results.ResultsStore` which runs are done,
 groups the rest by :meth:`~validation.runs.spec.RunSpec.group_key` (at most ``group_size`` members
 each, :mod:`validation.runs.sizing`'s default otherwise) and keeps the executor's ``capacity`` of
-tasks
-in flight (:mod:`validation.sweeps.executors`), claiming each task's runs in the store just before
-it is submitted. Each group's records are stored in one transaction as soon as its task finishes,
-in whatever order tasks finish.
+tasks in flight (:mod:`validation.sweeps.executors`), claiming each task's runs in the store just
+before it is submitted. Each group's records are stored in one transaction as soon as its task
+finishes, in whatever order tasks finish. A driver object holds one call's state: the tasks queued
+and in flight, and the counts of the outcome.
 
 * **Several drivers on one store** (two terminals, two cluster jobs) split the work: a run claimed
   by a live driver is left to it (:meth:`ResultsStore.claim`); a driver renews its leases while it
@@ -32,13 +32,8 @@ spec order.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import platform
-import sqlite3
-import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -50,17 +45,20 @@ from validation.cnn.device import resolve_device
 from validation.cnn.tasks import TaskResult, train_task
 from validation.errors import MachineError, SweepInterrupted
 from validation.progress import STDERR
-from validation.runs.records import RunRecord, configuration_text, engine_identity, run_key
-from validation.runs.sizing import group_size, physical_memory
+from validation.runs.records import RunRecord, engine_identity, run_key
+from validation.runs.sizing import group_size
 from validation.runs.spec import EngineOptions, RunSpec
+from validation.store.heartbeat import LeaseHeartbeat
+from validation.store.leases import default_owner, owner_is_dead
 from validation.store.results import ResultsStore
 from validation.sweeps.executors import InlineExecutor
 from validation.sweeps.grid import SweepSpec
+from validation.sweeps.preflight import check_memory, check_names
 from validation.termination import signal_of
 
 #: Seconds a claim lives without renewal: a driver renews every LEASE_S / 4 while it works, so a
 #: claim outlives a driver on another machine by at most this long (one on this machine is seen
-#: dead at once: :func:`owner_is_dead`).
+#: dead at once: :func:`validation.store.leases.owner_is_dead`).
 LEASE_S = 30.0
 #: How often (seconds) a driver with nothing left to do looks at the runs other drivers hold.
 POLL_S = 2.0
@@ -88,129 +86,228 @@ class SweepOutcome:
         return self.stored == self.runs
 
 
-def default_owner() -> str:
-    """A driver's name in the claims table: host, process and a random suffix."""
-    return f"{platform.node()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_is_dead(owner: str) -> bool:
-    """Whether the driver ``owner`` (:func:`default_owner`'s form) ran on this machine and its
-    process is gone; a driver elsewhere is judged by its lease alone."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != platform.node() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
-    return False
-
-
-class _Heartbeat:
-    """Renews an owner's leases every ``lease_s / 4`` seconds from its own store connection.
-
-    A renewal that fails (the store locked past ``store_file.LOCK_WAIT_S``, a lost file system)
-    is retried at the next beat; the first failure of a streak is logged in one line, and so is
-    the moment the leases have gone unrenewed for ``lease_s``: another driver may then take the
-    runs over and train them too (each run is still stored once). Nothing in this thread raises.
-    """
-
-    def __init__(self, path: Path, owner: str, lease_s: float, log: TextIO) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(path, owner, lease_s, log), name="lease-heartbeat", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, path: Path, owner: str, lease_s: float, log: TextIO) -> None:
-        store: ResultsStore | None = None
-        renewed, failing, expired = time.monotonic(), False, False
-        while not self._stop.wait(lease_s / 4):
-            try:
-                if store is None:  # an empty store is falsy (len 0): test for None
-                    store = ResultsStore(path)
-                store.renew(owner, lease_s)
-            except (MachineError, ParameterError, OSError, sqlite3.Error) as error:
-                if not failing:
-                    print(f"lease renewal failed, retrying: {error}", file=log)
-                failing = True
-                if not expired and time.monotonic() - renewed > lease_s:
-                    expired = True
-                    print(
-                        f"this driver's leases expired ({lease_s:.0f} s unrenewed): another "
-                        "driver may train its runs too (each is stored once)",
-                        file=log,
-                    )
-                continue
-            if failing:
-                print("lease renewal resumed", file=log)
-            renewed, failing, expired = time.monotonic(), False, False
-        if store is not None:
-            store.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def check_memory(tasks: Sequence[Sequence[RunSpec]], options: EngineOptions) -> None:
-    """Refuse, before anything trains, a task whose arrays would not fit in this machine's memory
-    (:mod:`validation.runs.sizing`'s estimate), naming the estimate and the fix."""
-    memory = physical_memory()
-    if memory is None:
-        return
-    for task in tasks:
-        size = group_size(task, options)
-        if size.memory_bytes > memory:
-            raise ParameterError(
-                "group_size",
-                size.members,
-                f"tasks that fit in memory: {size.members} members need "
-                f"~{size.memory_bytes / 2**30:.1f} GiB of {memory / 2**30:.1f} GiB (lower "
-                "group_size or test_size)",
-            )
-
-
-def check_names(spec: SweepSpec, store: ResultsStore) -> None:
-    """Refuse a spec whose run names the store already holds with another configuration (the
-    reports group runs by name and configuration, but one name for two experiments is a mistake
-    worth a sentence before training)."""
-    stored = store.configurations()
-    for run in spec.runs:
-        known = stored.get(run.name)
-        if not known:
-            continue
-        mine = configuration_text(
-            run.params, run.supports, run.labels, engine_identity(spec.options)
-        )
-        if mine not in known:
-            other = json.loads(next(iter(known)))
-            engine = engine_identity(spec.options)
-            differ = [
-                f"{field} = {other['params'][field]!r} (this spec: {value!r})"
-                for field, value in run.params.to_dict().items()
-                if other["params"].get(field) != value
-            ] + [
-                f"engine {field} = {other['engine'].get(field)!r} (this spec: {value!r})"
-                for field, value in engine.items() | other["engine"].items()
-                if other["engine"].get(field) != engine.get(field) and field in engine
-            ] or ["data options"]
-            raise ParameterError(
-                "name",
-                run.name,
-                f"a run name the store {store.path} holds for one configuration only: it has "
-                f"{run.name!r} with {', '.join(differ)}; use another --store, or move the "
-                "differing fields into [grid] (run names are the grid's labels)",
-            )
-
-
 def _work(spec: SweepSpec, indices: Sequence[int], options: EngineOptions) -> float:
     """The tasks' cost in the fused kernel's model (``validation.runs.sizing.group_size``), which
     weighs a B = 100 step against a B = 2 one; only the ETA's proportions use it."""
     return sum(group_size([spec.runs[i]], options).seconds or 0.0 for i in indices)
+
+
+class _SweepDriver:
+    """One call of :func:`run_sweep`: the runs' keys, the queue of tasks not yet submitted, the
+    futures in flight (each with its label, run indices and tries) and the counters of the
+    outcome. Built from the store's state at once: the runs already stored are announced and left
+    out of the queue."""
+
+    def __init__(
+        self,
+        spec: SweepSpec,
+        store: ResultsStore,
+        executor: Executor,
+        options: EngineOptions,
+        log: TextIO,
+        progress: Callable[[str], Callable[[int, int], None]] | None,
+        owner: str,
+        lease_s: float,
+    ) -> None:
+        self.spec, self.store, self.executor, self.options = spec, store, executor, options
+        self.log, self.owner, self.lease_s = log, owner, lease_s
+        inline = isinstance(executor, InlineExecutor)
+        self.progress = progress if inline else None  # a callback does not cross processes
+        self.capacity = max(1, int(getattr(executor, "capacity", os.cpu_count() or 1)))
+        self.keys = [run_key(run, spec.options) for run in spec.runs]
+        stored = store.keys()
+        pending = [index for index, key in enumerate(self.keys) if key not in stored]
+        self.already = len(spec.runs) - len(pending)
+        if self.already:
+            print(
+                f"resuming: {self.already} of {len(spec.runs)} runs already in {store.path}",
+                file=log,
+            )
+        self.device_type = "cuda" if options.device.startswith("cuda") else "cpu"
+        if options.device == "auto":
+            self.device_type = resolve_device("auto").type
+        self.queue = self._tasks(pending)
+        self.in_flight: dict[Future, tuple[str, list[int], int]] = {}
+        self.added, self.errors, self.number, self.waiting_for = 0, [], 0, -1
+        self.work_total, self.work_done = _work(spec, pending, options), 0.0
+        self.started = time.perf_counter()
+
+    def _tasks(self, indices: list[int]) -> list[list[int]]:
+        """The runs ``indices`` grouped into tasks (:meth:`SweepSpec.tasks`), as run indices."""
+        groups = self.spec.tasks([self.spec.runs[i] for i in indices], self.device_type)
+        return [[indices[j] for j in group] for group in groups]
+
+    def stored(self) -> int:
+        """How many of the sweep's runs the store holds now."""
+        return len(self.store.keys() & set(self.keys))
+
+    def run(self) -> SweepOutcome:
+        """Train until every run is stored (or only failed tasks are left): see the module
+        docstring. An interrupt stores what finished, releases the claims and raises
+        :class:`SweepInterrupted`."""
+        store = self.store
+        heartbeat = (
+            LeaseHeartbeat(store.path, self.owner, self.lease_s, self.log)
+            if not store.read_only
+            else None
+        )
+        try:
+            while self._step():
+                pass
+        except KeyboardInterrupt as interrupt:
+            raise self._interrupted(interrupt) from None
+        finally:
+            if heartbeat is not None:
+                heartbeat.stop()
+            if not store.read_only:
+                store.release(self.owner)
+        total = self.stored()
+        return SweepOutcome(
+            len(self.spec.runs),
+            self.already,
+            self.added,
+            tuple(self.errors),
+            total - self.already - self.added,
+        )
+
+    def _step(self) -> bool:
+        """Fill the executor, then store the tasks that finish first, or, with none in flight,
+        look at what the store still lacks; False once there is nothing left to do."""
+        self._submit_queued()
+        if not self.in_flight:
+            return self._look_for_missing()
+        done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+        for future in done:
+            self.collect(future)
+        return True
+
+    def _submit_queued(self) -> None:
+        """Claim and submit queued tasks while the executor has room; runs another driver
+        claimed first are left out of their task."""
+        while self.queue and len(self.in_flight) < self.capacity:
+            task = self.queue.pop(0)
+            keys = [self.keys[i] for i in task]
+            claimed = set(self.store.claim(keys, self.owner, self.lease_s, owner_is_dead))
+            indices = [i for i in task if self.keys[i] in claimed]
+            if indices:
+                self.number += 1
+                first = self.spec.runs[indices[0]].params
+                members = len(indices)
+                self.submit(
+                    indices,
+                    f"task {self.number} ({first.optimizer}, B={first.B}, {members} members)",
+                )
+
+    def _look_for_missing(self) -> bool:
+        """With nothing in flight: False when the store is complete (or a task failed); else
+        queue the missing runs no live driver holds (a dead driver's, once its leases expired),
+        or wait :data:`POLL_S` for the drivers that hold them."""
+        done_keys = self.store.keys()
+        missing = [i for i, key in enumerate(self.keys) if key not in done_keys]
+        if not missing or self.errors:
+            return False
+        held = self.store.claimed_elsewhere(
+            [self.keys[i] for i in missing], self.owner, owner_is_dead
+        )
+        free = [i for i in missing if self.keys[i] not in held]
+        if free:
+            self.queue = self._tasks(free)
+            return True
+        if len(missing) != self.waiting_for:
+            self.waiting_for = len(missing)
+            print(
+                f"waiting for {self.waiting_for} runs that another driver is training",
+                file=self.log,
+            )
+        time.sleep(POLL_S)
+        return True
+
+    def submit(self, indices: list[int], label: str, tries: int = 0) -> None:
+        """Submit the task of runs ``indices``; the inline executor's, done at once, is stored
+        at once."""
+        callback = self.progress(label) if self.progress is not None else None
+        runs = [self.spec.runs[i] for i in indices]
+        future = self.executor.submit(train_task, runs, self.options, callback)
+        self.in_flight[future] = (label, indices, tries)
+        if future.done():
+            self.collect(future)
+
+    def collect(self, future: Future) -> None:
+        """Store the group of a finished task, or retry or report a failed one. The future leaves
+        :attr:`in_flight` only once its group is stored (or given up): an interrupt during the
+        write leaves it there, and the interrupt's clean-up stores it."""
+        label, indices, tries = self.in_flight[future]
+        try:
+            result: TaskResult = future.result()
+        except Exception as error:  # a lost worker or broken pool: retry, then report
+            del self.in_flight[future]
+            self._failed(label, indices, tries, error)
+            return
+        self.store_group(indices, result)
+        del self.in_flight[future]
+        self.store.release(self.owner, [self.keys[i] for i in indices])
+        self._report_stored(label, indices)
+
+    def _failed(self, label: str, indices: list[int], tries: int, error: Exception) -> None:
+        """Submit a task whose worker was lost again (:data:`RETRIES` times); report one that
+        keeps failing, its runs released for a rerun."""
+        if isinstance(error, BrokenProcessPool | OSError) and tries < RETRIES:
+            print(f"{label}: worker lost ({type(error).__name__}), retrying", file=self.log)
+            self.submit(indices, label, tries + 1)
+            return
+        self.errors.append(f"{label}: {type(error).__name__}: {error}")
+        self.store.release(self.owner, [self.keys[i] for i in indices])
+        print(
+            f"{label} failed, not stored (a rerun retries it): {type(error).__name__}: {error}",
+            file=self.log,
+        )
+
+    def store_group(self, indices: list[int], result: TaskResult) -> None:
+        """Store the records of the task of runs ``indices`` in one transaction."""
+        records = [
+            RunRecord.of(self.keys[i], self.spec.runs[i], trajectory)
+            for i, trajectory in zip(indices, result.trajectories, strict=True)
+        ]
+        self.added += self.store.add(
+            self.spec.name,
+            records,
+            engine_identity(self.spec.options),
+            result.code_version,
+            result.provenance,
+        )
+
+    def _report_stored(self, label: str, indices: list[int]) -> None:
+        """One line: the runs stored so far, the time elapsed and this driver's estimate of the
+        time left (in proportion to the kernel's cost model, :func:`_work`)."""
+        self.work_done += _work(self.spec, indices, self.options)
+        elapsed = time.perf_counter() - self.started
+        done = self.work_done
+        left = elapsed * (self.work_total - done) / done if done else 0.0
+        print(
+            f"{label} stored: {self.stored()}/{len(self.spec.runs)} runs in "
+            f"{self.store.path} ({elapsed / 60:.1f} min elapsed, ~{max(left, 0.0) / 60:.1f} min "
+            "left for this driver)",
+            file=self.log,
+        )
+
+    def _interrupted(self, interrupt: KeyboardInterrupt) -> SweepInterrupted:
+        """Cancel the tasks not started, stop the workers, store every finished task (a group
+        whose write the interrupt cut short included), release the claims; the exception that
+        says how many runs are stored."""
+        for future in list(self.in_flight):
+            future.cancel()
+        terminate = getattr(self.executor, "terminate", None)
+        if terminate is not None:
+            terminate()
+        for future in [f for f in self.in_flight if f.done() and not f.cancelled()]:
+            if future.exception() is None:
+                self.collect(future)
+            else:
+                del self.in_flight[future]
+        self.store.release(self.owner)
+        return SweepInterrupted(
+            self.stored(), len(self.spec.runs), self.store.path, signal_of(interrupt)
+        )
 
 
 def run_sweep(
@@ -230,7 +327,7 @@ def run_sweep(
     record the same things (:func:`validation.runs.records.engine_identity`), so that keys do not
     change. ``progress(label)`` gives a per-epoch callback for a group; it is used only with the
     in-process executor (a callback does not cross process boundaries). ``owner`` names this
-    driver in the store's claims (default: host, pid, a random suffix).
+    driver in the store's claims (default: :func:`validation.store.leases.default_owner`).
     """
     executor = executor or InlineExecutor()
     options = options or spec.options
@@ -239,135 +336,10 @@ def run_sweep(
             "options", options, "the spec's recording options (only device and compile may differ)"
         )
     owner = owner or default_owner()
-    keys = [run_key(run, spec.options) for run in spec.runs]
     check_names(spec, store)
-    wanted = set(keys)
-    stored = store.keys()
-    pending = [index for index, key in enumerate(keys) if key not in stored]
-    already = len(spec.runs) - len(pending)
-    if already:
-        print(f"resuming: {already} of {len(spec.runs)} runs already in {store.path}", file=log)
-    device_type = "cuda" if options.device.startswith("cuda") else "cpu"
-    if options.device == "auto":
-        device_type = resolve_device("auto").type
-    queue = [
-        [pending[j] for j in group]
-        for group in spec.tasks([spec.runs[i] for i in pending], device_type)
-    ]
-    check_memory([[spec.runs[i] for i in task] for task in queue], options)
-    inline = isinstance(executor, InlineExecutor)
-    capacity = max(1, int(getattr(executor, "capacity", os.cpu_count() or 1)))
-    in_flight: dict[Future, tuple[str, list[int], int]] = {}
-    added, errors, number, waiting_for = 0, [], 0, -1
-    started, work_total, work_done = time.perf_counter(), _work(spec, pending, options), 0.0
-    heartbeat = _Heartbeat(store.path, owner, lease_s, log) if not store.read_only else None
-
-    def store_finished(future: Future) -> None:
-        nonlocal added, work_done
-        # The future leaves in_flight only once its group is stored (or given up): an interrupt
-        # during the write leaves it there, and the interrupt's clean-up stores it.
-        label, indices, tries = in_flight[future]
-        try:
-            result: TaskResult = future.result()
-        except Exception as error:  # a lost worker or broken pool: retry, then report
-            del in_flight[future]
-            if isinstance(error, BrokenProcessPool | OSError) and tries < RETRIES:
-                print(f"{label}: worker lost ({type(error).__name__}), retrying", file=log)
-                submit(indices, label, tries + 1)
-                return
-            errors.append(f"{label}: {type(error).__name__}: {error}")
-            store.release(owner, [keys[i] for i in indices])
-            print(
-                f"{label} failed, not stored (a rerun retries it): {type(error).__name__}: {error}",
-                file=log,
-            )
-            return
-        records = [
-            RunRecord.of(keys[i], spec.runs[i], trajectory)
-            for i, trajectory in zip(indices, result.trajectories, strict=True)
-        ]
-        added += store.add(
-            spec.name,
-            records,
-            engine_identity(spec.options),
-            result.code_version,
-            result.provenance,
-        )
-        del in_flight[future]
-        store.release(owner, [keys[i] for i in indices])
-        work_done += _work(spec, indices, options)
-        elapsed = time.perf_counter() - started
-        left = elapsed * (work_total - work_done) / work_done if work_done else 0.0
-        print(
-            f"{label} stored: {len(store.keys() & wanted)}/{len(spec.runs)} runs in "
-            f"{store.path} ({elapsed / 60:.1f} min elapsed, ~{max(left, 0.0) / 60:.1f} min left "
-            "for this driver)",
-            file=log,
-        )
-
-    def submit(indices: list[int], label: str, tries: int = 0) -> None:
-        callback = progress(label) if progress is not None and inline else None
-        future = executor.submit(train_task, [spec.runs[i] for i in indices], options, callback)
-        in_flight[future] = (label, indices, tries)
-        if future.done():  # the inline executor is done at once
-            store_finished(future)
-
-    try:
-        while True:
-            while queue and len(in_flight) < capacity:
-                task = queue.pop(0)
-                claimed = set(store.claim([keys[i] for i in task], owner, lease_s, owner_is_dead))
-                indices = [i for i in task if keys[i] in claimed]
-                if indices:
-                    number += 1
-                    first = spec.runs[indices[0]].params
-                    submit(
-                        indices,
-                        f"task {number} ({first.optimizer}, B={first.B}, {len(indices)} members)",
-                    )
-            if in_flight:
-                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                for future in done:
-                    store_finished(future)
-                continue
-            done_keys = store.keys()
-            missing = [i for i, key in enumerate(keys) if key not in done_keys]
-            if not missing or errors:
-                break
-            held = store.claimed_elsewhere([keys[i] for i in missing], owner, owner_is_dead)
-            free = [i for i in missing if keys[i] not in held]
-            if free:  # a driver died and its leases expired: take its runs over
-                queue = [
-                    [free[j] for j in group]
-                    for group in spec.tasks([spec.runs[i] for i in free], device_type)
-                ]
-                continue
-            if len(missing) != waiting_for:
-                waiting_for = len(missing)
-                print(f"waiting for {waiting_for} runs that another driver is training", file=log)
-            time.sleep(POLL_S)
-    except KeyboardInterrupt as interrupt:
-        for future in list(in_flight):
-            future.cancel()
-        terminate = getattr(executor, "terminate", None)
-        if terminate is not None:
-            terminate()
-        for future in [f for f in in_flight if f.done() and not f.cancelled()]:
-            if future.exception() is None:
-                store_finished(future)
-            else:
-                del in_flight[future]
-        store.release(owner)
-        raise SweepInterrupted(
-            len(store.keys() & wanted), len(spec.runs), store.path, signal_of(interrupt)
-        ) from None
-    finally:
-        if heartbeat is not None:
-            heartbeat.stop()
-        if not store.read_only:
-            store.release(owner)
-    total = len(store.keys() & wanted)
-    return SweepOutcome(len(spec.runs), already, added, tuple(errors), total - already - added)
+    driver = _SweepDriver(spec, store, executor, options, log, progress, owner, lease_s)
+    check_memory([[spec.runs[i] for i in task] for task in driver.queue], options)
+    return driver.run()
 
 
 def train_or_resume(

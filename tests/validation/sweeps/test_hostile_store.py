@@ -31,9 +31,10 @@ from theorykit.errors import ParameterError
 from validation.cli import main
 from validation.errors import MachineError
 from validation.runs.records import RunRecord
+from validation.store.heartbeat import LeaseHeartbeat
 from validation.store.results import ResultsStore
-from validation.sweeps import runner
 from validation.sweeps.grid import parse_spec_text
+from validation.sweeps.preflight import check_names
 
 RUNS = 6
 
@@ -198,7 +199,7 @@ def test_a_heartbeat_that_cannot_renew_logs_once_retries_and_never_raises(
     monkeypatch.setattr(ResultsStore, "renew", flaky_renew)
     monkeypatch.setattr(threading, "excepthook", lambda hook: errors.append(hook.exc_value))
     log = io.StringIO()
-    heartbeat = runner._Heartbeat(path, "me", lease_s=0.4, log=log)
+    heartbeat = LeaseHeartbeat(path, "me", lease_s=0.4, log=log)
     deadline = time.monotonic() + 60
     while renewals["done"] < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -412,7 +413,7 @@ def test_the_name_clash_advice_names_a_fix_that_works(tmp_path: Path) -> None:
     other = dataclasses.replace(_record(0).params, epochs=7)
     spec = parse_spec_text(f'name = "c"\n[params]\nepochs = {other.epochs}\n[grid]\nB = [2]\n')
     with ResultsStore(path) as store, pytest.raises(ParameterError) as refused:
-        runner.check_names(spec, store)
+        check_names(spec, store)
     assert "into [grid]" in str(refused.value) and "rename the sweep" not in str(refused.value)
 
 
@@ -444,7 +445,7 @@ def test_the_heartbeat_opens_an_empty_store_once(
     opened = []
     real = store_file.open_writable
     monkeypatch.setattr(store_file, "open_writable", lambda p: opened.append(p) or real(p))
-    heartbeat = runner._Heartbeat(path, "me", lease_s=0.2, log=io.StringIO())
+    heartbeat = LeaseHeartbeat(path, "me", lease_s=0.2, log=io.StringIO())
     time.sleep(1.0)  # about 20 beats
     heartbeat.stop()
     assert len(opened) == 1
@@ -458,5 +459,5 @@ def test_a_name_clash_names_the_engine_option_that_differs(tmp_path: Path) -> No
         runs=tuple(dataclasses.replace(r, params=_record(0).params, name="B=2") for r in spec.runs),
     )
     with ResultsStore(path) as store, pytest.raises(ParameterError) as refused:
-        runner.check_names(spec, store)
+        check_names(spec, store)
     assert "engine log_records" in str(refused.value)
