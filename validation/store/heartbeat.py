@@ -41,7 +41,7 @@ class LeaseHeartbeat:
             try:
                 if store is None:  # an empty store is falsy (len 0): test for None
                     store = ResultsStore(path)
-                store.renew(owner, lease_s)
+                store.leases.renew(owner, lease_s)
             except (MachineError, ParameterError, OSError, sqlite3.Error) as error:
                 if not failing:
                     print(f"lease renewal failed, retrying: {error}", file=log)

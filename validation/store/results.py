@@ -19,8 +19,8 @@ the table ``predictions``, keyed by the run's key and the reduction (:meth:`add_
 :meth:`predictions`), written one group at a time like the runs.
 
 Drivers that share a store share its work through the table ``claims``
-(:mod:`validation.store.leases`): :meth:`claim`, :meth:`renew`, :meth:`release` and
-:meth:`claimed_elsewhere`.
+(:mod:`validation.store.leases`), reached as ``store.leases``: ``claim``, ``renew``, ``release``
+and ``claimed_elsewhere``.
 
 Exports (:mod:`validation.store.exports`): :meth:`records` (typed
 :class:`~validation.runs.records.RunRecord` s, which the reports read), :meth:`dataframe` (pandas,
@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -98,7 +98,8 @@ class ResultsStore:
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self._file = StoreConnection(path, read_only)
-        self._leases = Leases(self._file)
+        #: The claims that drivers sharing this store take, renew and release.
+        self.leases = Leases(self._file)
         self.path: Path = self._file.path
         self.read_only: bool = self._file.read_only
         self._connection = self._file.connection
@@ -181,31 +182,6 @@ class ResultsStore:
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING"
         )
         return self._file.write(_insert_many(statement, rows))
-
-    def claim(
-        self,
-        keys: Sequence[str],
-        owner: str,
-        lease_s: float,
-        dead: Callable[[str], bool] = lambda owner: False,
-    ) -> list[str]:
-        """:meth:`validation.store.leases.Leases.claim`: the ``keys`` now claimed for ``owner``
-        (neither stored nor claimed by a live owner), in the order given."""
-        return self._leases.claim(keys, owner, lease_s, dead)
-
-    def renew(self, owner: str, lease_s: float) -> None:
-        """Extend every lease of ``owner`` by ``lease_s`` seconds from now."""
-        self._leases.renew(owner, lease_s)
-
-    def release(self, owner: str, keys: Iterable[str] | None = None) -> None:
-        """Drop the claims of ``owner`` (all, or those of ``keys``)."""
-        self._leases.release(owner, keys)
-
-    def claimed_elsewhere(
-        self, keys: Iterable[str], owner: str, dead: Callable[[str], bool] = lambda owner: False
-    ) -> set[str]:
-        """The ``keys`` that another owner holds a live lease on (``dead`` as in :meth:`claim`)."""
-        return self._leases.claimed_elsewhere(keys, owner, dead)
 
     def add_image_run(
         self,

@@ -9,10 +9,10 @@ finishes, in whatever order tasks finish. A driver object holds one call's state
 and in flight, and the counts of the outcome.
 
 * **Several drivers on one store** (two terminals, two cluster jobs) split the work: a run claimed
-  by a live driver is left to it (:meth:`ResultsStore.claim`); a driver renews its leases while it
-  works, so the runs of a driver that died are taken over once its leases expire (:data:`LEASE_S`).
-  A driver whose work is done waits for the runs other drivers hold and returns when the store is
-  complete; every driver then reports the same, true count.
+  by a live driver is left to it (:meth:`validation.store.leases.Leases.claim`); a driver renews
+  its leases while it works, so the runs of a driver that died are taken over once its leases
+  expire (:data:`LEASE_S`). A driver whose work is done waits for the runs other drivers hold and
+  returns when the store is complete; every driver then reports the same, true count.
 * **Faults**: killing the driver or a worker loses at most the groups in flight; a rerun trains
   exactly what is missing. A task whose worker was lost is retried (:data:`RETRIES` times) while
   the other groups go on; a task that keeps failing is reported in :class:`SweepOutcome`.
@@ -160,7 +160,7 @@ class _SweepDriver:
             if heartbeat is not None:
                 heartbeat.stop()
             if not store.read_only:
-                store.release(self.owner)
+                store.leases.release(self.owner)
         total = self.stored()
         return SweepOutcome(
             len(self.spec.runs),
@@ -187,7 +187,7 @@ class _SweepDriver:
         while self.queue and len(self.in_flight) < self.capacity:
             task = self.queue.pop(0)
             keys = [self.keys[i] for i in task]
-            claimed = set(self.store.claim(keys, self.owner, self.lease_s, owner_is_dead))
+            claimed = set(self.store.leases.claim(keys, self.owner, self.lease_s, owner_is_dead))
             indices = [i for i in task if self.keys[i] in claimed]
             if indices:
                 self.number += 1
@@ -206,7 +206,7 @@ class _SweepDriver:
         missing = [i for i, key in enumerate(self.keys) if key not in done_keys]
         if not missing or self.errors:
             return False
-        held = self.store.claimed_elsewhere(
+        held = self.store.leases.claimed_elsewhere(
             [self.keys[i] for i in missing], self.owner, owner_is_dead
         )
         free = [i for i in missing if self.keys[i] not in held]
@@ -245,7 +245,7 @@ class _SweepDriver:
             return
         self.store_group(indices, result)
         del self.in_flight[future]
-        self.store.release(self.owner, [self.keys[i] for i in indices])
+        self.store.leases.release(self.owner, [self.keys[i] for i in indices])
         self._report_stored(label, indices)
 
     def _failed(self, label: str, indices: list[int], tries: int, error: Exception) -> None:
@@ -256,7 +256,7 @@ class _SweepDriver:
             self.submit(indices, label, tries + 1)
             return
         self.errors.append(f"{label}: {type(error).__name__}: {error}")
-        self.store.release(self.owner, [self.keys[i] for i in indices])
+        self.store.leases.release(self.owner, [self.keys[i] for i in indices])
         print(
             f"{label} failed, not stored (a rerun retries it): {type(error).__name__}: {error}",
             file=self.log,
@@ -304,7 +304,7 @@ class _SweepDriver:
                 self.collect(future)
             else:
                 del self.in_flight[future]
-        self.store.release(self.owner)
+        self.store.leases.release(self.owner)
         return SweepInterrupted(
             self.stored(), len(self.spec.runs), self.store.path, signal_of(interrupt)
         )

@@ -32,6 +32,7 @@ from validation.cli import main
 from validation.errors import MachineError
 from validation.runs.records import RunRecord
 from validation.store.heartbeat import LeaseHeartbeat
+from validation.store.leases import Leases
 from validation.store.results import ResultsStore
 from validation.sweeps.grid import parse_spec_text
 from validation.sweeps.preflight import check_names
@@ -186,17 +187,17 @@ def test_a_heartbeat_that_cannot_renew_logs_once_retries_and_never_raises(
 ) -> None:
     path = _store(tmp_path / "lease.sqlite")
     renewals = {"failed": 0, "done": 0}
-    real_renew = ResultsStore.renew
+    real_renew = Leases.renew
 
-    def flaky_renew(self: ResultsStore, owner: str, lease_s: float) -> None:
+    def flaky_renew(self: Leases, owner: str, lease_s: float) -> None:
         if renewals["failed"] < 6:  # a lock held over 1.5 leases
             renewals["failed"] += 1
-            raise MachineError(f"store {self.path}: another process has held its lock")
+            raise MachineError(f"store {path}: another process has held its lock")
         renewals["done"] += 1
         real_renew(self, owner, lease_s)
 
     errors: list[BaseException] = []
-    monkeypatch.setattr(ResultsStore, "renew", flaky_renew)
+    monkeypatch.setattr(Leases, "renew", flaky_renew)
     monkeypatch.setattr(threading, "excepthook", lambda hook: errors.append(hook.exc_value))
     log = io.StringIO()
     heartbeat = LeaseHeartbeat(path, "me", lease_s=0.4, log=log)

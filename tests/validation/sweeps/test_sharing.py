@@ -331,8 +331,8 @@ def test_commits_stay_visible_to_other_processes_with_two_stores_open(tmp_path: 
     later row is invisible to other drivers until the first closes."""
     path = tmp_path / "r.sqlite"
     with ResultsStore(path) as first:
-        first.claim(["a"], "me", 30)
+        first.leases.claim(["a"], "me", 30)
         with ResultsStore(path):
             assert _external_count(path, "claims") == 1
-            first.claim(["b"], "me", 30)
+            first.leases.claim(["b"], "me", 30)
             assert _external_count(path, "claims") == 2
