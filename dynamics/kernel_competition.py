@@ -1,9 +1,9 @@
 """The overlap competition of :mod:`theorykit.overlap` in the compiled kernel (numba): Adam's kappa
 from the table ``theorykit.overlap`` interpolates (one value at a time, as the reference's numpy
 functions read it), its refresh from every sample's second moments and its re-reading for a batch
-in between, and the sign step's own-aligned share; the reference is
-:meth:`dynamics.reduced.ReducedDynamics.step`'s ``_adam_competition``, ``_background_competition``
-and ``_sign_competition``. Conventions: docs/conventions.md.
+in between, and the sign step's own-aligned share; the reference is the numpy step's
+:class:`dynamics.overlap_competition.OverlapCompetition` (``_adam_competition``,
+``_background_competition``, ``_sign_competition``). Conventions: docs/conventions.md.
 """
 
 from __future__ import annotations

@@ -28,7 +28,9 @@ from dynamics.outcomes import (
 )
 from dynamics.problem import Reduction, sample_reduced_problem
 from dynamics.reduced import ReducedDynamics, simulate
+from dynamics.trajectory import Trajectory
 from theorykit.errors import ParameterError
+from theorykit.outcome_labels import STUCK
 from theorykit.params import ProblemParams
 
 Array = npt.NDArray[np.float64]
@@ -72,7 +74,7 @@ class PhaseDiagram:
         """:func:`dynamics.outcomes.classify` of every cell ("stuck" where collapsed)."""
         return np.vectorize(
             lambda train, test, stuck: (
-                "stuck" if stuck else classify({"train_error": train, "test_error": test})
+                STUCK if stuck else classify({"train_error": train, "test_error": test})
             )
         )(self.train_error, self.test_error, self.stuck)
 
@@ -194,39 +196,16 @@ def batch_sweep(
     "support-resolved" is exact on disjoint supports for every optimiser, "overlap-aware" draws
     overlapping supports as in the paper's experiment (see :mod:`dynamics.reduced`).
     """
-    if not bases:
-        raise ParameterError("bases", list(bases), "at least one setting")
-    if not batch_sizes or list(batch_sizes) != sorted(set(batch_sizes)):
-        raise ParameterError(
-            "batch_sizes", list(batch_sizes), "a non-empty, strictly ascending list"
-        )
-    if not seeds:
-        raise ParameterError("seeds", list(seeds), "at least one seed")
-    shape_of = [
-        (
-            p.n,
-            p.m,
-            p.q,
-            p.s if reduction != "shared" else None,
-            p.d if reduction == "overlap-aware" else None,
-        )
-        for p in bases
-    ]
+    _check_sweep(bases, batch_sizes, seeds)
+    keys = [_array_program_key(p, reduction) for p in bases]
     train = np.empty((len(bases), len(batch_sizes), len(seeds)))
     test = np.empty_like(train)
     labels = np.empty(train.shape, dtype=object)
-    for shape in dict.fromkeys(shape_of):
-        members = [k for k, key in enumerate(shape_of) if key == shape]
+    for key in dict.fromkeys(keys):
+        members = [k for k, other in enumerate(keys) if other == key]
         for b, B in enumerate(batch_sizes):
-            group = [bases[k].replace(B=int(B)) for k in members]
-            epochs = epochs_for_steps(group[0], steps)
-            params = [p.replace(epochs=epochs) for p in group for _ in seeds]
-            problem = sample_reduced_problem(
-                params,
-                list(seeds) * len(group),
-                reduction=reduction,
-            )
-            trajectories = simulate(problem, seed=seeds[0], record_every=epochs)
+            group = [bases[k] for k in members]
+            trajectories = _simulate_at_batch_size(group, int(B), steps, seeds, reduction)
             for position, k in enumerate(members):
                 own = trajectories[position * len(seeds) : (position + 1) * len(seeds)]
                 train[k, b] = [trajectory.final()["train_error"] for trajectory in own]
@@ -244,3 +223,47 @@ def batch_sweep(
         )
         for k, p in enumerate(bases)
     ]
+
+
+def _check_sweep(
+    bases: Sequence[ProblemParams], batch_sizes: Sequence[int], seeds: Sequence[int]
+) -> None:
+    """Raise :class:`ParameterError` for a sweep :func:`batch_sweep` cannot run."""
+    if not bases:
+        raise ParameterError("bases", list(bases), "at least one setting")
+    if not batch_sizes or list(batch_sizes) != sorted(set(batch_sizes)):
+        raise ParameterError(
+            "batch_sizes", list(batch_sizes), "a non-empty, strictly ascending list"
+        )
+    if not seeds:
+        raise ParameterError("seeds", list(seeds), "at least one seed")
+
+
+def _array_program_key(
+    p: ProblemParams, reduction: Reduction
+) -> tuple[int, int, float, int | None, int | None]:
+    """What settings must share to step together in :func:`batch_sweep`: (n, m, q), s unless
+    "shared", d for "overlap-aware"."""
+    return (
+        p.n,
+        p.m,
+        p.q,
+        p.s if reduction != "shared" else None,
+        p.d if reduction == "overlap-aware" else None,
+    )
+
+
+def _simulate_at_batch_size(
+    group: Sequence[ProblemParams],
+    B: int,
+    steps: int,
+    seeds: Sequence[int],
+    reduction: Reduction,
+) -> list[Trajectory]:
+    """Every setting of ``group`` at batch size ``B`` with every seed, as one problem, for the
+    epochs that give ``steps`` iterations: the trajectories setting by setting, seeds within."""
+    at_B = [p.replace(B=B) for p in group]
+    epochs = epochs_for_steps(at_B[0], steps)
+    params = [p.replace(epochs=epochs) for p in at_B for _ in seeds]
+    problem = sample_reduced_problem(params, list(seeds) * len(at_B), reduction=reduction)
+    return simulate(problem, seed=seeds[0], record_every=epochs)

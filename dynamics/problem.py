@@ -200,11 +200,40 @@ def sample_reduced_problem(
     ``samples`` (default n) draws that many samples instead: the representatives of
     :mod:`dynamics.mean_field` ("shared" only).
     """
+    _check_sampling(params, seeds, labels, samples, reduction)
+    draws = [
+        _draw_setting(p, seed, p.n if samples is None else samples, labels, reduction)
+        for p, seed in zip(params, seeds, strict=True)
+    ]
+
+    def stacked(name: str) -> Array:
+        return np.stack([getattr(draw, name) for draw in draws])
+
+    resolved = (
+        (stacked("xi_support"), stacked("w_support0"))
+        if reduction == "support-resolved"
+        else (None, None)
+    )
+    overlapping = reduction == "overlap-aware"
+    return ReducedProblem(
+        tuple(params),
+        *(stacked(name) for name in ("y", "l1", "l2sq", "w_feature0", "zeta0")),
+        *resolved,
+        overlap=SharedSupports.of(stacked("noise"), params[0].kind) if overlapping else None,
+    )
+
+
+def _check_sampling(
+    params: Sequence[ProblemParams],
+    seeds: Sequence[int],
+    labels: str,
+    samples: int | None,
+    reduction: str,
+) -> None:
+    """Raise :class:`ParameterError` for arguments :func:`sample_reduced_problem` cannot draw."""
     if reduction not in typing.get_args(Reduction):
         raise ParameterError("reduction", reduction, f"one of {typing.get_args(Reduction)}")
-    overlapping = reduction == "overlap-aware"
-    resolve_supports = reduction == "support-resolved"
-    if overlapping and len({(p.s, p.d) for p in params}) != 1:
+    if reduction == "overlap-aware" and len({(p.s, p.d) for p in params}) != 1:
         raise ParameterError(
             "s",
             sorted({(p.s, p.d) for p in params}),
@@ -214,7 +243,7 @@ def sample_reduced_problem(
         raise ParameterError(
             "samples", samples, "None unless reduction='shared' (the others carry all n samples)"
         )
-    if resolve_supports and len({p.s for p in params}) != 1:
+    if reduction == "support-resolved" and len({p.s for p in params}) != 1:
         raise ParameterError(
             "s", sorted({p.s for p in params}), "one s for all settings when support-resolved"
         )
@@ -222,44 +251,45 @@ def sample_reduced_problem(
         raise ParameterError("seeds", len(seeds), f"one seed per setting ({len(params)} settings)")
     if labels not in ("balanced", "rademacher"):
         raise ParameterError("labels", labels, "'balanced' or 'rademacher'")
-    ys, l1s, l2s, features, zetas, xis, support_weights, denses = [], [], [], [], [], [], [], []
     if samples is not None and samples < 2:
         raise ParameterError("samples", samples, "at least 2 samples (one per label when balanced)")
-    for p, seed in zip(params, seeds, strict=True):
-        rng = np.random.default_rng(seed)
-        count = p.n if samples is None else samples
-        if labels == "balanced":
-            y = rng.permutation(np.repeat([1.0, -1.0], [count - count // 2, count // 2]))
-        else:
-            y = rng.choice([1.0, -1.0], size=count)
-        xi = rng.normal(0.0, p.sigma_p, size=(count, p.s))
-        l2sq = (xi**2).sum(axis=1)
-        ys.append(y)
-        l1s.append(np.abs(xi).sum(axis=1))
-        l2s.append(l2sq)
-        features.append(rng.normal(0.0, p.sigma0, size=(2, p.m)))
-        if overlapping:
-            dense = np.zeros((count, p.d - 1))
-            chosen = np.argsort(rng.random((count, p.d - 1)), axis=1)[:, : p.s]
-            np.put_along_axis(dense, chosen, xi, axis=1)
-            weights = rng.normal(0.0, p.sigma0, size=(2, p.m, p.d - 1))
-            zetas.append(weights @ dense.T)
-            denses.append(dense)
-        elif resolve_supports:
-            w_support = rng.normal(0.0, p.sigma0, size=(2, p.m, count, p.s))
-            xis.append(xi)
-            support_weights.append(w_support)
-            zetas.append((w_support * xi).sum(axis=-1))
-        else:
-            zetas.append(rng.normal(size=(2, p.m, count)) * p.sigma0 * np.sqrt(l2sq))
-    resolved = (np.stack(xis), np.stack(support_weights)) if resolve_supports else (None, None)
-    return ReducedProblem(
-        tuple(params),
-        np.stack(ys),
-        np.stack(l1s),
-        np.stack(l2s),
-        np.stack(features),
-        np.stack(zetas),
-        *resolved,
-        overlap=SharedSupports.of(np.stack(denses), params[0].kind) if overlapping else None,
-    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _SettingDraw:
+    """One setting's draws, named as the :class:`ReducedProblem` fields they stack into
+    (``noise``: the dense patches of :class:`SharedSupports`)."""
+
+    y: Array
+    l1: Array
+    l2sq: Array
+    w_feature0: Array
+    zeta0: Array
+    xi_support: Array | None = None
+    w_support0: Array | None = None
+    noise: Array | None = None
+
+
+def _draw_setting(
+    p: ProblemParams, seed: int, count: int, labels: str, reduction: str
+) -> _SettingDraw:
+    """``count`` samples of setting ``p`` and its initialisation from ``seed`` (the draws of
+    :func:`sample_reduced_problem`, in a fixed order)."""
+    rng = np.random.default_rng(seed)
+    if labels == "balanced":
+        y = rng.permutation(np.repeat([1.0, -1.0], [count - count // 2, count // 2]))
+    else:
+        y = rng.choice([1.0, -1.0], size=count)
+    xi = rng.normal(0.0, p.sigma_p, size=(count, p.s))
+    l2sq = (xi**2).sum(axis=1)
+    data = (y, np.abs(xi).sum(axis=1), l2sq, rng.normal(0.0, p.sigma0, size=(2, p.m)))
+    if reduction == "overlap-aware":
+        dense = np.zeros((count, p.d - 1))
+        chosen = np.argsort(rng.random((count, p.d - 1)), axis=1)[:, : p.s]
+        np.put_along_axis(dense, chosen, xi, axis=1)
+        weights = rng.normal(0.0, p.sigma0, size=(2, p.m, p.d - 1))
+        return _SettingDraw(*data, weights @ dense.T, noise=dense)
+    if reduction == "support-resolved":
+        w_support = rng.normal(0.0, p.sigma0, size=(2, p.m, count, p.s))
+        return _SettingDraw(*data, (w_support * xi).sum(axis=-1), xi, w_support)
+    return _SettingDraw(*data, rng.normal(size=(2, p.m, count)) * p.sigma0 * np.sqrt(l2sq))
