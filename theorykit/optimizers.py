@@ -109,8 +109,6 @@ def names(
 
 #: Adam's moments (eq. 3.4): adam, adamw.
 ADAM_MOMENTS = names(preconditioner="adam")
-#: Sign steps (5.1)/(B.1)-(B.2): signsgd, signsgdw.
-SIGN_STEPS = names(preconditioner="sign")
 #: Decoupled decay (3.6)/(B.2): adamw, signsgdw.
 DECOUPLED_DECAY = names(decay="decoupled")
 #: The theorem families: Adam's statements cover adam and signsgd, AdamW's cover adamw and signsgdw.
