@@ -11,7 +11,8 @@ import pytest
 
 from theorykit import ParameterError
 from validation.experiments.image_data import load_cifar10, load_digits
-from validation.experiments.image_experiment import ImageSweep, best_batch_run, run_image_experiment
+from validation.experiments.image_experiment import ImageSweep, run_image_experiment
+from validation.experiments.image_report import best_batch_run
 from validation.store.results import ResultsStore
 
 
