@@ -48,6 +48,16 @@ def _competition_at(others: Array, own_mean: Array) -> Array:
     return np.where(own_mean > 0, adam_competition(x), 1.0)
 
 
+def no_competition(
+    reduction: object, dynamics: CompetitionState, noise_gradient: Array
+) -> tuple[StepScale | None, StepScale | None]:
+    """The step scales of a reduction whose samples share no noise coordinate (disjoint supports):
+    None, None, every sample's step whole (the ``step_scales`` of
+    :class:`dynamics.reduction_shared.SharedDisplacement` and
+    :class:`dynamics.reduction_resolved.SupportResolved`)."""
+    return None, None
+
+
 class OverlapCompetition:
     """The competition factors of one overlapping problem's steps (:meth:`step_scales`)."""
 

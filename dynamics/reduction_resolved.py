@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from dynamics.optimizers import StepScale
-from dynamics.overlap_competition import CompetitionState
+from dynamics.overlap_competition import no_competition
 from dynamics.problem import ReducedProblem
 from theorykit.errors import ParameterError
 
@@ -63,11 +62,8 @@ class SupportResolved:
         )
         return gradient
 
-    def step_scales(
-        self, dynamics: CompetitionState, noise_gradient: Array
-    ) -> tuple[StepScale | None, StepScale | None]:
-        """None, None: on disjoint supports no sample competes for a coordinate."""
-        return None, None
+    #: No sample competes for a coordinate on disjoint supports.
+    step_scales = no_competition
 
     def mean_field_scale(self) -> Array:
         """Not defined: mean-field steps carry representative samples' shared displacements."""

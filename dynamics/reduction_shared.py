@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from dynamics.optimizers import StepScale
-from dynamics.overlap_competition import CompetitionState
+from dynamics.overlap_competition import no_competition
 from dynamics.problem import ReducedProblem
 from dynamics.sample_axis import batch_index, gather
 
@@ -62,11 +61,8 @@ class SharedDisplacement:
         np.put_along_axis(gradient, batch_index(idx, u.shape), noise / idx.shape[1], axis=3)
         return gradient
 
-    def step_scales(
-        self, dynamics: CompetitionState, noise_gradient: Array
-    ) -> tuple[StepScale | None, StepScale | None]:
-        """None, None: on disjoint supports no sample competes for a coordinate."""
-        return None, None
+    #: No sample competes for a coordinate on disjoint supports.
+    step_scales = no_competition
 
     def mean_field_scale(self) -> Array:
         """c_i of every representative."""
