@@ -53,8 +53,8 @@ def run(
     visits: npt.NDArray[np.bool_] | None = None,
 ) -> None:
     """Every step of ``batches`` ((S, B) each, in order) in the kernel, in ``dtype``, members in
-    parallel or not, mean-field steps with ``visits`` (S, steps, K) (:func:`dynamics.kernel.
-    run_steps`)."""
+    parallel or not, mean-field steps with ``visits`` (S, steps, K)
+    (:func:`dynamics.kernel.run_steps`)."""
     if dtype not in kernel_layout.DTYPES:
         raise ParameterError("dtype", dtype, "'float32' or 'float64'")
     if not batches:

@@ -34,8 +34,8 @@ def run_mean_field(
     problem: ReducedProblem, steps: int, seed: int = 0, dtype: str = "float64"
 ) -> ReducedDynamics:
     """Iterate ``steps`` optimiser steps of every setting; returns the final state (``.measure``
-    reads it). The schedule of visits is drawn here, a span of :data:`dynamics.recording.
-    SPAN_STEPS` steps at a time, and the steps run in the compiled kernel
+    reads it). The schedule of visits is drawn here, a span of
+    :data:`dynamics.recording.SPAN_STEPS` steps at a time, and the steps run in the compiled kernel
     (:meth:`ReducedDynamics.run` with ``visits``: :meth:`ReducedDynamics.step_mean_field`'s
     arithmetic, in ``dtype``)."""
     if steps < 1:

@@ -126,6 +126,8 @@ _PATH_ANYWHERE = re.compile(
 )
 #: A file name that happens to start with a package's name (``theorykit.mplstyle``).
 _FILE_SUFFIX = re.compile(r"\.(py|md|toml|mplstyle|sqlite|csv|json|png|svg|pdf|parquet)$")
+#: A Sphinx role whose target a line break cuts (``:func:`validation.sweeps.`` / ``runner.X```).
+_SPLIT_ROLE = re.compile(r":(?:func|class|mod|data|meth|attr|exc):`[^`\n]*\n")
 _PLACEHOLDER = re.compile(r"(^|/)[A-Z]{2,}[\w.]*|<|_$")
 
 
@@ -161,6 +163,7 @@ def _unresolved(relative: str) -> list[str]:
         name = match.group(1)
         if not _FILE_SUFFIX.search(name) and not _resolves(name):
             missing.append(name)
+    missing += [f"a role cut by a line break: {role!r}" for role in _SPLIT_ROLE.findall(text)]
     for match in _PATH_ANYWHERE.finditer(text):
         path = match.group(1).rstrip(".")
         if not _PLACEHOLDER.search(path) and not (ROOT / path).exists():
@@ -172,7 +175,8 @@ def _unresolved(relative: str) -> list[str]:
 def test_every_name_and_path_the_code_and_docs_name_exists(relative: str) -> None:
     """Every dotted name and repository path in the docstrings, comments and string literals
     (error messages included) of the packages, benchmarks and examples, and in the README and
-    docs, resolves; placeholders (``benchmarks/NAME.py``, ``<device>``) are not paths."""
+    docs, resolves, and no role's target is cut by a line break; placeholders
+    (``benchmarks/NAME.py``, ``<device>``) are not paths."""
     assert _unresolved(relative) == []
 
 
@@ -181,3 +185,4 @@ def test_a_stale_name_is_caught() -> None:
     assert not _resolves("validation.runs.spec.EngineOptions.no_such_method")
     assert _resolves("validation.runs.spec.EngineOptions.runs_fused")
     assert _resolves("theorykit.params.ProblemParams.n")
+    assert _SPLIT_ROLE.findall("see :func:`validation.sweeps.\n    runner.run_sweep`")

@@ -11,8 +11,11 @@ iterations (the same for every B; :func:`dynamics.predict.epochs_for_steps`) giv
   (:mod:`validation.experiments.prediction`; stored beside the runs) -- exact on disjoint supports
   (support-resolved), so there its bracket must be the CNN's; the overlap-aware closure on the
   paper's overlapping supports;
-* the CNN's bracket (two seeds, :func:`validation.sweeps.runner.train_or_resume`: resumable, in
-  ``DIR/cnn/results.sqlite``).
+* the CNN's bracket (the scope's seeds, two in the full comparison,
+  :func:`validation.sweeps.runner.train_or_resume`: resumable, in ``DIR/cnn/results.sqlite``).
+
+The settings, seeds and batch sizes are those of a
+:class:`~validation.experiments.comparison_scope.ComparisonScope` (the whole comparison by default).
 
 A bracket is (largest B that learns the feature, smallest larger B that memorises noise: train error
 < 0.1, test error >= 0.25), a B counting as memorising when any seed memorises
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -35,22 +38,17 @@ from theorykit.batch_race import critical_batch_size
 from theorykit.constants import HiddenConstants
 from theorykit.outcome_labels import MEMORISES
 from theorykit.params import ProblemParams
+from validation.experiments.comparison_progress import JobProgress
+from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.comparison_scoring import agrees, interval_text, ratio_text
 from validation.experiments.prediction import predictions_for
-from validation.experiments.settings import (
-    ACCURACY_SETTINGS,
-    LARGE_BATCH_RUNS,
-    ComparisonSetting,
-    batch_grid,
-)
+from validation.experiments.settings import LARGE_BATCH_RUNS, ComparisonSetting
 from validation.progress import STDERR
 from validation.reports.tables import markdown_table
 from validation.runs.records import RunRecord
 from validation.runs.spec import EngineOptions, RunSpec
 from validation.sweeps.runner import train_or_resume
 
-#: Seeds of every batch-boundary run (CNN and reduced dynamics).
-SEEDS = (0, 1)
 #: Records per run: the time-scale comparison reads T0 and T_r off them.
 RECORDS = 40
 #: Test points per CNN run (a test error near the 0.25 cut has standard error 0.010).
@@ -64,8 +62,8 @@ def geometric_mean(pair: tuple[float, float] | None) -> float | None:
 
 @dataclasses.dataclass(frozen=True)
 class BatchRow:
-    """One (setting, optimiser): theorykit's B*, and per B of ``grid`` the outcomes of every seed of
-    the reduced dynamics and of the CNN."""
+    """One (setting, optimiser): theorykit's B* for runs of ``seeds``, and per B of ``grid`` the
+    outcomes of every seed of the reduced dynamics and of the CNN."""
 
     setting: ComparisonSetting
     params: ProblemParams
@@ -74,11 +72,12 @@ class BatchRow:
     reduced: tuple[tuple[str, ...], ...]
     cnn: tuple[tuple[str, ...], ...]
     cnn_test_error: tuple[tuple[float, ...], ...]
+    seeds: tuple[int, ...] = FULL_SCOPE.seeds
 
     def bracket(
         self, outcomes: Sequence[Sequence[str]], seed: int | None = None
     ) -> tuple[float, float] | None:
-        """The memorisation bracket of ``outcomes`` (any seed memorises; or one ``seed``'s)."""
+        """The memorisation bracket of ``outcomes`` (any seed memorises; or the ``seed``-th's)."""
         labels = [any_memorises(list(row)) if seed is None else row[seed] for row in outcomes]
         return memorisation_boundary(self.grid, labels)
 
@@ -92,52 +91,59 @@ class BatchRow:
         return open_bracket(self.grid, [any_memorises(list(row)) == MEMORISES for row in self.cnn])
 
 
-def batch_specs(setting: ComparisonSetting, optimizer: str, lam: float) -> list[RunSpec]:
-    """The CNN runs of one (setting, optimiser): every B of the grid, every seed, one horizon."""
+def batch_specs(
+    setting: ComparisonSetting, optimizer: str, lam: float, scope: ComparisonScope = FULL_SCOPE
+) -> list[RunSpec]:
+    """The CNN runs of one (setting, optimiser): every B of the scope's grid, every seed of the
+    scope, one horizon."""
     specs = []
-    for B in batch_grid(setting.params().n):
+    for B in scope.grid(setting.params().n):
         p = setting.params(optimizer=optimizer, lam=lam, B=B)
         p = p.replace(epochs=epochs_for_steps(p, setting.steps))
         specs += [
             RunSpec(p, seed, seed, setting.supports, name=f"{optimizer} {setting.label} B={B}")
-            for seed in SEEDS
+            for seed in scope.seeds
         ]
     return specs
 
 
-def batch_plan(
-    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
-) -> list[tuple[EngineOptions, list[RunSpec]]]:
-    """Every batch-boundary CNN run with its engine options: runs of one horizon in epochs share
-    an engine configuration (records every epochs/40), so they train together in stacked
-    ensembles."""
+def batch_plan(scope: ComparisonScope = FULL_SCOPE) -> list[tuple[EngineOptions, list[RunSpec]]]:
+    """Every batch-boundary CNN run of ``scope`` with its engine options: runs of one horizon in
+    epochs share an engine configuration (records every epochs/40), so they train together in
+    stacked ensembles."""
     by_epochs: dict[int, list[RunSpec]] = {}
-    for setting in settings:
+    for setting in scope.settings:
         for optimizer, lam in LARGE_BATCH_RUNS:
-            for spec in batch_specs(setting, optimizer, lam):
+            for spec in batch_specs(setting, optimizer, lam, scope):
                 by_epochs.setdefault(spec.params.epochs, []).append(spec)
     return [(engine_options(epochs), by_epochs[epochs]) for epochs in sorted(by_epochs)]
 
 
 def train_batch_runs(
-    store: Path, settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS, log: TextIO = STDERR
+    store: Path,
+    scope: ComparisonScope = FULL_SCOPE,
+    log: TextIO = STDERR,
+    job: JobProgress | None = None,
 ) -> dict[str, RunRecord]:
-    """Train (or resume) every run of :func:`batch_plan`; records by run name and seed
-    (``"NAME seed=K"``)."""
+    """Train (or resume) every run of :func:`batch_plan`, counting them in ``job``; records by
+    run name and seed (``"NAME seed=K"``)."""
     records: dict[str, RunRecord] = {}
-    for options, specs in batch_plan(settings):
-        for record in train_or_resume("batch-boundary", specs, options, store, log):
+    for options, specs in batch_plan(scope):
+        trained = train_or_resume("batch-boundary", specs, options, store, log)
+        if job is not None:
+            job.trained(record.key for record in trained)
+        for record in trained:
             records[f"{record.name} seed={record.data_seed}"] = record
     return records
 
 
 def predicted_plan(
-    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
+    scope: ComparisonScope = FULL_SCOPE,
 ) -> list[tuple[EngineOptions, list[RunSpec]]]:
     """The runs of :func:`batch_plan` that :func:`batch_rows` predicts with the reduced dynamics
     (the settings marked ``simulate``)."""
-    simulated = [setting for setting in settings if setting.simulate]
-    return batch_plan(simulated) if simulated else []
+    simulated = tuple(setting for setting in scope.settings if setting.simulate)
+    return batch_plan(dataclasses.replace(scope, settings=simulated)) if simulated else []
 
 
 def engine_options(epochs: int) -> EngineOptions:
@@ -146,10 +152,11 @@ def engine_options(epochs: int) -> EngineOptions:
 
 
 def _predictions(
-    runs: Sequence[Sequence[RunRecord]], store: Path, log: TextIO
+    runs: Sequence[Sequence[RunRecord]], store: Path, log: TextIO, job: JobProgress | None
 ) -> dict[str, tuple[str, Trajectory]]:
     """The reduced prediction of every run (from its own data, initialisation and batches;
-    :func:`validation.experiments.prediction.predictions_for`, stored with the runs)."""
+    :func:`validation.experiments.prediction.predictions_for`, stored with the runs), counted in
+    ``job``."""
     by_epochs: dict[int, list[RunRecord]] = {}
     for row in runs:
         for run in row:
@@ -157,67 +164,72 @@ def _predictions(
     found: dict[str, tuple[str, Trajectory]] = {}
     for epochs, group in sorted(by_epochs.items()):
         found |= predictions_for(group, engine_options(epochs), store, log)
+    if job is not None:
+        job.predicted(found)
     return found
+
+
+def _batch_row(
+    setting: ComparisonSetting,
+    optimizer: str,
+    lam: float,
+    records: dict[str, RunRecord],
+    constants: HiddenConstants | None,
+    scope: ComparisonScope,
+    simulate: Callable[[list[list[RunRecord]]], list[list[str]]] | None,
+) -> BatchRow:
+    """The :class:`BatchRow` of one (setting, optimiser) from its CNN records; the reduced
+    dynamics' outcomes from ``simulate`` where given (settings marked ``simulate``)."""
+    base = setting.params(optimizer=optimizer, lam=lam)
+    grid = scope.grid(base.n)
+    runs = [
+        [records[f"{optimizer} {setting.label} B={B} seed={seed}"] for seed in scope.seeds]
+        for B in grid
+    ]
+    simulated = simulate(runs) if simulate and setting.simulate else [[] for _ in grid]
+    predicted = critical_batch_size(
+        base,
+        constants,
+        seeds=len(scope.seeds),
+        overlapping=setting.supports == "overlapping",
+        horizon=setting.steps,
+    )
+    return BatchRow(
+        setting,
+        base,
+        grid,
+        predicted,
+        tuple(map(tuple, simulated)),
+        tuple(tuple(outcome(run.trajectory()) for run in row) for row in runs),
+        tuple(tuple(run.final_value("test_error") for run in row) for row in runs),
+        scope.seeds,
+    )
 
 
 def batch_rows(
     store: Path,
     constants: HiddenConstants | None = None,
-    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
+    scope: ComparisonScope = FULL_SCOPE,
     log: TextIO = STDERR,
     reduced: bool = True,
+    job: JobProgress | None = None,
 ) -> list[BatchRow]:
-    """One :class:`BatchRow` per (setting, optimiser): the CNN runs trained or resumed, the reduced
-    dynamics run (unless ``reduced=False``), theorykit's B* at ``constants``."""
-    records = train_batch_runs(store, settings, log)
-    rows = []
-    for setting in settings:
-        for optimizer, lam in LARGE_BATCH_RUNS:
-            base = setting.params(optimizer=optimizer, lam=lam)
-            grid = batch_grid(base.n)
-            cnn = [
-                [
-                    outcome(records[f"{optimizer} {setting.label} B={B} seed={seed}"].trajectory())
-                    for seed in SEEDS
-                ]
-                for B in grid
-            ]
-            errors = [
-                [
-                    records[f"{optimizer} {setting.label} B={B} seed={seed}"].final_value(
-                        "test_error"
-                    )
-                    for seed in SEEDS
-                ]
-                for B in grid
-            ]
-            simulated: list[list[str]] = [[] for _ in grid]
-            if reduced and setting.simulate:
-                runs = [
-                    [records[f"{optimizer} {setting.label} B={B} seed={seed}"] for seed in SEEDS]
-                    for B in grid
-                ]
-                predicted_runs = _predictions(runs, store, log)
-                simulated = [[outcome(predicted_runs[run.key][1]) for run in row] for row in runs]
-            predicted = critical_batch_size(
-                base,
-                constants,
-                seeds=len(SEEDS),
-                overlapping=setting.supports == "overlapping",
-                horizon=setting.steps,
-            )
-            rows.append(
-                BatchRow(
-                    setting,
-                    base,
-                    grid,
-                    predicted,
-                    tuple(map(tuple, simulated)),
-                    tuple(map(tuple, cnn)),
-                    tuple(map(tuple, errors)),
-                )
-            )
-    return rows
+    """One :class:`BatchRow` per (setting, optimiser) of ``scope``: the CNN runs trained or
+    resumed, the reduced dynamics run (unless ``reduced=False``), theorykit's B* at
+    ``constants``; the runs and predictions counted in ``job``."""
+    records = train_batch_runs(store, scope, log, job)
+
+    def simulate(runs: list[list[RunRecord]]) -> list[list[str]]:
+        predicted_runs = _predictions(runs, store, log, job)
+        return [[outcome(predicted_runs[run.key][1]) for run in row] for row in runs]
+
+    return [
+        _batch_row(
+            setting, optimizer, lam, records, constants, scope, simulate if reduced else None
+        )
+        for setting in scope.settings
+        for optimizer, lam in LARGE_BATCH_RUNS
+    ]
 
 
 def _pair(pair: tuple[float, float] | None) -> str:
@@ -254,7 +266,8 @@ def batch_comparison_lines(rows: Sequence[BatchRow]) -> list[str]:
     lines = ["## Batch boundary", ""]
     for optimizer in ("adam", "adamw"):
         table = [_table_row(row) for row in rows if row.params.optimizer == optimizer]
-        lam = rows[0].params.lam if optimizer == "adam" else 0.01
+        lam = dict(LARGE_BATCH_RUNS)[optimizer]
+        seeds = "/".join(map(str, rows[0].seeds)) if rows else ""
         lines += [
             f"### {optimizer}, lam = {lam:g}",
             "",
@@ -269,7 +282,7 @@ def batch_comparison_lines(rows: Sequence[BatchRow]) -> list[str]:
                     "CNN bracket",
                     "CNN / theorykit",
                     "agrees",
-                    "CNN test error by B (seed 0/1)",
+                    f"CNN test error by B (seed {seeds})",
                 ),
                 table,
             ),

@@ -25,7 +25,7 @@ from scipy import optimize
 from theorykit.batch_race import critical_batch_size
 from theorykit.collapse import collapse_threshold
 from theorykit.constants import HiddenConstants
-from validation.experiments.batch_comparison import SEEDS, BatchRow, geometric_mean
+from validation.experiments.batch_comparison import BatchRow, geometric_mean
 from validation.experiments.threshold_comparison import ThresholdRow
 from validation.reports.tables import markdown_table
 
@@ -44,7 +44,7 @@ def _predicted(row: BatchRow, constants: HiddenConstants) -> float:
     return critical_batch_size(
         row.params,
         constants,
-        seeds=len(SEEDS),
+        seeds=len(row.seeds),
         overlapping=row.setting.supports == "overlapping",
         horizon=row.setting.steps,
     )
@@ -134,9 +134,9 @@ def calibrate(
         implied_overlap[label] = (
             None if measured is None else _implied_overlap(row, measured, constants)
         )
-        for seed in range(len(SEEDS)):
-            one = geometric_mean(row.bracket(row.cnn, seed))
-            implied_overlap[f"{label} [seed {SEEDS[seed]}]"] = (
+        for index, seed in enumerate(row.seeds):
+            one = geometric_mean(row.bracket(row.cnn, index))
+            implied_overlap[f"{label} [seed {seed}]"] = (
                 None if one is None else _implied_overlap(row, one, constants)
             )
     implied_step = {

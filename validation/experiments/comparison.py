@@ -34,7 +34,6 @@ from typing import TextIO
 
 from validation.experiments.accuracy import Score, accuracy, accuracy_lines, accuracy_notes
 from validation.experiments.batch_comparison import (
-    SEEDS,
     batch_comparison_lines,
     batch_rows,
     train_batch_runs,
@@ -42,6 +41,8 @@ from validation.experiments.batch_comparison import (
 from validation.experiments.calibration import calibrate, calibration_lines
 from validation.experiments.coefficient_check import coefficient_lines, plot_example_check
 from validation.experiments.comparison_figure import plot_predicted_vs_measured
+from validation.experiments.comparison_progress import JobProgress
+from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.horizon_check import horizon_checks, horizon_lines
 from validation.experiments.threshold_comparison import threshold_comparison_lines, threshold_rows
 from validation.experiments.time_scale_comparison import time_scale_lines
@@ -52,24 +53,25 @@ from validation.reports.verdicts import VerdictCheck, conclusion_lines
 def _conclusion(
     scores: Sequence[Score], horizons: Sequence[tuple[VerdictCheck, dict[int, float]]]
 ) -> list[str]:
-    """The report's conclusion: the verdict across horizons and the held-out accuracy."""
+    """The report's conclusion: the verdict across horizons (when checked) and the held-out
+    accuracy."""
+    horizon_note = (
+        "The verdict counts above are the horizon check on the paper's setting, a "
+        "calibration setting (in-sample)."
+    )
     return conclusion_lines(
         checks=[check for check, _ in horizons],
-        notes=[
-            *accuracy_notes(scores),
-            "The verdict counts above are the horizon check on the paper's setting, a "
-            "calibration setting (in-sample).",
-        ],
+        notes=[*accuracy_notes(scores), *([horizon_note] if horizons else [])],
     )
 
 
-def _method_lines() -> list[str]:
+def _method_lines(seeds: int) -> list[str]:
     """How the predictions are made and scored against the CNN's brackets."""
     return [
         "Every prediction uses the constants fitted in the calibration section on the settings "
         "marked 'calibration'; the accuracy figures count only the other settings. A CNN bracket "
         "is (largest value on the side of the first outcome, smallest value past the transition) "
-        f"on the run's grid ({len(SEEDS)} seeds; batch: a B memorises when any seed does; "
+        f"on the run's grid ({seeds} seeds; batch: a B memorises when any seed does; "
         "thresholds: a lam collapses when half the seeds do; collapsed = every weight below a "
         "tenth of the largest initial one). Its geometric mean is the measured value; a "
         "prediction agrees with it within a factor 2. Where the grid shows no transition the "
@@ -81,29 +83,35 @@ def _method_lines() -> list[str]:
 
 
 def write_comparison(
-    out_dir: Path, log: TextIO = STDERR, reduced: bool = True, coefficients: bool = True
+    out_dir: Path,
+    log: TextIO = STDERR,
+    reduced: bool = True,
+    coefficients: bool = True,
+    scope: ComparisonScope = FULL_SCOPE,
+    job: JobProgress | None = None,
 ) -> str:
-    """Train or resume every CNN run, calibrate, write ``out_dir/comparison.md`` and its figures."""
+    """Train or resume every CNN run of ``scope`` (counted in ``job``), calibrate, write
+    ``out_dir/comparison.md`` and its figures."""
     out_dir.mkdir(parents=True, exist_ok=True)
     store = out_dir / "cnn" / "results.sqlite"
-    first = threshold_rows(store, log=log)
-    calibration = calibrate(batch_rows(store, log=log, reduced=False), first)
+    first = threshold_rows(store, scope=scope, log=log, job=job)
+    calibration = calibrate(batch_rows(store, scope=scope, log=log, reduced=False, job=job), first)
     constants = calibration.constants
-    batch = batch_rows(store, constants, log=log, reduced=reduced)
-    thresholds = threshold_rows(store, constants, log=log)
+    batch = batch_rows(store, constants, scope, log, reduced, job)
+    thresholds = threshold_rows(store, constants, scope, log)
     scores = accuracy(batch, thresholds)
-    horizons = horizon_checks(store, constants, log)
+    horizons = horizon_checks(store, constants, log, scope.seeds, job) if scope.horizon else []
     lines = [
         "# theorykit compare: finite-size predictions vs the CNN",
         "",
         *_conclusion(scores, horizons),
-        *_method_lines(),
+        *_method_lines(len(scope.seeds)),
         *calibration_lines(calibration),
         *accuracy_lines(scores),
         *batch_comparison_lines(batch),
         *threshold_comparison_lines(thresholds),
-        *time_scale_lines(train_batch_runs(store, log=log), constants),
-        *horizon_lines(horizons),
+        *time_scale_lines(train_batch_runs(store, scope, log), constants, scope),
+        *(horizon_lines(horizons) if horizons else []),
     ]
     if coefficients:
         lines += coefficient_lines()

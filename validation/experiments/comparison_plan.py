@@ -7,7 +7,9 @@ the function that lists its runs: the collapse thresholds
 (:func:`validation.experiments.batch_comparison.batch_plan`, and the reduced dynamics of the
 settings it simulates, :func:`~validation.experiments.batch_comparison.predicted_plan`) and the
 horizon check on the paper's setting (:func:`validation.experiments.horizon_check.horizon_plan`).
-Runs already in the store are not counted (they resume). Times are :mod:`validation.runs.sizing`'s,
+A :class:`~validation.experiments.comparison_scope.ComparisonScope` narrows every stage as it
+narrows the real run (the same plan functions). Runs already in the store are not counted (they
+resume). Times are :mod:`validation.runs.sizing`'s,
 for this machine's CPU; the coefficient checks (a few CNN runs of 10^3 steps) are not sized.
 """
 
@@ -17,6 +19,7 @@ import dataclasses
 from pathlib import Path
 
 from validation.experiments.batch_comparison import batch_plan, predicted_plan
+from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.horizon_check import BATCH_SIZES, horizon_plan
 from validation.experiments.threshold_comparison import threshold_plan
 from validation.runs.records import run_key
@@ -29,7 +32,7 @@ Plan = list[tuple[EngineOptions, list[RunSpec]]]
 
 @dataclasses.dataclass(frozen=True)
 class Stage:
-    """One stage's pending runs and estimated seconds (training, or prediction when
+    """One stage's pending runs (their keys) and estimated seconds (training, or prediction when
     ``predicts``)."""
 
     name: str
@@ -38,6 +41,7 @@ class Stage:
     member_steps: int
     seconds: float
     predicts: bool = False
+    keys: frozenset[str] = frozenset()
 
     def line(self) -> str:
         what = "predictions" if self.predicts else "CNN runs"
@@ -48,27 +52,33 @@ class Stage:
         )
 
 
-def comparison_stages(store: Path, reduced: bool = True) -> list[Stage]:
-    """The stages of ``theorykit compare`` with the runs the store at ``store`` lacks."""
+def comparison_stages(
+    store: Path, reduced: bool = True, scope: ComparisonScope = FULL_SCOPE
+) -> list[Stage]:
+    """The stages of ``theorykit compare`` over ``scope`` with the runs the store at ``store``
+    lacks."""
     trained, predicted = _stored_keys(store)
+    horizon = [horizon_plan(B, scope.seeds) for B in BATCH_SIZES] if scope.horizon else []
     plans: list[tuple[str, Plan, bool]] = [
-        ("collapse thresholds", threshold_plan(), False),
-        ("batch boundary", batch_plan(), False),
-        ("horizon check", [horizon_plan(B) for B in BATCH_SIZES], False),
+        ("collapse thresholds", threshold_plan(scope), False),
+        ("batch boundary", batch_plan(scope), False),
+        ("horizon check", horizon, False),
     ]
     if reduced:
-        plans.append(("batch boundary, reduced dynamics", predicted_plan(), True))
+        plans.append(("batch boundary, reduced dynamics", predicted_plan(scope), True))
     return [
         _stage(name, plan, predicts, predicted if predicts else trained)
         for name, plan, predicts in plans
     ]
 
 
-def describe_comparison(store: Path, reduced: bool = True, coefficients: bool = True) -> str:
-    """The ``theorykit compare --dry-run`` text: one line per stage and the total."""
-    stages = comparison_stages(store, reduced)
+def describe_comparison(
+    stages: list[Stage], coefficients: bool = True, scope: ComparisonScope = FULL_SCOPE
+) -> str:
+    """The ``theorykit compare --dry-run`` text for the ``stages`` of :func:`comparison_stages`:
+    the scope when narrowed, one line per stage and the total."""
     total = sum(stage.seconds for stage in stages)
-    lines = ["theorykit compare:", *(stage.line() for stage in stages)]
+    lines = ["theorykit compare:", *_scope_lines(scope), *(stage.line() for stage in stages)]
     lines.append(
         f"estimated total: ~{duration_text(total)} (validation.runs.sizing)"
         + ("; plus the coefficient checks, not sized (--no-coefficients)" if coefficients else "")
@@ -76,12 +86,27 @@ def describe_comparison(store: Path, reduced: bool = True, coefficients: bool = 
     return "\n".join(lines)
 
 
+def _scope_lines(scope: ComparisonScope) -> list[str]:
+    """The knobs that narrow ``scope`` from the full comparison, one line (none for the full
+    comparison)."""
+    if scope == FULL_SCOPE:
+        return []
+    sizes = "every B of each grid" if scope.batch_sizes is None else scope.batch_sizes
+    return [
+        f"  scope: seeds {', '.join(map(str, scope.seeds))}; {len(scope.settings)} accuracy and "
+        f"{len(scope.thresholds)} threshold settings; batch sizes {sizes}; horizon check "
+        + ("yes" if scope.horizon else "no (the paper's setting is not selected)")
+    ]
+
+
 def _stage(name: str, plan: Plan, predicts: bool, stored: set[str]) -> Stage:
     runs = pending = steps = 0
     seconds = 0.0
+    keys: set[str] = set()
     for options, specs in plan:
         runs += len(specs)
         left = [spec for spec in specs if run_key(spec, options) not in stored]
+        keys |= {run_key(spec, options) for spec in left}
         pending += len(left)
         steps += sum(s.params.iterations for s in left)
         if predicts:
@@ -91,7 +116,7 @@ def _stage(name: str, plan: Plan, predicts: bool, stored: set[str]) -> Stage:
                 group_size([left[i] for i in group], options).seconds or 0.0
                 for group in group_specs(left)
             )
-    return Stage(name, runs, pending, steps, seconds, predicts)
+    return Stage(name, runs, pending, steps, seconds, predicts, frozenset(keys))
 
 
 def _stored_keys(store: Path) -> tuple[set[str], set[str]]:

@@ -79,8 +79,9 @@ def run_image_sweep(
     log: TextIO = STDERR,
 ) -> dict[str, dict]:
     """Train what ``out_dir/results.sqlite`` lacks for data set ``name``, storing every run as it
-    finishes and printing the job's progress (:class:`validation.experiments.image_plan.
-    ImageProgress`); return the sweep's records by key (config fields and final errors in one
+    finishes and printing the job's progress
+    (:class:`validation.experiments.image_plan.ImageProgress`); return the sweep's records by key
+    (config fields and final errors in one
     dict)."""
     runs = sweep.runs()
     with ResultsStore(out_dir / STORE_NAME) as store:

@@ -2,9 +2,9 @@
 settings.
 
 Two finite-size thresholds are put against the CNN, each on a sqrt(2)-spaced grid around its own
-prediction (:data:`GRID_FACTORS`), two seeds, the collapse rule of :mod:`dynamics.outcomes` (every
-weight ends below a tenth of the largest initial one; a lam counts as collapsing when at least
-half of its seeds collapse):
+prediction (:data:`GRID_FACTORS`), the seeds of the comparison's scope (two in the full
+comparison), the collapse rule of :mod:`dynamics.outcomes` (every weight ends below a tenth of the
+largest initial one; a lam counts as collapsing when at least half of its seeds collapse):
 
 * Adam (L2): lambda*_Adam = D0 / gamma0 (``theorykit.bounds.LAMBDA_STAR_ADAM``, Cor 4.3 at t = 0);
 * AdamW (decoupled): the collapse threshold at the run's eta and horizon
@@ -28,8 +28,10 @@ from theorykit.collapse import collapse_threshold
 from theorykit.conditions import lambda_thresholds
 from theorykit.constants import HiddenConstants
 from theorykit.params import ProblemParams
+from validation.experiments.comparison_progress import JobProgress
+from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.comparison_scoring import agrees, interval_text, ratio_text
-from validation.experiments.settings import THRESHOLD_SETTINGS, ComparisonSetting
+from validation.experiments.settings import ComparisonSetting
 from validation.progress import STDERR
 from validation.reports.tables import markdown_table
 from validation.runs.spec import EngineOptions, RunSpec
@@ -37,7 +39,6 @@ from validation.sweeps.runner import train_or_resume
 
 #: lam grid of every setting, as multiples of its predicted threshold (sqrt(2) spacing).
 GRID_FACTORS = (0.25, 0.354, 0.5, 0.707, 1.0, 1.414, 2.0, 2.83, 4.0)
-SEEDS = (0, 1)
 #: The constants the grids are centred at, fixed so that a calibration or a change of the shipped
 #: defaults never moves a grid (and so never retrains a stored run): the uncalibrated values.
 GRID_CONSTANTS = HiddenConstants(adamw_step=1.0)
@@ -86,9 +87,10 @@ def _base(setting: ComparisonSetting, optimizer: str) -> ProblemParams:
 
 
 def threshold_specs(
-    setting: ComparisonSetting, optimizer: str
+    setting: ComparisonSetting, optimizer: str, seeds: Sequence[int] = FULL_SCOPE.seeds
 ) -> tuple[list[float], list[RunSpec]]:
-    """The lam grid around the prediction at :data:`GRID_CONSTANTS` and its CNN runs."""
+    """The lam grid around the prediction at :data:`GRID_CONSTANTS` and its CNN runs, one per
+    lam and seed."""
     base = _base(setting, optimizer)
     centre = predicted_threshold(base, GRID_CONSTANTS)
     grid = [float(f"{centre * factor:.4g}") for factor in GRID_FACTORS]
@@ -101,7 +103,7 @@ def threshold_specs(
             name=f"{optimizer} {setting.label} lam={lam:g}",
         )
         for lam in grid
-        for seed in SEEDS
+        for seed in seeds
     ]
     return grid, specs
 
@@ -112,13 +114,14 @@ def threshold_options(epochs: int) -> EngineOptions:
 
 
 def threshold_plan(
-    settings: Sequence[ComparisonSetting] = THRESHOLD_SETTINGS,
+    scope: ComparisonScope = FULL_SCOPE,
 ) -> list[tuple[EngineOptions, list[RunSpec]]]:
-    """Every CNN run of :func:`threshold_rows` with its engine options."""
+    """Every CNN run of :func:`threshold_rows` over the threshold settings and seeds of
+    ``scope``, with its engine options."""
     by_epochs: dict[int, list[RunSpec]] = {}
     for optimizer, _ in THRESHOLDS:
-        for setting in settings:
-            for spec in threshold_specs(setting, optimizer)[1]:
+        for setting in scope.thresholds:
+            for spec in threshold_specs(setting, optimizer, scope.seeds)[1]:
                 by_epochs.setdefault(spec.params.epochs, []).append(spec)
     return [(threshold_options(epochs), by_epochs[epochs]) for epochs in sorted(by_epochs)]
 
@@ -126,24 +129,28 @@ def threshold_plan(
 def threshold_rows(
     store: Path,
     constants: HiddenConstants | None = None,
-    settings: Sequence[ComparisonSetting] = THRESHOLD_SETTINGS,
+    scope: ComparisonScope = FULL_SCOPE,
     log: TextIO = STDERR,
+    job: JobProgress | None = None,
 ) -> list[ThresholdRow]:
-    """Train (or resume) the CNN grids (centred at :data:`GRID_CONSTANTS`, so that they never move
-    with a calibration) and return one row per (setting, optimiser) with the prediction at
-    ``constants``."""
+    """Train (or resume, counting them in ``job``) the CNN grids of ``scope`` (centred at
+    :data:`GRID_CONSTANTS`, so that they never move with a calibration) and return one row per
+    (setting, optimiser) with the prediction at ``constants``."""
     records = {}
-    for options, specs in threshold_plan(settings):
-        for record in train_or_resume("thresholds", specs, options, store, log):
+    for options, specs in threshold_plan(scope):
+        trained = train_or_resume("thresholds", specs, options, store, log)
+        if job is not None:
+            job.trained(record.key for record in trained)
+        for record in trained:
             records[(record.name, record.data_seed)] = record
     rows = []
     for optimizer, _ in THRESHOLDS:
-        for setting in settings:
-            grid, _ = threshold_specs(setting, optimizer)
+        for setting in scope.thresholds:
+            grid, _ = threshold_specs(setting, optimizer, scope.seeds)
             collapsed = []
             for lam in grid:
                 name = f"{optimizer} {setting.label} lam={lam:g}"
-                runs = [records[(name, seed)] for seed in SEEDS]
+                runs = [records[(name, seed)] for seed in scope.seeds]
                 collapsed.append(
                     tuple(
                         is_collapsed(r.series("weight_max")[0], r.series("weight_max")[-1])

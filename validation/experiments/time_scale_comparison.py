@@ -25,14 +25,9 @@ from dynamics.outcomes import measured_time_scales
 from theorykit.batch_race import race
 from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH
-from validation.experiments.batch_comparison import SEEDS
+from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.comparison_scoring import ratio_text, within
-from validation.experiments.settings import (
-    ACCURACY_SETTINGS,
-    LARGE_BATCH_RUNS,
-    ComparisonSetting,
-    batch_grid,
-)
+from validation.experiments.settings import LARGE_BATCH_RUNS, ComparisonSetting
 from validation.reports.tables import markdown_table
 from validation.runs.records import RunRecord
 
@@ -63,15 +58,16 @@ def _record(
 def time_scale_rows(
     records: Mapping[str, RunRecord],
     constants: HiddenConstants | None = None,
-    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
+    scope: ComparisonScope = FULL_SCOPE,
 ) -> list[TimeScaleRow]:
-    """T_r and T0 at B = n/2 for every setting, optimiser and seed of the batch runs."""
+    """T_r and T0 at B = n/2 for every setting, optimiser and seed of the batch runs of ``scope``
+    (none where its grid leaves out n/2)."""
     rows = []
-    for setting in settings:
+    for setting in scope.settings:
         for optimizer, lam in LARGE_BATCH_RUNS:
             base = setting.params(optimizer=optimizer, lam=lam)
             B = base.n // 2
-            if B not in batch_grid(base.n):
+            if B not in scope.grid(base.n):
                 continue
             params = base.replace(B=B)
             predicted = race(
@@ -80,7 +76,7 @@ def time_scale_rows(
                 overlapping=setting.supports == "overlapping",
                 horizon=setting.steps,
             ).reversal_time
-            for seed in SEEDS:
+            for seed in scope.seeds:
                 trajectory = _record(records, optimizer, setting, B, seed).trajectory()
                 measured = measured_time_scales(
                     trajectory.epoch * params.iterations_per_epoch, trajectory.metrics
@@ -115,21 +111,21 @@ class ReliabilityBin:
 def reliability(
     records: Mapping[str, RunRecord],
     constants: HiddenConstants | None = None,
-    settings: Sequence[ComparisonSetting] = ACCURACY_SETTINGS,
+    scope: ComparisonScope = FULL_SCOPE,
 ) -> list[ReliabilityBin]:
     """Predicted probability that a head reverses vs the observed fraction, over every batch run."""
     pairs: list[tuple[float, bool]] = []
-    for setting in settings:
+    for setting in scope.settings:
         for optimizer, lam in LARGE_BATCH_RUNS:
             base = setting.params(optimizer=optimizer, lam=lam)
-            for B in batch_grid(base.n):
+            for B in scope.grid(base.n):
                 probability = race(
                     base.replace(B=B),
                     constants,
                     overlapping=setting.supports == "overlapping",
                     horizon=setting.steps,
                 ).reversal_probability
-                for seed in SEEDS:
+                for seed in scope.seeds:
                     final = _record(records, optimizer, setting, B, seed).final
                     for head in ("feature_pos", "feature_neg"):
                         value = final.get(head)
@@ -214,11 +210,13 @@ def _reliability_lines(bins: Sequence[ReliabilityBin]) -> list[str]:
 
 
 def time_scale_lines(
-    records: Mapping[str, RunRecord], constants: HiddenConstants | None = None
+    records: Mapping[str, RunRecord],
+    constants: HiddenConstants | None = None,
+    scope: ComparisonScope = FULL_SCOPE,
 ) -> list[str]:
     """The "Time scales" and "Head reversals" sections of ``theorykit compare``, read off the
-    batch-boundary runs ``records`` (:func:`time_scale_rows`, :func:`reliability`)."""
-    rows = time_scale_rows(records, constants)
+    batch-boundary runs ``records`` of ``scope`` (:func:`time_scale_rows`, :func:`reliability`)."""
+    rows = time_scale_rows(records, constants, scope)
     reversed_runs = [r for r in rows if r.measured_reversal and r.predicted_reversal]
     good = sum(within(r.measured_reversal, r.predicted_reversal) for r in reversed_runs)
     return [
@@ -231,5 +229,5 @@ def time_scale_lines(
         "",
         *_time_scale_table(rows),
         "",
-        *_reliability_lines(reliability(records, constants)),
+        *_reliability_lines(reliability(records, constants, scope)),
     ]

@@ -16,8 +16,9 @@ and in flight, and the counts of the outcome.
 * **Faults**: killing the driver or a worker loses at most the groups in flight; a rerun trains
   exactly what is missing. A task whose worker was lost is retried (:data:`RETRIES` times) while
   the other groups go on; a task that keeps failing is reported in :class:`SweepOutcome`.
-* **Interrupts** (Ctrl-C; SIGTERM and SIGHUP where :func:`validation.termination.
-  terminate_as_interrupt` is active, as in ``theorykit``): tasks not yet started are cancelled,
+* **Interrupts** (Ctrl-C; SIGTERM and SIGHUP where
+  :func:`validation.termination.terminate_as_interrupt` is active, as in ``theorykit``): tasks not
+  yet started are cancelled,
   the workers stopped, every finished task stored -- a group whose write the signal cut short
   included -- and the claims released; :class:`SweepInterrupted` says how many runs are stored
   (``theorykit`` prints it in one line and exits with status 128 + the signal: 130, 143, 129).
