@@ -15,10 +15,10 @@ for this machine's CPU; the coefficient checks (a few CNN runs of 10^3 steps) ar
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from validation.experiments.batch_comparison import batch_plan, predicted_plan
+from validation.experiments.comparison_progress import Stage
 from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.horizon_check import BATCH_SIZES, horizon_plan
 from validation.experiments.threshold_comparison import threshold_plan
@@ -28,28 +28,6 @@ from validation.runs.spec import EngineOptions, RunSpec, group_specs
 from validation.store.results import ResultsStore
 
 Plan = list[tuple[EngineOptions, list[RunSpec]]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Stage:
-    """One stage's pending runs (their keys) and estimated seconds (training, or prediction when
-    ``predicts``)."""
-
-    name: str
-    runs: int
-    pending: int
-    member_steps: int
-    seconds: float
-    predicts: bool = False
-    keys: frozenset[str] = frozenset()
-
-    def line(self) -> str:
-        what = "predictions" if self.predicts else "CNN runs"
-        stored = f", {self.runs - self.pending} already stored" if self.pending < self.runs else ""
-        return (
-            f"  {self.name}: {self.pending} {what}{stored}, {self.member_steps:,} member-steps, "
-            f"~{duration_text(self.seconds)}"
-        )
 
 
 def comparison_stages(

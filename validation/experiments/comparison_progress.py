@@ -1,26 +1,48 @@
-"""The progress of a whole ``theorykit compare`` job, across its stages.
+"""The progress of a whole ``theorykit compare`` job, across its stages (:class:`Stage`: one
+stage's pending runs and estimated time, as :mod:`validation.experiments.comparison_plan` sizes
+them).
 
 The stages' runner reports each sub-sweep on its own
 (:func:`validation.sweeps.runner.train_or_resume`: "x/y runs" of that sub-sweep).
-:class:`JobProgress` counts the job instead: built
-from the stages of :func:`validation.experiments.comparison_plan.comparison_stages` (the runs and
-predictions the store lacked when the job began, each stage with its estimated seconds), it is told
-the keys each stage has finished and prints one line: CNN runs and predictions done of the job's,
-the time elapsed and an estimate of the time left (the plan's estimate of the work left, scaled by
-the ratio of the time spent to the plan's estimate of the work done).
+:class:`JobProgress` counts the job instead: built from the stages of
+:func:`validation.experiments.comparison_plan.comparison_stages` (the runs and predictions the store
+lacked when the job began, each stage with its estimated seconds), it is told the keys each stage
+has finished and prints one line: CNN runs and predictions done of the job's, the time elapsed and
+an estimate of the time left (the plan's estimate of the work left, scaled by the ratio of the time
+spent to the plan's estimate of the work done).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from validation.progress import STDERR
 from validation.runs.sizing import duration_text
 
-if TYPE_CHECKING:
-    from validation.experiments.comparison_plan import Stage
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One stage's pending runs (their keys) and estimated seconds (training, or prediction when
+    ``predicts``)."""
+
+    name: str
+    runs: int
+    pending: int
+    member_steps: int
+    seconds: float
+    predicts: bool = False
+    keys: frozenset[str] = frozenset()
+
+    def line(self) -> str:
+        what = "predictions" if self.predicts else "CNN runs"
+        stored = f", {self.runs - self.pending} already stored" if self.pending < self.runs else ""
+        return (
+            f"  {self.name}: {self.pending} {what}{stored}, {self.member_steps:,} member-steps, "
+            f"~{duration_text(self.seconds)}"
+        )
 
 
 class JobProgress:

@@ -17,8 +17,8 @@ from dynamics.trajectory import METRICS, Trajectory
 from validation.cli import main
 from validation.experiments import batch_comparison, horizon_check, threshold_comparison
 from validation.experiments.batch_comparison import batch_plan
-from validation.experiments.comparison_plan import Stage, comparison_stages
-from validation.experiments.comparison_progress import JobProgress
+from validation.experiments.comparison_plan import comparison_stages
+from validation.experiments.comparison_progress import JobProgress, Stage
 from validation.experiments.comparison_scope import (
     FULL_SCOPE,
     ComparisonScope,
