@@ -6,6 +6,8 @@ deadline (sympy's first lambdify of an expression is slow, which is not what the
 """
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -119,3 +121,30 @@ def records_match() -> Callable[[dict, dict], None]:
     """Assert two stores' records describe the same runs with the same metrics (see
     ``_records_match``)."""
     return _records_match
+
+
+#: Refuses every import of torch in a child process (the read paths and dry runs must not need it).
+BLOCK_TORCH = """
+import importlib.abc, sys
+class BlockTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("torch is blocked in this test")
+sys.meta_path.insert(0, BlockTorch())
+"""
+
+
+@pytest.fixture(scope="session")
+def without_torch() -> Callable[..., subprocess.CompletedProcess]:
+    """Run ``code`` (with ``argv`` as sys.argv[1:]) in a fresh Python that cannot import torch,
+    from the repository root."""
+
+    def run(code: str, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", BLOCK_TORCH + code, *argv],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+
+    return run

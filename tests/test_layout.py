@@ -100,22 +100,6 @@ def test_the_error_module_imports_neither_sympy_nor_scipy() -> None:
     assert result.stdout.strip() == "[]"
 
 
-BLOCK_TORCH = """
-import importlib.abc, sys
-class BlockTorch(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name == "torch" or name.startswith("torch."):
-            raise ImportError("torch is blocked in this test")
-sys.meta_path.insert(0, BlockTorch())
-"""
-
-
-def _without_torch(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", BLOCK_TORCH + code], capture_output=True, text=True, cwd=ROOT
-    )
-
-
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory: pytest.TempPathFactory, sweep_spec_file) -> Path:
     from validation.cli import main
@@ -126,17 +110,17 @@ def small_store(tmp_path_factory: pytest.TempPathFactory, sweep_spec_file) -> Pa
 
 
 def test_report_export_and_dry_run_work_with_torch_blocked(
-    small_store: Path, sweep_spec_file, tmp_path: Path
+    small_store: Path, sweep_spec_file, tmp_path: Path, without_torch
 ) -> None:
-    blocked = _without_torch("import torch")
+    blocked = without_torch("import torch")
     assert blocked.returncode != 0 and "torch is blocked" in blocked.stderr  # the block works
-    report = _without_torch(
+    report = without_torch(
         f"from validation.cli import main; sys.exit(main(['report', {str(small_store)!r}, "
         f"'--out', {str(tmp_path)!r}]))"
     )
     assert report.returncode == 0, report.stderr
     assert (tmp_path / "report.md").is_file() and "torch" not in report.stderr
-    export = _without_torch(
+    export = without_torch(
         "from validation.store.results import ResultsStore\n"
         f"with ResultsStore({str(small_store)!r}) as store:\n"
         f"    store.export({str(tmp_path / 'runs.csv')!r})\n"
@@ -144,7 +128,7 @@ def test_report_export_and_dry_run_work_with_torch_blocked(
     )
     assert export.returncode == 0, export.stderr
     assert (tmp_path / "runs.csv").read_text().count("\n") == 17  # header + 16 runs
-    dry_run = _without_torch(
+    dry_run = without_torch(
         f"from validation.cli import main; sys.exit(main(['sweep', "
         f"{str(sweep_spec_file())!r}, '--dry-run']))"
     )

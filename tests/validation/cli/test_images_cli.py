@@ -5,24 +5,12 @@ anything trains."""
 from __future__ import annotations
 
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from validation.cli import main
-
-#: Refuses to import torch in the child process (the dry run must not need it).
-BLOCK_TORCH = """
-import importlib.abc, sys
-class BlockTorch(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name == "torch" or name.startswith("torch."):
-            raise ImportError("torch is blocked in this test")
-sys.meta_path.insert(0, BlockTorch())
-from validation.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
 
 
 def test_the_default_dry_run_lists_the_41_runs_and_trains_nothing(
@@ -48,12 +36,12 @@ def test_the_default_dry_run_lists_the_41_runs_and_trains_nothing(
     assert not (tmp_path / "digits").exists()
 
 
-def test_a_reduced_dry_run_needs_no_torch(tmp_path: Path) -> None:
+def test_a_reduced_dry_run_needs_no_torch(
+    tmp_path: Path, without_torch: Callable[..., subprocess.CompletedProcess]
+) -> None:
     argv = ["images", "--dry-run", "--out", str(tmp_path), "--seeds", "2"]
     argv += ["--batch-sizes", "64,16", "--lams", "1e-1,1e-4"]
-    result = subprocess.run(
-        [sys.executable, "-c", BLOCK_TORCH, *argv], capture_output=True, text=True
-    )
+    result = without_torch("from validation.cli import main\nsys.exit(main(sys.argv[1:]))", *argv)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].endswith(", 2 seeds):")
