@@ -239,7 +239,7 @@ def _member_steps(
 ):  # fmt: skip
     """One member's steps (see the module docstring and :func:`run_steps`): its own arrays first,
     then what every member shares."""
-    mode, preconditioner, decoupled, refresh = kind[0], kind[1], kind[2] == 1, kind[3]
+    mode, preconditioner, background_scaled, refresh = kind[0], kind[1], kind[2] == 1, kind[3]
     q, alpha, sigma0 = hyper[Q], hyper[ALPHA], hyper[SIGMA0]
     filters = w1.shape[0]
     dtype = w1.dtype
@@ -263,7 +263,6 @@ def _member_steps(
     adam = preconditioner == 0
     adam_overlap = overlap and adam
     sign_overlap = overlap and preconditioner == 1
-    background_scaled = overlap and preconditioner != 2 and not decoupled
     mean_field = mode == 3
     every = np.ones(batches.shape[1], dtype=np.bool_)
     caches = (others, kappa, start, means, pending)
@@ -286,15 +285,13 @@ def _member_steps(
             _adam(w1, w1_first, w1_second, w1_gradient, hyper, schedule[step])
             _moments(b, b_first, b_second, b_gradient, hyper)
             if adam_overlap:
-                refreshing = cached[0] == 0 or t % refresh == 1
-                if not refreshing:
-                    reread_competition(batch, rows, rows_second, rows_gradient, hyper, l1, l2sq,
-                                       caches, table)  # fmt: skip
                 _moments(flat, flat_first, flat_second, flat_gradient, hyper)
-                if refreshing:
+                if cached[0] == 0 or t % refresh == 1:
                     refresh_competition(rows_second, l1, l2sq, hyper, by_coordinate, caches,
                                         table, b_second, background, background_scaled)  # fmt: skip
                     cached[0] = 1
+                else:
+                    reread_competition(batch, rows_second, hyper, l1, l2sq, caches, table)
                 _adam_step(flat, flat_first, flat_second, kappa.reshape(-1), hyper,
                            schedule[step], True)  # fmt: skip
             else:

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from dynamics.kernel_layout import BETA2, FORGET2, L2, S
+from dynamics.kernel_layout import S
 from theorykit.overlap import adam_competition_table
 
 Array = npt.NDArray[np.floating]
@@ -153,21 +153,17 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, caches, table, b
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def reread_competition(batch, rows, second, gradient, hyper, l1, l2sq, caches, table):
+def reread_competition(batch, second, hyper, l1, l2sq, caches, table):
     """Between refreshes: the batch members' kappa re-read from their own moment A_i, which their
     gradient moves (the others' A_i only decay; the reference's ``_adam_competition`` between
-    refreshes). Read before the moment pass, from the second moment that pass will write: the same
-    operations on the same values (:func:`_moments`), so the same number."""
+    refreshes), read from the second moment the step's moment pass has just written."""
     others, kappa, start, means, pending = caches
     log_kappa, scalars = table[0], table[3]
-    lam, beta2, forget2 = hyper[L2], hyper[BETA2], hyper[FORGET2]
     for i in batch:
         ratio = l1[i] / l2sq[i]
         square, per_coordinate = ratio * ratio, l2sq[i] / hyper[S]
-        for f in range(rows.shape[1]):
-            g = gradient[i, f] + lam * rows[i, f]
-            updated = second[i, f] * beta2 + g * g * forget2
-            own_mean = updated * square * per_coordinate
+        for f in range(second.shape[1]):
+            own_mean = second[i, f] * square * per_coordinate
             current = others_of(i, f, others, start, means, pending, table)
             kappa[i, f] = competition_at(current, own_mean, log_kappa, scalars)
 

@@ -89,7 +89,9 @@ class KernelData:
     samples: npt.NDArray[np.int64]  # (S, entries) the samples on each coordinate, in order
     entries: Array  # (S, entries) their xi_i[k]
     hyper: Array  # (S, len(HYPER_COLUMNS))
-    kind: tuple[int, int, int, int]  # (mode, preconditioner, decoupled, refresh period)
+    #: (mode, preconditioner, whether the L2 decay of untouched coordinates competes
+    #: (:attr:`dynamics.problem.ReducedProblem.decay_competes`), refresh period)
+    kind: tuple[int, int, int, int]
 
     def astype(self, dtype: np.dtype) -> KernelData:
         """The same data with its real arrays in ``dtype``."""
@@ -141,7 +143,12 @@ def kernel_data(problem: ReducedProblem) -> KernelData:
         np.ascontiguousarray(values),
         *by_coordinate,
         np.ascontiguousarray(np.stack([columns[name] for name in HYPER_COLUMNS], axis=1)),
-        (mode, PRECONDITIONERS[kind.preconditioner], int(kind.decoupled), COMPETITION_REFRESH),
+        (
+            mode,
+            PRECONDITIONERS[kind.preconditioner],
+            int(problem.decay_competes),
+            COMPETITION_REFRESH,
+        ),
     )
 
 
