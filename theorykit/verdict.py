@@ -39,7 +39,7 @@ import dataclasses
 import math
 from typing import Any
 
-from theorykit.asymptotic_reading import unreadable_reason
+from theorykit.asymptotic_reading import readable_threshold, unreadable_reason
 from theorykit.batch_race import asymptotic_critical_batch_size, critical_batch_size, race
 from theorykit.calibration import (
     COLLAPSE_CONSTANTS,
@@ -236,11 +236,7 @@ def finite_size_verdict(
     threshold, name, decay_sample = _decay_threshold(params, constants, lambda_star_adam)
     # inf is a readable collapse threshold (no lam < 1/eta collapses within T), not a readable
     # lambda*: a lambda*_Adam that is not a positive finite number is never compared with.
-    if (
-        math.isnan(threshold)
-        or threshold <= 0
-        or (threshold == math.inf and not params.kind.decoupled)
-    ):
+    if not (readable_threshold(threshold) or (params.kind.decoupled and threshold == math.inf)):
         return Verdict(UNDETERMINED, math.inf, unreadable_reason(name, threshold))
     if params.lam >= threshold:
         return _stuck_verdict(params, threshold, name, decay_sample)
