@@ -85,13 +85,10 @@ def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
 
 def requested_scope(args: argparse.Namespace) -> ComparisonScope:
     """The scope of ``--seeds``, ``--settings`` and ``--batch-sizes``, each checked."""
-    from validation.experiments.comparison_scope import SEEDS_RULE, comparison_scope, split_labels
+    from validation.experiments.comparison_scope import comparison_scope, split_labels
 
-    seeds = None
-    if args.seeds is not None:
-        if not args.seeds.strip().isdigit():
-            raise ParameterError("seeds", args.seeds, SEEDS_RULE)
-        seeds = int(args.seeds)
+    digits = args.seeds is not None and args.seeds.strip().isdigit()
+    seeds = int(args.seeds) if digits else args.seeds
     sizes = None
     if args.batch_sizes is not None:
         items = [item.strip() for item in args.batch_sizes.split(",")]

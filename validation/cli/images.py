@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from theorykit.errors import ParameterError
 from validation.cli.common import add_out_argument, check_out_dir
+from validation.runs.spec import seed_range
 
 if TYPE_CHECKING:
     from validation.experiments.image_data import ImageSplit
@@ -61,10 +62,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-#: The most seeds ``--seeds`` takes (each repeats the whole job).
-MAX_SEEDS = 1000
-
-
 def _values(
     text: str, name: str, parse: Callable[[str], float], minimum: float, rule: str
 ) -> tuple:
@@ -86,12 +83,7 @@ def requested_sweep(args: argparse.Namespace) -> ImageSweep:
 
     changes: dict[str, tuple] = {}
     if args.seeds is not None:
-        seeds = args.seeds.strip()
-        if not seeds.isdigit() or not 1 <= int(seeds) <= MAX_SEEDS:
-            raise ParameterError(
-                "seeds", args.seeds, f"an integer 1 <= N <= {MAX_SEEDS} (seeds 0 .. N-1)"
-            )
-        changes["seeds"] = tuple(range(int(seeds)))
+        changes["seeds"] = seed_range(args.seeds)
     if args.batch_sizes is not None:
         changes["batch_sizes"] = _values(
             args.batch_sizes,

@@ -32,13 +32,10 @@ from validation.experiments.settings import (
     ComparisonSetting,
     batch_grid,
 )
+from validation.runs.spec import seed_range
 
 #: Seeds of every comparison run (CNN and reduced dynamics) in the full comparison.
 SEEDS = (0, 1)
-#: The most seeds ``--seeds`` takes (each repeats every run).
-MAX_SEEDS = 1000
-#: The rule of ``--seeds``.
-SEEDS_RULE = f"an integer 1 <= N <= {MAX_SEEDS} (seeds 0..N-1)"
 #: The paper's setting in the accuracy table: the horizon check runs when it is selected.
 PAPER_LABEL = ACCURACY_SETTINGS[0].label
 
@@ -121,7 +118,7 @@ def _check_batch_sizes(scope: ComparisonScope, sizes: Sequence[int]) -> None:
 
 
 def comparison_scope(
-    seeds: int | None = None,
+    seeds: int | str | None = None,
     labels: Sequence[str] | None = None,
     batch_sizes: Sequence[int] | None = None,
 ) -> ComparisonScope:
@@ -130,9 +127,7 @@ def comparison_scope(
     comparison's choice."""
     changes: dict[str, object] = {}
     if seeds is not None:
-        if not 1 <= seeds <= MAX_SEEDS:
-            raise ParameterError("seeds", seeds, SEEDS_RULE)
-        changes["seeds"] = tuple(range(seeds))
+        changes["seeds"] = seed_range(seeds)
     if labels is not None:
         changes |= _select(labels)
     scope = dataclasses.replace(FULL_SCOPE, **changes)

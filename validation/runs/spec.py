@@ -30,6 +30,21 @@ Order = Literal["reshuffle", "cyclic"]
 Kernel = Literal["auto", "fused", "torch"]
 
 
+#: The most seeds a command's ``--seeds N`` takes (each repeats every run of the job).
+MAX_SEEDS = 1000
+#: The rule of ``--seeds N``.
+SEED_COUNT_RULE = f"an integer 1 <= N <= {MAX_SEEDS} (seeds 0..N-1)"
+
+
+def seed_range(count: int | str) -> tuple[int, ...]:
+    """Seeds 0..N-1 of ``--seeds N`` (``theorykit images``, ``theorykit compare``): N an integer,
+    or its decimal digits, in [1, :data:`MAX_SEEDS`]; a :class:`ParameterError` otherwise."""
+    text = str(count).strip()
+    if isinstance(count, bool) or not text.isdigit() or not 1 <= int(text) <= MAX_SEEDS:
+        raise ParameterError("seeds", count, SEED_COUNT_RULE)
+    return tuple(range(int(text)))
+
+
 def check_data_options(n: int, d: int, s: int, supports: str, labels: str) -> None:
     """Raise :class:`ParameterError` unless (n, d, s) admit the requested supports and labels (Def.
     3.1)."""
