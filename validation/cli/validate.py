@@ -76,22 +76,7 @@ def describe(preset: Preset) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from validation.cnn.device import resolve_device
-    from validation.experiments.preset_report import predict_preset, run_preset, write_report
-
     preset = PRESETS[args.preset]()
-    if args.dry_run:
-        options = dataclasses.replace(
-            preset.options,
-            dtype=args.dtype,
-            compile=args.compile,
-            device=args.device,
-            kernel=args.kernel,
-        )
-        predict = preset.predict if args.predict is None else args.predict
-        print(describe(dataclasses.replace(preset, options=options, predict=predict)))
-        return 0
-    resolve_device(args.device)  # a bad or absent device is a ParameterError before anything trains
     options = dataclasses.replace(
         preset.options,
         dtype=args.dtype,
@@ -99,9 +84,15 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         kernel=args.kernel,
     )
-    preset = dataclasses.replace(preset, options=options)
-    if args.predict is not None:
-        preset = dataclasses.replace(preset, predict=args.predict)
+    predict = preset.predict if args.predict is None else args.predict
+    preset = dataclasses.replace(preset, options=options, predict=predict)
+    if args.dry_run:
+        print(describe(preset))
+        return 0
+    from validation.cnn.device import resolve_device
+    from validation.experiments.preset_report import predict_preset, run_preset, write_report
+
+    resolve_device(args.device)  # a bad or absent device is a ParameterError before anything trains
     started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     out_dir = check_out_dir(
         args.out or f"runs/{preset.name}" + ("" if args.dtype == "float64" else f"-{args.dtype}")

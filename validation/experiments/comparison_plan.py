@@ -83,8 +83,9 @@ def _stage(name: str, plan: Plan, predicts: bool, stored: set[str]) -> Stage:
     keys: set[str] = set()
     for options, specs in plan:
         runs += len(specs)
-        left = [spec for spec in specs if run_key(spec, options) not in stored]
-        keys |= {run_key(spec, options) for spec in left}
+        pending_keys = {run_key(spec, options): spec for spec in specs}.items()
+        left = [spec for key, spec in pending_keys if key not in stored]
+        keys |= {key for key, _ in pending_keys if key not in stored}
         pending += len(left)
         steps += sum(s.params.iterations for s in left)
         if predicts:

@@ -58,7 +58,7 @@ def predict_group(
     steps in its dtype), ``device`` and ``kernel`` are not (the CPU). ``parallel``: the members on
     numba's threads (else one after another on the calling thread); ``stop``, when set, ends the
     call at its next span of steps (:class:`concurrent.futures.CancelledError`)."""
-    if len({(s.group_key(), s.params.s, s.supports) for s in specs}) != 1:
+    if len(prediction_groups(specs)) != 1:
         raise ParameterError("specs", len(specs), "one group of equal shapes, s and supports")
     cpu = EngineOptions(
         record_every=options.record_every,

@@ -193,7 +193,7 @@ def _reliability_lines(bins: Sequence[ReliabilityBin]) -> list[str]:
     return [
         "## Head reversals: predicted probability vs observed frequency",
         "",
-        "Every batch-boundary run (both optimisers, every B, both seeds), each of its two heads: "
+        "Every batch-boundary run (both optimisers, every B, every seed), each of its two heads: "
         "the race's probability that the head reverses within the horizon "
         "(theorykit.batch_race.race) against the fraction of heads whose best feature coefficient "
         "ends negative.",

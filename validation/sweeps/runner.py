@@ -116,6 +116,7 @@ class _SweepDriver:
         self.progress = progress if inline else None  # a callback does not cross processes
         self.capacity = max(1, int(getattr(executor, "capacity", os.cpu_count() or 1)))
         self.keys = [run_key(run, spec.options) for run in spec.runs]
+        self.wanted = frozenset(self.keys)
         stored = store.keys()
         pending = [index for index, key in enumerate(self.keys) if key not in stored]
         self.already = len(spec.runs) - len(pending)
@@ -124,9 +125,9 @@ class _SweepDriver:
                 f"resuming: {self.already} of {len(spec.runs)} runs already in {store.path}",
                 file=log,
             )
-        self.device_type = "cuda" if options.device.startswith("cuda") else "cpu"
-        if options.device == "auto":
-            self.device_type = resolve_device("auto").type
+        self.device_type = (
+            resolve_device("auto").type if options.device == "auto" else options.device_type()
+        )
         self.queue = self._tasks(pending)
         self.in_flight: dict[Future, tuple[str, list[int], int]] = {}
         self.added, self.errors, self.number, self.waiting_for = 0, [], 0, -1
@@ -140,7 +141,7 @@ class _SweepDriver:
 
     def stored(self) -> int:
         """How many of the sweep's runs the store holds now."""
-        return len(self.store.keys() & set(self.keys))
+        return len(self.store.keys() & self.wanted)
 
     def run(self) -> SweepOutcome:
         """Train until every run is stored (or only failed tasks are left): see the module
