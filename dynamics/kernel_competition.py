@@ -21,7 +21,7 @@ from theorykit.overlap import adam_competition_table
 Array = npt.NDArray[np.floating]
 
 #: Entries of the competition table's ``scalars``.
-_LOG_START, _LOG_STEP, _GUIDE_START, _GUIDE_STEP = range(4)
+_LOG_START, _LOG_STEP = range(2)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -49,10 +49,9 @@ def competition_at(others, own_mean, log_kappa, scalars):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def log_competition_inverse(kappa, log_kappa, log_grid, guide, scalars):
+def log_competition_inverse(kappa, log_kappa, log_grid):
     """log of ``theorykit.overlap.adam_competition_inverse`` of one value: numpy's ``interp`` of
-    -log kappa on the table (-log kappa ascending; its bracket found from ``guide``, the last
-    table index at or below each cell of a uniform grid in -log kappa, and a short scan); -inf
+    -log kappa on the table (-log kappa strictly ascending, its bracket found by bisection); -inf
     for kappa >= 1 (x = 0), inf for kappa <= 0."""
     if kappa >= 1.0:
         return -math.inf
@@ -64,12 +63,13 @@ def log_competition_inverse(kappa, log_kappa, log_grid, guide, scalars):
         return log_grid[0]
     if value >= -log_kappa[last]:
         return log_grid[last]
-    cell = int((value - scalars[_GUIDE_START]) / scalars[_GUIDE_STEP])
-    j = guide[min(max(cell, 0), guide.shape[0] - 1)]
-    while j > 0 and -log_kappa[j] > value:
-        j -= 1
-    while j < last - 1 and -log_kappa[j + 1] <= value:
-        j += 1
+    j, above = 0, last  # -log kappa[j] < value < -log kappa[above]
+    while above - j > 1:
+        middle = (j + above) // 2
+        if -log_kappa[middle] <= value:
+            j = middle
+        else:
+            above = middle
     left, right = -log_kappa[j], -log_kappa[j + 1]
     if left == value:
         return log_grid[j]
@@ -99,10 +99,10 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, caches, table, b
     share itself up to round-off (both directions interpolate one table, 1e-14 relative) wherever
     the table does not clamp (``interior``: kappa between its values at x = 1e12 and x = 1e-8), so
     there it is taken as is and O_i = kappa^-1(share) A is computed on first use
-    (:func:`others_of`), for the samples a batch visits before the next refresh; elsewhere both
-    are computed as the reference computes them."""
+    (:func:`reread_competition`), for the samples a batch visits before the next refresh;
+    elsewhere both are computed as the reference computes them."""
     others, kappa, start, means, pending = caches
-    log_kappa, log_grid, guide, scalars, interior = table
+    log_kappa, log_grid, scalars, interior = table
     pointers, samples, values = by_coordinate
     n, filters = second.shape
     coordinates = pointers.shape[0] - 1
@@ -147,7 +147,7 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, caches, table, b
                 pending[i, f] = True
             else:
                 pending[i, f] = False
-                log_x = log_competition_inverse(share, log_kappa, log_grid, guide, scalars)
+                log_x = log_competition_inverse(share, log_kappa, log_grid)
                 others[i, f] = math.exp(log_x) * own_mean
                 kappa[i, f] = competition_at(others[i, f], own_mean, log_kappa, scalars)
 
@@ -156,27 +156,22 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, caches, table, b
 def reread_competition(batch, second, hyper, l1, l2sq, caches, table):
     """Between refreshes: the batch members' kappa re-read from their own moment A_i, which their
     gradient moves (the others' A_i only decay; the reference's ``_adam_competition`` between
-    refreshes), read from the second moment the step's moment pass has just written."""
+    refreshes), read from the second moment the step's moment pass has just written. O_i left
+    pending by the refresh is computed here, on its first use, from the refresh's share and own
+    moment (written out in this loop: a call per entry that passes the cache arrays costs more than
+    the rest of the re-read)."""
     others, kappa, start, means, pending = caches
-    log_kappa, scalars = table[0], table[3]
+    log_kappa, log_grid, scalars = table[0], table[1], table[2]
     for i in batch:
         ratio = l1[i] / l2sq[i]
         square, per_coordinate = ratio * ratio, l2sq[i] / hyper[S]
         for f in range(second.shape[1]):
             own_mean = second[i, f] * square * per_coordinate
-            current = others_of(i, f, others, start, means, pending, table)
-            kappa[i, f] = competition_at(current, own_mean, log_kappa, scalars)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def others_of(i, f, others, start, means, pending, table):
-    """O_i of sample i, filter f: from the refresh's share and own moment on first use."""
-    if pending[i, f]:
-        log_kappa, log_grid, guide, scalars, _ = table
-        log_x = log_competition_inverse(start[i, f], log_kappa, log_grid, guide, scalars)
-        others[i, f] = math.exp(log_x) * means[i, f]
-        pending[i, f] = False
-    return others[i, f]
+            if pending[i, f]:
+                log_x = log_competition_inverse(start[i, f], log_kappa, log_grid)
+                others[i, f] = math.exp(log_x) * means[i, f]
+                pending[i, f] = False
+            kappa[i, f] = competition_at(others[i, f], own_mean, log_kappa, scalars)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -219,22 +214,12 @@ def sign_share(gradient, batch, l1, l2sq, support, values, pushes, seen, share, 
             pushes[support[i, k]] = 0.0
 
 
-#: Cells of the uniform grid in -log kappa that guides the inverse's bracket search.
-_GUIDE_CELLS = 4096
-
-
 @functools.cache
-def competition_table() -> tuple[Array, Array, npt.NDArray[np.int64], Array, Array]:
-    """(log kappa, log x, guide, scalars, interior) of
-    :func:`theorykit.overlap.adam_competition_table`, as the kernel reads them: ``guide[c]`` the
-    last index whose -log kappa is at or below cell c's start, ``scalars`` (log x start, log x
-    step, guide start, guide step), ``interior`` kappa at the table's ends (x = 1e12, 1e-8)."""
+def competition_table() -> tuple[Array, Array, Array, Array]:
+    """(log kappa, log x, scalars, interior) of :func:`theorykit.overlap.adam_competition_table`,
+    as the kernel reads them: ``scalars`` (log x start, log x step), ``interior`` kappa at the
+    table's ends (x = 1e12, 1e-8)."""
     log_start, log_step, log_grid, log_kappa = adam_competition_table()
-    ascending = -log_kappa
-    guide_start = float(ascending[0])
-    guide_step = (float(ascending[-1]) - guide_start) / _GUIDE_CELLS
-    starts = guide_start + guide_step * np.arange(_GUIDE_CELLS)
-    guide = np.maximum(np.searchsorted(ascending, starts, side="right") - 1, 0)
-    scalars = np.array([log_start, log_step, guide_start, guide_step])
+    scalars = np.array([log_start, log_step])
     interior = np.exp(np.array([log_kappa[-1], log_kappa[0]]))
-    return log_kappa, log_grid, guide.astype(np.int64), scalars, interior
+    return log_kappa, log_grid, scalars, interior

@@ -131,14 +131,17 @@ def test_run_rejects_an_unknown_dtype_and_ignores_no_steps() -> None:
 def test_competition_table_is_read_as_theorykit_reads_it() -> None:
     """The kernel's kappa and kappa^-1 of one value against theorykit.overlap's numpy versions,
     on values spread over the table, its two ends and beyond."""
-    log_kappa, log_grid, guide, scalars, _ = kernel_competition.competition_table()
+    log_kappa, log_grid, scalars, _ = kernel_competition.competition_table()
     rng = np.random.default_rng(0)
     x = np.concatenate([np.exp(rng.uniform(-25, 35, 3000)), [0.0, 1e-8, 1e12, 2e12, np.inf]])
-    kappa = np.concatenate([np.exp(rng.uniform(-16, 0, 3000)), [0.0, 1.0, 1.5, 1e-7, 0.9999999]])
+    near_one = 1 - 10 ** rng.uniform(-9, -1, 1000)  # x small, where the table is densest
+    kappa = np.concatenate(
+        [np.exp(rng.uniform(-16, 0, 3000)), near_one, [0.0, 1.0, 1.5, 1e-7, 0.9999999]]
+    )
     compiled = [kernel_competition.competition(value, log_kappa, scalars) for value in x]
     np.testing.assert_allclose(compiled, adam_competition(x), rtol=1e-13)
     inverse_log = kernel_competition.log_competition_inverse
-    inverse = [np.exp(inverse_log(value, log_kappa, log_grid, guide, scalars)) for value in kappa]
+    inverse = [np.exp(inverse_log(value, log_kappa, log_grid)) for value in kappa]
     np.testing.assert_allclose(inverse, adam_competition_inverse(kappa), rtol=1e-12)
 
 
