@@ -2,15 +2,22 @@
 what the engine allocates and runs; the time estimate scales with the work; the dry runs print all
 three."""
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from theorykit import tang2025_synthetic
 from validation.cli import main
 from validation.runs.sizing import (
     ITEMSIZE,
+    PREDICTION_PER_ENTRY,
+    fused_step_seconds,
     group_size,
     member_bytes,
     prediction_seconds,
+    prediction_step_seconds,
     prediction_work,
 )
 from validation.runs.spec import EngineOptions, RunSpec
@@ -84,6 +91,37 @@ def test_prediction_work_counts_the_reductions_state_and_batch() -> None:
     assert prediction_work(RunSpec(p, 0, 0)) == ("overlap-aware", 40 * 200 * 100, 4 * 40 * 200)
     disjoint = RunSpec(p.replace(d=20_001), 0, 0, supports="disjoint")
     assert prediction_work(disjoint) == ("support-resolved", 40 * 200 * 100, 4 * 40 * 100)
+
+
+#: benchmarks/results/prediction_cost.json, the committed measurements the kernel constants fit.
+PREDICTION_COST = Path(__file__).parents[2] / "benchmarks" / "results" / "prediction_cost.json"
+
+
+def test_kernel_constants_fit_the_committed_benchmark() -> None:
+    """The sizing constants against every row they were fitted to: the reduced kernel's per
+    reduction, the fused CNN's at the paper's d = 1000 (its d = 20 001 rows are a larger working
+    set, not part of the fit). A row's one-core time is its per member-step time times the
+    benchmark machine's cores (its members share them). Tolerance 1.25x: each line passes through
+    two rows measured on a machine whose timings vary by about 20% from run to run; a table
+    measured again without refitting the constants fails here."""
+    table = json.loads(PREDICTION_COST.read_text())
+    cores = int(re.search(r"(\d+) cores", table["machine"]).group(1))
+    checked = 0
+    for row in table["rows"]:
+        p = tang2025_synthetic(optimizer="adam", lam=1e-5, B=row["B"], d=row["d"])
+        spec, dtype = RunSpec(p, 0, 0, supports=row["supports"]), row["dtype"]
+        pairs = []  # (estimated one-core seconds, measured us per member-step)
+        if row["reduction"] in PREDICTION_PER_ENTRY[dtype]:
+            pairs.append(
+                (prediction_step_seconds(spec, dtype), row["prediction_us_per_member_step"])
+            )
+        if row["d"] == 1000:
+            pairs.append((fused_step_seconds(p, dtype), row["cnn_us_per_member_step"]))
+        for estimate, measured_us in pairs:
+            ratio = estimate / (1e-6 * measured_us * cores)
+            assert 1 / 1.25 <= ratio <= 1.25, (row, ratio)
+            checked += 1
+    assert checked == 12  # 8 prediction rows (two reductions), 4 CNN rows
 
 
 def test_predictions_run_concurrently_one_group_per_core(monkeypatch) -> None:

@@ -39,6 +39,7 @@ from collections.abc import Sequence
 
 from dynamics.problem import Reduction, best_reduction
 from dynamics.recording import recorded_epochs
+from theorykit.params import ProblemParams
 from validation.runs.spec import EngineOptions, RunSpec, prediction_groups
 
 ITEMSIZE = {"float32": 4, "float64": 8}
@@ -70,16 +71,20 @@ TORCH_STEP_PER_WEIGHT = 6.6e-9
 PER_RUN_SECONDS = 1.9e-3
 #: Seconds per state entry per member-step of the reduced kernel on one core, per reduction: the
 #: state of :func:`prediction_work` (overlap-aware: dominated by the refresh of Adam's competition
-#: over the n s support entries every 16 steps).
+#: over the n s support entries every 16 steps). With PREDICTION_PER_BATCH_ENTRY, the line through
+#: the reduction's B = 2 and B = 100 rows of benchmarks/results/prediction_cost.md (twice the per
+#: member-step time, as for the CNN); support-resolved float32's two rows agree within the
+#: machine's noise (B = 100 measured below B = 2), so its line has no batch term.
+#: ``tests/validation/test_sizing.py`` checks every row against these constants.
 PREDICTION_PER_ENTRY: dict[str, dict[Reduction, float]] = {
-    "float64": {"overlap-aware": 5.59e-11, "support-resolved": 1.35e-9},
-    "float32": {"overlap-aware": 3.57e-11, "support-resolved": 7.57e-10},
+    "float64": {"overlap-aware": 5.54e-11, "support-resolved": 1.37e-9},
+    "float32": {"overlap-aware": 3.48e-11, "support-resolved": 7.84e-10},
 }
 #: Seconds per batch entry per member-step of the reduced kernel on one core (the batch's coupling
 #: products and competition factors, its rho and gradients).
 PREDICTION_PER_BATCH_ENTRY: dict[str, dict[Reduction, float]] = {
-    "float64": {"overlap-aware": 3.91e-10, "support-resolved": 1.10e-9},
-    "float32": {"overlap-aware": 3.53e-10, "support-resolved": 1.34e-10},
+    "float64": {"overlap-aware": 2.44e-10, "support-resolved": 6.66e-10},
+    "float32": {"overlap-aware": 2.24e-10, "support-resolved": 0.0},
 }
 #: Members per task when a spec sets no group_size: CPU groups gain nothing past a few members per
 #: core; a GPU needs many members to fill it.
@@ -134,13 +139,10 @@ def group_size(
     steps_seconds, measuring = 0.0, 0.0
     for spec in specs:
         p = spec.params
-        weights = 2 * p.m * p.d
         if fused:
-            per_step = STEP_PER_WEIGHT[options.dtype] * weights + STEP_PER_BATCH_ENTRY[
-                options.dtype
-            ] * p.B * 2 * p.m * (p.s + 1)
+            per_step = fused_step_seconds(p, options.dtype)
         else:
-            per_step = TORCH_STEP_PER_WEIGHT * weights
+            per_step = TORCH_STEP_PER_WEIGHT * 2 * p.m * p.d
         steps_seconds += per_step * p.iterations
         measuring += _measurements(spec, options)
     # The fused kernel runs members on numba's threads; the torch step all members in one sequence
@@ -148,6 +150,15 @@ def group_size(
     parallel = steps_seconds / (min(available_cores(), len(specs)) if fused else 1)
     seconds = TRAINING_OVERHEAD * (parallel + measuring) + PER_RUN_SECONDS * len(specs)
     return GroupSize(len(specs), steps, memory, seconds)
+
+
+def fused_step_seconds(params: ProblemParams, dtype: str) -> float:
+    """Seconds of one member-step of the fused kernel on one core: ``STEP_PER_WEIGHT`` per weight
+    (2 m d) and ``STEP_PER_BATCH_ENTRY`` per (batch sample x filter x support coordinate, the
+    feature's included)."""
+    weights = 2 * params.m * params.d
+    batch = params.B * 2 * params.m * (params.s + 1)
+    return STEP_PER_WEIGHT[dtype] * weights + STEP_PER_BATCH_ENTRY[dtype] * batch
 
 
 def _measurements(spec: RunSpec, options: EngineOptions) -> float:
@@ -169,6 +180,16 @@ def prediction_work(spec: RunSpec) -> tuple[Reduction, int, int]:
     return reduction, filters * p.n * p.s, p.B * filters * batch
 
 
+def prediction_step_seconds(spec: RunSpec, dtype: str) -> float:
+    """Seconds of one member-step of a run's prediction on one core: ``PREDICTION_PER_ENTRY`` per
+    state entry and ``PREDICTION_PER_BATCH_ENTRY`` per batch entry of :func:`prediction_work`."""
+    reduction, state, batch = prediction_work(spec)
+    return (
+        PREDICTION_PER_ENTRY[dtype][reduction] * state
+        + PREDICTION_PER_BATCH_ENTRY[dtype][reduction] * batch
+    )
+
+
 def prediction_seconds(specs: Sequence[RunSpec], options: EngineOptions) -> float:
     """Estimated wall seconds of predicting every run of ``specs``: the groups of
     :func:`validation.runs.spec.prediction_groups` run concurrently, one per core, each group's
@@ -181,12 +202,7 @@ def prediction_seconds(specs: Sequence[RunSpec], options: EngineOptions) -> floa
         seconds = 0.0
         for index in indices:
             spec = specs[index]
-            reduction, state, batch = prediction_work(spec)
-            per_step = (
-                PREDICTION_PER_ENTRY[options.dtype][reduction] * state
-                + PREDICTION_PER_BATCH_ENTRY[options.dtype][reduction] * batch
-            )
-            seconds += per_step * spec.params.iterations
+            seconds += prediction_step_seconds(spec, options.dtype) * spec.params.iterations
             measuring += _measurements(spec, options)
         per_group.append(seconds)
     cores = available_cores()
