@@ -59,6 +59,7 @@ from dynamics.kernel_layout import (
     KernelState,
     Q,
 )  # fmt: skip
+from dynamics.kernel_rows import add_weighted_rows
 from theorykit.errors import ParameterError
 
 Array = npt.NDArray[np.floating]
@@ -142,10 +143,13 @@ def _plain_step(w, gradient, scale, hyper, sign, scaled):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _rho(rho, batch, w1, rows, decay, y, l1, zeta0, coupling, coupled, values, alpha, mode):
+def _rho(rho, batch, w1, rows, decay, y, l1, zeta0, coupling, coupled, values, alpha, mode,
+         positions):  # fmt: skip
     """rho_{j,r,i} of the batch members in the reduction's form (module docstring, item 1); the
     overlap's projection sum_i' G_{ii'} u_i' of a batch of 8 or more as one matrix product of the
-    batch's rows of G (gathered into ``coupled``) with the rows."""
+    batch's rows of G (gathered into ``coupled``) with the rows, of a smaller one and the
+    support-resolved sum row by row (:func:`dynamics.kernel_rows.add_weighted_rows`, over
+    ``positions`` = 0, 1, ..., max(n, s) - 1)."""
     n, filters = zeta0.shape
     s = values.shape[1]
     size = batch.shape[0]
@@ -156,20 +160,11 @@ def _rho(rho, batch, w1, rows, decay, y, l1, zeta0, coupling, coupled, values, a
     for c in range(size):
         i = batch[c]
         if mode == 2:
-            for f in range(filters):
-                rho[c, f] = 0.0
-            for k in range(s):
-                row = rows[i * s + k]
-                for f in range(filters):
-                    rho[c, f] += row[f] * values[i, k]
+            rho[c] = 0.0
+            add_weighted_rows(rho[c], rows[i * s : (i + 1) * s], positions, values[i], 0, s)
         elif mode == 1 and size < 8:
-            for f in range(filters):
-                rho[c, f] = 0.0
-            for other in range(n):
-                weight = coupling[i, other]
-                row = rows[other]
-                for f in range(filters):
-                    rho[c, f] += row[f] * weight
+            rho[c] = 0.0
+            add_weighted_rows(rho[c], rows, positions, coupling[i], 0, n)
         for f in range(filters):
             feature = alpha * y[i] * w1[f]
             if mode == 2:
@@ -266,7 +261,12 @@ def _member_steps(
     mean_field = mode == 3
     every = np.ones(batches.shape[1], dtype=np.bool_)
     caches = (others, kappa, start, means, pending)
-    by_coordinate = (pointers, samples, entries)
+    positions = np.arange(max(y.shape[0], values.shape[1]))
+    by_coordinate = (pointers, samples, entries * entries)
+    by_sample = (support, values * values)
+    refreshed = kappa.shape[0]  # n where Adam's competition is kept, else 0
+    work = (np.empty((refreshed, filters), dtype=dtype),
+            np.empty((coordinates if refreshed else 0, filters), dtype=dtype))  # fmt: skip
     for step in range(batches.shape[0]):
         t = t0 + step + 1
         batch = batches[step, : lengths[step]]
@@ -275,7 +275,7 @@ def _member_steps(
         for f in range(filters):
             decay[f] = b[f] / sigma0
         _rho(rho[: batch.shape[0]], batch, w1, rows, decay, y, l1, zeta0, coupling, coupled,
-             values, alpha, mode)  # fmt: skip
+             values, alpha, mode, positions)  # fmt: skip
         _gradients(rho[: batch.shape[0]], batch, w1, y, l1, l2sq, values, w1_gradient,
                    rows_gradient, q, alpha, mode, visited, divisor)  # fmt: skip
         if sign_overlap:
@@ -287,8 +287,9 @@ def _member_steps(
             if adam_overlap:
                 _moments(flat, flat_first, flat_second, flat_gradient, hyper)
                 if cached[0] == 0 or t % refresh == 1:
-                    refresh_competition(rows_second, l1, l2sq, hyper, by_coordinate, caches,
-                                        table, b_second, background, background_scaled)  # fmt: skip
+                    refresh_competition(rows_second, l1, l2sq, hyper, by_coordinate, by_sample,
+                                        caches, table, b_second, background, background_scaled,
+                                        work)  # fmt: skip
                     cached[0] = 1
                 else:
                     reread_competition(batch, rows_second, hyper, l1, l2sq, caches, table)

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dynamics.kernel_layout import S
+from dynamics.kernel_rows import add_weighted_rows
 from theorykit.overlap import adam_competition_table
 
 Array = npt.NDArray[np.floating]
@@ -81,19 +82,21 @@ def log_competition_inverse(kappa, log_kappa, log_grid):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def refresh_competition(second, l1, l2sq, hyper, by_coordinate, caches, table, b_second,
-                        background, background_scaled):  # fmt: skip
+def refresh_competition(second, l1, l2sq, hyper, by_coordinate, by_sample, caches, table, b_second,
+                        background, background_scaled, work):  # fmt: skip
     """Adam's competition from every sample's second moments (the reference's
     ``_adam_competition`` at a refresh): v[k] = sum_{i in k} V_i xi_i[k]^2 on every noise
     coordinate, each sample's share sum_k xi_i[k]^2 / sqrt(v[k]) sqrt(V_i) / ||xi_i||_1 turned
     into an effective competition O_i (``others`` of ``caches``) and its kappa; with
-    ``background_scaled``
-    also the untouched coordinate's share mean_k sqrt(v_b / (v_b + v[k])) of an L2 step (the
-    reference's ``_background_competition``, from b's updated second moment ``b_second``).
+    ``background_scaled`` also the untouched coordinate's share mean_k sqrt(v_b / (v_b + v[k])) of
+    an L2 step (the reference's ``_background_competition``, from b's updated second moment
+    ``b_second``).
 
-    One pass over the coordinates (``by_coordinate`` = (pointers, samples, values): the samples on
-    each coordinate and their xi there, coordinate-major): v[k] is summed from the samples' rows,
-    and 1/sqrt(v[k]) spread back onto their shares, so no per-coordinate array is kept.
+    Two sparse products (:func:`dynamics.kernel_rows.add_weighted_rows`): v[k] from the samples on
+    each coordinate (``by_coordinate`` = (pointers, samples, xi^2): coordinate-major), kept as
+    1/sqrt(v[k]) in ``work`` = (V_i (n, 2 m), 1/sqrt(v) (d - 1, 2 m)); then each sample's share
+    from its own coordinates (``by_sample`` = (support, xi^2): sample-major, in the same ascending
+    coordinate order).
 
     The reference's kappa at a refresh is kappa(kappa^-1(share) A / A) with A the own moment: the
     share itself up to round-off (both directions interpolate one table, 1e-14 relative) wherever
@@ -103,41 +106,35 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, caches, table, b
     elsewhere both are computed as the reference computes them."""
     others, kappa, start, means, pending = caches
     log_kappa, log_grid, scalars, interior = table
-    pointers, samples, values = by_coordinate
+    pointers, samples, coordinate_squares = by_coordinate
+    support, sample_squares = by_sample
+    scaled, inverse = work
     n, filters = second.shape
     coordinates = pointers.shape[0] - 1
-    ratio = np.empty(n, dtype=second.dtype)
     for i in range(n):
-        ratio[i] = (l1[i] / l2sq[i]) * (l1[i] / l2sq[i])
-    totals = np.zeros((n, filters), dtype=second.dtype)
-    moment = np.empty(filters, dtype=second.dtype)
+        ratio = (l1[i] / l2sq[i]) * (l1[i] / l2sq[i])
+        for f in range(filters):
+            scaled[i, f] = second[i, f] * ratio
     kept = np.zeros(filters, dtype=second.dtype)
     for k in range(coordinates):
+        moment = inverse[k]
         moment[:] = 0.0
-        for entry in range(pointers[k], pointers[k + 1]):
-            i = samples[entry]
-            square = values[entry] * values[entry]
-            row = second[i]
-            for f in range(filters):
-                moment[f] += row[f] * ratio[i] * square
+        add_weighted_rows(moment, scaled, samples, coordinate_squares, pointers[k], pointers[k + 1])
         if background_scaled:
             for f in range(filters):
                 own = b_second[f]
                 kept[f] += math.sqrt(own / (own + moment[f])) if own > 0 else 1.0
         for f in range(filters):
             moment[f] = 1 / math.sqrt(moment[f]) if moment[f] > 0 else 0.0
-        for entry in range(pointers[k], pointers[k + 1]):
-            total = totals[samples[entry]]
-            square = values[entry] * values[entry]
-            for f in range(filters):
-                total[f] += moment[f] * square
     if background_scaled:
         for f in range(filters):
             background[f] = kept[f] / coordinates
+    total = np.empty(filters, dtype=second.dtype)
     for i in range(n):
-        total = totals[i]
+        total[:] = 0.0
+        add_weighted_rows(total, inverse, support[i], sample_squares[i], 0, support.shape[1])
         for f in range(filters):
-            V = second[i, f] * ratio[i]
+            V = scaled[i, f]
             own_mean = V * (l2sq[i] / hyper[S])
             share = min(total[f] * math.sqrt(V) / l1[i], 1.0) if V > 0 else 1.0
             start[i, f] = share
