@@ -36,10 +36,32 @@ in at least one of ``seeds`` runs (the measured boundary's rule, ``dynamics.outc
 rounded and not clipped: B* > n means no batch size memorises within the horizon, B* < 1 that every
 batch size does.
 
+**Spread over seeds.** Phi(z*)^m carries only gamma0's spread, which is narrow: near the boundary
+it turns the race into a step in B, while the CNN's heads at one setting reverse in some seeds and
+not in others (the paper's Table 1 Adam run at B = 100 ends with none, one or both heads reversed
+by seed). What R averages over -- each sample's ||xi_i||_1 (relative spread sqrt((pi/2 - 1)/s) per
+sample, about sqrt(2/n) of that over a head's n/2 samples) and the batch order (one draw per
+epoch, its gaps averaged over the epochs) -- moves R by about 1% at the paper's setting, far less
+than that. The linear race is the noise's fastest path: it holds the loss derivative at its
+initial level, and everything it leaves out (the feature or other samples' noise lowering a
+sample's loss, Stage II setting in) slows a head's noise, never speeds it. So the spread is
+one-sided, a hidden constant read as a head's own rate ratio R_head = R exp(-C_race_spread |eps|),
+eps ~ N(0, 1) independent per head and seed:
+
+    P_rev = E_eps[ Phi(z*(R_head))^m ]        (the term is 0 where R_head <= A)
+          = P( log R - C_race_spread |eps| > log max(A, A_T(gamma0)) ),
+
+averaged over gamma0's quantiles (:data:`INIT_QUANTILES`): 2 Phi(log(R / needed) / C) - 1 where R
+exceeds the needed ratio, else 0. C_race_spread = 0 is the narrow race above. The number of heads
+that reverse is binomial(2, P_rev) (:meth:`Race.reversed_heads`), and with it the test error level:
+about 0 with none, 1/2 with one, 1 with both (notes §3).
+
 Hidden constants (``HiddenConstants``): ``batch_race`` (C_batch_race) scales R, ``overlap``
-(C_overlap) the effective competition; both calibrated on CNN runs (``theorykit compare``,
-calibration section). Conventions: lam is left out (Stage I, lam eta P << 1); S(P) is the
-bias-correction-free, eps = 0 steady state; iterations and epochs as in docs/conventions.md.
+(C_overlap) the effective competition, ``race_spread`` (C_race_spread) spreads R over heads and
+seeds; all calibrated on CNN runs (``theorykit compare``, calibration section: the first two by
+least squares of log B*, the spread by the likelihood of the runs' outcomes). Conventions: lam is
+left out (Stage I, lam eta P << 1); S(P) is the bias-correction-free, eps = 0 steady state;
+iterations and epochs as in docs/conventions.md.
 """
 
 from __future__ import annotations
@@ -47,6 +69,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import sympy as sp
 from scipy import optimize, special
 
@@ -150,11 +173,24 @@ def rate_ratio(
     return constants.batch_race * kappa * spread * float(EXPECTED_NOISE_L1.at(params)) / P
 
 
+def _within_spread(margin: np.ndarray | float, spread: float) -> np.ndarray:
+    """P(spread |eps| < margin), eps ~ N(0, 1): 2 Phi(margin / spread) - 1 for a positive margin
+    (log R over the ratio a head needs), 0 otherwise; spread > 0."""
+    margin = np.asarray(margin, dtype=float)
+    return np.where(margin > 0, 2 * special.ndtr(np.maximum(margin, 0) / spread) - 1, 0.0)
+
+
+#: Quantiles of gamma0 a spread race averages over (midpoints in u = Phi(M)^m, M the largest of m
+#: standard normals): with C_race_spread > 0 the integrand is smooth in u.
+INIT_QUANTILES = 256
+
+
 @dataclasses.dataclass(frozen=True)
 class Race:
     """The race at one setting: R, the reversal ratio A, the horizon's ratio A_T, the reversal time
-    (iterations, None when R <= A) and the probability that one head's feature reverses within the
-    horizon (all docs/notes/overlap.md §5)."""
+    (iterations, None when R <= A: the linear race's, eps = 0) and the probability that one head's
+    feature reverses within the horizon, over gamma0 and the spread of R (all
+    docs/notes/overlap.md §5 and the module docstring)."""
 
     rate_ratio: float
     reversal_ratio: float
@@ -166,6 +202,12 @@ class Race:
         """Probability that at least one of ``seeds`` runs (two heads each) reverses a head."""
         return 1.0 - (1.0 - self.reversal_probability) ** (2 * seeds)
 
+    def reversed_heads(self) -> tuple[float, float, float]:
+        """Probabilities that 0, 1 and 2 of a run's heads reverse within the horizon (independent
+        heads): test error about 0, 1/2 and 1 (notes §3)."""
+        p = self.reversal_probability
+        return (1.0 - p) ** 2, 2.0 * p * (1.0 - p), p**2
+
 
 def race(
     params: ProblemParams,
@@ -176,6 +218,7 @@ def race(
 ) -> Race:
     """The :class:`Race` at ``params`` over ``horizon`` iterations (default: its
     ``epochs * iterations_per_epoch``)."""
+    constants = constants or HiddenConstants()
     R = rate_ratio(params, constants, steps_per_epoch, overlapping)
     values = params.formula_values()
     gamma0, sigma0, eta = values["gamma0"], params.sigma0, params.eta
@@ -185,13 +228,19 @@ def race(
         horizon = params.iterations
     usable = eta * horizon - gamma0  # the feature needs gamma0/eta to fall back through 0
     threshold = A + 2 * (A * gamma0 - rho0) / usable if usable > 0 else math.inf
-    if R <= A:
-        return Race(R, A, threshold, None, 0.0)
-    reversal = (A * gamma0 - rho0) / (eta * (R - A))  # RACE_REVERSAL_TIME
-    if usable <= 0:
+    spread = constants.race_spread
+    reversal = (A * gamma0 - rho0) / (eta * (R - A)) if R > A else None  # RACE_REVERSAL_TIME
+    if usable <= 0 or math.isinf(A):
         return Race(R, A, threshold, reversal, 0.0)
-    z = (eta * (R - A) * usable / (2 * eta) + rho0) / (A * sigma0)
-    probability = float(special.ndtr(z) ** params.m)
+    if spread == 0:
+        z = ((R - A) * usable / 2 + rho0) / (A * sigma0)
+        probability = float(special.ndtr(z) ** params.m) if R > A else 0.0
+        return Race(R, A, threshold, reversal, probability)
+    # A head reverses when log R - spread |eps| exceeds log max(A, A_T(gamma0)), gamma0 = sigma0 M.
+    u = (np.arange(INIT_QUANTILES) + 0.5) / INIT_QUANTILES
+    gamma = sigma0 * special.ndtri(u ** (1 / params.m))
+    margin = np.log(R / np.maximum(A, A + 2 * (A * gamma - rho0) / usable))
+    probability = float(np.mean(_within_spread(margin, spread)))
     return Race(R, A, threshold, reversal, probability)
 
 
@@ -226,19 +275,29 @@ def critical_batch_size(
 
 
 def asymptotic_critical_batch_size(
-    params: ProblemParams, constants: HiddenConstants | None = None, overlapping: bool = True
+    params: ProblemParams,
+    constants: HiddenConstants | None = None,
+    overlapping: bool = True,
+    seeds: int = 2,
 ) -> float:
-    """B*_inf = n / P where R(P) = A: the batch size from which a head reverses at *some* horizon
-    (the limit of :func:`critical_batch_size` as the horizon grows). Below it the race never
-    reverses a head; between it and :func:`critical_batch_size` a head reverses, but after the
-    horizon. inf when no P in [10^-3, 10^6] has R > A (alpha = 0 included), 0 when every one
-    does."""
+    """B*_inf: the batch size from which a head reverses at *some* horizon, with the probability
+    rule of :func:`critical_batch_size` (the limit of it as the horizon grows): the narrow race's
+    R(P) = A; with C_race_spread > 0, at least one of ``seeds`` runs has a head with R e^{-C |eps|}
+    > A with probability 1/2 (a head's chance 2 Phi(log(R/A) / C) - 1 as T -> infinity). Below it
+    the race reverses no head (with probability 1/2); between it and :func:`critical_batch_size` a
+    head reverses, but after the horizon. inf when no P in [10^-3, 10^6] gets there (alpha = 0
+    included), 0 when every one does."""
     if params.alpha == 0:
         return math.inf
+    constants = constants or HiddenConstants()
     A = float(REVERSAL_RATIO.at(params))
+    spread = constants.race_spread
+    # A head's chance of 1 - (1/2)^(1 / (2 seeds)): one of the runs' 2 seeds heads w.p. 1/2.
+    head = 1.0 - 0.5 ** (1.0 / (2 * seeds))
 
     def excess(log_p: float) -> float:
-        return math.log(rate_ratio(params, constants, math.exp(log_p), overlapping) / A)
+        log_ratio = math.log(rate_ratio(params, constants, math.exp(log_p), overlapping) / A)
+        return log_ratio if spread == 0 else float(_within_spread(log_ratio, spread)) - head
 
     low, high = math.log(1e-3), math.log(1e6)
     if excess(low) <= 0:

@@ -1,8 +1,8 @@
 """Which settings the finite-size models' hidden constants were fitted on: calibration provenance.
 
-The race's ``C_batch_race`` and ``C_overlap`` (:mod:`theorykit.batch_race`) and AdamW's
-``C_adamw_step`` (:mod:`theorykit.collapse`) are fitted on CNN runs (``theorykit compare``,
-calibration section, ``validation.experiments.calibration``) at the settings of
+The race's ``C_batch_race``, ``C_overlap`` and ``C_race_spread`` (:mod:`theorykit.batch_race`)
+and AdamW's ``C_adamw_step`` (:mod:`theorykit.collapse`) are fitted on CNN runs (``theorykit
+compare``, calibration section, ``validation.experiments.calibration``) at the settings of
 :data:`CALIBRATION_SETTINGS`, fixed before any run was looked at; the values shipped are in
 :class:`theorykit.constants.HiddenConstants`. A prediction at one of these settings is
 **in-sample**: it confirms the fit, not the model. :func:`calibrated_on` tells a setting which of
@@ -47,7 +47,7 @@ class CalibrationSetting:
         return problem_fields(tang2025_synthetic(**self.overrides))
 
 
-RACE_CONSTANTS = ("batch_race", "overlap")
+RACE_CONSTANTS = ("batch_race", "overlap", "race_spread")
 COLLAPSE_CONSTANTS = ("adamw_step",)
 
 #: Every setting a shipped constant was fitted on (Adam lam = 1e-5 and AdamW lam = 0.01 over each

@@ -14,18 +14,20 @@ each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iter
   of the largest initial one within T (:func:`theorykit.collapse.collapse_threshold`, notes §6);
 * **T0** -- Stage I's length (Lemma 5.1/C.3 at large batch, C.4-C.6 at mini-batch;
   :mod:`theorykit.time_scales`), read in the regime B* puts the setting in;
-* **t_r and the reversal probability** -- when a head's feature reverses under the race, and the
-  probability that it does within T (:func:`theorykit.batch_race.race`);
+* **t_r and the reversal probability** -- when a head's feature reverses under the race, the
+  probability that it does within T over the spread of seeds, and the probabilities that 0, 1 or
+  2 of a run's heads do (test error about 0, 1/2, 1; :func:`theorykit.batch_race.race`);
 * **B*_inf** -- the batch size from which a head reverses at *some* horizon
   (:func:`theorykit.batch_race.asymptotic_critical_batch_size`); between B*_inf and B* the
   verdict is "undetermined at this horizon";
 * **the verdict** -- learns feature / memorises noise / stuck / undetermined at this horizon, with
   its margin (:func:`theorykit.verdict.finite_size_verdict`).
 
-Hidden constants (``HiddenConstants.batch_race``, ``overlap``, ``adamw_step``) are calibrated on CNN
-runs in ``theorykit compare``; the values used are part of the returned object, and so is
-``in_sample``: per prediction, the calibration settings (:mod:`theorykit.calibration`) that share
-this setting's problem and fitted a constant it uses. A prediction listed there is in-sample.
+Hidden constants (``HiddenConstants.batch_race``, ``overlap``, ``race_spread``, ``adamw_step``) are
+calibrated on CNN runs in ``theorykit compare``; the values used are part of the returned object,
+and so is ``in_sample``: per prediction, the calibration settings (:mod:`theorykit.calibration`)
+that share this setting's problem and fitted a constant it uses. A prediction listed there is
+in-sample.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class FiniteSizePredictions:
     reversal_time: float | None
     reversal_probability: float | None
     memorisation_probability: float | None
+    reversed_heads: tuple[float, float, float] | None
     verdict: Verdict | None
     in_sample: dict[str, tuple[str, ...]]
 
@@ -137,10 +140,17 @@ class FiniteSizePredictions:
             ("t_r, reversal time (iterations)", number(self.reversal_time, "no reversal")),
             ("P(one head reverses within T)", number(self.reversal_probability)),
             ("P(a run memorises within T)", number(self.memorisation_probability)),
+            (
+                "P(0 / 1 / 2 heads reverse: test error ~0 / ~1/2 / ~1)",
+                "n/a"
+                if self.reversed_heads is None
+                else " / ".join(f"{p:.3f}" for p in self.reversed_heads),
+            ),
         ]
         return [
             f"finite-size predictions over T = {self.horizon:.6g} iterations (C_batch_race = "
-            f"{c.batch_race:g}, C_overlap = {c.overlap:g}, C_adamw_step = {c.adamw_step:g})",
+            f"{c.batch_race:g}, C_overlap = {c.overlap:g}, C_race_spread = {c.race_spread:g}, "
+            f"C_adamw_step = {c.adamw_step:g})",
             *(f"  {label:<62} {value}" for label, value in rows),
             *(
                 f"  in-sample: {name} (fitted on {'; '.join(labels)})"
@@ -211,12 +221,14 @@ def finite_size_predictions(
         reversal_time=None if at_race is None else at_race.reversal_time,
         reversal_probability=None if at_race is None else at_race.reversal_probability,
         memorisation_probability=None if at_race is None else at_race.memorisation_probability(),
+        reversed_heads=None if at_race is None else at_race.reversed_heads(),
         verdict=finite_size_verdict(params, constants, lambda_star_adam=lambda_star_adam)
         if at_race is not None or not sign_type
         else None,
         in_sample={
             "critical_batch_sizes": race_sample,
             "reversal_time": race_sample,
+            "reversal_probability": race_sample,
             "adamw_collapse_threshold": calibrated_on(params, COLLAPSE_CONSTANTS),
         },
     )

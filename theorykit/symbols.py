@@ -105,6 +105,8 @@ C_batch_race = sp.Symbol("C_batch_race", positive=True)
 C_overlap = sp.Symbol("C_overlap", nonnegative=True)
 # AdamW's normalised feature step near collapse (theorykit.collapse)
 C_adamw_step = sp.Symbol("C_adamw_step", positive=True)
+# spread of the race's rate ratio over heads and seeds, sd of log R (theorykit.batch_race)
+C_race_spread = sp.Symbol("C_race_spread", nonnegative=True)
 
 margin = sp.Symbol(
     "margin", positive=True
@@ -121,5 +123,6 @@ HIDDEN_CONSTANTS: tuple[sp.Symbol, ...] = (
     C_batch_race,
     C_overlap,
     C_adamw_step,
+    C_race_spread,
     margin,
 )

@@ -12,6 +12,7 @@ from theorykit.batch_race import (
     EXPECTED_NOISE_L1,
     INITIAL_NOISE_LEVEL,
     REVERSAL_RATIO,
+    asymptotic_critical_batch_size,
     critical_batch_size,
     race,
     rate_ratio,
@@ -100,8 +101,11 @@ def test_a_longer_horizon_never_lowers_the_reversal_probability(
     short, long = race(params, horizon=horizon), race(params, horizon=horizon * factor)
     assert long.reversal_probability >= short.reversal_probability - 1e-12
     assert 0.0 <= short.reversal_probability <= 1.0
-    if short.rate_ratio <= short.reversal_ratio:  # the noise never catches up: no reversal
-        assert short.reversal_probability == 0.0 and short.reversal_time is None
+    if short.rate_ratio <= short.reversal_ratio:  # the typical head's noise never catches up
+        assert short.reversal_time is None
+        # only a head faster than typical can reverse: never one without the spread
+        narrow = race(params, HiddenConstants(race_spread=0.0), horizon=horizon)
+        assert narrow.reversal_probability == 0.0
 
 
 @given(race_params())
@@ -168,3 +172,72 @@ def test_bad_inputs_are_named() -> None:
         rate_ratio(tang2025_synthetic(optimizer="adam"), steps_per_epoch=0.0)
     with pytest.raises(ParameterError, match="batch_race"):
         HiddenConstants(batch_race=0.0)
+
+
+def test_the_spread_race_is_its_monte_carlo() -> None:
+    # P_rev = P(log R - C_race_spread |eps| > log max(A, A_T(gamma0))), gamma0 = sigma0 max_r Z_r
+    # (the module docstring), drawn: 400 000 (eps, Z) pairs give the frequency a standard error of
+    # at most sqrt(1/4 / 400000) = 8e-4; 5 standard errors (0.004) also cover the 256 quantile
+    # midpoints' error (< 1e-3 where the integrand is smooth on the scale of 1/256).
+    rng = np.random.default_rng(0)
+    for B, spread in ((50, 0.2), (100, 0.2), (100, 0.5), (200, 0.05)):
+        params = tang2025_synthetic(optimizer="adam", lam=1e-5, B=B, epochs=10**4)
+        at = race(params, HiddenConstants(race_spread=spread))
+        gamma0 = params.sigma0 * rng.standard_normal((400_000, params.m)).max(axis=1)
+        values = params.formula_values()
+        rho0 = float(INITIAL_NOISE_LEVEL(sigma0=params.sigma0, noise_norm=values["noise_norm"]))
+        usable = params.eta * params.iterations - values["gamma0"]
+        A = at.reversal_ratio
+        needed = np.maximum(A, A + 2 * (A * gamma0 - rho0) / usable)
+        head = at.rate_ratio * np.exp(-spread * np.abs(rng.standard_normal(gamma0.shape[0])))
+        assert at.reversal_probability == pytest.approx(np.mean(head > needed), abs=4e-3)
+
+
+@given(race_params(), st.floats(0.01, 1.0))
+def test_reversed_heads_are_binomial_and_a_run_memorises_unless_none_reverses(
+    params: ProblemParams, spread: float
+) -> None:
+    at = race(params, HiddenConstants(race_spread=spread))
+    none, one, both = at.reversed_heads()
+    p = at.reversal_probability
+    assert none + one + both == pytest.approx(1.0, abs=1e-12)
+    assert both == pytest.approx(p * p, abs=1e-12) and one == pytest.approx(2 * p * (1 - p))
+    assert at.memorisation_probability(1) == pytest.approx(1 - none, abs=1e-12)
+
+
+@given(race_params(), st.floats(0.01, 1.0), st.floats(1.01, 10.0))
+def test_with_a_spread_larger_batches_reverse_no_less_often(
+    params: ProblemParams, spread: float, factor: float
+) -> None:
+    # R grows as P = n/B falls (test_ratio_decreases_with_iterations_per_epoch): every head's
+    # R_head does, so the probability cannot fall with B at a fixed horizon.
+    constants = HiddenConstants(race_spread=spread)
+    horizon = params.epochs * params.iterations_per_epoch
+    P = params.steps_per_epoch
+    small = race(params, constants, steps_per_epoch=P * factor, horizon=horizon)
+    large = race(params, constants, steps_per_epoch=P, horizon=horizon)
+    assert large.reversal_probability >= small.reversal_probability - 1e-12
+
+
+def test_a_spread_must_be_a_finite_number_at_least_zero() -> None:
+    assert HiddenConstants(race_spread=0.0).race_spread == 0.0
+    for bad in (-0.1, math.inf, math.nan):
+        with pytest.raises(ParameterError, match="race_spread"):
+            HiddenConstants(race_spread=bad)
+    with pytest.raises(ParameterError, match="batch_race"):
+        HiddenConstants(batch_race=0.0)
+
+
+@given(race_params(), st.floats(0.05, 1.0))
+def test_with_a_spread_the_asymptotic_boundary_is_the_long_horizon_limit(
+    params: ProblemParams, spread: float
+) -> None:
+    # B*_inf is the limit of B*(T) as T grows: below every finite horizon's B*(T), and reached by
+    # a horizon so long that A_T = A (within the root finders' tolerance; 1% in B).
+    constants = HiddenConstants(race_spread=spread)
+    asymptotic = asymptotic_critical_batch_size(params, constants)
+    assume(0.0 < asymptotic < math.inf)
+    horizon = params.epochs * params.iterations_per_epoch
+    assert asymptotic <= critical_batch_size(params, constants, horizon=horizon) * (1 + 1e-6)
+    endless = critical_batch_size(params, constants, horizon=1e12 * horizon)
+    assert endless == pytest.approx(asymptotic, rel=1e-2)

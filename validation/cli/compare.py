@@ -63,7 +63,8 @@ def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
         "--seeds",
         metavar="N",
         help="seeds 0..N-1 of every CNN stage (thresholds, batch boundary, horizon check); a B "
-        "memorises when any seed does, a lam collapses when half do (default: 2)",
+        "memorises when any seed does, a lam collapses when half do (default: 2); the Table 1 "
+        "example beside the horizon check always has 12",
     )
     parser.add_argument(
         "--settings",
@@ -71,7 +72,8 @@ def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
         help="only these settings, by exact label of the accuracy table or of the threshold table "
         "(labels may hold commas: the longest label at each place is taken); a label selects its "
         "settings in both tables, a threshold setting also without its ', B = N' ('paper (App. "
-        "D.2)' selects both paper settings); the horizon check runs only with 'paper (App. D.2)' "
+        "D.2)' selects both paper settings); the horizon check and the Table 1 example run only "
+        "with 'paper (App. D.2)' "
         "(default: every setting; an unknown label's error lists the labels)",
     )
     parser.add_argument(

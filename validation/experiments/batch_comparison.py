@@ -44,6 +44,7 @@ from validation.experiments.comparison_scoring import agrees, interval_text, rat
 from validation.experiments.prediction import predictions_for
 from validation.experiments.settings import LARGE_BATCH_RUNS, ComparisonSetting
 from validation.progress import STDERR
+from validation.reports.seed_spread import reversed_heads
 from validation.reports.tables import markdown_table
 from validation.runs.records import RunRecord
 from validation.runs.spec import EngineOptions, RunSpec
@@ -73,6 +74,8 @@ class BatchRow:
     cnn: tuple[tuple[str, ...], ...]
     cnn_test_error: tuple[tuple[float, ...], ...]
     seeds: tuple[int, ...] = FULL_SCOPE.seeds
+    #: Per B and seed, how many of the CNN run's heads reversed (None: not read off the run).
+    cnn_heads: tuple[tuple[int | None, ...], ...] = ()
 
     def bracket(
         self, outcomes: Sequence[Sequence[str]], seed: int | None = None
@@ -203,6 +206,7 @@ def _batch_row(
         tuple(tuple(outcome(run.trajectory()) for run in row) for row in runs),
         tuple(tuple(run.final_value("test_error") for run in row) for row in runs),
         scope.seeds,
+        tuple(tuple(reversed_heads(run) for run in row) for row in runs),
     )
 
 

@@ -6,6 +6,12 @@ accuracy of the predictions is then reported on the others (``theorykit compare`
 * the race's ``batch_race`` and ``overlap`` constants (:mod:`theorykit.batch_race`): least squares
   of log B* against the log of the CNN's measured boundary (the bracket's geometric mean), Adam
   and AdamW together, by Nelder-Mead in log constants from the shipped defaults;
+* the race's ``race_spread``: the maximum likelihood of the calibration runs' head reversals
+  (0, 1 or 2 heads per B and seed, binomial(2, P_rev) under the race), the other two held; the
+  three are fitted in turn until no constant moves by :data:`SPREAD_TOLERANCE` (at most
+  :data:`SPREAD_ROUNDS` rounds). The race fitted
+  without a spread (``race_spread`` = 0) is kept beside them (``narrow``: the forecast it is scored
+  against, :mod:`validation.experiments.forecast`);
 * AdamW's ``adamw_step`` (:mod:`theorykit.collapse`): the value that puts the collapse threshold at
   the calibration setting's measured one (log-mean over calibration rows).
 
@@ -22,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from scipy import optimize
 
-from theorykit.batch_race import critical_batch_size
+from theorykit.batch_race import critical_batch_size, race
 from theorykit.collapse import collapse_threshold
 from theorykit.constants import HiddenConstants
 from validation.experiments.batch_comparison import BatchRow, geometric_mean
@@ -38,6 +44,7 @@ class Calibration:
     settings: tuple[str, ...]
     implied_overlap: dict[str, float | None]  # by "optimizer label [seed k]"
     implied_adamw_step: dict[str, float | None]
+    narrow: HiddenConstants  # the race fitted with race_spread = 0
 
 
 def _predicted(row: BatchRow, constants: HiddenConstants) -> float:
@@ -91,6 +98,57 @@ def fit_race(rows: Sequence[BatchRow], start: HiddenConstants | None = None) -> 
     )
 
 
+#: Rounds of (race_spread, then batch_race and overlap) after the narrow fit: the spread moves B*,
+#: which the next least squares absorbs, and so on until no constant moves by more than
+#: SPREAD_TOLERANCE (relative) in a round.
+SPREAD_ROUNDS = 20
+SPREAD_TOLERANCE = 2e-3
+#: Reversal probabilities are read within [floor, 1 - floor] in the likelihood: a head that
+#: contradicts a probability of exactly 0 or 1 would make it -inf for every spread.
+LIKELIHOOD_FLOOR = 1e-6
+
+
+def fit_spread(rows: Sequence[BatchRow], start: HiddenConstants) -> HiddenConstants:
+    """``race_spread`` of the largest likelihood of the calibration runs' head reversals (k of 2
+    heads per B and seed, binomial(2, P_rev)), the other constants held at ``start``; searched on
+    [0, 2] (a standard deviation of log R)."""
+    chosen = [row for row in rows if row.setting.calibration]
+    if not chosen:
+        return start
+
+    def negative_log_likelihood(spread: float) -> float:
+        constants = dataclasses.replace(start, race_spread=spread)
+        total = 0.0
+        for row in chosen:
+            for B, heads in zip(row.grid, row.cnn_heads, strict=True):
+                p = race(
+                    row.params.replace(B=B),
+                    constants,
+                    overlapping=row.setting.supports == "overlapping",
+                    horizon=row.setting.steps,
+                ).reversal_probability
+                p = min(max(p, LIKELIHOOD_FLOOR), 1 - LIKELIHOOD_FLOOR)
+                for k in heads:
+                    if k is not None:
+                        total -= k * math.log(p) + (2 - k) * math.log(1 - p)
+        return total
+
+    result = optimize.minimize_scalar(
+        negative_log_likelihood, bounds=(0.0, 2.0), method="bounded", options={"xatol": 1e-3}
+    )
+    return dataclasses.replace(start, race_spread=float(result.x))
+
+
+def _settled(before: HiddenConstants, after: HiddenConstants) -> bool:
+    """Whether no race constant moved by more than :data:`SPREAD_TOLERANCE` (relative) in a
+    round (the spread from 0 counts as moved)."""
+    return all(
+        abs(getattr(after, name) - getattr(before, name))
+        <= SPREAD_TOLERANCE * abs(getattr(before, name))
+        for name in ("batch_race", "overlap", "race_spread")
+    )
+
+
 def fit_adamw_step(rows: Sequence[ThresholdRow], start: HiddenConstants) -> HiddenConstants:
     """``adamw_step`` from the AdamW calibration rows (the collapse threshold is proportional to it
     once relaxed; the ratio is applied and re-solved to absorb the horizon term)."""
@@ -124,7 +182,17 @@ def calibrate(
     start: HiddenConstants | None = None,
 ) -> Calibration:
     """Fit every calibrated constant and compute the implied values of every row and seed."""
-    constants = fit_adamw_step(thresholds, fit_race(batch, start))
+    start = start or HiddenConstants()
+    narrow = fit_race(batch, dataclasses.replace(start, race_spread=0.0))
+    race_constants = narrow
+    for _ in range(SPREAD_ROUNDS):
+        previous, race_constants = (
+            race_constants,
+            fit_race(batch, fit_spread(batch, race_constants)),
+        )
+        if _settled(previous, race_constants):
+            break
+    constants = fit_adamw_step(thresholds, race_constants)
     implied_overlap: dict[str, float | None] = {}
     for row in batch:
         if row.setting.supports != "overlapping":
@@ -147,7 +215,8 @@ def calibrate(
     names = tuple(
         sorted({row.setting.label for row in [*batch, *thresholds] if row.setting.calibration})
     )
-    return Calibration(constants, names, implied_overlap, implied_step)
+    narrow = dataclasses.replace(narrow, adamw_step=constants.adamw_step)
+    return Calibration(constants, names, implied_overlap, implied_step, narrow)
 
 
 def _spread(values: Mapping[str, float | None], seeds: bool) -> str:
@@ -170,14 +239,18 @@ def calibration_lines(calibration: Calibration) -> list[str]:
     shipped, fitted = HiddenConstants(), calibration.constants
     rows = [
         (name, f"{getattr(fitted, name):.3g}", f"{getattr(shipped, name):.3g}")
-        for name in ("batch_race", "overlap", "adamw_step")
+        for name in ("batch_race", "overlap", "race_spread", "adamw_step")
     ]
     return [
         "## Calibration",
         "",
         f"Fitted on: {', '.join(calibration.settings)} (marked 'calibration' below; left out of "
-        "the accuracy figures). The race's constants by least squares of log B* on the measured "
-        "boundaries of both optimisers; AdamW's step by matching its measured collapse threshold.",
+        "the accuracy figures). The race's batch_race and overlap by least squares of log B* on "
+        "the measured boundaries of both optimisers, its race_spread by the likelihood of the "
+        "heads' reversals (the three in turn); AdamW's step by matching its measured collapse "
+        "threshold. "
+        f"Without a spread the race fits batch_race {calibration.narrow.batch_race:.3g} and "
+        f"overlap {calibration.narrow.overlap:.3g} (the narrow race of the forecast section).",
         "",
         *markdown_table(("constant", "fitted here", "shipped in HiddenConstants"), rows),
         "",

@@ -12,10 +12,15 @@ Sections of ``DIR/comparison.md`` (CNN runs resumable in ``DIR/cnn/results.sqlit
    every miss listed with its ratio;
 3. **Batch boundary** (:mod:`validation.experiments.batch_comparison`), Adam and AdamW;
 4. **Collapse thresholds** (:mod:`validation.experiments.threshold_comparison`), Adam and AdamW;
-5. **Time scales and head reversals** (:mod:`validation.experiments.time_scale_comparison`);
-6. **The verdict across horizons** (:mod:`validation.experiments.horizon_check`): the paper's
+5. **Memorisation as a forecast** (:mod:`validation.experiments.forecast`): the race's probability
+   that a run memorises, scored per held-out run (Brier score, confident misses) against the 0/1
+   verdict and the base rate;
+6. **Time scales and head reversals** (:mod:`validation.experiments.time_scale_comparison`);
+7. **The verdict across horizons** (:mod:`validation.experiments.horizon_check`): the paper's
    setting at a small and a large B, horizons from 300 to 2 10^4 iterations;
-7. **Coefficient checks** of the reductions (:mod:`validation.experiments.coefficient_check`).
+8. **Table 1 at B = 100** (:mod:`validation.experiments.table1_example`): the predicted numbers of
+   reversed heads against 12 CNN seeds (with the horizon check: the paper's setting);
+9. **Coefficient checks** of the reductions (:mod:`validation.experiments.coefficient_check`).
 
 A **Conclusion** opens the file: the held-out accuracy of every prediction, its misses, and the
 verdict's record across horizons (in-sample there: the paper's setting is a calibration setting).
@@ -43,7 +48,9 @@ from validation.experiments.coefficient_check import coefficient_lines, plot_exa
 from validation.experiments.comparison_figure import plot_predicted_vs_measured
 from validation.experiments.comparison_progress import JobProgress
 from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
+from validation.experiments.forecast import forecast_lines, forecast_note, forecast_scores
 from validation.experiments.horizon_check import horizon_checks, horizon_lines
+from validation.experiments.table1_example import example_lines, table1_example
 from validation.experiments.threshold_comparison import threshold_comparison_lines, threshold_rows
 from validation.experiments.time_scale_comparison import time_scale_lines
 from validation.progress import STDERR
@@ -51,7 +58,9 @@ from validation.reports.verdicts import VerdictCheck, conclusion_lines
 
 
 def _conclusion(
-    scores: Sequence[Score], horizons: Sequence[tuple[VerdictCheck, dict[int, float]]]
+    scores: Sequence[Score],
+    horizons: Sequence[tuple[VerdictCheck, dict[int, float]]],
+    forecast: Sequence[str],
 ) -> list[str]:
     """The report's conclusion: the verdict across horizons (when checked) and the held-out
     accuracy."""
@@ -61,7 +70,7 @@ def _conclusion(
     )
     return conclusion_lines(
         checks=[check for check, _ in horizons],
-        notes=[*accuracy_notes(scores), *([horizon_note] if horizons else [])],
+        notes=[*accuracy_notes(scores), *forecast, *([horizon_note] if horizons else [])],
     )
 
 
@@ -101,17 +110,21 @@ def write_comparison(
     thresholds = threshold_rows(store, constants, scope, log)
     scores = accuracy(batch, thresholds)
     horizons = horizon_checks(store, constants, log, scope.seeds, job) if scope.horizon else []
+    example = table1_example(store, constants, log, job) if scope.horizon else None
+    forecasts = forecast_scores(batch, constants, calibration.narrow)
     lines = [
         "# theorykit compare: finite-size predictions vs the CNN",
         "",
-        *_conclusion(scores, horizons),
+        *_conclusion(scores, horizons, forecast_note(*forecasts)),
         *_method_lines(len(scope.seeds)),
         *calibration_lines(calibration),
         *accuracy_lines(scores),
         *batch_comparison_lines(batch),
         *threshold_comparison_lines(thresholds),
+        *forecast_lines(*forecasts),
         *time_scale_lines(train_batch_runs(store, scope, log), constants, scope),
         *(horizon_lines(horizons) if horizons else []),
+        *(example_lines(example) if example else []),
     ]
     if coefficients:
         lines += coefficient_lines()

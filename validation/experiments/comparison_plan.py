@@ -5,8 +5,10 @@ The stages are those of :func:`validation.experiments.comparison.write_compariso
 the function that lists its runs: the collapse thresholds
 (:func:`validation.experiments.threshold_comparison.threshold_plan`), the batch boundary
 (:func:`validation.experiments.batch_comparison.batch_plan`, and the reduced dynamics of the
-settings it simulates, :func:`~validation.experiments.batch_comparison.predicted_plan`) and the
-horizon check on the paper's setting (:func:`validation.experiments.horizon_check.horizon_plan`).
+settings it simulates, :func:`~validation.experiments.batch_comparison.predicted_plan`), the
+horizon check on the paper's setting (:func:`validation.experiments.horizon_check.horizon_plan`)
+and the Table 1 example beside it (:func:`validation.experiments.table1_example.example_plan`;
+the seeds the horizon check trains are counted there only).
 A :class:`~validation.experiments.comparison_scope.ComparisonScope` narrows every stage as it
 narrows the real run (the same plan functions). Runs already in the store are not counted (they
 resume). Times are :mod:`validation.runs.sizing`'s,
@@ -21,6 +23,7 @@ from validation.experiments.batch_comparison import batch_plan, predicted_plan
 from validation.experiments.comparison_progress import Stage
 from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.horizon_check import BATCH_SIZES, horizon_plan
+from validation.experiments.table1_example import example_plan
 from validation.experiments.threshold_comparison import threshold_plan
 from validation.runs.records import run_key
 from validation.runs.sizing import duration_text, group_size, prediction_seconds
@@ -41,6 +44,7 @@ def comparison_stages(
         ("collapse thresholds", threshold_plan(scope), False),
         ("batch boundary", batch_plan(scope), False),
         ("horizon check", horizon, False),
+        ("Table 1 at B = 100", _example(horizon) if scope.horizon else [], False),
     ]
     if reduced:
         plans.append(("batch boundary, reduced dynamics", predicted_plan(scope), True))
@@ -48,6 +52,13 @@ def comparison_stages(
         _stage(name, plan, predicts, predicted if predicts else trained)
         for name, plan, predicts in plans
     ]
+
+
+def _example(horizon: Plan) -> Plan:
+    """The Table 1 example's runs that the horizon check's plan does not already hold."""
+    shared = {run_key(spec, options) for options, specs in horizon for spec in specs}
+    options, specs = example_plan()
+    return [(options, [spec for spec in specs if run_key(spec, options) not in shared])]
 
 
 def describe_comparison(

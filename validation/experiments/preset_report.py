@@ -29,6 +29,7 @@ from validation.reports.agreement import RunAgreement, agreements
 from validation.reports.agreement_report import agreement_lines, plot_agreement
 from validation.reports.figures import plot_error_vs, plot_final_errors, plot_trajectories
 from validation.reports.files import store_mark
+from validation.reports.seed_spread import seed_spread_lines
 from validation.reports.store_report import (
     SUMMARY_HEADERS,
     failed_run_lines,
@@ -219,6 +220,7 @@ def _summary_lines(
         *threshold_lines(lambda_thresholds(preset.specs[0].params)),
         *stuck_lines(records),
         *verdict_lines(verdicts),
+        *seed_spread_lines(grouped),
     ]
 
 

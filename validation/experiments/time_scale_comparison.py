@@ -8,8 +8,9 @@ trained twice):
   its rise, :func:`dynamics.outcomes.measured_time_scales`) against the race's finite-size t_r
   (:func:`theorykit.batch_race.race`) and the lemmas' order (``theorykit.time_scales``); the Stage-I
   length T0 (the data loss halved) against the lemmas' order;
-* **head reversals** over every (setting, optimiser, B, seed): the fraction of heads whose best
-  feature coefficient ends negative, binned by the race's predicted probability.
+* **head reversals** over every held-out (setting, optimiser, B, seed): the fraction of heads
+  whose best feature coefficient ends negative, binned by the race's predicted probability (over
+  the spread of seeds, ``C_race_spread``).
 
 Both sections of ``theorykit compare``: :func:`time_scale_lines`.
 """
@@ -113,9 +114,10 @@ def reliability(
     constants: HiddenConstants | None = None,
     scope: ComparisonScope = FULL_SCOPE,
 ) -> list[ReliabilityBin]:
-    """Predicted probability that a head reverses vs the observed fraction, over every batch run."""
+    """Predicted probability that a head reverses vs the observed fraction, over every batch run of
+    the settings not used for calibration."""
     pairs: list[tuple[float, bool]] = []
-    for setting in scope.settings:
+    for setting in (setting for setting in scope.settings if not setting.calibration):
         for optimizer, lam in LARGE_BATCH_RUNS:
             base = setting.params(optimizer=optimizer, lam=lam)
             for B in scope.grid(base.n):
@@ -193,7 +195,8 @@ def _reliability_lines(bins: Sequence[ReliabilityBin]) -> list[str]:
     return [
         "## Head reversals: predicted probability vs observed frequency",
         "",
-        "Every batch-boundary run (both optimisers, every B, every seed), each of its two heads: "
+        "Every batch-boundary run of the settings not used for calibration (both optimisers, "
+        "every B, every seed), each of its two heads: "
         "the race's probability that the head reverses within the horizon "
         "(theorykit.batch_race.race) against the fraction of heads whose best feature coefficient "
         "ends negative.",

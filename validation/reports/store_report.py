@@ -39,6 +39,7 @@ from validation.reports.figures import (
     varying_fields,
 )
 from validation.reports.files import check_report_directory, default_report_directory, store_mark
+from validation.reports.seed_spread import seed_spread_lines
 from validation.reports.tables import markdown_table
 from validation.reports.verdicts import VerdictCheck, conclusion_lines, verdict_lines
 from validation.runs.records import RunRecord
@@ -319,6 +320,7 @@ def _sweep_lines(
         *malformed_row_lines(malformed),
         "",
         *verdict_lines(checks),
+        *seed_spread_lines(grouped),
         *_prediction_lines(compared),
     ]
 

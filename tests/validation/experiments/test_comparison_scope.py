@@ -15,7 +15,12 @@ import pytest
 
 from dynamics.trajectory import METRICS, Trajectory
 from validation.cli import main
-from validation.experiments import batch_comparison, horizon_check, threshold_comparison
+from validation.experiments import (
+    batch_comparison,
+    horizon_check,
+    table1_example,
+    threshold_comparison,
+)
 from validation.experiments.batch_comparison import batch_plan
 from validation.experiments.comparison_plan import comparison_stages
 from validation.experiments.comparison_progress import JobProgress, Stage
@@ -98,7 +103,7 @@ class FakeTraining:
 @pytest.fixture
 def fake_training(monkeypatch: pytest.MonkeyPatch) -> FakeTraining:
     fake = FakeTraining()
-    for module in (batch_comparison, threshold_comparison, horizon_check):
+    for module in (batch_comparison, threshold_comparison, horizon_check, table1_example):
         monkeypatch.setattr(module, "train_or_resume", fake.train_or_resume)
     monkeypatch.setattr(batch_comparison, "predictions_for", fake.predictions_for)
     return fake

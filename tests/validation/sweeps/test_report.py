@@ -74,7 +74,10 @@ def test_one_name_with_two_configurations_reports_as_two_groups(tmp_path, sweep_
             for record in records:
                 store.add(spec.name, [record], record.engine, "test")
     text, _ = write_sweep_report(merged)
-    rows = [line for line in text.splitlines() if line.startswith("| optimizer=adam B=2 lam=1e-05")]
+    summary = text.split("## Spread over seeds")[0]  # the run table, not the per-run sections
+    rows = [
+        line for line in summary.splitlines() if line.startswith("| optimizer=adam B=2 lam=1e-05")
+    ]
     assert sorted(row.split("|")[1].strip() for row in rows) == [
         "optimizer=adam B=2 lam=1e-05 [epochs=2]",
         "optimizer=adam B=2 lam=1e-05 [epochs=3]",
