@@ -59,7 +59,7 @@ about 0 with none, 1/2 with one, 1 with both (notes §3).
 Hidden constants (``HiddenConstants``): ``batch_race`` (C_batch_race) scales R, ``overlap``
 (C_overlap) the effective competition, ``race_spread`` (C_race_spread) spreads R over heads and
 seeds; all calibrated on CNN runs (``theorykit compare``, calibration section: the first two by
-least squares of log B*, the spread by the likelihood of the runs' outcomes). Conventions: lam is
+least squares of log B*, the spread by the likelihood of the heads' reversals). Conventions: lam is
 left out (Stage I, lam eta P << 1); S(P) is the bias-correction-free, eps = 0 steady state;
 iterations and epochs as in docs/conventions.md.
 """
