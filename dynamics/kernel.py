@@ -25,7 +25,8 @@ Per step and member, for the batch I_t (Lemma A.7, the batch mean 1/B sum over I
 Results equal the reference's to round-off (sums run in another order; the equivalence tests
 state the tolerance), in float64 and in float32 (the state is stored and stepped in the dtype of
 the arrays passed in; the per-step bias-correction terms are computed by the caller, as the
-reference computes them). Conventions: docs/conventions.md.
+reference computes them). Subnormal floats are flushed to zero inside a span
+(:mod:`dynamics.kernel_float`). Conventions: docs/conventions.md.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from dynamics.kernel_competition import (
     reread_competition,
     sign_share,
 )
+from dynamics.kernel_float import flush_subnormals, restore_control
 from dynamics.kernel_layout import (
     ALPHA,
     BETA1,
@@ -260,6 +262,7 @@ def _member_steps(
     sign_overlap = overlap and preconditioner == 1
     mean_field = mode == 3
     every = np.ones(batches.shape[1], dtype=np.bool_)
+    control = flush_subnormals()
     caches = (others, kappa, start, means, pending)
     positions = np.arange(max(y.shape[0], values.shape[1]))
     by_coordinate = (pointers, samples, entries * entries)
@@ -307,6 +310,7 @@ def _member_steps(
             if sign_overlap:
                 for i in batch:
                     share[i] = 1.0
+    restore_control(control)
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")

@@ -16,7 +16,9 @@ so the threads never synchronise inside an epoch); per step and filter (j, r) it
 The arithmetic per coordinate is that of :class:`validation.cnn.optim.StackedOptimizer`, in the
 same order (so ``torch.optim.Adam``/``AdamW``'s); sums over the batch and the support run in
 another order than torch's, so results agree to round-off (the equivalence tests state the
-tolerance). Float32 and float64; CPU only (CUDA uses the torch path).
+tolerance). Subnormal floats are flushed to zero inside a call (:mod:`dynamics.kernel_float`: on
+Intel CPUs they cost a hundred normal operations, and long runs' silent moments decay into them).
+Float32 and float64; CPU only (CUDA uses the torch path).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import math
 import numba
 import numpy as np
 import numpy.typing as npt
+
+from dynamics.kernel_float import flush_subnormals, restore_control
 
 #: Preconditioner codes of the kernel (theorykit.optimizers.Preconditioner).
 PRECONDITIONER_CODES = {"adam": 0, "sign": 1, "none": 2}
@@ -104,6 +108,7 @@ def _member_steps(W, mom1, mom2, batches, lengths, data, hyper, schedule, kind):
     member's row (``HYPER_COLUMNS``) and ``schedule`` (steps, 2) its step size and bias correction
     per step, all in W's dtype, so that every per-coordinate operation is the torch optimiser's, in
     its dtype and order; ``kind`` = (preconditioner code, decoupled, bias correction)."""
+    control = flush_subnormals()
     y, feature_noise, support, values = data
     preconditioner, decoupled, corrected = kind
     q = hyper[_Q]
@@ -167,6 +172,7 @@ def _member_steps(W, mom1, mom2, batches, lengths, data, hyper, schedule, kind):
             )
         else:
             _plain(flat_w, flat_scratch, hyper, preconditioner == 1, decoupled)
+    restore_control(control)
 
 
 @numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
