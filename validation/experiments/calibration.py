@@ -28,10 +28,11 @@ from collections.abc import Callable, Mapping, Sequence
 
 from scipy import optimize
 
-from theorykit.batch_race import critical_batch_size, race
+from theorykit.batch_race import critical_batch_size
 from theorykit.collapse import collapse_threshold
 from theorykit.constants import HiddenConstants
 from validation.experiments.batch_comparison import BatchRow, geometric_mean
+from validation.experiments.forecast import row_race
 from validation.experiments.threshold_comparison import ThresholdRow
 from validation.reports.tables import markdown_table
 
@@ -121,12 +122,7 @@ def fit_spread(rows: Sequence[BatchRow], start: HiddenConstants) -> HiddenConsta
         total = 0.0
         for row in chosen:
             for B, heads in zip(row.grid, row.cnn_heads, strict=True):
-                p = race(
-                    row.params.replace(B=B),
-                    constants,
-                    overlapping=row.setting.supports == "overlapping",
-                    horizon=row.setting.steps,
-                ).reversal_probability
+                p = row_race(row, B, constants).reversal_probability
                 p = min(max(p, LIKELIHOOD_FLOOR), 1 - LIKELIHOOD_FLOOR)
                 for k in heads:
                     if k is not None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from theorykit.batch_race import critical_batch_size, race
+from theorykit.batch_race import Race, critical_batch_size, race
 from theorykit.constants import HiddenConstants
 from theorykit.outcome_labels import MEMORISES
 from validation.experiments.batch_comparison import BatchRow
@@ -65,16 +65,21 @@ def run_forecasts(
     return forecasts
 
 
+def row_race(row: BatchRow, B: int, constants: HiddenConstants) -> Race:
+    """The race of ``row``'s setting at B, over the row's horizon and supports."""
+    return race(
+        row.params.replace(B=B),
+        constants,
+        overlapping=row.setting.supports == "overlapping",
+        horizon=row.setting.steps,
+    )
+
+
 def race_probability(constants: HiddenConstants) -> Callable[[BatchRow, int], float]:
     """The race's probability that one run of ``row`` at B memorises within the row's horizon."""
 
     def probability(row: BatchRow, B: int) -> float:
-        return race(
-            row.params.replace(B=B),
-            constants,
-            overlapping=row.setting.supports == "overlapping",
-            horizon=row.setting.steps,
-        ).memorisation_probability(1)
+        return row_race(row, B, constants).memorisation_probability(1)
 
     return probability
 

@@ -15,7 +15,6 @@ setting of the race's constants. The "Table 1 at B = 100" section of ``theorykit
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +24,7 @@ from theorykit.constants import HiddenConstants
 from validation.experiments.comparison_progress import JobProgress
 from validation.experiments.horizon_check import HORIZONS, PAPER, horizon_plan
 from validation.progress import STDERR
+from validation.reports.seed_spread import reversed_heads
 from validation.reports.tables import markdown_table
 from validation.runs.spec import EngineOptions, RunSpec
 from validation.sweeps.runner import train_or_resume
@@ -33,8 +33,6 @@ from validation.sweeps.runner import train_or_resume
 EXAMPLE_SEEDS = tuple(range(12))
 #: The paper's large batch.
 EXAMPLE_BATCH = 100
-#: The heads' best feature coefficients in a run's final record.
-HEADS = ("feature_pos", "feature_neg")
 
 
 def example_plan() -> tuple[EngineOptions, list[RunSpec]]:
@@ -69,10 +67,7 @@ def table1_example(
     params = specs[0].params
     reversed_by_seed, errors = {}, {}
     for spec, record in zip(specs, records, strict=True):
-        heads = [record.final.get(head) for head in HEADS]
-        reversed_by_seed[spec.data_seed] = sum(
-            1 for value in heads if value is not None and math.isfinite(value) and value < 0
-        )
+        reversed_by_seed[spec.data_seed] = reversed_heads(record) or 0
         errors[spec.data_seed] = record.final_value("test_error")
     return Table1Example(
         race(params, constants).reversed_heads(),
