@@ -113,14 +113,14 @@ def _data(dynamics: ReducedDynamics, dtype: np.dtype) -> kernel_layout.KernelDat
 
 
 def _schedule(dynamics: ReducedDynamics, steps: int) -> Array:
-    """(steps, S, 2): Adam's step size and sqrt(1 - beta2^t) for the next ``steps`` steps, as
+    """(steps, S, 2): Adam's step size and 1 / sqrt(1 - beta2^t) for the next ``steps`` steps, as
     :class:`dynamics.optimizers.CoordinateOptimizer` computes them (eta and 1 without bias
-    correction)."""
+    correction); the kernel multiplies by the reciprocal (:func:`dynamics.kernel.run_steps`)."""
     t = dynamics.t + 1 + np.arange(steps)[:, None]
     hyper = dynamics.hyper
     eta, beta1, beta2 = hyper.eta[None], hyper.beta1[None], hyper.beta2[None]
     if dynamics.optimizer.bias_correction:
-        return np.stack([eta / (1 - beta1**t), np.sqrt(1 - beta2**t)], axis=-1)
+        return np.stack([eta / (1 - beta1**t), 1 / np.sqrt(1 - beta2**t)], axis=-1)
     step_size = np.broadcast_to(eta, (steps, eta.shape[1]))
     return np.stack([step_size, np.ones_like(step_size)], axis=-1)
 

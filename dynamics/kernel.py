@@ -69,64 +69,129 @@ Array = npt.NDArray[np.floating]
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _power(z, q):
-    """max(z, 0)^q (NaN stays NaN), by multiplication for q = 2, 3, 4 as the reference's."""
-    if z > 0.0:
-        if q == 3.0:
-            return z * z * z
-        if q == 2.0:
-            return z * z
-        if q == 4.0:
-            return z * z * z * z
-        return z**q
-    if z != z:
-        return z
-    return 0.0**q
+    """max(z, 0)^q (NaN stays NaN), by multiplication for q = 2, 3, 4 as the reference's. The
+    clamp is a select, not a branch: z's sign is a coin flip on half the entries, and a branch on
+    it mispredicts about every other time."""
+    positive = 0.0 if z <= 0.0 else z
+    if q == 3.0:
+        return positive * positive * positive
+    if q == 2.0:
+        return positive * positive
+    if q == 4.0:
+        return positive * positive * positive * positive
+    return positive**q
+
+
+#: What :func:`_adam` does to a run of rows: nothing; Adam's whole update (moments and step in one
+#: pass); the moments only (eq. 3.4, after the decay); the step only, from updated moments.
+SKIP, UPDATE, MOMENTS, STEP = -1, 0, 1, 2
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _moment_constants(hyper):
+    """(l2, keep, beta1, beta2, 1 - beta1, 1 - beta2) of
+    :data:`dynamics.kernel_layout.HYPER_COLUMNS`, read once before a loop: read inside it, after a
+    store that might alias them, they are reloaded at every entry and the loop is not vectorised."""
+    return hyper[L2], hyper[KEEP], hyper[BETA1], hyper[BETA2], hyper[FORGET1], hyper[FORGET2]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _step_constants(hyper, schedule):
+    """(eps, step size, 1 / sqrt(1 - beta2^t)) of this step (:func:`run_steps`' ``schedule``), read
+    once before a loop (likewise)."""
+    return hyper[EPS], schedule[0], schedule[1]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _moment(w, first, second, g, constants):
+    """One entry's (w keep, first, second moment) (eq. 3.4) from its data gradient ``g`` (0 where
+    untouched) plus the decay ``l2`` w (:func:`_moment_constants`). On scalars: an inlined function
+    of arrays costs a reference count per call."""
+    lam, keep, beta1, beta2, forget1, forget2 = constants
+    g = g + lam * w
+    return w * keep, first * beta1 + g * forget1, second * beta2 + g * g * forget2
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _step(first, second, constants):
+    """One entry's step (eq. 3.5; the schedule's step size and 1 / sqrt(1 - beta2^t), eta and 1
+    without bias correction; :func:`_step_constants`) from its updated moments. The bias
+    correction multiplies by its reciprocal where the reference divides: the square root and the
+    divisions set the cost of a long span (the support-resolved rows), and one division fewer per
+    entry makes the pass cheaper than the CNN's fused one (which keeps torch's order). The step
+    changes by round-off."""
+    eps, step_size, inverse_correction = constants
+    return first / (math.sqrt(second) * inverse_correction + eps) * step_size
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _moments(w, first, second, gradient, hyper):
-    """Adam's moments (eq. 3.4) of every entry of ``w`` (flat) after the reference's decay (``l2``
-    and ``keep`` of :data:`dynamics.kernel_layout.HYPER_COLUMNS`); clears ``gradient``. The step
-    is a second pass (:func:`_adam_step`): a refresh of the overlap competition reads every
-    updated moment before any entry steps."""
-    lam, keep = hyper[L2], hyper[KEEP]
-    beta1, beta2, forget1, forget2 = hyper[BETA1], hyper[BETA2], hyper[FORGET1], hyper[FORGET2]
+def _moments(w, first, second, gradient, hyper, read):
+    """:func:`_moment` of every entry of a span, its gradient read and cleared where ``read``."""
+    constants = _moment_constants(hyper)
+    zero = constants[0] - constants[0]  # the untouched entries' data gradient, in w's dtype
     for k in range(w.shape[0]):
-        g = gradient[k] + lam * w[k]
-        gradient[k] = 0.0
-        w[k] = w[k] * keep
-        first[k] = first[k] * beta1 + g * forget1
-        second[k] = second[k] * beta2 + g * g * forget2
+        g = zero
+        if read:
+            g = gradient[k]
+            gradient[k] = 0.0
+        w[k], first[k], second[k] = _moment(w[k], first[k], second[k], g, constants)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _adam(w, first, second, gradient, hyper, schedule):
-    """:func:`_moments` and :func:`_adam_step` (unscaled) in one pass, where no competition factor
-    is read in between: one read and write of each entry per step, as the CNN's fused kernel."""
-    lam, keep = hyper[L2], hyper[KEEP]
-    beta1, beta2, forget1, forget2 = hyper[BETA1], hyper[BETA2], hyper[FORGET1], hyper[FORGET2]
-    eps, step_size, correction = hyper[EPS], schedule[0], schedule[1]
+def _steps(w, first, second, scale, hyper, schedule, scaled):
+    """:func:`_step` of every entry of a span, times ``scale`` where ``scaled``."""
+    constants = _step_constants(hyper, schedule)
     for k in range(w.shape[0]):
-        g = gradient[k] + lam * w[k]
-        gradient[k] = 0.0
-        m = first[k] * beta1 + g * forget1
-        v = second[k] * beta2 + g * g * forget2
-        first[k] = m
-        second[k] = v
-        w[k] = w[k] * keep - m / (math.sqrt(v) / correction + eps) * step_size
+        step = _step(first[k], second[k], constants)
+        w[k] = w[k] - (step * scale[k] if scaled else step)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _adam_step(w, first, second, scale, hyper, schedule, scaled):
-    """Adam's step (eq. 3.5; the schedule's step size and sqrt(1 - beta2^t), eta and 1 without
-    bias correction) of every entry from its updated moments, times ``scale`` when ``scaled``."""
-    eps = hyper[EPS]
-    step_size, correction = schedule[0], schedule[1]
+def _updates(w, first, second, gradient, scale, hyper, schedule, read, scaled):
+    """Both in one pass over a span (one read and write of each entry, as the CNN's fused kernel);
+    w keep is rounded before the step is subtracted, as in two passes."""
+    moment_constants, step_constants = _moment_constants(hyper), _step_constants(hyper, schedule)
+    zero = moment_constants[0] - moment_constants[0]
     for k in range(w.shape[0]):
-        step = first[k] / (math.sqrt(second[k]) / correction + eps) * step_size
-        if scaled:
-            step = step * scale[k]
-        w[k] = w[k] - step
+        g = zero
+        if read:
+            g = gradient[k]
+            gradient[k] = 0.0
+        kept, m, v = _moment(w[k], first[k], second[k], g, moment_constants)
+        first[k], second[k] = m, v
+        step = _step(m, v, step_constants)
+        w[k] = kept - (step * scale[k] if scaled else step)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _adam(w, first, second, gradient, scale, hyper, schedule, touched, touched_operation,
+          untouched_operation, scaled):  # fmt: skip
+    """Adam over runs of rows (flat entries, ``touched.shape[0]`` rows of equal width): a run of
+    rows a step's batch touched gets ``touched_operation`` (:data:`UPDATE`, :data:`MOMENTS`,
+    :data:`STEP` or :data:`SKIP`) with its gradient read, a run of untouched rows
+    ``untouched_operation`` without (their gradient is 0). Most rows are untouched at small B:
+    their gradient is never read (one stream fewer through memory, where the support-resolved
+    rows are as many as the CNN's weights), and between refreshes of the overlap competition their
+    moments and step are one pass (:func:`_updates`) while the batch's rows wait for their
+    re-read kappa."""
+    rows = touched.shape[0]
+    width = w.shape[0] // rows
+    row = 0
+    while row < rows:
+        end = row + 1
+        while end < rows and touched[end] == touched[row]:
+            end += 1
+        operation = touched_operation if touched[row] else untouched_operation
+        span = slice(row * width, end * width)
+        w_, first_, second_, gradient_ = w[span], first[span], second[span], gradient[span]
+        if operation == UPDATE:
+            _updates(w_, first_, second_, gradient_, scale[span], hyper, schedule, touched[row],
+                     scaled)  # fmt: skip
+        elif operation == MOMENTS:
+            _moments(w_, first_, second_, gradient_, hyper, touched[row])
+        elif operation == STEP:
+            _steps(w_, first_, second_, scale[span], hyper, schedule, scaled)
+        row = end
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -262,6 +327,10 @@ def _member_steps(
     sign_overlap = overlap and preconditioner == 1
     mean_field = mode == 3
     every = np.ones(batches.shape[1], dtype=np.bool_)
+    # the samples whose noise rows the step's data gradient reaches (:func:`_adam`)
+    touched = np.zeros(rows.shape[0] // values.shape[1] if mode == 2 else rows.shape[0],
+                       dtype=np.bool_)  # fmt: skip
+    scale = kappa.reshape(-1) if adam_overlap else flat
     control = flush_subnormals()
     caches = (others, kappa, start, means, pending)
     positions = np.arange(max(y.shape[0], values.shape[1]))
@@ -285,22 +354,31 @@ def _member_steps(
             sign_share(rows_gradient, batch, l1, l2sq, support, values, pushes, seen, share,
                        untouched)  # fmt: skip
         if adam:
-            _adam(w1, w1_first, w1_second, w1_gradient, hyper, schedule[step])
-            _moments(b, b_first, b_second, b_gradient, hyper)
-            if adam_overlap:
-                _moments(flat, flat_first, flat_second, flat_gradient, hyper)
-                if cached[0] == 0 or t % refresh == 1:
-                    refresh_competition(rows_second, l1, l2sq, hyper, by_coordinate, by_sample,
-                                        caches, table, b_second, background, background_scaled,
-                                        work)  # fmt: skip
-                    cached[0] = 1
-                else:
-                    reread_competition(batch, rows_second, hyper, l1, l2sq, caches, table)
-                _adam_step(flat, flat_first, flat_second, kappa.reshape(-1), hyper,
-                           schedule[step], True)  # fmt: skip
+            for c in range(batch.shape[0]):
+                touched[batch[c]] = visited[c]
+            _updates(w1, w1_first, w1_second, w1_gradient, w1, hyper, schedule[step], True, False)
+            _moments(b, b_first, b_second, b_gradient, hyper, False)
+            if adam_overlap and (cached[0] == 0 or t % refresh == 1):
+                _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
+                      touched, MOMENTS, MOMENTS, True)  # fmt: skip
+                refresh_competition(rows_second, l1, l2sq, hyper, by_coordinate, by_sample,
+                                    caches, table, b_second, background, background_scaled,
+                                    work)  # fmt: skip
+                cached[0] = 1
+                _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
+                      touched, STEP, STEP, True)  # fmt: skip
+            elif adam_overlap:  # the others' kappa is the refresh's: their update is one pass
+                _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
+                      touched, MOMENTS, SKIP, True)  # fmt: skip
+                reread_competition(batch, rows_second, hyper, l1, l2sq, caches, table)
+                _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
+                      touched, STEP, UPDATE, True)  # fmt: skip
             else:
-                _adam(flat, flat_first, flat_second, flat_gradient, hyper, schedule[step])
-            _adam_step(b, b_first, b_second, background, hyper, schedule[step], background_scaled)
+                _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
+                      touched, UPDATE, UPDATE, False)  # fmt: skip
+            _steps(b, b_first, b_second, background, hyper, schedule[step], background_scaled)
+            for c in range(batch.shape[0]):
+                touched[batch[c]] = False
         else:
             sign = preconditioner == 1
             _plain_step(w1, w1_gradient, w1, hyper, sign, False)
@@ -344,11 +422,11 @@ def run_steps(
 ) -> None:
     """Run ``batches.shape[1]`` steps of every member in place: ``batches`` (S, steps, B) sample
     indices of which the first ``lengths[step]`` are used; ``schedule`` (steps, S, 2) Adam's step
-    size and sqrt(1 - beta2^t) per step (eta and 1 without bias correction; unused by the other
-    optimisers); ``t0`` the step count before the first. Every real array in one dtype (float32 or
-    float64), C-contiguous. ``parallel``: members on numba's threads; otherwise one after another
-    on the calling thread (for callers that run several groups on threads of their own).
-    ``visits`` (S, steps, K): mean-field steps of a shared-displacement problem of K
+    size and 1 / sqrt(1 - beta2^t) per step (eta and 1 without bias correction; unused by the
+    other optimisers); ``t0`` the step count before the first. Every real array in one dtype
+    (float32 or float64), C-contiguous. ``parallel``: members on numba's threads; otherwise one
+    after another on the calling thread (for callers that run several groups on threads of their
+    own). ``visits`` (S, steps, K): mean-field steps of a shared-displacement problem of K
     representatives, each step's batch all of them and ``visits`` those whose noise coordinates
     are sampled (:func:`_gradients`)."""
     caches = state.caches

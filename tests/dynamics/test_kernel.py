@@ -131,7 +131,7 @@ def test_run_rejects_an_unknown_dtype_and_ignores_no_steps() -> None:
 def test_competition_table_is_read_as_theorykit_reads_it() -> None:
     """The kernel's kappa and kappa^-1 of one value against theorykit.overlap's numpy versions,
     on values spread over the table, its two ends and beyond."""
-    log_kappa, log_grid, scalars, _ = kernel_competition.competition_table()
+    log_kappa, log_grid, scalars, _, brackets = kernel_competition.competition_table()
     rng = np.random.default_rng(0)
     x = np.concatenate([np.exp(rng.uniform(-25, 35, 3000)), [0.0, 1e-8, 1e12, 2e12, np.inf]])
     near_one = 1 - 10 ** rng.uniform(-9, -1, 1000)  # x small, where the table is densest
@@ -141,8 +141,30 @@ def test_competition_table_is_read_as_theorykit_reads_it() -> None:
     compiled = [kernel_competition.competition(value, log_kappa, scalars) for value in x]
     np.testing.assert_allclose(compiled, adam_competition(x), rtol=1e-13)
     inverse_log = kernel_competition.log_competition_inverse
-    inverse = [np.exp(inverse_log(value, log_kappa, log_grid)) for value in kappa]
+    inverse = [
+        np.exp(inverse_log(value, log_kappa, log_grid, scalars, brackets)) for value in kappa
+    ]
     np.testing.assert_allclose(inverse, adam_competition_inverse(kappa), rtol=1e-12)
+
+
+def test_competition_inverse_brackets_every_value_as_interp_does() -> None:
+    """kappa^-1's bucket walk finds numpy interp's bracket (the last table point at or below the
+    value) exactly: on each table point itself (where the walk must stop on a tie), just above and
+    below it, and at random values, where a neighbouring bracket would interpolate on another
+    segment (off by the table's curvature, about 1e-7, far above the 1e-14 compared)."""
+    log_kappa, log_grid, scalars, _, brackets = kernel_competition.competition_table()
+    inverse_log = kernel_competition.log_competition_inverse
+    rng = np.random.default_rng(1)
+    ascending = -log_kappa[1:-1]
+    values = np.concatenate(
+        [ascending, np.nextafter(ascending, np.inf), np.nextafter(ascending, 0.0),
+         rng.uniform(-log_kappa[0], -log_kappa[-1], 20000)]
+    )  # fmt: skip
+    compiled = [
+        inverse_log(np.exp(-value), log_kappa, log_grid, scalars, brackets) for value in values
+    ]
+    expected = np.interp(-np.log(np.exp(-values)), -log_kappa, log_grid)
+    np.testing.assert_allclose(compiled, expected, rtol=1e-14, atol=1e-14)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "signsgd"])
