@@ -164,8 +164,19 @@ def _updates(w, first, second, gradient, scale, hyper, schedule, read, scaled):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _adam_span(w, first, second, gradient, scale, hyper, schedule, operation, read, scaled):
+    """``operation`` (:data:`UPDATE`, :data:`MOMENTS`, :data:`STEP` or :data:`SKIP`) on a span."""
+    if operation == UPDATE:
+        _updates(w, first, second, gradient, scale, hyper, schedule, read, scaled)
+    elif operation == MOMENTS:
+        _moments(w, first, second, gradient, hyper, read)
+    elif operation == STEP:
+        _steps(w, first, second, scale, hyper, schedule, scaled)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _adam(w, first, second, gradient, scale, hyper, schedule, touched, touched_operation,
-          untouched_operation, scaled):  # fmt: skip
+          untouched_operation, scaled, outer):  # fmt: skip
     """Adam over runs of rows (flat entries, ``touched.shape[0]`` rows of equal width): a run of
     rows a step's batch touched gets ``touched_operation`` (:data:`UPDATE`, :data:`MOMENTS`,
     :data:`STEP` or :data:`SKIP`) with its gradient read, a run of untouched rows
@@ -173,7 +184,15 @@ def _adam(w, first, second, gradient, scale, hyper, schedule, touched, touched_o
     their gradient is never read (one stream fewer through memory, where the support-resolved
     rows are as many as the CNN's weights), and between refreshes of the overlap competition their
     moments and step are one pass (:func:`_updates`) while the batch's rows wait for their
-    re-read kappa."""
+    re-read kappa.
+
+    ``outer`` = (drive, values, slot, scratch): where ``scratch`` has entries, a touched sample's
+    gradient is not read from ``gradient`` but is the outer product drive[slot[i]] xi_i (the
+    support-resolved rows of sample i, :func:`_gradients`), written into ``scratch`` (one sample's
+    rows, which stay in the first-level cache) just before its update: the batch's gradient never
+    goes through memory, which at B = 100 is half the support-resolved rows."""
+    drive, values, slot, scratch = outer
+    per_sample = scratch.shape[0] > 0
     rows = touched.shape[0]
     width = w.shape[0] // rows
     row = 0
@@ -181,17 +200,27 @@ def _adam(w, first, second, gradient, scale, hyper, schedule, touched, touched_o
         end = row + 1
         while end < rows and touched[end] == touched[row]:
             end += 1
-        operation = touched_operation if touched[row] else untouched_operation
-        span = slice(row * width, end * width)
-        w_, first_, second_, gradient_ = w[span], first[span], second[span], gradient[span]
-        if operation == UPDATE:
-            _updates(w_, first_, second_, gradient_, scale[span], hyper, schedule, touched[row],
-                     scaled)  # fmt: skip
-        elif operation == MOMENTS:
-            _moments(w_, first_, second_, gradient_, hyper, touched[row])
-        elif operation == STEP:
-            _steps(w_, first_, second_, scale[span], hyper, schedule, scaled)
+        if touched[row] and per_sample:
+            for i in range(row, end):
+                _outer_product(scratch, drive[slot[i]], values[i])
+                span = slice(i * width, (i + 1) * width)
+                _adam_span(w[span], first[span], second[span], scratch.reshape(-1), scale[span],
+                           hyper, schedule, touched_operation, True, scaled)  # fmt: skip
+        else:
+            operation = touched_operation if touched[row] else untouched_operation
+            span = slice(row * width, end * width)
+            _adam_span(w[span], first[span], second[span], gradient[span], scale[span], hyper,
+                       schedule, operation, touched[row], scaled)  # fmt: skip
         row = end
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _outer_product(target, drive, values):
+    """``target[k, f] = drive[f] values[k]``: one support-resolved sample's noise gradient."""
+    for k in range(values.shape[0]):
+        row, value = target[k], values[k]
+        for f in range(drive.shape[0]):
+            row[f] = drive[f] * value
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -244,9 +273,11 @@ def _rho(rho, batch, w1, rows, decay, y, l1, zeta0, coupling, coupled, values, a
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, q, alpha, mode,
-               visited, divisor):  # fmt: skip
+               visited, divisor, scatter):  # fmt: skip
     """The batch-mean data gradients of Lemma A.7 on w[1] and on the noise rows (scattered; the
-    rows outside the batch stay 0); overwrites ``rho``. Mean-field steps (the reference's
+    rows outside the batch stay 0); overwrites ``rho`` with each member's noise drive (divided by
+    the batch size in the support-resolved form, whose rows are drive xi_i[k]: not scattered unless
+    ``scatter``, :func:`_adam` forms them where it steps). Mean-field steps (the reference's
     ``step_mean_field``): the batch is every representative, w[1]'s gradient their mean, and only
     the ``visited`` ones get their noise gradient, divided by the setting's B (``divisor``; the
     batch size otherwise)."""
@@ -282,10 +313,8 @@ def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, 
         if mode == 2:  # (drive / B) xi: the reference's (drive xi) / B up to round-off
             for f in range(filters):
                 rho[c, f] = rho[c, f] / size
-            for k in range(s):
-                row, value = rows_gradient[i * s + k], values[i, k]
-                for f in range(filters):
-                    row[f] = rho[c, f] * value
+            if scatter:
+                _outer_product(rows_gradient[i * s : (i + 1) * s], rho[c], values[i])
         else:
             scale = l2sq[i] / l1[i]
             for f in range(filters):
@@ -309,7 +338,9 @@ def _member_steps(
     coupled = np.empty((batches.shape[1], coupling.shape[1]), dtype=dtype)
     decay = np.empty(filters, dtype=dtype)
     w1_gradient = np.zeros(filters, dtype=dtype)
-    rows_gradient = np.zeros(rows.shape, dtype=dtype)
+    # Adam forms the support-resolved rows' gradient where it steps them (:func:`_adam`)
+    formed = mode == 2 and preconditioner == 0
+    rows_gradient = np.zeros((0, filters) if formed else rows.shape, dtype=dtype)
     b_gradient = np.zeros(filters, dtype=dtype)
     coordinates = pointers.shape[0] - 1
     pushes = np.zeros((coordinates if preconditioner == 1 else 0, filters), dtype=dtype)
@@ -331,6 +362,8 @@ def _member_steps(
     touched = np.zeros(rows.shape[0] // values.shape[1] if mode == 2 else rows.shape[0],
                        dtype=np.bool_)  # fmt: skip
     scale = kappa.reshape(-1) if adam_overlap else flat
+    slot = np.zeros(touched.shape[0], dtype=np.int64)  # a touched sample's place in the batch
+    outer = (rho, values, slot, np.zeros((values.shape[1] if formed else 0, filters), dtype=dtype))
     control = flush_subnormals()
     caches = (others, kappa, start, means, pending)
     positions = np.arange(max(y.shape[0], values.shape[1]))
@@ -349,33 +382,34 @@ def _member_steps(
         _rho(rho[: batch.shape[0]], batch, w1, rows, decay, y, l1, zeta0, coupling, coupled,
              values, alpha, mode, positions)  # fmt: skip
         _gradients(rho[: batch.shape[0]], batch, w1, y, l1, l2sq, values, w1_gradient,
-                   rows_gradient, q, alpha, mode, visited, divisor)  # fmt: skip
+                   rows_gradient, q, alpha, mode, visited, divisor, not formed)  # fmt: skip
         if sign_overlap:
             sign_share(rows_gradient, batch, l1, l2sq, support, values, pushes, seen, share,
                        untouched)  # fmt: skip
         if adam:
             for c in range(batch.shape[0]):
                 touched[batch[c]] = visited[c]
+                slot[batch[c]] = c
             _updates(w1, w1_first, w1_second, w1_gradient, w1, hyper, schedule[step], True, False)
             _moments(b, b_first, b_second, b_gradient, hyper, False)
             if adam_overlap and (cached[0] == 0 or t % refresh == 1):
                 _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
-                      touched, MOMENTS, MOMENTS, True)  # fmt: skip
+                      touched, MOMENTS, MOMENTS, True, outer)  # fmt: skip
                 refresh_competition(rows_second, l1, l2sq, hyper, by_coordinate, by_sample,
                                     caches, table, b_second, background, background_scaled,
                                     work)  # fmt: skip
                 cached[0] = 1
                 _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
-                      touched, STEP, STEP, True)  # fmt: skip
+                      touched, STEP, STEP, True, outer)  # fmt: skip
             elif adam_overlap:  # the others' kappa is the refresh's: their update is one pass
                 _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
-                      touched, MOMENTS, SKIP, True)  # fmt: skip
+                      touched, MOMENTS, SKIP, True, outer)  # fmt: skip
                 reread_competition(batch, rows_second, hyper, l1, l2sq, caches, table)
                 _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
-                      touched, STEP, UPDATE, True)  # fmt: skip
+                      touched, STEP, UPDATE, True, outer)  # fmt: skip
             else:
                 _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
-                      touched, UPDATE, UPDATE, False)  # fmt: skip
+                      touched, UPDATE, UPDATE, False, outer)  # fmt: skip
             _steps(b, b_first, b_second, background, hyper, schedule[step], background_scaled)
             for c in range(batch.shape[0]):
                 touched[batch[c]] = False

@@ -157,22 +157,25 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, by_sample, cache
     for x in range(flat.shape[0]):
         flat[x] = one / math.sqrt(flat[x]) if flat[x] > 0 else zero
     total = np.empty(filters, dtype=second.dtype)
+    low, high = interior[0], interior[1]  # float64: the table's ends, not rounded
     for i in range(n):
         total[:] = 0.0
         add_weighted_rows(total, inverse, support[i], sample_squares[i], 0, support.shape[1])
         per_coordinate, l1_i = l2sq[i] / hyper[S], l1[i]
-        for f in range(filters):
-            V = scaled[i, f]
-            own_mean = V * per_coordinate
-            share = 1.0 if V <= 0 else min(total[f] * math.sqrt(V) / l1_i, 1.0)
-            inside = (interior[0] < share) & (share < interior[1]) & (own_mean > 0)
+        for f in range(filters):  # without a call, so the loop is vectorised
+            moment = scaled[i, f]  # V_i
+            own_mean = moment * per_coordinate
+            share = min(total[f] * math.sqrt(moment) / l1_i, one) if moment > zero else one
+            inside = (low < share) & (share < high) & (own_mean > zero)
             start[i, f] = share
             means[i, f] = own_mean
             pending[i, f] = inside
-            kappa[i, f] = share if inside else 1.0
-            others[i, f] = 0.0
-            if not inside and share < 1.0:
-                log_x = log_competition_inverse(share, log_kappa, log_grid, scalars, brackets)
+            kappa[i, f] = share if inside else one
+            others[i, f] = zero
+        for f in range(filters):  # the rare shares below 1 where the table clamps
+            if not pending[i, f] and start[i, f] < one:
+                own_mean = means[i, f]
+                log_x = log_competition_inverse(start[i, f], log_kappa, log_grid, scalars, brackets)
                 others[i, f] = math.exp(log_x) * own_mean
                 kappa[i, f] = competition_at(others[i, f], own_mean, log_kappa, scalars)
 
