@@ -250,21 +250,24 @@ def critical_batch_size(
     seeds: int = 2,
     overlapping: bool = True,
     horizon: float | None = None,
+    level: float = 0.5,
 ) -> float:
     """B* = n / P*: the batch size from which at least one of ``seeds`` runs memorises noise with
-    probability 1/2 (Thm 4.1/4.4 rather than 4.2/4.5) within ``horizon`` iterations, kept fixed as B
-    varies (default: ``params.iterations``, the horizon at ``params.B``).
+    probability ``level`` (1/2: Thm 4.1/4.4 rather than 4.2/4.5) within ``horizon`` iterations,
+    kept fixed as B varies (default: ``params.iterations``, the horizon at ``params.B``).
     ``overlapping`` as for :func:`rate_ratio`.
 
     The memorisation probability increases as P = n/B falls (R grows like S(P)/P); the root of
-    probability - 1/2 in log P is found by Brent's method on P in [10^-3, 10^6]. Not rounded, not
+    probability - level in log P is found by Brent's method on P in [10^-3, 10^6]. Not rounded, not
     clipped (see the module docstring): n / P for P outside [1, n] is returned as computed; inf
     when no P in that interval memorises, 0 when every one does."""
+    if not 0 < level < 1:
+        raise ParameterError("level", level, "a probability strictly between 0 and 1")
     horizon = params.iterations if horizon is None else horizon
 
     def excess(log_p: float) -> float:
         at = race(params, constants, math.exp(log_p), overlapping, horizon)
-        return at.memorisation_probability(seeds) - 0.5
+        return at.memorisation_probability(seeds) - level
 
     low, high = math.log(1e-3), math.log(1e6)
     if excess(low) <= 0:
@@ -272,6 +275,28 @@ def critical_batch_size(
     if excess(high) > 0:
         return 0.0  # even B = n / 10^6 memorises
     return params.n / math.exp(optimize.brentq(excess, low, high, xtol=1e-10))
+
+
+#: The memorisation probabilities of one run that bound :func:`critical_batch_band`.
+BAND_LEVELS = (0.1, 0.9)
+
+
+def critical_batch_band(
+    params: ProblemParams,
+    constants: HiddenConstants | None = None,
+    overlapping: bool = True,
+    horizon: float | None = None,
+) -> tuple[float, float]:
+    """The batch sizes at which one run memorises within ``horizon`` iterations with probability
+    0.1 and 0.9 (:data:`BAND_LEVELS`; :func:`critical_batch_size` with ``seeds`` = 1): inside the
+    band the spread over seeds decides the outcome (two runs at one B may end one each way),
+    below it nearly every seed learns the feature, above it nearly every seed memorises. The
+    narrow race (C_race_spread = 0) leaves gamma0's spread only, a thin band."""
+    low, high = BAND_LEVELS
+    return (
+        critical_batch_size(params, constants, 1, overlapping, horizon, low),
+        critical_batch_size(params, constants, 1, overlapping, horizon, high),
+    )
 
 
 def asymptotic_critical_batch_size(

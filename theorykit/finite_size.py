@@ -7,7 +7,9 @@ each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iter
 (docs/conventions.md for iterations vs epochs):
 
 * **B*** -- the batch size from which Adam/AdamW (and SignSGD/SignSGDW) memorise noise within T
-  (:func:`theorykit.batch_race.critical_batch_size`, docs/notes/overlap.md §5);
+  (:func:`theorykit.batch_race.critical_batch_size`, docs/notes/overlap.md §5), and the band
+  around it where the spread over seeds decides: one run memorises with probability 0.1 at its
+  lower end and 0.9 at its upper end (:func:`theorykit.batch_race.critical_batch_band`);
 * **lambda*_Adam** -- the L2 strength above which Adam is stuck at initialisation
   (``bounds.LAMBDA_STAR_ADAM``, Cor 4.3 at t = 0);
 * **the AdamW collapse threshold** -- the decoupled lam above which every weight ends below a tenth
@@ -37,7 +39,13 @@ import math
 from typing import Any
 
 from theorykit.asymptotic_reading import threshold_text
-from theorykit.batch_race import asymptotic_critical_batch_size, critical_batch_size, race
+from theorykit.batch_race import (
+    BAND_LEVELS,
+    asymptotic_critical_batch_size,
+    critical_batch_band,
+    critical_batch_size,
+    race,
+)
 from theorykit.calibration import COLLAPSE_CONSTANTS, RACE_CONSTANTS, calibrated_on
 from theorykit.collapse import collapse_threshold
 from theorykit.conditions import json_safe, lambda_thresholds
@@ -67,6 +75,7 @@ class FiniteSizePredictions:
     constants: HiddenConstants
     horizon: float
     critical_batch_sizes: dict[str, float | None]
+    critical_batch_band: tuple[float, float] | None
     asymptotic_critical_batch_size: float | None
     lambda_star_adam: float
     adamw_collapse_threshold: float | None
@@ -122,6 +131,14 @@ class FiniteSizePredictions:
                     batch(value, "memorises within T", "n/a: beta1^2 >= beta2"),
                 )
                 for family, value in self.critical_batch_sizes.items()
+            ),
+            (
+                f"B band (one run memorises w.p. {BAND_LEVELS[0]:g} / {BAND_LEVELS[1]:g} at)",
+                "n/a"
+                if self.critical_batch_band is None
+                else " / ".join(
+                    batch(value, "memorises within T") for value in self.critical_batch_band
+                ),
             ),
             (
                 "B*_inf (a head reverses at some horizon from)",
@@ -212,6 +229,7 @@ def finite_size_predictions(
         constants=constants,
         horizon=float(params.iterations),
         critical_batch_sizes=batch,
+        critical_batch_band=None if at_race is None else critical_batch_band(params, constants),
         asymptotic_critical_batch_size=asymptotic_critical_batch_size(params, constants)
         if sign_type and batch[own] is not None
         else None,
@@ -227,6 +245,7 @@ def finite_size_predictions(
         else None,
         in_sample={
             "critical_batch_sizes": race_sample,
+            "critical_batch_band": race_sample,
             "reversal_time": race_sample,
             "reversal_probability": race_sample,
             "adamw_collapse_threshold": calibrated_on(params, COLLAPSE_CONSTANTS),

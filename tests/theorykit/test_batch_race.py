@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 
 from theorykit import HiddenConstants, ParameterError, ProblemParams, tang2025_synthetic
 from theorykit.batch_race import (
+    BAND_LEVELS,
     EXPECTED_NOISE_L1,
     INITIAL_NOISE_LEVEL,
     REVERSAL_RATIO,
     asymptotic_critical_batch_size,
+    critical_batch_band,
     critical_batch_size,
     race,
     rate_ratio,
@@ -122,6 +124,34 @@ def test_critical_batch_size_is_where_a_run_memorises_with_probability_one_half(
         for factor in (1 - 1e-6, 1 + 1e-6)
     )
     assert below.memorisation_probability(seeds=2) <= 0.5 <= above.memorisation_probability(2)
+
+
+@given(race_params())
+def test_the_band_is_where_one_run_memorises_with_probability_a_tenth_to_nine_tenths(
+    params: ProblemParams,
+) -> None:
+    horizon = params.epochs * params.iterations_per_epoch
+    band = critical_batch_band(params, horizon=horizon)
+    assume(band[0] > 0.0 and band[1] < math.inf)
+    assert band[0] <= critical_batch_size(params, seeds=1, horizon=horizon) <= band[1]
+    for end, level in zip(band, BAND_LEVELS, strict=True):
+        below, above = (
+            race(params, steps_per_epoch=params.n / (end * factor), horizon=horizon)
+            for factor in (1 - 1e-6, 1 + 1e-6)
+        )
+        assert below.memorisation_probability(1) <= level <= above.memorisation_probability(1)
+
+
+def test_the_spread_widens_the_band_and_a_level_must_be_a_probability() -> None:
+    """At the paper's setting the spread over seeds (C_race_spread) widens the band far beyond
+    the narrow race's, which carries gamma0's spread only; a level of 0 or 1 has no boundary."""
+    p = tang2025_synthetic(B=16)
+    low, high = critical_batch_band(p)
+    narrow_low, narrow_high = critical_batch_band(p, HiddenConstants(race_spread=0.0))
+    assert high / low > 1.5 > narrow_high / narrow_low
+    for level in (0.0, 1.0, 1.5):
+        with pytest.raises(ParameterError, match="level"):
+            critical_batch_size(p, level=level)
 
 
 @given(race_params(), st.floats(1.01, 10.0))

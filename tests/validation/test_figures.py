@@ -23,6 +23,7 @@ from validation.reports.figures import (
     error_vs_figure,
     final_errors_figure,
     save_figure,
+    theory_band,
     theory_marks,
     trajectory_figure,
 )
@@ -153,6 +154,28 @@ def test_error_vs_a_swept_parameter_is_log_numeric_with_the_theory_lines(axis: s
                 if _same_colour(line.get_color(), THEORY[name].colour)
             ]
             assert lines and lines[0].get_linestyle() == "-."
+
+
+def test_the_band_around_b_star_is_shaded_between_its_ends() -> None:
+    """B*'s band (one run memorises with probability 0.1 to 0.9) is one span on the B axis from
+    theory_band's lower to its upper end, in B*'s colour, named in the legend."""
+    records = [_record("adam", B, 1e-5, seed) for B in (2, 8, 32, 100) for seed in (0, 1)]
+    band = theory_band(records[0].params)
+    assert band is not None and 0 < band.low < band.high < math.inf
+    ax = error_vs_figure(records, "B").get_axes()[0]
+    spans = [
+        patch
+        for patch in ax.patches
+        if np.allclose(
+            mcolors.to_rgb(patch.get_facecolor()),
+            mcolors.to_rgb(THEORY["critical_batch_size"].colour),
+        )
+    ]
+    assert len(spans) == 1
+    assert spans[0].get_x() == pytest.approx(band.low)
+    assert spans[0].get_x() + spans[0].get_width() == pytest.approx(band.high)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(label.startswith("one run memorises w.p. 0.1-0.9") for label in labels), labels
 
 
 def test_final_errors_are_in_numeric_order_with_error_bars_and_the_papers_values() -> None:

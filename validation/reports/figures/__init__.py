@@ -9,7 +9,8 @@ The public face; each figure has its own module:
 * :mod:`.errors` -- :func:`plot_final_errors` (per grid point, with the paper's values) and
   :func:`plot_error_vs` (against B or lam, with B*, lambda*_Adam and the collapse threshold);
 * :mod:`.phase` -- :func:`plot_phase_diagram`;
-* :mod:`.theory` -- the theory's numbers at a setting, as marks; :mod:`.layout` -- numeric order.
+* :mod:`.theory` -- the theory's numbers at a setting, as marks and B*'s band; :mod:`.layout`
+  -- numeric order.
 
 A failed run's metrics are None in the records and NaN here (matplotlib leaves a gap).
 """
@@ -36,7 +37,7 @@ from validation.reports.figures.style import (
     pyplot,
     save_figure,
 )
-from validation.reports.figures.theory import theory_marks
+from validation.reports.figures.theory import theory_band, theory_marks
 from validation.reports.figures.trajectories import (
     COEFFICIENT_METRICS,
     MAX_TRAJECTORY_PANELS,
@@ -66,6 +67,7 @@ __all__ = [
     "plot_trajectories",
     "pyplot",
     "save_figure",
+    "theory_band",
     "theory_marks",
     "trajectory_figure",
     "varying_fields",

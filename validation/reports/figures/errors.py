@@ -8,7 +8,8 @@
   series per value of the other parameters that vary, markers only (no line across values that
   were not run) with +- sd error bars over seeds; the theory's thresholds as dash-dotted vertical
   lines: lambda*_Adam (Adam, L2) and the AdamW collapse threshold on the lam axis, B*(T) and
-  B*_inf on the B axis (:mod:`validation.reports.figures.theory`; in-sample values faded).
+  B*_inf on the B axis, with B*'s band (one run memorises with probability 0.1 to 0.9) shaded
+  behind them (:mod:`validation.reports.figures.theory`; in-sample values faded).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from theorykit.batch_race import BAND_LEVELS
 from validation.reports.figures.layout import order_key, ordered_groups, varying_fields
 from validation.reports.figures.style import (
+    BAND_ALPHA,
     CHANCE,
     COLUMN_WIDTH,
     FULL_WIDTH,
@@ -36,7 +39,7 @@ from validation.reports.figures.style import (
     pyplot,
     save_figure,
 )
-from validation.reports.figures.theory import theory_marks
+from validation.reports.figures.theory import theory_band, theory_marks
 from validation.runs.records import RunRecord
 
 #: The theory marks drawn on each axis of :func:`plot_error_vs`, and for which optimisers.
@@ -161,6 +164,32 @@ def _threshold_lines(ax: Any, series: Mapping[str, list[RunRecord]], axis: str) 
             alpha=IN_SAMPLE_ALPHA if in_sample else 1.0,
             label=f"{THEORY[name].label} = {number_text(value)}{note}",
             **THEORY_LINE,
+        )
+    if axis == "B":
+        _band_spans(ax, series)
+
+
+def _band_spans(ax: Any, series: Mapping[str, list[RunRecord]]) -> None:
+    """B*'s band (:func:`validation.reports.figures.theory.theory_band`) at each series' setting,
+    one shaded span per distinct band, labelled with its ends."""
+    bands = {
+        (round(band.low, 12), round(band.high, 12)): band.in_sample
+        for group in series.values()
+        if group[0].params.kind.preconditioner != "none"
+        and (band := theory_band(group[0].params)) is not None
+    }
+    colour = THEORY["critical_batch_size"].colour
+    for (low, high), in_sample in sorted(bands.items()):
+        note = " (in-sample)" if in_sample else ""
+        ax.axvspan(
+            low,
+            high,
+            color=colour,
+            alpha=BAND_ALPHA * (IN_SAMPLE_ALPHA if in_sample else 1.0),
+            lw=0,
+            zorder=0,
+            label=f"one run memorises w.p. {BAND_LEVELS[0]:g}-{BAND_LEVELS[1]:g}: "
+            f"B = {number_text(low)}-{number_text(high)}{note}",
         )
 
 

@@ -85,6 +85,8 @@ MEASURED = {"ls": "-"}
 PREDICTED = {"ls": "--", "lw": 1.0}
 THEORY_LINE = {"ls": "-.", "lw": 0.9}
 IN_SAMPLE_ALPHA = 0.45
+#: Opacity of a shaded theory band (B*'s spread over seeds) behind the markers.
+BAND_ALPHA = 0.15
 
 
 def pyplot() -> Any:

@@ -3,7 +3,9 @@
 :func:`theory_marks` reads, for a :class:`theorykit.params.ProblemParams`:
 
 * from :func:`theorykit.finite_size.finite_size_predictions`: B*(T) of the setting's optimiser
-  family and B*_inf (lines on test error vs B), lambda*_Adam and the AdamW collapse threshold
+  family and B*_inf (lines on test error vs B), the band around B* where one run memorises with
+  probability 0.1 to 0.9 (:func:`theory_band`, a shaded span), lambda*_Adam and the AdamW
+  collapse threshold
   (lines on test error vs lam), T0 and T_r in iterations (marks on trajectories), each with
   whether it was calibrated on this setting (in-sample, ``theorykit.calibration``);
 * the Stage-II feature level, a horizontal line on trajectories: for Adam with L2 the stable root
@@ -90,3 +92,25 @@ def theory_marks(params: ProblemParams) -> Mapping[str, Mark]:
             if _positive(value)
         }
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Band:
+    """The batch sizes between which one run's memorisation probability goes from 0.1 to 0.9
+    (:func:`theorykit.batch_race.critical_batch_band`), and whether the race's constants were
+    fitted on this very setting."""
+
+    low: float
+    high: float
+    in_sample: bool = False
+
+
+@functools.lru_cache(maxsize=256)
+def theory_band(params: ProblemParams) -> Band | None:
+    """The band around B* at ``params`` (see :class:`Band`), or None where the race gives none
+    (GD, beta1^2 >= beta2) or an end is not a positive finite number."""
+    predictions = finite_size_predictions(params)
+    band = predictions.critical_batch_band
+    if band is None or not all(_positive(value) for value in band):
+        return None
+    return Band(*band, in_sample=bool(predictions.in_sample["critical_batch_band"]))
