@@ -173,7 +173,9 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, by_sample, cache
             kappa[i, f] = share if inside else one
             others[i, f] = zero
         for f in range(filters):  # the rare shares below 1 where the table clamps
-            if not pending[i, f] and start[i, f] < one:
+            # one test without a branch per part: pending is a coin flip per filter (a branch on
+            # it cost a tenth of the refresh), the shares the table clamps are almost never there
+            if (start[i, f] < one) & (not pending[i, f]):
                 own_mean = means[i, f]
                 log_x = log_competition_inverse(start[i, f], log_kappa, log_grid, scalars, brackets)
                 others[i, f] = math.exp(log_x) * own_mean
