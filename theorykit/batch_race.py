@@ -36,6 +36,18 @@ in at least one of ``seeds`` runs (the measured boundary's rule, ``dynamics.outc
 rounded and not clipped: B* > n means no batch size memorises within the horizon, B* < 1 that every
 batch size does.
 
+**Stage I's length.** The data loss is halved, the CNN's measured end of Stage I
+(``dynamics.outcomes.measured_time_scales``), when a sample's margin reaches z = log(1 + sqrt(2))
+(log(1 + e^{-z}) = log(2)/2). The filters that grow are the m/2 whose coefficient starts positive
+(sigma'(z) = 0 below 0): their feature coefficient by eta and the sample's noise coefficient by
+R eta per iteration, so the margin is (m/2) (eta t)^q (1 + R^q) once the growth dominates the
+start, and
+
+    T0 = (2 z / (m (1 + R^q)))^{1/q} / eta                                   (RACE_STAGE1_LENGTH)
+
+with no constant of its own (R carries C_batch_race and C_overlap). Lemmas C.3-C.6 give its order:
+1/(eta s sigma_p) at large batch, where R^q dominates, 1/eta at mini-batch.
+
 **Spread over seeds.** Phi(z*)^m carries only gamma0's spread, which is narrow: near the boundary
 it turns the race into a step in B, while the CNN's heads at one setting reverse in some seeds and
 not in others (the paper's Table 1 Adam run at B = 100 ends with none, one or both heads reversed
@@ -113,6 +125,15 @@ RACE_REVERSAL_TIME = Formula(
     "R eta per iteration from gamma0, rho0 (R > A; Lemma C.3/C.13's T_r at a finite setting)",
 )
 
+RACE_STAGE1_LENGTH = Formula(
+    "race_stage1_length",
+    (2 * sp.log(1 + sp.sqrt(2)) / (S.m * (1 + S.rate_ratio**S.q))) ** (1 / S.q) / S.eta,
+    "docs/notes/overlap.md §5: Stage I ends when the data loss is halved, log(1 + e^{-z}) = "
+    "log(2)/2 at the margin z = log(1 + sqrt(2)); the m/2 filters with a positive start grow "
+    "their feature by eta and their noise by R eta per iteration, so the margin is (m/2) (eta "
+    "t)^q (1 + R^q) (Lemmas C.3-C.6's T0 at a finite setting)",
+)
+
 HORIZON_RATIO = Formula(
     "horizon_ratio",
     S.reversal_ratio + 2 * (S.reversal_ratio * S.gamma0 - S.rho0) / (S.eta * S.horizon - S.gamma0),
@@ -188,15 +209,17 @@ INIT_QUANTILES = 256
 @dataclasses.dataclass(frozen=True)
 class Race:
     """The race at one setting: R, the reversal ratio A, the horizon's ratio A_T, the reversal time
-    (iterations, None when R <= A: the linear race's, eps = 0) and the probability that one head's
-    feature reverses within the horizon, over gamma0 and the spread of R (all
-    docs/notes/overlap.md §5 and the module docstring)."""
+    (iterations, None when R <= A: the linear race's, eps = 0), the probability that one head's
+    feature reverses within the horizon, over gamma0 and the spread of R, and Stage I's length
+    T0 (iterations, :data:`RACE_STAGE1_LENGTH`; all docs/notes/overlap.md §5 and the module
+    docstring)."""
 
     rate_ratio: float
     reversal_ratio: float
     horizon_ratio: float
     reversal_time: float | None
     reversal_probability: float
+    stage1_length: float
 
     def memorisation_probability(self, seeds: int = 1) -> float:
         """Probability that at least one of ``seeds`` runs (two heads each) reverses a head."""
@@ -230,18 +253,19 @@ def race(
     threshold = A + 2 * (A * gamma0 - rho0) / usable if usable > 0 else math.inf
     spread = constants.race_spread
     reversal = (A * gamma0 - rho0) / (eta * (R - A)) if R > A else None  # RACE_REVERSAL_TIME
+    stage1 = float(RACE_STAGE1_LENGTH(m=params.m, q=params.q, eta=eta, rate_ratio=R))
     if usable <= 0 or math.isinf(A):
-        return Race(R, A, threshold, reversal, 0.0)
+        return Race(R, A, threshold, reversal, 0.0, stage1)
     if spread == 0:
         z = ((R - A) * usable / 2 + rho0) / (A * sigma0)
         probability = float(special.ndtr(z) ** params.m) if R > A else 0.0
-        return Race(R, A, threshold, reversal, probability)
+        return Race(R, A, threshold, reversal, probability, stage1)
     # A head reverses when log R - spread |eps| exceeds log max(A, A_T(gamma0)), gamma0 = sigma0 M.
     u = (np.arange(INIT_QUANTILES) + 0.5) / INIT_QUANTILES
     gamma = sigma0 * special.ndtri(u ** (1 / params.m))
     margin = np.log(R / np.maximum(A, A + 2 * (A * gamma - rho0) / usable))
     probability = float(np.mean(_within_spread(margin, spread)))
-    return Race(R, A, threshold, reversal, probability)
+    return Race(R, A, threshold, reversal, probability, stage1)
 
 
 def critical_batch_size(

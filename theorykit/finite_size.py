@@ -14,8 +14,10 @@ each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iter
   (``bounds.LAMBDA_STAR_ADAM``, Cor 4.3 at t = 0);
 * **the AdamW collapse threshold** -- the decoupled lam above which every weight ends below a tenth
   of the largest initial one within T (:func:`theorykit.collapse.collapse_threshold`, notes §6);
-* **T0** -- Stage I's length (Lemma 5.1/C.3 at large batch, C.4-C.6 at mini-batch;
-  :mod:`theorykit.time_scales`), read in the regime B* puts the setting in;
+* **T0** -- Stage I's length, the iterations until the data loss is halved, from the race's
+  growth rates (:data:`theorykit.batch_race.RACE_STAGE1_LENGTH`: no constant of its own); for GD,
+  which has no race, the lemmas' order (Lemma 5.1/C.3 at large batch, C.4-C.6 at mini-batch;
+  :mod:`theorykit.time_scales`) in the regime B* puts the setting in;
 * **t_r and the reversal probability** -- when a head's feature reverses under the race, the
   probability that it does within T over the spread of seeds, and the probabilities that 0, 1 or
   2 of a run's heads do (test error about 0, 1/2, 1; :func:`theorykit.batch_race.race`);
@@ -235,7 +237,7 @@ def finite_size_predictions(
         else None,
         lambda_star_adam=lambda_star_adam,
         adamw_collapse_threshold=_collapse_threshold(params, constants),
-        stage1_length=float(stage1.at(params)),
+        stage1_length=float(stage1.at(params)) if at_race is None else at_race.stage1_length,
         reversal_time=None if at_race is None else at_race.reversal_time,
         reversal_probability=None if at_race is None else at_race.reversal_probability,
         memorisation_probability=None if at_race is None else at_race.memorisation_probability(),
@@ -247,6 +249,7 @@ def finite_size_predictions(
             "critical_batch_sizes": race_sample,
             "critical_batch_band": race_sample,
             "reversal_time": race_sample,
+            "stage1_length": race_sample,
             "reversal_probability": race_sample,
             "adamw_collapse_threshold": calibrated_on(params, COLLAPSE_CONSTANTS),
         },

@@ -12,6 +12,7 @@ from theorykit.batch_race import (
     BAND_LEVELS,
     EXPECTED_NOISE_L1,
     INITIAL_NOISE_LEVEL,
+    RACE_STAGE1_LENGTH,
     REVERSAL_RATIO,
     asymptotic_critical_batch_size,
     critical_batch_band,
@@ -152,6 +153,24 @@ def test_the_spread_widens_the_band_and_a_level_must_be_a_probability() -> None:
     for level in (0.0, 1.0, 1.5):
         with pytest.raises(ParameterError, match="level"):
             critical_batch_size(p, level=level)
+
+
+@given(race_params())
+def test_stage1_ends_where_the_growing_filters_halve_the_data_loss(params: ProblemParams) -> None:
+    """At T0 the m/2 growing filters' margin (m/2) (eta T0)^q (1 + R^q) makes a sample's loss
+    log(1 + e^{-z}) half its initial log 2; a faster noise (larger R) ends Stage I sooner, and
+    without noise growth T0 is the feature's alone."""
+    at = race(params)
+    margin = (
+        params.m / 2 * (params.eta * at.stage1_length) ** params.q * (1 + at.rate_ratio**params.q)
+    )
+    assert math.log1p(math.exp(-margin)) == pytest.approx(math.log(2) / 2, rel=1e-9)
+    values = {"m": params.m, "q": params.q, "eta": params.eta}
+    faster = float(RACE_STAGE1_LENGTH(**values, rate_ratio=2 * at.rate_ratio))
+    assert faster < at.stage1_length
+    feature_only = (2 * math.log(1 + math.sqrt(2)) / params.m) ** (1 / params.q) / params.eta
+    assert at.stage1_length < feature_only
+    assert float(RACE_STAGE1_LENGTH(**values, rate_ratio=1e-12)) == pytest.approx(feature_only)
 
 
 @given(race_params(), st.floats(1.01, 10.0))

@@ -52,7 +52,11 @@ from validation.experiments.forecast import forecast_lines, forecast_note, forec
 from validation.experiments.horizon_check import horizon_checks, horizon_lines
 from validation.experiments.table1_example import example_lines, table1_example
 from validation.experiments.threshold_comparison import threshold_comparison_lines, threshold_rows
-from validation.experiments.time_scale_comparison import time_scale_lines
+from validation.experiments.time_scale_comparison import (
+    time_scale_lines,
+    time_scale_note,
+    time_scale_rows,
+)
 from validation.progress import STDERR
 from validation.reports.verdicts import VerdictCheck, conclusion_lines
 
@@ -60,17 +64,17 @@ from validation.reports.verdicts import VerdictCheck, conclusion_lines
 def _conclusion(
     scores: Sequence[Score],
     horizons: Sequence[tuple[VerdictCheck, dict[int, float]]],
-    forecast: Sequence[str],
+    notes: Sequence[str],
 ) -> list[str]:
-    """The report's conclusion: the verdict across horizons (when checked) and the held-out
-    accuracy."""
+    """The report's conclusion: the verdict across horizons (when checked), the held-out
+    accuracy and the sections' ``notes`` (the forecast, the time scales)."""
     horizon_note = (
         "The verdict counts above are the horizon check on the paper's setting, a "
         "calibration setting (in-sample)."
     )
     return conclusion_lines(
         checks=[check for check, _ in horizons],
-        notes=[*accuracy_notes(scores), *forecast, *([horizon_note] if horizons else [])],
+        notes=[*accuracy_notes(scores), *notes, *([horizon_note] if horizons else [])],
     )
 
 
@@ -112,17 +116,19 @@ def write_comparison(
     horizons = horizon_checks(store, constants, log, scope.seeds, job) if scope.horizon else []
     example = table1_example(store, constants, log, job) if scope.horizon else None
     forecasts = forecast_scores(batch, constants, calibration.narrow)
+    runs = train_batch_runs(store, scope, log)
+    times = time_scale_rows(runs, constants, scope)
     lines = [
         "# theorykit compare: finite-size predictions vs the CNN",
         "",
-        *_conclusion(scores, horizons, forecast_note(*forecasts)),
+        *_conclusion(scores, horizons, [*forecast_note(*forecasts), *time_scale_note(times)]),
         *_method_lines(len(scope.seeds)),
         *calibration_lines(calibration),
         *accuracy_lines(scores),
         *batch_comparison_lines(batch),
         *threshold_comparison_lines(thresholds),
         *forecast_lines(*forecasts),
-        *time_scale_lines(train_batch_runs(store, scope, log), constants, scope),
+        *time_scale_lines(runs, times, constants, scope),
         *(horizon_lines(horizons) if horizons else []),
         *(example_lines(example) if example else []),
     ]

@@ -5,14 +5,17 @@ trained twice):
 
 * **time scales** at B = n/2 (the paper's large batch), per setting, optimiser and seed: the
   reversal time T_r (the peak of a head's best feature coefficient, when it then falls back by half
-  its rise, :func:`dynamics.outcomes.measured_time_scales`) against the race's finite-size t_r
-  (:func:`theorykit.batch_race.race`) and the lemmas' order (``theorykit.time_scales``); the Stage-I
-  length T0 (the data loss halved) against the lemmas' order;
+  its rise, :func:`dynamics.outcomes.measured_time_scales`) and the Stage-I length T0 (the data
+  loss halved) against the race's finite-size numbers (:func:`theorykit.batch_race.race`: t_r and
+  ``RACE_STAGE1_LENGTH``) and the lemmas' orders (``theorykit.time_scales``); scored on the
+  held-out settings per (setting, optimiser), the median over seeds within 2x
+  (:func:`held_out_accuracy`);
 * **head reversals** over every held-out (setting, optimiser, B, seed): the fraction of heads
   whose best feature coefficient ends negative, binned by the race's predicted probability (over
   the spread of seeds, ``C_race_spread``).
 
-Both sections of ``theorykit compare``: :func:`time_scale_lines`.
+Both sections of ``theorykit compare``: :func:`time_scale_lines`; its conclusion's line:
+:func:`time_scale_note`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 
 from dynamics.outcomes import measured_time_scales
@@ -43,9 +47,11 @@ class TimeScaleRow:
     label: str
     optimizer: str
     seed: int
+    calibration: bool
     predicted_reversal: float | None
     lemma_reversal: float
     measured_reversal: float | None
+    predicted_stage1: float
     lemma_stage1: float
     measured_stage1: float | None
 
@@ -76,7 +82,7 @@ def time_scale_rows(
                 constants,
                 overlapping=setting.supports == "overlapping",
                 horizon=setting.steps,
-            ).reversal_time
+            )
             for seed in scope.seeds:
                 trajectory = _record(records, optimizer, setting, B, seed).trajectory()
                 measured = measured_time_scales(
@@ -87,14 +93,38 @@ def time_scale_rows(
                         setting.label,
                         optimizer,
                         seed,
-                        predicted,
+                        setting.calibration,
+                        predicted.reversal_time,
                         float(REVERSAL_TIME.at(params)),
                         measured["reversal"],
+                        predicted.stage1_length,
                         float(STAGE1_LENGTH_LARGE_BATCH.at(params)),
                         measured["stage1_end"],
                     )
                 )
     return rows
+
+
+def held_out_accuracy(rows: Sequence[TimeScaleRow]) -> dict[str, tuple[int, int]]:
+    """Per time scale ("T_r", "T0"): (within 2x, scored) over the held-out (setting, optimiser)
+    pairs where the CNN has the time in every seed and the race predicts one: the median over the
+    seeds of the CNN's time against the race's. Calibration settings are left out."""
+    groups: dict[tuple[str, str], list[TimeScaleRow]] = {}
+    for row in rows:
+        if not row.calibration:
+            groups.setdefault((row.label, row.optimizer), []).append(row)
+    scores = {}
+    for name, measured, predicted in (
+        ("T_r", lambda r: r.measured_reversal, lambda r: r.predicted_reversal),
+        ("T0", lambda r: r.measured_stage1, lambda r: r.predicted_stage1),
+    ):
+        pairs = [
+            (statistics.median(measured(r) for r in group), predicted(group[0]))
+            for group in groups.values()
+            if all(measured(r) is not None for r in group) and predicted(group[0]) is not None
+        ]
+        scores[name] = (sum(within(m, p) for m, p in pairs), len(pairs))
+    return scores
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,11 +184,11 @@ def _iterations(value: float | None) -> str:
 
 
 def _time_scale_table(rows: Sequence[TimeScaleRow]) -> list[str]:
-    """One row per (setting, optimiser, seed): T_r of the race and of the lemmas against the CNN's,
-    T0 of the lemmas against the CNN's, with the ratios."""
+    """One row per (setting, optimiser, seed): T_r and T0 of the race and of the lemmas against
+    the CNN's, with the ratios; calibration settings marked."""
     table = [
         (
-            r.label,
+            f"{r.label} (calibration)" if r.calibration else r.label,
             r.optimizer,
             r.seed,
             _iterations(r.predicted_reversal),
@@ -166,8 +196,10 @@ def _time_scale_table(rows: Sequence[TimeScaleRow]) -> list[str]:
             _iterations(r.measured_reversal),
             ratio_text(r.measured_reversal, r.predicted_reversal),
             ratio_text(r.measured_reversal, r.lemma_reversal),
+            f"{r.predicted_stage1:.0f}",
             f"{r.lemma_stage1:.0f}",
             _iterations(r.measured_stage1),
+            ratio_text(r.measured_stage1, r.predicted_stage1),
             ratio_text(r.measured_stage1, r.lemma_stage1),
         )
         for r in rows
@@ -182,8 +214,10 @@ def _time_scale_table(rows: Sequence[TimeScaleRow]) -> list[str]:
             "T_r CNN",
             "CNN / race",
             "CNN / lemma",
+            "T0 (race)",
             "T0 (lemma order)",
             "T0 CNN",
+            "CNN / race",
             "CNN / lemma",
         ),
         table,
@@ -212,23 +246,43 @@ def _reliability_lines(bins: Sequence[ReliabilityBin]) -> list[str]:
     ]
 
 
+def _held_out_text(rows: Sequence[TimeScaleRow]) -> str:
+    return "; ".join(
+        f"{name} {hits} of {scored}" for name, (hits, scored) in held_out_accuracy(rows).items()
+    )
+
+
+def time_scale_note(rows: Sequence[TimeScaleRow]) -> list[str]:
+    """The conclusion's line on the time scales (none without held-out rows)."""
+    if all(row.calibration for row in rows):
+        return []
+    return [
+        "Time scales at B = n/2, held out (per setting and optimiser, the median over seeds "
+        f"within 2x of the race): {_held_out_text(rows)} (section 'Time scales')."
+    ]
+
+
 def time_scale_lines(
     records: Mapping[str, RunRecord],
+    rows: Sequence[TimeScaleRow],
     constants: HiddenConstants | None = None,
     scope: ComparisonScope = FULL_SCOPE,
 ) -> list[str]:
-    """The "Time scales" and "Head reversals" sections of ``theorykit compare``, read off the
-    batch-boundary runs ``records`` of ``scope`` (:func:`time_scale_rows`, :func:`reliability`)."""
-    rows = time_scale_rows(records, constants, scope)
+    """The "Time scales" and "Head reversals" sections of ``theorykit compare``: ``rows`` of
+    :func:`time_scale_rows` and the reliability of the batch-boundary runs ``records`` of
+    ``scope`` (:func:`reliability`)."""
     reversed_runs = [r for r in rows if r.measured_reversal and r.predicted_reversal]
     good = sum(within(r.measured_reversal, r.predicted_reversal) for r in reversed_runs)
+    held_out = _held_out_text(rows)
     return [
         "## Time scales at B = n/2 (iterations)",
         "",
-        "T_r: the race's finite-size reversal time (theorykit.batch_race) and the lemmas' order "
-        "(theorykit.time_scales) against the CNN's (dynamics.outcomes.measured_time_scales); T0: "
-        f"the lemmas' order against the CNN's. T_r within 2x of the race in {good} of "
-        f"{len(reversed_runs)} runs that reversed.",
+        "T_r and T0 (the data loss halved): the race's finite-size numbers (theorykit.batch_race: "
+        "t_r and RACE_STAGE1_LENGTH, which has no constant of its own) and the lemmas' orders "
+        "(theorykit.time_scales) against the CNN's (dynamics.outcomes.measured_time_scales). "
+        f"T_r within 2x of the race in {good} of {len(reversed_runs)} runs that reversed. "
+        "Held out (settings not used for calibration; per setting and optimiser, the median over "
+        f"seeds of the CNN's time where every seed has one, within 2x of the race): {held_out}.",
         "",
         *_time_scale_table(rows),
         "",

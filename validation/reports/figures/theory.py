@@ -6,8 +6,8 @@
   family and B*_inf (lines on test error vs B), the band around B* where one run memorises with
   probability 0.1 to 0.9 (:func:`theory_band`, a shaded span), lambda*_Adam and the AdamW
   collapse threshold
-  (lines on test error vs lam), T0 and T_r in iterations (marks on trajectories), each with
-  whether it was calibrated on this setting (in-sample, ``theorykit.calibration``);
+  (lines on test error vs lam), T0 and T_r in iterations (the race's; marks on trajectories),
+  each with whether it was calibrated on this setting (in-sample, ``theorykit.calibration``);
 * the Stage-II feature level, a horizontal line on trajectories: for Adam with L2 the stable root
   of the stationarity (q/2) gamma^{q-1} |ell(gamma)| = lam gamma
   (:func:`theorykit.closed_forms.adam_feature_fixed_point`, m_eff = 1, Lemma C.7), for the
@@ -81,7 +81,10 @@ def theory_marks(params: ProblemParams) -> Mapping[str, Mark]:
             predictions.adamw_collapse_threshold,
             bool(predictions.in_sample["adamw_collapse_threshold"]),
         ),
-        "stage1_length": (predictions.stage1_length if sign_type else None, False),
+        "stage1_length": (
+            predictions.stage1_length if sign_type else None,
+            bool(predictions.in_sample["stage1_length"]),
+        ),
         "reversal_time": (predictions.reversal_time, race_in_sample),
         "fixed_point": (stage2_feature_level(params), False),
     }
