@@ -19,11 +19,12 @@
   (``validation.experiments.prediction.predicted_groups``), plus the same measurement per record,
   times ``PREDICTION_OVERHEAD``.
 
-The constants are fits to this project's measurements on a 2-core AMD EPYC (2026-12): the fused
-kernel's to the tang2025-table preset (``benchmarks/results/tang2025_table.md``), the torch step's
-to ``benchmarks/results/engine_throughput_cpu_float64.md`` (eager, 16 members), the reduced
-kernel's to ``benchmarks/results/prediction_cost.md`` (twice its per member-step times: 2 threads
-over 10 members); they scale to other machines only roughly.
+The constants are fits to this project's measurements on a 2-core Intel Xeon (AVX-512, 2026-12):
+the fused kernel's and the reduced kernel's to ``benchmarks/results/prediction_cost.md`` (twice
+their per member-step times: 2 threads over 10 members), the torch step's and the overheads to the
+validate presets' measured times on the same machine; they scale to other machines only roughly
+(the fused kernel ran about 1.3x faster on the 2-core AMD EPYC of
+``benchmarks/results/tang2025_table.md``).
 
 :func:`default_group_size` caps a task's members when a spec does not: at most
 :data:`DEFAULT_GROUP_SIZE` for the device type, and at most what fits in half of this machine's
@@ -46,25 +47,27 @@ ITEMSIZE = {"float32": 4, "float64": 8}
 #: Seconds per weight per member-step of the fused kernel on one core: with STEP_PER_BATCH_ENTRY,
 #: the line through its B = 2 and B = 100 times in benchmarks/results/prediction_cost.md (CNN
 #: column, d = 1000: twice the per member-step time, 2 threads over 10 members).
-STEP_PER_WEIGHT = {"float32": 4.37e-10, "float64": 1.215e-9}
+STEP_PER_WEIGHT = {"float32": 5.43e-10, "float64": 1.88e-9}
 #: Seconds per (batch sample x filter x support coordinate) per member-step of the fused kernel.
-STEP_PER_BATCH_ENTRY = {"float32": 2.61e-10, "float64": 3.95e-10}
+STEP_PER_BATCH_ENTRY = {"float32": 3.82e-10, "float64": 5.17e-10}
 #: Wall seconds per (sample x filter x coordinate) of one measurement (dense forward passes on
 #: torch's threads; ``Ensemble.measure`` timed at the paper's setting, 1-10 members, 2000 and 10 000
 #: test points: 2.2-2.6e-11 in float32, 4.2-4.7e-11 in float64).
 MEASURE_PER_ENTRY = {"float32": 2.5e-11, "float64": 4.5e-11}
 #: Whole training (or prediction) wall time over what its kernel times and measurements predict:
 #: epoch orders, calls, data and ensemble construction, and two threads sharing caches and memory.
-#: Measured on validate's quick preset (float64: 1.15 training, 1.3 predictions) and the
-#: tang2025-table protocol (float32: 1.75 training, 1.5 predictions); the middle values are used,
-#: so both estimates land within 1.25x of those four measurements (in-sample: fitted on them).
-TRAINING_OVERHEAD = 1.45
-PREDICTION_OVERHEAD = 1.4
+#: Measured on validate's quick preset (float64: 1.14 training, 1.16 predictions: 14.6-15.2 s and
+#: 8.4-8.5 s against 13.1 s and 7.3 s) and the tang2025-table protocol (float32: 1.11-1.15
+#: training, 1.05 predictions: 330-342 s and 312 s against 297 s and 298 s); the middle values are
+#: used, so every estimate lands within 1.1x of those measurements (in-sample: fitted on them).
+TRAINING_OVERHEAD = 1.13
+PREDICTION_OVERHEAD = 1.1
 #: Seconds per weight per member-step of the torch step on the CPU (a sequence of torch operations
 #: per step on torch's threads, overhead-bound): fitted to validate's quick preset with
-#: ``--kernel torch`` (1-2 members per group, 70 s on 2 cores; in-sample). Larger groups amortise
-#: the per-step overhead differently (``benchmarks/results/engine_throughput_cpu_float64.md``).
-TORCH_STEP_PER_WEIGHT = 6.6e-9
+#: ``--kernel torch`` (1-2 members per group, 65 s of training on 2 cores; in-sample). Larger
+#: groups amortise the per-step overhead differently
+#: (``benchmarks/results/engine_throughput_cpu_float64.md``).
+TORCH_STEP_PER_WEIGHT = 7.8e-9
 #: Wall seconds per run besides its steps and measurements: drawing its data, building it into
 #: its group, writing its row, its share of the report. Grids of tiny runs (2 cores): 10 000 runs
 #: of 8 steps took 22.8 s (2.0 ms each, report included), 120 000 runs 3.7 min (1.85 ms each).
@@ -73,18 +76,17 @@ PER_RUN_SECONDS = 1.9e-3
 #: state of :func:`prediction_work` (overlap-aware: dominated by the refresh of Adam's competition
 #: over the n s support entries every 16 steps). With PREDICTION_PER_BATCH_ENTRY, the line through
 #: the reduction's B = 2 and B = 100 rows of benchmarks/results/prediction_cost.md (twice the per
-#: member-step time, as for the CNN); support-resolved float32's two rows agree within the
-#: machine's noise (B = 100 measured below B = 2), so its line has no batch term.
-#: ``tests/validation/test_sizing.py`` checks every row against these constants.
+#: member-step time, as for the CNN). ``tests/validation/test_sizing.py`` checks every row
+#: against these constants.
 PREDICTION_PER_ENTRY: dict[str, dict[Reduction, float]] = {
-    "float64": {"overlap-aware": 5.54e-11, "support-resolved": 1.37e-9},
-    "float32": {"overlap-aware": 3.48e-11, "support-resolved": 7.84e-10},
+    "float64": {"overlap-aware": 5.15e-11, "support-resolved": 1.41e-9},
+    "float32": {"overlap-aware": 2.81e-11, "support-resolved": 4.56e-10},
 }
 #: Seconds per batch entry per member-step of the reduced kernel on one core (the batch's coupling
 #: products and competition factors, its rho and gradients).
 PREDICTION_PER_BATCH_ENTRY: dict[str, dict[Reduction, float]] = {
-    "float64": {"overlap-aware": 2.44e-10, "support-resolved": 6.66e-10},
-    "float32": {"overlap-aware": 2.24e-10, "support-resolved": 0.0},
+    "float64": {"overlap-aware": 1.85e-10, "support-resolved": 8.23e-10},
+    "float32": {"overlap-aware": 1.66e-10, "support-resolved": 7.02e-10},
 }
 #: Members per task when a spec sets no group_size: CPU groups gain nothing past a few members per
 #: core; a GPU needs many members to fill it.
