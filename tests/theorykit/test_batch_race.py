@@ -111,6 +111,16 @@ def test_a_longer_horizon_never_lowers_the_reversal_probability(
         assert narrow.reversal_probability == 0.0
 
 
+def _crosses(params: ProblemParams, batch: float, horizon: float, seeds: int, level: float) -> bool:
+    """Whether the probability that one of ``seeds`` runs memorises crosses ``level`` at ``batch``
+    (Brent's tolerance is 1e-10 in log P, far inside the factors 1 -+ 1e-6 around it)."""
+    below, above = (
+        race(params, steps_per_epoch=params.n / (batch * factor), horizon=horizon)
+        for factor in (1 - 1e-6, 1 + 1e-6)
+    )
+    return below.memorisation_probability(seeds) <= level <= above.memorisation_probability(seeds)
+
+
 @given(race_params())
 def test_critical_batch_size_is_where_a_run_memorises_with_probability_one_half(
     params: ProblemParams,
@@ -118,13 +128,8 @@ def test_critical_batch_size_is_where_a_run_memorises_with_probability_one_half(
     horizon = params.epochs * params.iterations_per_epoch
     batch = critical_batch_size(params, horizon=horizon)
     assume(0.0 < batch < math.inf)  # a root inside the root finder's interval of P
-    # The probability rises steeply with B (Phi(z)^m): test that it crosses 1/2 at B* (Brent's
-    # tolerance is 1e-10 in log P, far inside the factors 1 -+ 1e-6).
-    below, above = (
-        race(params, steps_per_epoch=params.n / (batch * factor), horizon=horizon)
-        for factor in (1 - 1e-6, 1 + 1e-6)
-    )
-    assert below.memorisation_probability(seeds=2) <= 0.5 <= above.memorisation_probability(2)
+    # The probability rises steeply with B (Phi(z)^m): test that it crosses 1/2 at B*.
+    assert _crosses(params, batch, horizon, seeds=2, level=0.5)
 
 
 @given(race_params())
@@ -136,11 +141,7 @@ def test_the_band_is_where_one_run_memorises_with_probability_a_tenth_to_nine_te
     assume(band[0] > 0.0 and band[1] < math.inf)
     assert band[0] <= critical_batch_size(params, seeds=1, horizon=horizon) <= band[1]
     for end, level in zip(band, BAND_LEVELS, strict=True):
-        below, above = (
-            race(params, steps_per_epoch=params.n / (end * factor), horizon=horizon)
-            for factor in (1 - 1e-6, 1 + 1e-6)
-        )
-        assert below.memorisation_probability(1) <= level <= above.memorisation_probability(1)
+        assert _crosses(params, end, horizon, seeds=1, level=level)
 
 
 def test_the_spread_widens_the_band_and_a_level_must_be_a_probability() -> None:

@@ -57,7 +57,8 @@ class ComparisonSetting:
 
 
 #: The accuracy table: n s / d (sharing) varied through d and s, and n, sigma_p, sigma0, q, m,
-#: alpha, eta and the horizon varied one at a time, in both support regimes. Calibration settings
+#: alpha, eta, Adam's (beta1, beta2) (the paper's Figs 9-10 vary them with beta1^2 < beta2) and the
+#: horizon varied one at a time, in both support regimes. Calibration settings
 #: (``theorykit.calibration``): the paper's, d = 2000 (half the sharing) and one disjoint.
 ACCURACY_SETTINGS: tuple[ComparisonSetting, ...] = (
     ComparisonSetting("paper (App. D.2)", {}, simulate=True),
@@ -74,7 +75,13 @@ ACCURACY_SETTINGS: tuple[ComparisonSetting, ...] = (
     ComparisonSetting("alpha = 0.1", {"alpha": 0.1}),
     ComparisonSetting("alpha = 0.3", {"alpha": 0.3}),
     ComparisonSetting("eta = 1e-4", {"eta": 1e-4}),
+    ComparisonSetting("eta = 2.5e-5", {"eta": 2.5e-5}),
+    ComparisonSetting("beta1 = 0.5, beta2 = 0.9", {"beta1": 0.5, "beta2": 0.9}),
+    ComparisonSetting("beta1 = 0.9, beta2 = 0.99", {"beta1": 0.9, "beta2": 0.99}),
+    ComparisonSetting("beta1 = 0.95, beta2 = 0.999", {"beta1": 0.95, "beta2": 0.999}),
+    ComparisonSetting("horizon 3000 iterations", {}, steps=3000),
     ComparisonSetting("horizon 12000 iterations", {}, steps=12_000),
+    ComparisonSetting("horizon 20000 iterations", {}, steps=20_000),
     ComparisonSetting(
         "disjoint, n = 40, s = 20, sigma_p = 0.2",
         {"n": 40, "s": 20, "sigma_p": 0.2},
