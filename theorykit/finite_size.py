@@ -15,9 +15,9 @@ each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iter
 * **the AdamW collapse threshold** -- the decoupled lam above which every weight ends below a tenth
   of the largest initial one within T (:func:`theorykit.collapse.collapse_threshold`, notes §6);
 * **T0** -- Stage I's length, the iterations until the data loss is halved, from the race's
-  growth rates (:data:`theorykit.batch_race.RACE_STAGE1_LENGTH`: no constant of its own); for GD,
-  which has no race, the lemmas' order (Lemma 5.1/C.3 at large batch, C.4-C.6 at mini-batch;
-  :mod:`theorykit.time_scales`) in the regime B* puts the setting in;
+  growth rates (:data:`theorykit.batch_race.RACE_STAGE1_LENGTH`: no constant of its own); where
+  there is no race (GD; beta1^2 >= beta2) the lemmas' mini-batch order 1/eta (Lemmas C.4-C.6,
+  :mod:`theorykit.time_scales`), which fits no constant;
 * **t_r and the reversal probability** -- when a head's feature reverses under the race, the
   probability that it does within T over the spread of seeds, and the probabilities that 0, 1 or
   2 of a run's heads do (test error about 0, 1/2, 1; :func:`theorykit.batch_race.race`);
@@ -54,7 +54,7 @@ from theorykit.conditions import json_safe, lambda_thresholds
 from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
 from theorykit.params import ProblemParams
-from theorykit.time_scales import STAGE1_LENGTH_LARGE_BATCH, STAGE1_LENGTH_MINI_BATCH
+from theorykit.time_scales import STAGE1_LENGTH_MINI_BATCH
 from theorykit.verdict import Verdict, finite_size_verdict
 
 #: Optimiser families of the race's B*, each named by the optimiser it is computed for (the race
@@ -223,8 +223,6 @@ def finite_size_predictions(
     own = race_family(params)
     sign_type = params.kind.preconditioner != "none"
     at_race = race(params, constants) if sign_type and batch[own] is not None else None
-    large = at_race is not None and at_race.reversal_time is not None
-    stage1 = STAGE1_LENGTH_LARGE_BATCH if large else STAGE1_LENGTH_MINI_BATCH
     race_sample = calibrated_on(params, RACE_CONSTANTS)
     return FiniteSizePredictions(
         params=params,
@@ -237,7 +235,9 @@ def finite_size_predictions(
         else None,
         lambda_star_adam=lambda_star_adam,
         adamw_collapse_threshold=_collapse_threshold(params, constants),
-        stage1_length=float(stage1.at(params)) if at_race is None else at_race.stage1_length,
+        stage1_length=float(STAGE1_LENGTH_MINI_BATCH.at(params))
+        if at_race is None
+        else at_race.stage1_length,
         reversal_time=None if at_race is None else at_race.reversal_time,
         reversal_probability=None if at_race is None else at_race.reversal_probability,
         memorisation_probability=None if at_race is None else at_race.memorisation_probability(),
@@ -247,9 +247,9 @@ def finite_size_predictions(
         else None,
         in_sample={
             "critical_batch_sizes": race_sample,
-            "critical_batch_band": race_sample,
+            "critical_batch_band": race_sample if at_race is not None else (),
             "reversal_time": race_sample,
-            "stage1_length": race_sample,
+            "stage1_length": race_sample if at_race is not None else (),
             "reversal_probability": race_sample,
             "adamw_collapse_threshold": calibrated_on(params, COLLAPSE_CONSTANTS),
         },

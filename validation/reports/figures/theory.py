@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from theorykit.closed_forms import SIGNSGDW_FEATURE_FIXED_POINT, adam_feature_fixed_point
-from theorykit.finite_size import finite_size_predictions, race_family
+from theorykit.finite_size import FiniteSizePredictions, finite_size_predictions, race_family
 from theorykit.params import ProblemParams
 
 
@@ -59,12 +59,19 @@ def stage2_feature_level(params: ProblemParams) -> float | None:
 
 
 @functools.lru_cache(maxsize=256)
+def _predictions(params: ProblemParams) -> FiniteSizePredictions:
+    """:func:`theorykit.finite_size.finite_size_predictions` at ``params``, once per setting for
+    both :func:`theory_marks` and :func:`theory_band`."""
+    return finite_size_predictions(params)
+
+
+@functools.lru_cache(maxsize=256)
 def theory_marks(params: ProblemParams) -> Mapping[str, Mark]:
     """The drawable theory values at ``params`` by :data:`~validation.reports.figures.style.THEORY`
     name (see the module docstring); a name is absent where the theory gives no positive finite
     number. Cached per setting (every figure of a report asks for the same ones), hence
     read-only."""
-    predictions = finite_size_predictions(params)
+    predictions = _predictions(params)
     sign_type = params.kind.preconditioner != "none"  # T0 is the Adam / sign-step Stage I
     race_in_sample = bool(predictions.in_sample["critical_batch_sizes"])
     values = {
@@ -112,7 +119,7 @@ class Band:
 def theory_band(params: ProblemParams) -> Band | None:
     """The band around B* at ``params`` (see :class:`Band`), or None where the race gives none
     (GD, beta1^2 >= beta2) or an end is not a positive finite number."""
-    predictions = finite_size_predictions(params)
+    predictions = _predictions(params)
     band = predictions.critical_batch_band
     if band is None or not all(_positive(value) for value in band):
         return None
