@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from theorykit.batch_race import Race, critical_batch_size, race
+from theorykit.batch_race import Race, critical_batch_size
 from theorykit.constants import HiddenConstants
 from theorykit.outcome_labels import MEMORISES
 from validation.experiments.batch_comparison import BatchRow
@@ -67,12 +67,7 @@ def run_forecasts(
 
 def row_race(row: BatchRow, B: int, constants: HiddenConstants) -> Race:
     """The race of ``row``'s setting at B, over the row's horizon and supports."""
-    return race(
-        row.params.replace(B=B),
-        constants,
-        overlapping=row.setting.supports == "overlapping",
-        horizon=row.setting.steps,
-    )
+    return row.setting.race(row.params.replace(B=B), constants)
 
 
 def race_probability(constants: HiddenConstants) -> Callable[[BatchRow, int], float]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from theorykit.batch_race import Race, race
 from theorykit.calibration import find_calibration_setting
+from theorykit.constants import HiddenConstants
 from theorykit.params import ProblemParams, tang2025_synthetic
 from validation.runs.spec import Supports
 
@@ -54,6 +56,13 @@ class ComparisonSetting:
         """The setting's :class:`ProblemParams`, torch-style Adam (bias correction), with
         ``changes``."""
         return tang2025_synthetic(bias_correction=True, **{**self.overrides, **changes})
+
+    def race(self, params: ProblemParams, constants: HiddenConstants | None = None) -> Race:
+        """:func:`theorykit.batch_race.race` at ``params`` (this setting's, at some B) over the
+        setting's horizon and supports."""
+        return race(
+            params, constants, overlapping=self.supports == "overlapping", horizon=self.steps
+        )
 
 
 #: The accuracy table: n s / d (sharing) varied through d and s, and n, sigma_p, sigma0, q, m,

@@ -27,12 +27,12 @@ import statistics
 from collections.abc import Mapping, Sequence
 
 from dynamics.outcomes import measured_time_scales
-from theorykit.batch_race import race
 from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH
 from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.comparison_scoring import ratio_text, within
 from validation.experiments.settings import LARGE_BATCH_RUNS, ComparisonSetting
+from validation.reports.seed_spread import HEADS
 from validation.reports.tables import markdown_table
 from validation.runs.records import RunRecord
 
@@ -77,12 +77,7 @@ def time_scale_rows(
             if B not in scope.grid(base.n):
                 continue
             params = base.replace(B=B)
-            predicted = race(
-                params,
-                constants,
-                overlapping=setting.supports == "overlapping",
-                horizon=setting.steps,
-            )
+            predicted = setting.race(params, constants)
             for seed in scope.seeds:
                 trajectory = _record(records, optimizer, setting, B, seed).trajectory()
                 measured = measured_time_scales(
@@ -151,15 +146,10 @@ def reliability(
         for optimizer, lam in LARGE_BATCH_RUNS:
             base = setting.params(optimizer=optimizer, lam=lam)
             for B in scope.grid(base.n):
-                probability = race(
-                    base.replace(B=B),
-                    constants,
-                    overlapping=setting.supports == "overlapping",
-                    horizon=setting.steps,
-                ).reversal_probability
+                probability = setting.race(base.replace(B=B), constants).reversal_probability
                 for seed in scope.seeds:
                     final = _record(records, optimizer, setting, B, seed).final
-                    for head in ("feature_pos", "feature_neg"):
+                    for head in HEADS:
                         value = final.get(head)
                         if value is not None and math.isfinite(value):
                             pairs.append((probability, value < 0))
