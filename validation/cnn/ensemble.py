@@ -139,7 +139,7 @@ class Ensemble:
                 self.step(idx)
             return
         if self._sparse is None:
-            self._sparse = _sparse_noise(self.xi, self.specs[0].params.s)
+            self._sparse = _sparse_noise(self.xi, max(spec.params.s for spec in self.specs))
         padded, lengths = padded_batches([idx.cpu().numpy() for idx in batches])
         kind = self.optimizer.kind
         W = _coordinate_major(self.W)
@@ -208,12 +208,15 @@ def _coordinate_major(tensor: torch.Tensor) -> np.ndarray:
     return view.reshape(E, d, heads * m)
 
 
-def _sparse_noise(xi: torch.Tensor, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each sample's s noise coordinates (indices >= 1 into d, (E, n, s)), its values there, and
+def _sparse_noise(xi: torch.Tensor, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each sample's noise coordinates (indices >= 1 into d, (E, n, width)), its values there, and
     xi_i[1] = -alpha y_i (E, n), read off the dense patches (Def. 3.1: s nonzero noise coordinates;
-    index 0 is the feature)."""
+    index 0 is the feature). ``width`` is the largest s of the group's members (s is per member, not
+    part of the group key): a member with fewer nonzero coordinates is padded with coordinates off
+    its support, whose value 0 adds exact zeros to its sums, so it trains as it does alone."""
     noise = xi[..., 1:]
-    support = torch.sort(torch.topk((noise != 0).to(torch.int8), s, dim=-1).indices, dim=-1).values
+    nonzero_first = torch.topk((noise != 0).to(torch.int8), width, dim=-1).indices
+    support = torch.sort(nonzero_first, dim=-1).values
     values = torch.gather(noise, 2, support)
     return (
         (support + 1).numpy().astype(np.int64),

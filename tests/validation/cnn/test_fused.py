@@ -102,3 +102,24 @@ def test_members_of_a_fused_group_do_not_interact() -> None:
     alone = train_group([specs[1]], options)[0]
     for name, values in alone.metrics.items():
         np.testing.assert_array_equal(together[1].metrics[name], values)
+
+
+def test_members_with_different_noise_sparsity_train_as_they_do_alone() -> None:
+    # s is per member (not in the group key), and the kernel reads the noise as (n, width) sparse
+    # patches: a member whose support is wider than another's must keep all of its s coordinates
+    # (truncated to a narrower member's s it would train on half its noise), and a narrower one is
+    # padded with zero values, which add exact zeros: bitwise equal to training alone.
+    specs = [
+        RunSpec(
+            dataclasses.replace(spec.params, s=s, sigma_p=0.3 / s**0.5),
+            data_seed=spec.data_seed,
+            init_seed=spec.init_seed,
+        )
+        for spec, s in zip(_specs("adam", True), (5, 10, 3), strict=True)
+    ]
+    options = dataclasses.replace(OPTIONS, kernel="fused")
+    together = train_group(specs, options)
+    for spec, grouped in zip(specs, together, strict=True):
+        alone = train_group([spec], options)[0]
+        for name, values in alone.metrics.items():
+            np.testing.assert_array_equal(grouped.metrics[name], values, err_msg=name)
