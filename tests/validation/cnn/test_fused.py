@@ -104,18 +104,25 @@ def test_members_of_a_fused_group_do_not_interact() -> None:
         np.testing.assert_array_equal(together[1].metrics[name], values)
 
 
-def test_members_with_different_noise_sparsity_train_as_they_do_alone() -> None:
-    # s is per member (not in the group key), and the kernel reads the noise as (n, width) sparse
-    # patches: a member whose support is wider than another's must keep all of its s coordinates
-    # (truncated to a narrower member's s it would train on half its noise), and a narrower one is
-    # padded with zero values, which add exact zeros: bitwise equal to training alone.
+def test_members_differing_in_every_per_member_field_train_as_they_do_alone() -> None:
+    # Only (n, d, m, optimizer, B, epochs, bias_correction) is shared by a group (its key); every
+    # other field is per member and must reach the kernel per member. In particular s: the kernel
+    # reads the noise as (n, width) sparse patches, so a member whose support is wider than
+    # another's must keep all of its s coordinates (truncated to a narrower member's s it would
+    # train on part of its noise), and a narrower one is padded with zero values, which add exact
+    # zeros. Members alone and together run the same arithmetic: bitwise equal.
+    fields = (
+        {"s": 5, "sigma_p": 0.13, "q": 3, "alpha": 0.2},
+        {"s": 10, "sigma_p": 0.1, "q": 4, "alpha": 0.3, "sigma0": 0.02, "eta": 2e-3},
+        {"s": 3, "sigma_p": 0.2, "q": 3, "beta1": 0.5, "beta2": 0.9, "eps": 1e-6},
+    )
     specs = [
         RunSpec(
-            dataclasses.replace(spec.params, s=s, sigma_p=0.3 / s**0.5),
+            dataclasses.replace(spec.params, **changes),
             data_seed=spec.data_seed,
             init_seed=spec.init_seed,
         )
-        for spec, s in zip(_specs("adam", True), (5, 10, 3), strict=True)
+        for spec, changes in zip(_specs("adam", True), fields, strict=True)
     ]
     options = dataclasses.replace(OPTIONS, kernel="fused")
     together = train_group(specs, options)
