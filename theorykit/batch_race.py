@@ -19,8 +19,11 @@ uses the competition at x = C_overlap times the shared samples: all (n - 1) s / 
 Adam (its second moment remembers every arrival), the (B - 1) s / (d - 1) of one batch for sign
 steps. Memorisation becomes test error only when a head's feature **reverses** (notes §3): the
 feature-noise term alpha sigma'(rho) beats sigma'(gamma) once rho / gamma exceeds
-A = alpha^{-1/(q-1)}. Starting from gamma(0) = gamma0 and rho(0) = rho0 (Lemma A.3), growing at eta
-and R eta, the ratio reaches A at
+A = (f alpha)^{-1/(q-1)}, f the fraction of the head's samples whose noise grows at all: 1 but for
+Adam, whose coupled weight decay holds down the noise of samples that start below a level set by
+lam (:mod:`theorykit.noise_decay`, Thms 4.1/4.2's lam = o(sigma0^{q-2} sigma_p / n)). Starting
+from gamma(0) = gamma0 and rho(0) = rho0 (Lemma A.3), growing at eta and R eta, the ratio reaches
+A at
 
     t_r = (A gamma0 - rho0) / (eta (R - A))                                  (R > A)
 
@@ -71,8 +74,9 @@ about 0 with none, 1/2 with one, 1 with both (notes §3).
 Hidden constants (``HiddenConstants``): ``batch_race`` (C_batch_race) scales R, ``overlap``
 (C_overlap) the effective competition, ``race_spread`` (C_race_spread) spreads R over heads and
 seeds; all calibrated on CNN runs (``theorykit compare``, calibration section: the first two by
-least squares of log B*, the spread by the likelihood of the heads' reversals). Conventions: lam is
-left out (Stage I, lam eta P << 1); S(P) is the bias-correction-free, eps = 0 steady state;
+least squares of log B*, the spread by the likelihood of the heads' reversals). Conventions: lam
+enters through f only (the decay's pull on gamma and on a growing rho is left out: Stage I,
+lam eta P << 1); S(P) is the bias-correction-free, eps = 0 steady state;
 iterations and epochs as in docs/conventions.md.
 """
 
@@ -90,6 +94,7 @@ from theorykit.closed_forms import PERIODIC_SPIKE_STEP_SUM
 from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
 from theorykit.formula import Formula
+from theorykit.noise_decay import escape_fraction
 from theorykit.overlap import (
     SHARED_SAMPLES,
     SHARED_SAMPLES_PER_BATCH,
@@ -106,9 +111,10 @@ EXPECTED_NOISE_L1 = Formula(
 
 REVERSAL_RATIO = Formula(
     "reversal_ratio",
-    S.alpha ** (-1 / (S.q - 1)),
-    "notes §3 (Lemma C.3/C.13's reversal): alpha sigma'(rho) > sigma'(gamma) once rho / gamma > "
-    "alpha^{-1/(q-1)}, sigma'(z) = q z^{q-1}",
+    (S.escape_fraction * S.alpha) ** (-1 / (S.q - 1)),
+    "notes §3 (Lemma C.3/C.13's reversal): f alpha sigma'(rho) > sigma'(gamma) once rho / gamma > "
+    "(f alpha)^{-1/(q-1)}, sigma'(z) = q z^{q-1}, f the fraction of the head's samples whose noise "
+    "grows (theorykit.noise_decay; 1 but for Adam's coupled decay)",
 )
 
 INITIAL_NOISE_LEVEL = Formula(
@@ -140,6 +146,16 @@ HORIZON_RATIO = Formula(
     "docs/notes/overlap.md §5: the smallest R whose reversal shows within T iterations, "
     "2 t_r + gamma0/eta <= T; A as T -> infinity",
 )
+
+
+def reversal_ratio(params: ProblemParams) -> float:
+    """A = (f alpha)^{-1/(q-1)} at ``params`` (:data:`REVERSAL_RATIO`, f from
+    :func:`theorykit.noise_decay.escape_fraction`); inf where no head can reverse (alpha = 0, or no
+    sample's noise outgrows Adam's coupled decay, f = 0)."""
+    f = escape_fraction(params)
+    if params.alpha == 0 or f == 0:
+        return math.inf
+    return float(REVERSAL_RATIO.at(params, escape_fraction=f))
 
 
 def _check_race(params: ProblemParams) -> None:
@@ -245,7 +261,7 @@ def race(
     R = rate_ratio(params, constants, steps_per_epoch, overlapping)
     values = params.formula_values()
     gamma0, sigma0, eta = values["gamma0"], params.sigma0, params.eta
-    A = float(REVERSAL_RATIO.at(params)) if params.alpha > 0 else math.inf  # no reversal
+    A = reversal_ratio(params)
     rho0 = float(INITIAL_NOISE_LEVEL(sigma0=sigma0, noise_norm=values["noise_norm"]))
     if horizon is None:
         horizon = params.iterations
@@ -336,10 +352,10 @@ def asymptotic_critical_batch_size(
     the race reverses no head (with probability 1/2); between it and :func:`critical_batch_size` a
     head reverses, but after the horizon. inf when no P in [10^-3, 10^6] gets there (alpha = 0
     included), 0 when every one does."""
-    if params.alpha == 0:
+    A = reversal_ratio(params)
+    if math.isinf(A):
         return math.inf
     constants = constants or HiddenConstants()
-    A = float(REVERSAL_RATIO.at(params))
     spread = constants.race_spread
     # A head's chance of 1 - (1/2)^(1 / (2 seeds)): one of the runs' 2 seeds heads w.p. 1/2.
     head = 1.0 - 0.5 ** (1.0 / (2 * seeds))

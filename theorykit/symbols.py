@@ -86,6 +86,8 @@ horizon = sp.Symbol("horizon", positive=True)  # training horizon in iterations
 W0 = sp.Symbol("W0", positive=True)  # the largest initial |weight|, sigma0 E[max |Z|] over 2 m d
 rate_ratio = sp.Symbol("rate_ratio", positive=True)  # noise over feature growth per iteration
 reversal_ratio = sp.Symbol("reversal_ratio", positive=True)  # rho/gamma at the feature's reversal
+#: fraction of a head's samples whose noise outgrows Adam's coupled decay (theorykit.noise_decay)
+escape_fraction = sp.Symbol("escape_fraction", positive=True)
 rho0 = sp.Symbol("rho0", positive=True)  # initial noise coefficient of a memorising sample
 m_eff = sp.Symbol("m_eff", positive=True)  # surviving filters per head in Stage II
 

@@ -116,7 +116,7 @@ def batch_plan(scope: ComparisonScope = FULL_SCOPE) -> list[tuple[EngineOptions,
     stacked ensembles."""
     by_epochs: dict[int, list[RunSpec]] = {}
     for setting in scope.settings:
-        for optimizer, lam in LARGE_BATCH_RUNS:
+        for optimizer, lam in setting.runs:
             for spec in batch_specs(setting, optimizer, lam, scope):
                 by_epochs.setdefault(spec.params.epochs, []).append(spec)
     return [(engine_options(epochs), by_epochs[epochs]) for epochs in sorted(by_epochs)]
@@ -232,7 +232,7 @@ def batch_rows(
             setting, optimizer, lam, records, constants, scope, simulate if reduced else None
         )
         for setting in scope.settings
-        for optimizer, lam in LARGE_BATCH_RUNS
+        for optimizer, lam in setting.runs
     ]
 
 
@@ -273,7 +273,7 @@ def batch_comparison_lines(rows: Sequence[BatchRow]) -> list[str]:
         lam = dict(LARGE_BATCH_RUNS)[optimizer]
         seeds = "/".join(map(str, rows[0].seeds)) if rows else ""
         lines += [
-            f"### {optimizer}, lam = {lam:g}",
+            f"### {optimizer}, lam = {lam:g} (a setting that names lam: its own)",
             "",
             *markdown_table(
                 (

@@ -45,6 +45,9 @@ class ComparisonSetting:
     #: Also run the reduced dynamics over the batch grid (every disjoint setting, where it is exact,
     #: and the paper's: on overlapping supports a grid costs about an hour on 2 cores).
     simulate: bool = False
+    #: The (optimizer, lam) of its batch-boundary runs: both large-batch runs of the paper, or
+    #: Adam alone at another lam (Adam's coupled decay, ``theorykit.noise_decay``).
+    runs: tuple[tuple[str, float], ...] = LARGE_BATCH_RUNS
 
     @property
     def calibration(self) -> bool:
@@ -65,9 +68,17 @@ class ComparisonSetting:
         )
 
 
+def adam_decay_setting(label: str, overrides: dict, lam: float) -> ComparisonSetting:
+    """A setting whose batch-boundary runs are Adam's alone at weight decay ``lam`` (its coupled
+    decay against the noise, ``theorykit.noise_decay``); lam is one of its overrides, so that it is
+    never taken for a calibration setting of the same other fields."""
+    return ComparisonSetting(label, {**overrides, "lam": lam}, runs=(("adam", lam),))
+
+
 #: The accuracy table: n s / d (sharing) varied through d and s, and n, sigma_p, sigma0, q, m,
-#: alpha, eta, Adam's (beta1, beta2) (the paper's Figs 9-10 vary them with beta1^2 < beta2) and the
-#: horizon varied one at a time, in both support regimes. Calibration settings
+#: alpha, eta, Adam's (beta1, beta2) (the paper's Figs 9-10 vary them with beta1^2 < beta2), the
+#: horizon and Adam's lam (at q = 3 and 4: its coupled decay against the noise) varied one at a
+#: time, in both support regimes. Calibration settings
 #: (``theorykit.calibration``): the paper's, d = 2000 (half the sharing) and one disjoint.
 ACCURACY_SETTINGS: tuple[ComparisonSetting, ...] = (
     ComparisonSetting("paper (App. D.2)", {}, simulate=True),
@@ -91,6 +102,10 @@ ACCURACY_SETTINGS: tuple[ComparisonSetting, ...] = (
     ComparisonSetting("horizon 3000 iterations", {}, steps=3000),
     ComparisonSetting("horizon 12000 iterations", {}, steps=12_000),
     ComparisonSetting("horizon 20000 iterations", {}, steps=20_000),
+    adam_decay_setting("lam = 1e-4 (Adam)", {}, 1e-4),
+    adam_decay_setting("lam = 2e-4 (Adam)", {}, 2e-4),
+    adam_decay_setting("q = 4, lam = 1e-6 (Adam)", {"q": 4}, 1e-6),
+    adam_decay_setting("q = 4, lam = 3e-6 (Adam)", {"q": 4}, 3e-6),
     ComparisonSetting(
         "disjoint, n = 40, s = 20, sigma_p = 0.2",
         {"n": 40, "s": 20, "sigma_p": 0.2},

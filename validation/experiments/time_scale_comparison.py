@@ -31,7 +31,7 @@ from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH
 from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.comparison_scoring import ratio_text, within
-from validation.experiments.settings import LARGE_BATCH_RUNS, ComparisonSetting
+from validation.experiments.settings import ComparisonSetting
 from validation.reports.seed_spread import HEADS
 from validation.reports.tables import markdown_table
 from validation.runs.records import RunRecord
@@ -71,7 +71,7 @@ def time_scale_rows(
     (none where its grid leaves out n/2)."""
     rows = []
     for setting in scope.settings:
-        for optimizer, lam in LARGE_BATCH_RUNS:
+        for optimizer, lam in setting.runs:
             base = setting.params(optimizer=optimizer, lam=lam)
             B = base.n // 2
             if B not in scope.grid(base.n):
@@ -143,7 +143,7 @@ def reliability(
     the settings not used for calibration."""
     pairs: list[tuple[float, bool]] = []
     for setting in (setting for setting in scope.settings if not setting.calibration):
-        for optimizer, lam in LARGE_BATCH_RUNS:
+        for optimizer, lam in setting.runs:
             base = setting.params(optimizer=optimizer, lam=lam)
             for B in scope.grid(base.n):
                 probability = setting.race(base.replace(B=B), constants).reversal_probability
