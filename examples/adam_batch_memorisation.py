@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> Path:
     params = params.replace(epochs=epochs_for_steps(params, steps))
 
     theory = finite_size_predictions(params)
-    print(f"B* (adam) = {theory.critical_batch_sizes['adam/adamw']:.3g}; at B = {params.B}:")
+    print(f"B* (adam) = {theory.critical_batch_sizes['adam']:.3g}; at B = {params.B}:")
     print(f"  {theory.verdict}")
     comparison = compare_setting(params, seeds=seeds)
     print(comparison.table().T.to_string())

@@ -6,7 +6,7 @@ not clearly met, which includes the paper's own experiment. The finite-size mode
 each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iterations
 (docs/conventions.md for iterations vs epochs):
 
-* **B*** -- the batch size from which Adam/AdamW (and SignSGD/SignSGDW) memorise noise within T
+* **B*** -- the batch size from which Adam, AdamW and SignSGD/SignSGDW memorise noise within T
   (:func:`theorykit.batch_race.critical_batch_size`, docs/notes/overlap.md §5), and the band
   around it where the spread over seeds decides: one run memorises with probability 0.1 at its
   lower end and 0.9 at its upper end (:func:`theorykit.batch_race.critical_batch_band`);
@@ -21,6 +21,9 @@ each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iter
 * **t_r and the reversal probability** -- when a head's feature reverses under the race, the
   probability that it does within T over the spread of seeds, and the probabilities that 0, 1 or
   2 of a run's heads do (test error about 0, 1/2, 1; :func:`theorykit.batch_race.race`);
+* **f** -- the fraction of a head's samples whose noise outgrows Adam's coupled (L2) decay, which
+  sets the race's reversal ratio (:func:`theorykit.noise_decay.escape_fraction`; 1 for the other
+  optimisers and lam = 0);
 * **B*_inf** -- the batch size from which a head reverses at *some* horizon
   (:func:`theorykit.batch_race.asymptotic_critical_batch_size`); between B*_inf and B* the
   verdict is "undetermined at this horizon";
@@ -53,18 +56,22 @@ from theorykit.collapse import collapse_threshold
 from theorykit.conditions import json_safe, lambda_thresholds
 from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
+from theorykit.noise_decay import escape_fraction
 from theorykit.params import ProblemParams
 from theorykit.time_scales import STAGE1_LENGTH_MINI_BATCH
 from theorykit.verdict import Verdict, finite_size_verdict
 
-#: Optimiser families of the race's B*, each named by the optimiser it is computed for (the race
-#: leaves lam out, so Adam and AdamW share one B*, as do SignSGD and SignSGDW).
-RACE_FAMILIES = {"adam/adamw": "adam", "signsgd/signsgdw": "signsgd"}
+#: Optimiser families of the race's B* at the setting's lam, each named by the optimiser it is
+#: computed for: lam enters only through Adam's coupled decay (:mod:`theorykit.noise_decay`), so
+#: AdamW has its own B* and SignSGD and SignSGDW share one.
+RACE_FAMILIES = {"adam": "adam", "adamw": "adamw", "signsgd/signsgdw": "signsgd"}
 
 
 def race_family(params: ProblemParams) -> str:
-    """The :data:`RACE_FAMILIES` key of ``params.optimizer``: Adam's moments or sign steps."""
-    return "adam/adamw" if params.kind.has_moments else "signsgd/signsgdw"
+    """The :data:`RACE_FAMILIES` key of ``params.optimizer``."""
+    if not params.kind.has_moments:
+        return "signsgd/signsgdw"
+    return "adamw" if params.kind.decoupled else "adam"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +86,7 @@ class FiniteSizePredictions:
     critical_batch_sizes: dict[str, float | None]
     critical_batch_band: tuple[float, float] | None
     asymptotic_critical_batch_size: float | None
+    noise_escape_fraction: float
     lambda_star_adam: float
     adamw_collapse_threshold: float | None
     stage1_length: float
@@ -130,7 +138,13 @@ class FiniteSizePredictions:
             *(
                 (
                     f"B*(T) {family} (memorises within T from)",
-                    batch(value, "memorises within T", "n/a: beta1^2 >= beta2"),
+                    batch(
+                        value,
+                        "memorises within T",
+                        "n/a: eta lam >= 1 for decoupled decay"
+                        if family == "adamw" and self.params.eta * self.params.lam >= 1
+                        else "n/a: beta1^2 >= beta2",
+                    ),
                 )
                 for family, value in self.critical_batch_sizes.items()
             ),
@@ -145,6 +159,10 @@ class FiniteSizePredictions:
             (
                 "B*_inf (a head reverses at some horizon from)",
                 batch(self.asymptotic_critical_batch_size, "reverses a head"),
+            ),
+            (
+                "samples whose noise outgrows Adam's L2 decay (fraction f)",
+                number(self.noise_escape_fraction),
             ),
             ("lambda*_Adam (stuck above)", threshold_text(self.lambda_star_adam)),
             (
@@ -181,11 +199,15 @@ class FiniteSizePredictions:
         ]
 
 
-def _critical_batch_size(params: ProblemParams, constants: HiddenConstants) -> float | None:
+def _critical_batch_size(
+    params: ProblemParams, optimizer: str, constants: HiddenConstants
+) -> float | None:
+    """B* of ``optimizer`` at ``params``' other fields; None where it has no race (beta1^2 >=
+    beta2) or the setting is invalid for it (eta lam >= 1 with decoupled decay)."""
     try:
-        return critical_batch_size(params, constants)
+        return critical_batch_size(params.replace(optimizer=optimizer), constants)
     except ParameterError as error:
-        if error.name != "beta1":
+        if error.name not in ("beta1", "lam"):
             raise
         return None
 
@@ -217,7 +239,7 @@ def finite_size_predictions(
     if lambda_star_adam is None:
         lambda_star_adam = lambda_thresholds(params, constants)["lambda_star_adam"]
     batch = {
-        family: _critical_batch_size(params.replace(optimizer=name), constants)
+        family: _critical_batch_size(params, name, constants)
         for family, name in RACE_FAMILIES.items()
     }
     own = race_family(params)
@@ -233,6 +255,7 @@ def finite_size_predictions(
         asymptotic_critical_batch_size=asymptotic_critical_batch_size(params, constants)
         if sign_type and batch[own] is not None
         else None,
+        noise_escape_fraction=escape_fraction(params),
         lambda_star_adam=lambda_star_adam,
         adamw_collapse_threshold=_collapse_threshold(params, constants),
         stage1_length=float(STAGE1_LENGTH_MINI_BATCH.at(params))

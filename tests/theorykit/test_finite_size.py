@@ -108,7 +108,7 @@ def test_gd_verdict_is_the_snr_race() -> None:
 def test_predictions_gather_every_model() -> None:
     params = tang2025_synthetic(optimizer="adam", B=100, epochs=3000)
     predictions = finite_size_predictions(params)
-    assert predictions.critical_batch_sizes["adam/adamw"] == critical_batch_size(params)
+    assert predictions.critical_batch_sizes["adam"] == critical_batch_size(params)
     assert predictions.adamw_collapse_threshold == collapse_threshold(
         params.replace(optimizer="adamw")
     )
@@ -125,7 +125,7 @@ def test_predictions_without_a_race_say_so() -> None:
     assert gd.reversal_time is None and gd.reversal_probability is None
     assert gd.verdict is not None  # GD has the SNR race instead
     no_race = finite_size_predictions(tang2025_synthetic(optimizer="adam", beta2=0.5))
-    assert no_race.critical_batch_sizes["adam/adamw"] is None and no_race.verdict is None
+    assert no_race.critical_batch_sizes["adam"] is None and no_race.verdict is None
     assert "no prediction" in "\n".join(no_race.lines())
 
 
