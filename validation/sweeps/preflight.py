@@ -57,8 +57,8 @@ def check_names(spec: SweepSpec, store: ResultsStore) -> None:
                 if other["params"].get(field) != value
             ] + [
                 f"engine {field} = {other['engine'].get(field)!r} (this spec: {value!r})"
-                for field, value in engine.items() | other["engine"].items()
-                if other["engine"].get(field) != engine.get(field) and field in engine
+                for field, value in engine.items()
+                if other["engine"].get(field) != value
             ] or ["data options"]
             raise ParameterError(
                 "name",

@@ -30,7 +30,8 @@ from theorykit import tang2025_synthetic
 from theorykit.errors import ParameterError
 from validation.cli import main
 from validation.errors import MachineError
-from validation.runs.records import RunRecord
+from validation.runs.records import RunRecord, engine_identity
+from validation.runs.spec import EngineOptions
 from validation.store.heartbeat import LeaseHeartbeat
 from validation.store.leases import Leases
 from validation.store.results import ResultsStore
@@ -462,3 +463,21 @@ def test_a_name_clash_names_the_engine_option_that_differs(tmp_path: Path) -> No
     with ResultsStore(path) as store, pytest.raises(ParameterError) as refused:
         check_names(spec, store)
     assert "engine log_records" in str(refused.value)
+
+
+def test_the_name_clash_names_each_differing_engine_option_once_with_both_values(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "engine.sqlite"
+    record = _record(0, name="B=2")
+    with ResultsStore(path) as store:
+        store.add("e", [record], engine_identity(EngineOptions(record_every=37)), "test")
+    spec = parse_spec_text(
+        f'name = "e"\n[params]\nepochs = {record.params.epochs}\nlam = {record.params.lam}\n'
+        "[grid]\nB = [2]\n[engine]\nrecord_every = 75\n"
+    )
+    with ResultsStore(path) as store, pytest.raises(ParameterError) as refused:
+        check_names(spec, store)
+    message = str(refused.value)
+    assert message.count("record_every") == 1
+    assert "engine record_every = 37 (this spec: 75)" in message
