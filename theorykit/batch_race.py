@@ -67,7 +67,10 @@ eps ~ N(0, 1) independent per head and seed:
           = P( log R - C_race_spread |eps| > log max(A, A_T(gamma0)) ),
 
 averaged over gamma0's quantiles (:data:`INIT_QUANTILES`): 2 Phi(log(R / needed) / C) - 1 where R
-exceeds the needed ratio, else 0. C_race_spread = 0 is the narrow race above. The number of heads
+exceeds the needed ratio, else 0. C_race_spread = 0 is the narrow race above. The same heads give
+the spread of the reversal time over seeds: :func:`reversal_time_band` is the 0.1-0.9 range of
+t_r over the heads that reverse within the horizon (the linear race's t_r, eps = 0, is the fastest
+typical head's). The number of heads
 that reverse is binomial(2, P_rev) (:meth:`Race.reversed_heads`), and with it the test error level:
 about 0 with none, 1/2 with one, 1 with both (notes §3).
 
@@ -282,6 +285,54 @@ def race(
     margin = np.log(R / np.maximum(A, A + 2 * (A * gamma - rho0) / usable))
     probability = float(np.mean(_within_spread(margin, spread)))
     return Race(R, A, threshold, reversal, probability, stage1)
+
+
+#: Quantiles of |eps| (the spread of R over heads) that :func:`reversal_time_band` averages over,
+#: beside gamma0's :data:`INIT_QUANTILES`.
+SPREAD_QUANTILES = 256
+
+
+def reversal_time_band(
+    params: ProblemParams,
+    constants: HiddenConstants | None = None,
+    steps_per_epoch: float | None = None,
+    overlapping: bool = True,
+    horizon: float | None = None,
+) -> tuple[float, float] | None:
+    """The spread over seeds of a head's reversal time: the :data:`BAND_LEVELS` (0.1 and 0.9)
+    quantiles of t_r (iterations, :data:`RACE_REVERSAL_TIME`) over the heads that reverse within
+    ``horizon``, each head with its own gamma0 = sigma0 M (:data:`INIT_QUANTILES`) and rate ratio
+    R e^{-C_race_spread |eps|} (:data:`SPREAD_QUANTILES` of |eps|; gamma0 alone where
+    C_race_spread = 0). A head whose ratio rho0/gamma0 already exceeds A falls from the start:
+    its t_r is 0 (the linear race's root then lies before the start). None where no head reverses
+    within the horizon. Arguments as for :func:`race`."""
+    constants = constants or HiddenConstants()
+    R = rate_ratio(params, constants, steps_per_epoch, overlapping)
+    values = params.formula_values()
+    sigma0, eta = params.sigma0, params.eta
+    A = reversal_ratio(params)
+    rho0 = float(INITIAL_NOISE_LEVEL(sigma0=sigma0, noise_norm=values["noise_norm"]))
+    horizon = params.iterations if horizon is None else horizon
+    u = (np.arange(INIT_QUANTILES) + 0.5) / INIT_QUANTILES
+    gamma = sigma0 * special.ndtri(u ** (1 / params.m))[:, None]
+    spread = constants.race_spread
+    if spread > 0:
+        v = (np.arange(SPREAD_QUANTILES) + 0.5) / SPREAD_QUANTILES
+        head_ratio = R * np.exp(-spread * special.ndtri((1 + v) / 2))[None, :]
+    else:
+        head_ratio = np.full((1, 1), R)
+    if math.isinf(A):
+        return None
+    room = eta * horizon - gamma  # the feature needs gamma0/eta to fall back through 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = np.where(room > 0, np.maximum(A, A + 2 * (A * gamma - rho0) / room), np.inf)
+        times = np.maximum((A * gamma - rho0) / (eta * (head_ratio - A)), 0.0)
+    reverses = head_ratio > needed
+    if not reverses.any():
+        return None
+    within = np.broadcast_to(times, reverses.shape)[reverses]
+    low, high = np.quantile(within, BAND_LEVELS)
+    return float(low), float(high)
 
 
 def critical_batch_size(

@@ -19,6 +19,8 @@ from theorykit.batch_race import (
     critical_batch_size,
     race,
     rate_ratio,
+    reversal_ratio,
+    reversal_time_band,
 )
 from theorykit.closed_forms import PERIODIC_SPIKE_STEP_SUM
 from theorykit.noise_decay import escape_fraction
@@ -295,3 +297,41 @@ def test_with_a_spread_the_asymptotic_boundary_is_the_long_horizon_limit(
     assert asymptotic <= critical_batch_size(params, constants, horizon=horizon) * (1 + 1e-6)
     endless = critical_batch_size(params, constants, horizon=1e12 * horizon)
     assert endless == pytest.approx(asymptotic, rel=1e-2)
+
+
+def _sampled_reversal_times(params: ProblemParams, spread: float, horizon: float) -> np.ndarray:
+    """Monte Carlo of reversal_time_band's heads: gamma0 = sigma0 max of m normals, R e^{-C |eps|},
+    the linear race's t_r of each head that reverses within the horizon."""
+    rng = np.random.default_rng(7)
+    heads = 200_000
+    gamma = params.sigma0 * rng.standard_normal((heads, params.m)).max(axis=1)
+    ratio = rate_ratio(params) * np.exp(-spread * np.abs(rng.standard_normal(heads)))
+    A = reversal_ratio(params)
+    eta = params.eta
+    rho0 = float(INITIAL_NOISE_LEVEL.at(params, sigma0=params.sigma0))
+    room = eta * horizon - gamma
+    needed = np.where(room > 0, np.maximum(A, A + 2 * (A * gamma - rho0) / room), np.inf)
+    reverses = ratio > needed
+    return np.maximum((A * gamma - rho0) / (eta * (ratio - A)), 0.0)[reverses]
+
+
+@pytest.mark.parametrize("spread", [0.0, 0.44])
+def test_reversal_time_band_is_the_spread_of_sampled_heads(spread: float) -> None:
+    # 200000 sampled heads against the band's quantile grid (256 gamma0 quantiles x 256 of |eps|):
+    # the sample quantiles' standard error is below 0.5% here and the grid's steps about 1%, so
+    # the 0.1 and 0.9 quantiles agree within 3%.
+    params = tang2025_synthetic(optimizer="adam", B=100)
+    band = reversal_time_band(params, HiddenConstants(race_spread=spread), horizon=6000)
+    assert band is not None and band[0] < band[1]
+    sampled = np.quantile(_sampled_reversal_times(params, spread, 6000), BAND_LEVELS)
+    np.testing.assert_allclose(band, sampled, rtol=0.03)
+
+
+def test_the_spread_only_slows_a_reversing_head() -> None:
+    params = tang2025_synthetic(optimizer="adam", B=100)
+    narrow = reversal_time_band(params, HiddenConstants(race_spread=0.0), horizon=20_000)
+    wide = reversal_time_band(params, HiddenConstants(race_spread=0.44), horizon=20_000)
+    fastest = race(params, horizon=20_000).reversal_time
+    assert narrow is not None and wide is not None and fastest is not None
+    assert wide[1] > narrow[1] and wide[0] >= narrow[0] * 0.99
+    assert reversal_time_band(params.replace(B=2), horizon=20_000) is None  # no head reverses

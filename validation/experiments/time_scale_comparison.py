@@ -9,7 +9,8 @@ trained twice):
   loss halved) against the race's finite-size numbers (:func:`theorykit.batch_race.race`: t_r and
   ``RACE_STAGE1_LENGTH``) and the lemmas' orders (``theorykit.time_scales``); scored on the
   held-out settings per (setting, optimiser), the median over seeds within 2x
-  (:func:`held_out_accuracy`);
+  (:func:`held_out_accuracy`); and each reversing head's T_r against the race's band over seeds
+  (:func:`theorykit.batch_race.reversal_time_band`, :func:`band_coverage`);
 * **head reversals** over every held-out (setting, optimiser, B, seed): the fraction of heads
   whose best feature coefficient ends negative, binned by the race's predicted probability (over
   the spread of seeds, ``C_race_spread``).
@@ -27,6 +28,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 
 from dynamics.outcomes import measured_time_scales
+from theorykit.batch_race import reversal_time_band
 from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH
 from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
@@ -51,6 +53,11 @@ class TimeScaleRow:
     predicted_reversal: float | None
     lemma_reversal: float
     measured_reversal: float | None
+    #: The race's band of a reversing head's T_r over seeds (0.1 / 0.9 quantiles,
+    #: :func:`theorykit.batch_race.reversal_time_band`; None: no head reverses), and the CNN's T_r
+    #: of each head (+1, -1; None where that head did not reverse).
+    predicted_reversal_band: tuple[float, float] | None
+    measured_head_reversals: tuple[float | None, float | None]
     predicted_stage1: float
     lemma_stage1: float
     measured_stage1: float | None
@@ -78,6 +85,12 @@ def time_scale_rows(
                 continue
             params = base.replace(B=B)
             predicted = setting.race(params, constants)
+            band = reversal_time_band(
+                params,
+                constants,
+                overlapping=setting.supports == "overlapping",
+                horizon=setting.steps,
+            )
             for seed in scope.seeds:
                 trajectory = _record(records, optimizer, setting, B, seed).trajectory()
                 measured = measured_time_scales(
@@ -92,6 +105,8 @@ def time_scale_rows(
                         predicted.reversal_time,
                         float(REVERSAL_TIME.at(params)),
                         measured["reversal"],
+                        band,
+                        (measured["reversal_pos"], measured["reversal_neg"]),
                         predicted.stage1_length,
                         float(STAGE1_LENGTH_LARGE_BATCH.at(params)),
                         measured["stage1_end"],
@@ -120,6 +135,21 @@ def held_out_accuracy(rows: Sequence[TimeScaleRow]) -> dict[str, tuple[int, int]
         ]
         scores[name] = (sum(within(m, p) for m, p in pairs), len(pairs))
     return scores
+
+
+def band_coverage(rows: Sequence[TimeScaleRow]) -> tuple[int, int]:
+    """(inside, heads): the held-out CNN heads that reversed, and how many of their T_r fall in the
+    race's 0.1-0.9 band over seeds (a calibrated band holds about 80% of them). Calibration
+    settings are left out."""
+    times = [
+        (time, row.predicted_reversal_band)
+        for row in rows
+        if not row.calibration
+        for time in row.measured_head_reversals
+        if time is not None
+    ]
+    inside = sum(band is not None and band[0] <= time <= band[1] for time, band in times)
+    return inside, len(times)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +203,10 @@ def _iterations(value: float | None) -> str:
     return "none" if value is None else f"{value:.0f}"
 
 
+def _band(band: tuple[float, float] | None) -> str:
+    return "none" if band is None else f"{band[0]:.0f} / {band[1]:.0f}"
+
+
 def _time_scale_table(rows: Sequence[TimeScaleRow]) -> list[str]:
     """One row per (setting, optimiser, seed): T_r and T0 of the race and of the lemmas against
     the CNN's, with the ratios; calibration settings marked."""
@@ -182,8 +216,9 @@ def _time_scale_table(rows: Sequence[TimeScaleRow]) -> list[str]:
             r.optimizer,
             r.seed,
             _iterations(r.predicted_reversal),
+            _band(r.predicted_reversal_band),
             f"{r.lemma_reversal:.0f}",
-            _iterations(r.measured_reversal),
+            " / ".join(_iterations(value) for value in r.measured_head_reversals),
             ratio_text(r.measured_reversal, r.predicted_reversal),
             ratio_text(r.measured_reversal, r.lemma_reversal),
             f"{r.predicted_stage1:.0f}",
@@ -200,8 +235,9 @@ def _time_scale_table(rows: Sequence[TimeScaleRow]) -> list[str]:
             "optimizer",
             "seed",
             "T_r (race)",
+            "T_r band (race, 0.1 / 0.9 over seeds)",
             "T_r (lemma order)",
-            "T_r CNN",
+            "T_r CNN (head +1 / -1)",
             "CNN / race",
             "CNN / lemma",
             "T0 (race)",
@@ -237,8 +273,12 @@ def _reliability_lines(bins: Sequence[ReliabilityBin]) -> list[str]:
 
 
 def _held_out_text(rows: Sequence[TimeScaleRow]) -> str:
-    return "; ".join(
-        f"{name} {hits} of {scored}" for name, (hits, scored) in held_out_accuracy(rows).items()
+    inside, heads = band_coverage(rows)
+    return (
+        "; ".join(
+            f"{name} {hits} of {scored}" for name, (hits, scored) in held_out_accuracy(rows).items()
+        )
+        + f"; a reversing head's T_r inside the race's 0.1-0.9 band over seeds: {inside} of {heads}"
     )
 
 
@@ -270,6 +310,9 @@ def time_scale_lines(
         "T_r and T0 (the data loss halved): the race's finite-size numbers (theorykit.batch_race: "
         "t_r and RACE_STAGE1_LENGTH, which has no constant of its own) and the lemmas' orders "
         "(theorykit.time_scales) against the CNN's (dynamics.outcomes.measured_time_scales). "
+        "The race's T_r is its fastest head's (eps = 0: the spread only slows a head); the band "
+        "is where a reversing head's T_r falls over seeds, from the 0.1 to the 0.9 quantile "
+        "(theorykit.batch_race.reversal_time_band), the CNN's per head beside it. "
         f"T_r within 2x of the race in {good} of {len(reversed_runs)} runs that reversed. "
         "Held out (settings not used for calibration; per setting and optimiser, the median over "
         f"seeds of the CNN's time where every seed has one, within 2x of the race): {held_out}.",

@@ -1,9 +1,13 @@
 """Held-out scoring of the time scales in ``theorykit compare``
-(:func:`validation.experiments.time_scale_comparison.held_out_accuracy`)."""
+(:func:`validation.experiments.time_scale_comparison.held_out_accuracy`, ``band_coverage``)."""
 
 from __future__ import annotations
 
-from validation.experiments.time_scale_comparison import TimeScaleRow, held_out_accuracy
+from validation.experiments.time_scale_comparison import (
+    TimeScaleRow,
+    band_coverage,
+    held_out_accuracy,
+)
 
 
 def _row(
@@ -20,6 +24,8 @@ def _row(
         "predicted_stage1": 2000.0,
         "lemma_stage1": 1500.0,
         "measured_stage1": measured[1],
+        "predicted_reversal_band": (800.0, 2000.0),
+        "measured_head_reversals": (measured[0], None),
     }
     return TimeScaleRow(**{**values, **fields})
 
@@ -43,3 +49,17 @@ def test_a_setting_scores_its_median_over_seeds_and_calibration_settings_are_lef
     assert scores["T_r"] == (0, 1)
     # T0 medians: a 2500 (within 2x), b 2500 (within), c 900 (0.45 of 2000: outside)
     assert scores["T0"] == (2, 3)
+
+
+def test_band_coverage_counts_each_reversing_held_out_head() -> None:
+    rows = [
+        # band (800, 2000): head +1 at 1900 inside, head -1 at 2500 outside
+        _row("a", 0, (1900.0, 1.0), measured_head_reversals=(1900.0, 2500.0)),
+        # a head that did not reverse is not counted; the ends of the band are inside
+        _row("a", 1, (800.0, 1.0), measured_head_reversals=(800.0, None)),
+        # no band (the race reverses no head): the CNN's reversing head is outside
+        _row("b", 0, (700.0, 1.0), predicted_reversal_band=None),
+        # a calibration setting: never counted
+        _row("c", 0, (10.0, 1.0), calibration=True, measured_head_reversals=(10.0, 10.0)),
+    ]
+    assert band_coverage(rows) == (2, 4)
