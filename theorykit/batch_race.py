@@ -280,9 +280,8 @@ def race(
         probability = float(special.ndtr(z) ** params.m) if R > A else 0.0
         return Race(R, A, threshold, reversal, probability, stage1)
     # A head reverses when log R - spread |eps| exceeds log max(A, A_T(gamma0)), gamma0 = sigma0 M.
-    u = (np.arange(INIT_QUANTILES) + 0.5) / INIT_QUANTILES
-    gamma = sigma0 * special.ndtri(u ** (1 / params.m))
-    margin = np.log(R / np.maximum(A, A + 2 * (A * gamma - rho0) / usable))
+    gamma = _gamma0_quantiles(params)
+    margin = np.log(R / _needed_ratio(A, gamma, rho0, usable))
     probability = float(np.mean(_within_spread(margin, spread)))
     return Race(R, A, threshold, reversal, probability, stage1)
 
@@ -313,26 +312,36 @@ def reversal_time_band(
     A = reversal_ratio(params)
     rho0 = float(INITIAL_NOISE_LEVEL(sigma0=sigma0, noise_norm=values["noise_norm"]))
     horizon = params.iterations if horizon is None else horizon
-    u = (np.arange(INIT_QUANTILES) + 0.5) / INIT_QUANTILES
-    gamma = sigma0 * special.ndtri(u ** (1 / params.m))[:, None]
+    gamma = _gamma0_quantiles(params)[:, None]
     spread = constants.race_spread
     if spread > 0:
         v = (np.arange(SPREAD_QUANTILES) + 0.5) / SPREAD_QUANTILES
         head_ratio = R * np.exp(-spread * special.ndtri((1 + v) / 2))[None, :]
     else:
         head_ratio = np.full((1, 1), R)
-    if math.isinf(A):
+    usable = eta * horizon - values["gamma0"]
+    if math.isinf(A) or usable <= 0:
         return None
-    room = eta * horizon - gamma  # the feature needs gamma0/eta to fall back through 0
+    reverses = head_ratio > _needed_ratio(A, gamma, rho0, usable)  # so head_ratio > A there
     with np.errstate(divide="ignore", invalid="ignore"):
-        needed = np.where(room > 0, np.maximum(A, A + 2 * (A * gamma - rho0) / room), np.inf)
         times = np.maximum((A * gamma - rho0) / (eta * (head_ratio - A)), 0.0)
-    reverses = head_ratio > needed
     if not reverses.any():
         return None
     within = np.broadcast_to(times, reverses.shape)[reverses]
     low, high = np.quantile(within, BAND_LEVELS)
     return float(low), float(high)
+
+
+def _gamma0_quantiles(params: ProblemParams) -> np.ndarray:
+    """gamma0 = sigma0 M at the :data:`INIT_QUANTILES` midpoints of u = Phi(M)^m."""
+    u = (np.arange(INIT_QUANTILES) + 0.5) / INIT_QUANTILES
+    return params.sigma0 * special.ndtri(u ** (1 / params.m))
+
+
+def _needed_ratio(A: float, gamma: np.ndarray, rho0: float, usable: float) -> np.ndarray:
+    """The rate ratio a head with start ``gamma`` needs to reverse within the horizon: the larger
+    of A and :data:`HORIZON_RATIO` (``usable`` = eta T - gamma0 > 0 of the setting's gamma0)."""
+    return np.maximum(A, A + 2 * (A * gamma - rho0) / usable)
 
 
 def critical_batch_size(

@@ -309,9 +309,8 @@ def _sampled_reversal_times(params: ProblemParams, spread: float, horizon: float
     A = reversal_ratio(params)
     eta = params.eta
     rho0 = float(INITIAL_NOISE_LEVEL.at(params, sigma0=params.sigma0))
-    room = eta * horizon - gamma
-    needed = np.where(room > 0, np.maximum(A, A + 2 * (A * gamma - rho0) / room), np.inf)
-    reverses = ratio > needed
+    usable = eta * horizon - params.formula_values()["gamma0"]  # the race's horizon rule
+    reverses = ratio > np.maximum(A, A + 2 * (A * gamma - rho0) / usable)
     return np.maximum((A * gamma - rho0) / (eta * (ratio - A)), 0.0)[reverses]
 
 
