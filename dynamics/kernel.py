@@ -372,6 +372,9 @@ def _member_steps(
     refreshed = kappa.shape[0]  # n where Adam's competition is kept, else 0
     work = (np.empty((refreshed, filters), dtype=dtype),
             np.empty((coordinates if refreshed else 0, filters), dtype=dtype))  # fmt: skip
+    indices = np.empty((2, filters), dtype=np.int64)
+    pending_scratch = (np.empty(filters), np.empty(filters), np.empty(filters), indices[0],
+                       indices[1])  # fmt: skip
     for step in range(batches.shape[0]):
         t = t0 + step + 1
         batch = batches[step, : lengths[step]]
@@ -404,7 +407,8 @@ def _member_steps(
             elif adam_overlap:  # the others' kappa is the refresh's: their update is one pass
                 _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
                       touched, MOMENTS, SKIP, True, outer)  # fmt: skip
-                reread_competition(batch, rows_second, hyper, l1, l2sq, caches, table)
+                reread_competition(batch, rows_second, hyper, l1, l2sq, caches, table,
+                                   pending_scratch)  # fmt: skip
                 _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
                       touched, STEP, UPDATE, True, outer)  # fmt: skip
             else:

@@ -181,3 +181,27 @@ def test_mean_field_steps_equal_the_reference(optimizer: str) -> None:
     everyone = [np.broadcast_to(np.arange(12), (2, 12))] * len(visits)
     compiled.run(everyone, visits=np.ascontiguousarray(visits.transpose(1, 0, 2)))
     assert _relative_difference(reference, compiled) < 1e-9
+
+
+def test_pending_inverses_are_the_one_value_inverse_bitwise() -> None:
+    """The re-read's passes over a member's pending shares (pending_inverses) run
+    log_competition_inverse's arithmetic: bitwise equal on shares over the whole table, on its two
+    ends and their neighbouring floats, and beyond them (the clamps)."""
+    log_kappa, log_grid, scalars, _, brackets = kernel_competition.competition_table()
+    rng = np.random.default_rng(2)
+    ends = np.exp(np.array([log_kappa[0], log_kappa[-1]]))
+    shares = np.concatenate(
+        [np.exp(rng.uniform(-16, 0, 5000)), 1 - 10 ** rng.uniform(-9, -1, 1000), ends,
+         np.nextafter(ends, 0.0), np.nextafter(ends, 1.0), [1e-9, 0.99999999999]]
+    )  # fmt: skip
+    shares = shares[(shares > 0) & (shares < 1)]
+    scratch = np.empty_like(shares), np.empty_like(shares), np.empty(len(shares), dtype=np.int64)
+    log_x, values, brackets_at = scratch
+    kernel_competition.pending_inverses(
+        shares, log_kappa, log_grid, scalars, brackets, log_x, values, brackets_at
+    )
+    one_by_one = [
+        kernel_competition.log_competition_inverse(share, log_kappa, log_grid, scalars, brackets)
+        for share in shares
+    ]
+    np.testing.assert_array_equal(log_x, one_by_one)
