@@ -50,6 +50,7 @@ from theorykit.calibration import (
 from theorykit.collapse import COLLAPSE_FRACTION, collapse_threshold, largest_initial_weight
 from theorykit.conditions import lambda_thresholds
 from theorykit.constants import HiddenConstants
+from theorykit.noise_decay import escape_fraction
 from theorykit.outcome_labels import LEARNS, MEMORISES, STUCK, UNDETERMINED
 from theorykit.params import ProblemParams
 from theorykit.theorem_statements import GD_LEARNS_FEATURE
@@ -141,11 +142,26 @@ def _decay_threshold(
     return lambda_star_adam, "lambda*_Adam", ()
 
 
+#: The verdict names the fraction of a head's samples whose noise outgrows Adam's L2 decay below
+#: this (above it the race is within 1% of the decay-free one).
+ESCAPE_NAMED_BELOW = 0.99
+
+
 def _decay_words(params: ProblemParams, threshold: float, name: str) -> str:
-    """The decay's part of a reason, for a lam below its threshold."""
+    """The decay's part of a reason, for a lam below its threshold: the threshold, and where
+    Adam's L2 decay holds the noise of part of the samples down, the fraction that escapes it
+    (:func:`theorykit.noise_decay.escape_fraction`)."""
     if math.isfinite(threshold):
-        return f"; lam = {params.lam:g} below the {name} {threshold:.3g}"
-    return f"; no lam < 1/eta collapses the weights within T = {params.iterations} iterations"
+        words = f"; lam = {params.lam:g} below the {name} {threshold:.3g}"
+    else:
+        words = f"; no lam < 1/eta collapses the weights within T = {params.iterations} iterations"
+    escaping = escape_fraction(params)
+    if escaping < ESCAPE_NAMED_BELOW:
+        words += (
+            f"; Adam's L2 decay holds the noise of all but f = {escaping:.3g} of a head's samples "
+            "down (theorykit.noise_decay)"
+        )
+    return words
 
 
 def _memorises_verdict(

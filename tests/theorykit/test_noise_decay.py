@@ -15,6 +15,7 @@ from theorykit.lambda_star import ABS_ELL_AT_INIT
 from theorykit.noise_decay import COUPLED_DECAY_NOISE_LEVEL, NOISE_ESCAPE_FRACTION, escape_fraction
 from theorykit.params import ProblemParams
 from theorykit.testing import strategies as tks
+from theorykit.verdict import finite_size_verdict
 
 
 @st.composite
@@ -92,3 +93,12 @@ def test_above_the_ceiling_adam_memorises_at_no_batch_size_where_adamw_does() ->
     assert critical_batch_size(adam, horizon=6000) > adam.n
     assert critical_batch_size(adam.replace(optimizer="adamw"), horizon=6000) < adam.n / 2
     assert critical_batch_size(adam.replace(lam=1e-6), horizon=6000) < adam.n / 2
+
+
+def test_the_verdict_names_the_fraction_that_escapes_where_the_decay_holds_noise_down() -> None:
+    # q = 4, lam = 1e-5: f = 0.019, the verdict learns the feature and says why; at the paper's
+    # q = 3 setting f = 1 - 7e-6 and the reason is the decay-free race's.
+    held_down = finite_size_verdict(tang2025_synthetic(q=4, B=100, epochs=3000))
+    assert held_down.outcome == "learns feature"
+    assert f"f = {escape_fraction(tang2025_synthetic(q=4)):.3g}" in held_down.reason
+    assert "noise_decay" not in finite_size_verdict(tang2025_synthetic(B=100)).reason
