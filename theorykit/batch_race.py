@@ -251,6 +251,27 @@ class Race:
         return (1.0 - p) ** 2, 2.0 * p * (1.0 - p), p**2
 
 
+@dataclasses.dataclass(frozen=True)
+class _RaceStart:
+    """What the race at a setting and horizon does not take from P = n/B: the reversal ratio A,
+    the best filter's gamma0 (Lemma A.3), rho0 (:data:`INITIAL_NOISE_LEVEL`) and eta T - gamma0
+    (the feature needs gamma0/eta to fall back through 0)."""
+
+    reversal_ratio: float
+    gamma0: float
+    rho0: float
+    usable: float
+
+    @classmethod
+    def of(cls, params: ProblemParams, horizon: float | None) -> _RaceStart:
+        """At ``params`` over ``horizon`` iterations (default: ``params.iterations``)."""
+        values = params.formula_values()
+        horizon = params.iterations if horizon is None else horizon
+        rho0 = float(INITIAL_NOISE_LEVEL(sigma0=params.sigma0, noise_norm=values["noise_norm"]))
+        gamma0 = values["gamma0"]
+        return cls(reversal_ratio(params), gamma0, rho0, params.eta * horizon - gamma0)
+
+
 def race(
     params: ProblemParams,
     constants: HiddenConstants | None = None,
@@ -260,15 +281,21 @@ def race(
 ) -> Race:
     """The :class:`Race` at ``params`` over ``horizon`` iterations (default: its
     ``epochs * iterations_per_epoch``)."""
+    return _race(params, constants, steps_per_epoch, overlapping, _RaceStart.of(params, horizon))
+
+
+def _race(
+    params: ProblemParams,
+    constants: HiddenConstants | None,
+    steps_per_epoch: float | None,
+    overlapping: bool,
+    start: _RaceStart,
+) -> Race:
+    """:func:`race` from its P-independent part ``start``, which a search over P computes once."""
     constants = constants or HiddenConstants()
     R = rate_ratio(params, constants, steps_per_epoch, overlapping)
-    values = params.formula_values()
-    gamma0, sigma0, eta = values["gamma0"], params.sigma0, params.eta
-    A = reversal_ratio(params)
-    rho0 = float(INITIAL_NOISE_LEVEL(sigma0=sigma0, noise_norm=values["noise_norm"]))
-    if horizon is None:
-        horizon = params.iterations
-    usable = eta * horizon - gamma0  # the feature needs gamma0/eta to fall back through 0
+    sigma0, eta = params.sigma0, params.eta
+    A, gamma0, rho0, usable = start.reversal_ratio, start.gamma0, start.rho0, start.usable
     threshold = A + 2 * (A * gamma0 - rho0) / usable if usable > 0 else math.inf
     spread = constants.race_spread
     reversal = (A * gamma0 - rho0) / (eta * (R - A)) if R > A else None  # RACE_REVERSAL_TIME
@@ -305,13 +332,12 @@ def reversal_time_band(
     C_race_spread = 0). A head whose ratio rho0/gamma0 already exceeds A falls from the start:
     its t_r is 0 (the linear race's root then lies before the start). None where no head reverses
     within the horizon. Arguments as for :func:`race`."""
+    start = _RaceStart.of(params, horizon)
+    A, rho0 = start.reversal_ratio, start.rho0
+    if math.isinf(A) or start.usable <= 0:
+        return None
     constants = constants or HiddenConstants()
     R = rate_ratio(params, constants, steps_per_epoch, overlapping)
-    values = params.formula_values()
-    sigma0, eta = params.sigma0, params.eta
-    A = reversal_ratio(params)
-    rho0 = float(INITIAL_NOISE_LEVEL(sigma0=sigma0, noise_norm=values["noise_norm"]))
-    horizon = params.iterations if horizon is None else horizon
     gamma = _gamma0_quantiles(params)[:, None]
     spread = constants.race_spread
     if spread > 0:
@@ -319,12 +345,9 @@ def reversal_time_band(
         head_ratio = R * np.exp(-spread * special.ndtri((1 + v) / 2))[None, :]
     else:
         head_ratio = np.full((1, 1), R)
-    usable = eta * horizon - values["gamma0"]
-    if math.isinf(A) or usable <= 0:
-        return None
-    reverses = head_ratio > _needed_ratio(A, gamma, rho0, usable)  # so head_ratio > A there
+    reverses = head_ratio > _needed_ratio(A, gamma, rho0, start.usable)  # so head_ratio > A there
     with np.errstate(divide="ignore", invalid="ignore"):
-        times = np.maximum((A * gamma - rho0) / (eta * (head_ratio - A)), 0.0)
+        times = np.maximum((A * gamma - rho0) / (params.eta * (head_ratio - A)), 0.0)
     if not reverses.any():
         return None
     within = np.broadcast_to(times, reverses.shape)[reverses]
@@ -363,10 +386,10 @@ def critical_batch_size(
     when no P in that interval memorises, 0 when every one does."""
     if not 0 < level < 1:
         raise ParameterError("level", level, "a probability strictly between 0 and 1")
-    horizon = params.iterations if horizon is None else horizon
+    start = _RaceStart.of(params, horizon)  # P-independent: once for the whole search
 
     def excess(log_p: float) -> float:
-        at = race(params, constants, math.exp(log_p), overlapping, horizon)
+        at = _race(params, constants, math.exp(log_p), overlapping, start)
         return at.memorisation_probability(seeds) - level
 
     low, high = math.log(1e-3), math.log(1e6)
