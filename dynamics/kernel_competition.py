@@ -22,7 +22,7 @@ from theorykit.overlap import adam_competition_table
 Array = npt.NDArray[np.floating]
 
 #: Entries of the competition table's ``scalars``: kappa's grid (log x start, step) and the
-#: bracket index's (:func:`_bracket_coordinate` start, buckets per unit).
+#: bracket index's (:func:`_bucket`'s coordinate at the first bucket, buckets per unit).
 _LOG_START, _LOG_STEP, _BRACKET_START, _BRACKET_DENSITY = range(4)
 #: Buckets of the bracket index of kappa^-1 (:func:`competition_table`).
 BRACKET_BUCKETS = 32768
@@ -53,14 +53,14 @@ def competition_at(others, own_mean, log_kappa, scalars):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _bracket_coordinate(value):
-    """The coordinate the bracket index of :func:`competition_table` is uniform in: log v below
-    v = 1 (where -log kappa ~ x, like the table's grid), v - 1 above (where -log kappa ~ log x / 2);
-    continuous with a continuous slope at v = 1. The table's 40001 points are at most 2 to a
-    bucket of 32768 in it."""
-    if value < 1.0:
-        return math.log(value)
-    return value - 1.0
+def _bucket(value, origin, density, buckets):
+    """The bucket of the bracket index of :func:`competition_table` that holds ``value`` (-log
+    kappa), of ``buckets`` from ``origin`` at ``density`` per unit of the coordinate the index is
+    uniform in: log v below v = 1 (where -log kappa ~ x, like the table's grid), v - 1 above (where
+    -log kappa ~ log x / 2); continuous with a continuous slope at v = 1. The table's 40001 points
+    are at most 2 to a bucket of 32768 in it."""
+    coordinate = math.log(value) if value < 1.0 else value - 1.0
+    return min(max(int((coordinate - origin) * density), 0), buckets - 1)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -102,8 +102,8 @@ def log_competition_inverse(kappa, log_kappa, log_grid, scalars, brackets):
         return log_grid[0]
     if value >= -log_kappa[last]:
         return log_grid[last]
-    bucket = (_bracket_coordinate(value) - scalars[_BRACKET_START]) * scalars[_BRACKET_DENSITY]
-    j = brackets[min(max(int(bucket), 0), brackets.shape[0] - 1)]
+    origin, density = scalars[_BRACKET_START], scalars[_BRACKET_DENSITY]
+    j = brackets[_bucket(value, origin, density, brackets.shape[0])]
     # a bucket holds at most two table points: two steps without a branch on where they stop,
     # then loops that find nothing left to do unless the bucket's edge rounded the other way
     j += -log_kappa[j + 1] <= value
@@ -209,8 +209,7 @@ def pending_inverses(shares, log_kappa, log_grid, scalars, brackets, log_x, valu
         elif value >= -log_kappa[last]:
             brackets_at[c] = -2  # above it: log_grid[last]
         else:
-            bucket = (_bracket_coordinate(value) - origin) * density
-            brackets_at[c] = brackets[min(max(int(bucket), 0), brackets.shape[0] - 1)]
+            brackets_at[c] = brackets[_bucket(value, origin, density, brackets.shape[0])]
     for c in range(count):  # the two steps of log_competition_inverse's walk
         j, value = brackets_at[c], values[c]
         if j >= 0:
@@ -304,7 +303,7 @@ def competition_table() -> tuple[Array, Array, Array, Array, npt.NDArray[np.int3
     """(log kappa, log x, scalars, interior, brackets) of
     :func:`theorykit.overlap.adam_competition_table`, as the kernel reads them: ``scalars`` (log x
     start, log x step, and the bracket index's start and buckets per unit of
-    :func:`_bracket_coordinate`), ``interior`` kappa at the table's ends (x = 1e12, 1e-8),
+    :func:`_bucket`), ``interior`` kappa at the table's ends (x = 1e12, 1e-8),
     ``brackets`` per bucket the last table point with -log kappa at or below the bucket's lower
     edge (:func:`log_competition_inverse` walks from there)."""
     log_start, log_step, log_grid, log_kappa = adam_competition_table()
