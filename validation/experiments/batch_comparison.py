@@ -194,8 +194,7 @@ def _batch_row(
         base,
         constants,
         seeds=len(scope.seeds),
-        overlapping=setting.supports == "overlapping",
-        horizon=setting.steps,
+        **setting.race_options,
     )
     return BatchRow(
         setting,

@@ -53,8 +53,7 @@ def _predicted(row: BatchRow, constants: HiddenConstants) -> float:
         row.params,
         constants,
         seeds=len(row.seeds),
-        overlapping=row.setting.supports == "overlapping",
-        horizon=row.setting.steps,
+        **row.setting.race_options,
     )
 
 

@@ -90,8 +90,7 @@ def verdict_probability(constants: HiddenConstants) -> Callable[[BatchRow, int],
                 row.params,
                 constants,
                 seeds=len(row.seeds),
-                overlapping=row.setting.supports == "overlapping",
-                horizon=row.setting.steps,
+                **row.setting.race_options,
             )
         return 1.0 if boundaries[key] <= B else 0.0
 

@@ -8,6 +8,7 @@ Every entry is (label, overrides of ``theorykit.tang2025_synthetic``), the paper
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from theorykit.batch_race import Race, race
 from theorykit.calibration import find_calibration_setting
@@ -60,12 +61,17 @@ class ComparisonSetting:
         ``changes``."""
         return tang2025_synthetic(bias_correction=True, **{**self.overrides, **changes})
 
+    @property
+    def race_options(self) -> dict[str, Any]:
+        """The keyword arguments of :mod:`theorykit.batch_race`'s functions (``race``,
+        ``critical_batch_size``, ``reversal_time_band``) for this setting: its supports and the
+        horizon of its batch-boundary runs."""
+        return {"overlapping": self.supports == "overlapping", "horizon": self.steps}
+
     def race(self, params: ProblemParams, constants: HiddenConstants | None = None) -> Race:
         """:func:`theorykit.batch_race.race` at ``params`` (this setting's, at some B) over the
         setting's horizon and supports."""
-        return race(
-            params, constants, overlapping=self.supports == "overlapping", horizon=self.steps
-        )
+        return race(params, constants, **self.race_options)
 
 
 def adam_decay_setting(label: str, overrides: dict, lam: float) -> ComparisonSetting:

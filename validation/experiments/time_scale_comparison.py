@@ -85,12 +85,7 @@ def time_scale_rows(
                 continue
             params = base.replace(B=B)
             predicted = setting.race(params, constants)
-            band = reversal_time_band(
-                params,
-                constants,
-                overlapping=setting.supports == "overlapping",
-                horizon=setting.steps,
-            )
+            band = reversal_time_band(params, constants, **setting.race_options)
             for seed in scope.seeds:
                 trajectory = _record(records, optimizer, setting, B, seed).trajectory()
                 measured = measured_time_scales(
