@@ -69,9 +69,10 @@ eps ~ N(0, 1) independent per head and seed:
 averaged over gamma0's quantiles (:data:`INIT_QUANTILES`): 2 Phi(log(R / needed) / C) - 1 where R
 exceeds the needed ratio, else 0. C_race_spread = 0 is the narrow race above. The same heads give
 the spread of the reversal time over seeds: :func:`reversal_time_band` is the 0.1-0.9 range of
-t_r over the heads that reverse within the horizon (the linear race's t_r, eps = 0, is the fastest
-typical head's). The number of heads
-that reverse is binomial(2, P_rev) (:meth:`Race.reversed_heads`), and with it the test error level:
+t_r over the heads that reverse within the horizon and :func:`median_reversal_time` its median,
+the point prediction of the CNN's T_r over seeds (the linear race's t_r, eps = 0, is the fastest
+typical head's, below the median wherever C_race_spread > 0). The number of heads that reverse
+is binomial(2, P_rev) (:meth:`Race.reversed_heads`), and with it the test error level:
 about 0 with none, 1/2 with one, 1 with both (notes §3).
 
 Hidden constants (``HiddenConstants``): ``batch_race`` (C_batch_race) scales R, ``overlap``
@@ -313,8 +314,8 @@ def _race(
     return Race(R, A, threshold, reversal, probability, stage1)
 
 
-#: Quantiles of |eps| (the spread of R over heads) that :func:`reversal_time_band` averages over,
-#: beside gamma0's :data:`INIT_QUANTILES`.
+#: Quantiles of |eps| (the spread of R over heads) that :func:`reversal_time_band` and
+#: :func:`median_reversal_time` average over, beside gamma0's :data:`INIT_QUANTILES`.
 SPREAD_QUANTILES = 256
 
 
@@ -326,12 +327,46 @@ def reversal_time_band(
     horizon: float | None = None,
 ) -> tuple[float, float] | None:
     """The spread over seeds of a head's reversal time: the :data:`BAND_LEVELS` (0.1 and 0.9)
-    quantiles of t_r (iterations, :data:`RACE_REVERSAL_TIME`) over the heads that reverse within
-    ``horizon``, each head with its own gamma0 = sigma0 M (:data:`INIT_QUANTILES`) and rate ratio
-    R e^{-C_race_spread |eps|} (:data:`SPREAD_QUANTILES` of |eps|; gamma0 alone where
-    C_race_spread = 0). A head whose ratio rho0/gamma0 already exceeds A falls from the start:
-    its t_r is 0 (the linear race's root then lies before the start). None where no head reverses
-    within the horizon. Arguments as for :func:`race`."""
+    quantiles of t_r over the heads that reverse within ``horizon``
+    (:func:`_reversing_head_times`). None where no head reverses within the horizon. Arguments
+    as for :func:`race`."""
+    times = _reversing_head_times(params, constants, steps_per_epoch, overlapping, horizon)
+    if times is None:
+        return None
+    low, high = np.quantile(times, BAND_LEVELS)
+    return float(low), float(high)
+
+
+def median_reversal_time(
+    params: ProblemParams,
+    constants: HiddenConstants | None = None,
+    steps_per_epoch: float | None = None,
+    overlapping: bool = True,
+    horizon: float | None = None,
+) -> float | None:
+    """The median over seeds of a reversing head's reversal time (iterations): the 0.5 quantile
+    of t_r over the heads that reverse within ``horizon`` (:func:`_reversing_head_times`), the
+    point prediction of a median over seeds of the CNN's T_r. It lies above :class:`Race`'s
+    ``reversal_time`` (the linear race's head, eps = 0: the fastest typical one, since the
+    spread only slows a head) wherever C_race_spread > 0. None where no head reverses within the
+    horizon. Arguments as for :func:`race`."""
+    times = _reversing_head_times(params, constants, steps_per_epoch, overlapping, horizon)
+    return None if times is None else float(np.median(times))
+
+
+def _reversing_head_times(
+    params: ProblemParams,
+    constants: HiddenConstants | None,
+    steps_per_epoch: float | None,
+    overlapping: bool,
+    horizon: float | None,
+) -> np.ndarray | None:
+    """t_r (:data:`RACE_REVERSAL_TIME`) of every head of the race's grid that reverses within
+    ``horizon``, equally weighted: each head with its own gamma0 = sigma0 M
+    (:data:`INIT_QUANTILES`) and rate ratio R e^{-C_race_spread |eps|} (:data:`SPREAD_QUANTILES`
+    of |eps|; gamma0 alone where C_race_spread = 0). A head whose ratio rho0/gamma0 already
+    exceeds A falls from the start: its t_r is 0 (the linear race's root then lies before the
+    start). None where no head reverses within the horizon."""
     start = _RaceStart.of(params, horizon)
     A, rho0 = start.reversal_ratio, start.rho0
     if math.isinf(A) or start.usable <= 0:
@@ -346,13 +381,11 @@ def reversal_time_band(
     else:
         head_ratio = np.full((1, 1), R)
     reverses = head_ratio > _needed_ratio(A, gamma, rho0, start.usable)  # so head_ratio > A there
-    with np.errstate(divide="ignore", invalid="ignore"):
-        times = np.maximum((A * gamma - rho0) / (params.eta * (head_ratio - A)), 0.0)
     if not reverses.any():
         return None
-    within = np.broadcast_to(times, reverses.shape)[reverses]
-    low, high = np.quantile(within, BAND_LEVELS)
-    return float(low), float(high)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        times = np.maximum((A * gamma - rho0) / (params.eta * (head_ratio - A)), 0.0)
+    return np.broadcast_to(times, reverses.shape)[reverses]
 
 
 def _gamma0_quantiles(params: ProblemParams) -> np.ndarray:

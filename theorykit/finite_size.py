@@ -19,10 +19,11 @@ each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iter
   there is no race (GD; beta1^2 >= beta2) the lemmas' mini-batch order 1/eta (Lemmas C.4-C.6,
   :mod:`theorykit.time_scales`), which fits no constant;
 * **t_r and the reversal probability** -- when a head's feature reverses under the race (the
-  fastest head's, eps = 0), the band of a reversing head's t_r over the spread of seeds
-  (:func:`theorykit.batch_race.reversal_time_band`), the probability that a head reverses within T
-  over that spread, and the probabilities that 0, 1 or 2 of a run's heads do (test error about 0,
-  1/2, 1; :func:`theorykit.batch_race.race`);
+  fastest head's, eps = 0), the median and the band of a reversing head's t_r over the spread of
+  seeds (:func:`theorykit.batch_race.median_reversal_time`, the point prediction of the CNN's T_r
+  over seeds; :func:`theorykit.batch_race.reversal_time_band`), the probability that a head
+  reverses within T over that spread, and the probabilities that 0, 1 or 2 of a run's heads do
+  (test error about 0, 1/2, 1; :func:`theorykit.batch_race.race`);
 * **f** -- the fraction of a head's samples whose noise outgrows Adam's coupled (L2) decay, which
   sets the race's reversal ratio (:func:`theorykit.noise_decay.escape_fraction`; 1 for the other
   optimisers and lam = 0);
@@ -51,6 +52,7 @@ from theorykit.batch_race import (
     asymptotic_critical_batch_size,
     critical_batch_band,
     critical_batch_size,
+    median_reversal_time,
     race,
     reversal_time_band,
 )
@@ -94,6 +96,7 @@ class FiniteSizePredictions:
     adamw_collapse_threshold: float | None
     stage1_length: float
     reversal_time: float | None
+    median_reversal_time: float | None
     reversal_time_band: tuple[float, float] | None
     reversal_probability: float | None
     memorisation_probability: float | None
@@ -179,6 +182,10 @@ class FiniteSizePredictions:
             ),
             ("T0, Stage-I length (iterations)", number(self.stage1_length)),
             ("t_r, reversal time (iterations)", number(self.reversal_time, "no reversal")),
+            (
+                "t_r over seeds, median of the heads that reverse",
+                number(self.median_reversal_time, "no reversal"),
+            ),
             (
                 "t_r band over seeds (0.1 / 0.9 of the heads that reverse)",
                 "no reversal"
@@ -272,6 +279,7 @@ def finite_size_predictions(
         if at_race is None
         else at_race.stage1_length,
         reversal_time=None if at_race is None else at_race.reversal_time,
+        median_reversal_time=None if at_race is None else median_reversal_time(params, constants),
         reversal_time_band=None if at_race is None else reversal_time_band(params, constants),
         reversal_probability=None if at_race is None else at_race.reversal_probability,
         memorisation_probability=None if at_race is None else at_race.memorisation_probability(),
@@ -283,6 +291,7 @@ def finite_size_predictions(
             "critical_batch_sizes": race_sample,
             "critical_batch_band": race_sample if at_race is not None else (),
             "reversal_time": race_sample,
+            "median_reversal_time": race_sample,
             "reversal_time_band": race_sample,
             "stage1_length": race_sample if at_race is not None else (),
             "reversal_probability": race_sample,

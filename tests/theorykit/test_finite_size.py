@@ -114,6 +114,10 @@ def test_predictions_gather_every_model() -> None:
     )
     assert predictions.horizon == 6000
     assert predictions.reversal_time is not None and predictions.reversal_time < 6000
+    # over seeds a reversing head is slower than the eps = 0 one, its median inside the band
+    band, median = predictions.reversal_time_band, predictions.median_reversal_time
+    assert band is not None and median is not None
+    assert predictions.reversal_time < median and band[0] < median < band[1]
     assert predictions.memorisation_probability is not None
     assert predictions.memorisation_probability >= predictions.reversal_probability
     assert predictions.verdict is not None and predictions.verdict.outcome == "memorises noise"
@@ -123,6 +127,7 @@ def test_predictions_gather_every_model() -> None:
 def test_predictions_without_a_race_say_so() -> None:
     gd = finite_size_predictions(tang2025_synthetic(optimizer="gd", lam=0.0))
     assert gd.reversal_time is None and gd.reversal_probability is None
+    assert gd.median_reversal_time is None and gd.reversal_time_band is None
     assert gd.verdict is not None  # GD has the SNR race instead
     no_race = finite_size_predictions(tang2025_synthetic(optimizer="adam", beta2=0.5))
     assert no_race.critical_batch_sizes["adam"] is None and no_race.verdict is None

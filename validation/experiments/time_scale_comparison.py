@@ -7,9 +7,11 @@ trained twice):
   reversal time T_r (the peak of a head's best feature coefficient, when it then falls back by half
   its rise, :func:`dynamics.outcomes.measured_time_scales`) and the Stage-I length T0 (the data
   loss halved) against the race's finite-size numbers (:func:`theorykit.batch_race.race`: t_r and
-  ``RACE_STAGE1_LENGTH``) and the lemmas' orders (``theorykit.time_scales``); scored on the
-  held-out settings per (setting, optimiser), the median over seeds within 2x
-  (:func:`held_out_accuracy`); and each reversing head's T_r against the race's band over seeds
+  ``RACE_STAGE1_LENGTH``; the median over seeds of a reversing head's t_r,
+  :func:`theorykit.batch_race.median_reversal_time`) and the lemmas' orders
+  (``theorykit.time_scales``); scored on the held-out settings per (setting, optimiser), the
+  median over seeds within 2x of the race's median T_r and of its T0 (:func:`held_out_accuracy`);
+  and each reversing head's T_r against the race's band over seeds
   (:func:`theorykit.batch_race.reversal_time_band`, :func:`band_coverage`);
 * **head reversals** over every held-out (setting, optimiser, B, seed): the fraction of heads
   whose best feature coefficient ends negative, binned by the race's predicted probability (over
@@ -28,7 +30,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 
 from dynamics.outcomes import measured_time_scales
-from theorykit.batch_race import reversal_time_band
+from theorykit.batch_race import median_reversal_time, reversal_time_band
 from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH
 from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
@@ -50,7 +52,10 @@ class TimeScaleRow:
     optimizer: str
     seed: int
     calibration: bool
+    #: The race's t_r: its fastest typical head's (eps = 0), and the median over seeds of a
+    #: reversing head's (:func:`theorykit.batch_race.median_reversal_time`; None: no reversal).
     predicted_reversal: float | None
+    predicted_median_reversal: float | None
     lemma_reversal: float
     measured_reversal: float | None
     #: The race's band of a reversing head's T_r over seeds (0.1 / 0.9 quantiles,
@@ -86,6 +91,7 @@ def time_scale_rows(
             params = base.replace(B=B)
             predicted = setting.race(params, constants)
             band = reversal_time_band(params, constants, **setting.race_options)
+            median = median_reversal_time(params, constants, **setting.race_options)
             for seed in scope.seeds:
                 trajectory = _record(records, optimizer, setting, B, seed).trajectory()
                 measured = measured_time_scales(
@@ -98,6 +104,7 @@ def time_scale_rows(
                         seed,
                         setting.calibration,
                         predicted.reversal_time,
+                        median,
                         float(REVERSAL_TIME.at(params)),
                         measured["reversal"],
                         band,
@@ -113,14 +120,16 @@ def time_scale_rows(
 def held_out_accuracy(rows: Sequence[TimeScaleRow]) -> dict[str, tuple[int, int]]:
     """Per time scale ("T_r", "T0"): (within 2x, scored) over the held-out (setting, optimiser)
     pairs where the CNN has the time in every seed and the race predicts one: the median over the
-    seeds of the CNN's time against the race's. Calibration settings are left out."""
+    seeds of the CNN's time against the race's (for T_r its median over seeds,
+    :func:`theorykit.batch_race.median_reversal_time`: a median against a median, where the
+    race's eps = 0 head is its fastest). Calibration settings are left out."""
     groups: dict[tuple[str, str], list[TimeScaleRow]] = {}
     for row in rows:
         if not row.calibration:
             groups.setdefault((row.label, row.optimizer), []).append(row)
     scores = {}
     for name, measured, predicted in (
-        ("T_r", lambda r: r.measured_reversal, lambda r: r.predicted_reversal),
+        ("T_r", lambda r: r.measured_reversal, lambda r: r.predicted_median_reversal),
         ("T0", lambda r: r.measured_stage1, lambda r: r.predicted_stage1),
     ):
         pairs = [
@@ -211,10 +220,11 @@ def _time_scale_table(rows: Sequence[TimeScaleRow]) -> list[str]:
             r.optimizer,
             r.seed,
             _iterations(r.predicted_reversal),
+            _iterations(r.predicted_median_reversal),
             _band(r.predicted_reversal_band),
             f"{r.lemma_reversal:.0f}",
             " / ".join(_iterations(value) for value in r.measured_head_reversals),
-            ratio_text(r.measured_reversal, r.predicted_reversal),
+            ratio_text(r.measured_reversal, r.predicted_median_reversal),
             ratio_text(r.measured_reversal, r.lemma_reversal),
             f"{r.predicted_stage1:.0f}",
             f"{r.lemma_stage1:.0f}",
@@ -229,11 +239,12 @@ def _time_scale_table(rows: Sequence[TimeScaleRow]) -> list[str]:
             "setting",
             "optimizer",
             "seed",
-            "T_r (race)",
+            "T_r (race, eps = 0)",
+            "T_r (race, median over seeds)",
             "T_r band (race, 0.1 / 0.9 over seeds)",
             "T_r (lemma order)",
             "T_r CNN (head +1 / -1)",
-            "CNN / race",
+            "CNN / race median",
             "CNN / lemma",
             "T0 (race)",
             "T0 (lemma order)",
@@ -283,7 +294,8 @@ def time_scale_note(rows: Sequence[TimeScaleRow]) -> list[str]:
         return []
     return [
         "Time scales at B = n/2, held out (per setting and optimiser, the median over seeds "
-        f"within 2x of the race): {_held_out_text(rows)} (section 'Time scales')."
+        f"within 2x of the race's median T_r and of its T0): {_held_out_text(rows)} (section "
+        "'Time scales')."
     ]
 
 
@@ -296,8 +308,8 @@ def time_scale_lines(
     """The "Time scales" and "Head reversals" sections of ``theorykit compare``: ``rows`` of
     :func:`time_scale_rows` and the reliability of the batch-boundary runs ``records`` of
     ``scope`` (:func:`reliability`)."""
-    reversed_runs = [r for r in rows if r.measured_reversal and r.predicted_reversal]
-    good = sum(within(r.measured_reversal, r.predicted_reversal) for r in reversed_runs)
+    reversed_runs = [r for r in rows if r.measured_reversal and r.predicted_median_reversal]
+    good = sum(within(r.measured_reversal, r.predicted_median_reversal) for r in reversed_runs)
     held_out = _held_out_text(rows)
     return [
         "## Time scales at B = n/2 (iterations)",
@@ -305,12 +317,15 @@ def time_scale_lines(
         "T_r and T0 (the data loss halved): the race's finite-size numbers (theorykit.batch_race: "
         "t_r and RACE_STAGE1_LENGTH, which has no constant of its own) and the lemmas' orders "
         "(theorykit.time_scales) against the CNN's (dynamics.outcomes.measured_time_scales). "
-        "The race's T_r is its fastest head's (eps = 0: the spread only slows a head); the band "
-        "is where a reversing head's T_r falls over seeds, from the 0.1 to the 0.9 quantile "
+        "The race's T_r at eps = 0 is its fastest typical head's (the spread only slows a head); "
+        "over seeds a reversing head's T_r has the race's median "
+        "(theorykit.batch_race.median_reversal_time), which the CNN's T_r is scored against, and "
+        "falls in its band from the 0.1 to the 0.9 quantile "
         "(theorykit.batch_race.reversal_time_band), the CNN's per head beside it. "
-        f"T_r within 2x of the race in {good} of {len(reversed_runs)} runs that reversed. "
-        "Held out (settings not used for calibration; per setting and optimiser, the median over "
-        f"seeds of the CNN's time where every seed has one, within 2x of the race): {held_out}.",
+        f"T_r within 2x of the race's median in {good} of {len(reversed_runs)} runs that "
+        "reversed. Held out (settings not used for calibration; per setting and optimiser, the "
+        "median over seeds of the CNN's time where every seed has one, within 2x of the race's "
+        f"median T_r and of its T0): {held_out}.",
         "",
         *_time_scale_table(rows),
         "",

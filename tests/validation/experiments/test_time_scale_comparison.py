@@ -18,7 +18,8 @@ def _row(
         "optimizer": "adam",
         "seed": seed,
         "calibration": False,
-        "predicted_reversal": 1000.0,
+        "predicted_reversal": 500.0,
+        "predicted_median_reversal": 1000.0,
         "lemma_reversal": 50.0,
         "measured_reversal": measured[0],
         "predicted_stage1": 2000.0,
@@ -39,16 +40,20 @@ def test_a_setting_scores_its_median_over_seeds_and_calibration_settings_are_lef
         _row("b", 0, (None, 2500.0)),
         _row("b", 1, (800.0, 2500.0)),
         # no race reversal predicted: T_r not scored
-        _row("c", 0, (700.0, 900.0), predicted_reversal=None),
-        _row("c", 1, (700.0, 900.0), predicted_reversal=None),
+        _row("c", 0, (700.0, 900.0), predicted_median_reversal=None),
+        _row("c", 1, (700.0, 900.0), predicted_median_reversal=None),
+        # T_r is scored against the race's median over seeds (1000), not its eps = 0 head (500):
+        # 1800 is within 2x of the one, 3.6x the other
+        _row("e", 0, (1800.0, 2000.0)),
+        _row("e", 1, (1800.0, 2000.0)),
         # a calibration setting: never scored, however far off
         _row("d", 0, (10.0, 10.0), calibration=True),
         _row("d", 1, (10.0, 10.0), calibration=True),
     ]
     scores = held_out_accuracy(rows)
-    assert scores["T_r"] == (0, 1)
-    # T0 medians: a 2500 (within 2x), b 2500 (within), c 900 (0.45 of 2000: outside)
-    assert scores["T0"] == (2, 3)
+    assert scores["T_r"] == (1, 2)
+    # T0 medians: a 2500 (within 2x), b 2500 (within), c 900 (0.45 of 2000: outside), e 2000
+    assert scores["T0"] == (3, 4)
 
 
 def test_band_coverage_counts_each_reversing_held_out_head() -> None:

@@ -6,7 +6,8 @@
   family and B*_inf (lines on test error vs B), the band around B* where one run memorises with
   probability 0.1 to 0.9 (:func:`theory_band`, a shaded span), lambda*_Adam and the AdamW
   collapse threshold
-  (lines on test error vs lam), T0 and T_r in iterations (the race's; marks on trajectories),
+  (lines on test error vs lam), T0 and T_r in iterations (the race's; T_r its median over seeds
+  of a reversing head, as the trajectories are seed means; marks on trajectories),
   each with whether it was calibrated on this setting (in-sample, ``theorykit.calibration``);
 * the Stage-II feature level, a horizontal line on trajectories: for Adam with L2 the stable root
   of the stationarity (q/2) gamma^{q-1} |ell(gamma)| = lam gamma
@@ -92,7 +93,7 @@ def theory_marks(params: ProblemParams) -> Mapping[str, Mark]:
             predictions.stage1_length if sign_type else None,
             bool(predictions.in_sample["stage1_length"]),
         ),
-        "reversal_time": (predictions.reversal_time, race_in_sample),
+        "reversal_time": (predictions.median_reversal_time, race_in_sample),
         "fixed_point": (stage2_feature_level(params), False),
     }
     return MappingProxyType(
