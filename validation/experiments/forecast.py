@@ -16,7 +16,9 @@ calibration settings:
 
 Scores: the Brier score (mean squared difference of probability and outcome, 0 is perfect), the
 base rate's (the held-out frequency f forecast for every run: f (1 - f)), and the **confident
-misses**, runs whose outcome differs from the forecast by more than :data:`CONFIDENT_MISS`. The
+misses**, runs whose outcome differs from the forecast by more than :data:`CONFIDENT_MISS`; for
+the spread race also its reliability table and the Brier score's decomposition into reliability,
+resolution and uncertainty (:mod:`validation.experiments.reliability`). The
 "Memorisation as a forecast" section of ``theorykit compare``: :func:`forecast_lines`.
 """
 
@@ -29,6 +31,11 @@ from theorykit.batch_race import Race, critical_batch_size
 from theorykit.constants import HiddenConstants
 from theorykit.outcome_labels import MEMORISES
 from validation.experiments.batch_comparison import BatchRow
+from validation.experiments.reliability import (
+    brier_decomposition,
+    reliability_bins,
+    reliability_table,
+)
 from validation.reports.tables import markdown_table
 
 #: |outcome - probability| above this is a confident miss: a run forecast to memorise with
@@ -160,6 +167,25 @@ def forecast_note(scores: Sequence[ForecastScore], every: Sequence[Forecast]) ->
     ]
 
 
+def _reliability_lines(held_out: Sequence[Forecast]) -> list[str]:
+    """The spread race's held-out forecasts binned by probability against the frequency of
+    memorisation, with Murphy's decomposition of the binned Brier score
+    (:mod:`validation.experiments.reliability`)."""
+    bins = reliability_bins((f.probability, f.memorised) for f in held_out)
+    terms = brier_decomposition(bins)
+    return [
+        "The spread race's held-out forecasts binned by probability (validation.experiments."
+        "reliability): Murphy's decomposition of the binned Brier score "
+        f"{terms.binned:.4f} (the unbinned one {brier(held_out):.4f}) is reliability "
+        f"{terms.reliability:.4f} (the bins' forecasts against their outcomes; 0 is calibrated) "
+        f"- resolution {terms.resolution:.4f} (the bins' outcomes against the base rate; larger "
+        f"is sharper) + uncertainty {terms.uncertainty:.4f} (the base rate's own score).",
+        "",
+        *reliability_table(bins, "runs", "observed fraction memorised"),
+        "",
+    ]
+
+
 def forecast_lines(scores: Sequence[ForecastScore], every: Sequence[Forecast]) -> list[str]:
     """The "Memorisation as a forecast" section of ``theorykit compare`` for
     :func:`forecast_scores`' ``scores`` and forecasts ``every``."""
@@ -189,6 +215,7 @@ def forecast_lines(scores: Sequence[ForecastScore], every: Sequence[Forecast]) -
         "",
         *markdown_table(("forecast", "Brier score", "confident misses", "which"), table),
         "",
+        *_reliability_lines(held_out),
     ]
     if in_sample:
         lines += [

@@ -24,7 +24,6 @@ Both sections of ``theorykit compare``: :func:`time_scale_lines`; its conclusion
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import statistics
 from collections.abc import Mapping, Sequence
@@ -35,13 +34,15 @@ from theorykit.constants import HiddenConstants
 from theorykit.time_scales import REVERSAL_TIME, STAGE1_LENGTH_LARGE_BATCH
 from validation.experiments.comparison_scope import FULL_SCOPE, ComparisonScope
 from validation.experiments.comparison_scoring import ratio_text, within
+from validation.experiments.reliability import (
+    ReliabilityBin,
+    reliability_bins,
+    reliability_table,
+)
 from validation.experiments.settings import ComparisonSetting
 from validation.reports.seed_spread import HEADS
 from validation.reports.tables import markdown_table
 from validation.runs.records import RunRecord
-
-#: Bins of the predicted reversal probability for the reliability table.
-PROBABILITY_BINS = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,18 +157,6 @@ def band_coverage(rows: Sequence[TimeScaleRow]) -> tuple[int, int]:
     return inside, len(times)
 
 
-@dataclasses.dataclass(frozen=True)
-class ReliabilityBin:
-    """Heads whose predicted reversal probability fell in [low, high): how many, mean prediction,
-    observed fraction reversed."""
-
-    low: float
-    high: float
-    heads: int
-    predicted: float
-    observed: float
-
-
 def reliability(
     records: Mapping[str, RunRecord],
     constants: HiddenConstants | None = None,
@@ -187,20 +176,7 @@ def reliability(
                         value = final.get(head)
                         if value is not None and math.isfinite(value):
                             pairs.append((probability, value < 0))
-    bins = []
-    for low, high in itertools.pairwise(PROBABILITY_BINS):
-        inside = [(p, hit) for p, hit in pairs if low <= p < high or (high == 1.0 and p == 1.0)]
-        if inside:
-            bins.append(
-                ReliabilityBin(
-                    low,
-                    high,
-                    len(inside),
-                    sum(p for p, _ in inside) / len(inside),
-                    sum(hit for _, hit in inside) / len(inside),
-                )
-            )
-    return bins
+    return reliability_bins(pairs)
 
 
 def _iterations(value: float | None) -> str:
@@ -267,13 +243,7 @@ def _reliability_lines(bins: Sequence[ReliabilityBin]) -> list[str]:
         "(theorykit.batch_race.race) against the fraction of heads whose best feature coefficient "
         "ends negative.",
         "",
-        *markdown_table(
-            ("predicted probability", "heads", "mean prediction", "observed fraction"),
-            [
-                (f"[{b.low:g}, {b.high:g})", b.heads, f"{b.predicted:.2f}", f"{b.observed:.2f}")
-                for b in bins
-            ],
-        ),
+        *reliability_table(bins, "heads", "observed fraction"),
         "",
     ]
 

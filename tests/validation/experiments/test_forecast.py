@@ -16,6 +16,7 @@ from validation.experiments.forecast import (
     CONFIDENT_MISS,
     brier,
     confident_misses,
+    forecast_lines,
     forecast_scores,
     race_probability,
     run_forecasts,
@@ -74,6 +75,11 @@ def test_only_held_out_runs_are_scored() -> None:
     assert by_name["spread race"].brier == pytest.approx(
         brier(run_forecasts(rows[1:], race_probability(constants))), rel=1e-12
     )
+    # the section bins the held-out forecasts only: as many runs in its table as held out
+    text = "\n".join(forecast_lines(scores, every))
+    assert "Murphy's decomposition" in text
+    counted = sum(int(line.split("|")[2]) for line in text.splitlines() if line.startswith("| ["))
+    assert counted == 2 * len(GRID)
 
 
 def test_the_spread_is_recovered_from_head_reversals_drawn_from_the_race() -> None:
