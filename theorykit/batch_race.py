@@ -14,6 +14,11 @@ iteration, with P = n/B iterations per epoch:
   keeps the competition factor kappa of :mod:`theorykit.overlap` of that step. So rho_i grows by
   **eta kappa S(P) E||xi||_1 / P** per iteration (S = 1 for sign steps).
 
+Under Adam both steps exceed these while their gradients grow (v lags behind the growing square):
+by the factors a_f and a_n of :mod:`theorykit.step_amplification` (docs/notes/overlap.md §8; 1
+for sign steps), so everything below runs with a_f eta in place of eta and R a_n / a_f in place of
+R (:class:`Race` reports both factors).
+
 The rate ratio ``R(P) = C_batch_race kappa S(P) E||xi||_1 / P`` (E||xi||_1 = sqrt(2/pi) s sigma_p)
 uses the competition at x = C_overlap times the shared samples: all (n - 1) s / (d - 1) of them for
 Adam (its second moment remembers every arrival), the (B - 1) s / (d - 1) of one batch for sign
@@ -106,6 +111,7 @@ from theorykit.overlap import (
     sign_competition,
 )
 from theorykit.params import ProblemParams
+from theorykit.step_amplification import growth_amplification
 
 EXPECTED_NOISE_L1 = Formula(
     "expected_noise_l1",
@@ -228,11 +234,12 @@ INIT_QUANTILES = 256
 
 @dataclasses.dataclass(frozen=True)
 class Race:
-    """The race at one setting: R, the reversal ratio A, the horizon's ratio A_T, the reversal time
-    (iterations, None when R <= A: the linear race's, eps = 0), the probability that one head's
-    feature reverses within the horizon, over gamma0 and the spread of R, and Stage I's length
-    T0 (iterations, :data:`RACE_STAGE1_LENGTH`; all docs/notes/overlap.md §5 and the module
-    docstring)."""
+    """The race at one setting: R (with Adam's step amplification, R a_n / a_f), the reversal
+    ratio A, the horizon's ratio A_T, the reversal time (iterations, None when R <= A: the linear
+    race's, eps = 0), the probability that one head's feature reverses within the horizon, over
+    gamma0 and the spread of R, Stage I's length T0 (iterations, :data:`RACE_STAGE1_LENGTH`), and
+    Adam's step amplification a_f of the feature and a_n of the noise (1 for sign steps; all
+    docs/notes/overlap.md §5, §8 and the module docstring)."""
 
     rate_ratio: float
     reversal_ratio: float
@@ -240,6 +247,8 @@ class Race:
     reversal_time: float | None
     reversal_probability: float
     stage1_length: float
+    feature_amplification: float
+    noise_amplification: float
 
     def memorisation_probability(self, seeds: int = 1) -> float:
         """Probability that at least one of ``seeds`` runs (two heads each) reverses a head."""
@@ -255,13 +264,13 @@ class Race:
 @dataclasses.dataclass(frozen=True)
 class _RaceStart:
     """What the race at a setting and horizon does not take from P = n/B: the reversal ratio A,
-    the best filter's gamma0 (Lemma A.3), rho0 (:data:`INITIAL_NOISE_LEVEL`) and eta T - gamma0
-    (the feature needs gamma0/eta to fall back through 0)."""
+    the best filter's gamma0 (Lemma A.3), rho0 (:data:`INITIAL_NOISE_LEVEL`) and the horizon T
+    (iterations)."""
 
     reversal_ratio: float
     gamma0: float
     rho0: float
-    usable: float
+    horizon: float
 
     @classmethod
     def of(cls, params: ProblemParams, horizon: float | None) -> _RaceStart:
@@ -269,8 +278,27 @@ class _RaceStart:
         values = params.formula_values()
         horizon = params.iterations if horizon is None else horizon
         rho0 = float(INITIAL_NOISE_LEVEL(sigma0=params.sigma0, noise_norm=values["noise_norm"]))
-        gamma0 = values["gamma0"]
-        return cls(reversal_ratio(params), gamma0, rho0, params.eta * horizon - gamma0)
+        return cls(reversal_ratio(params), values["gamma0"], rho0, horizon)
+
+    def usable(self, feature_rate: float) -> float:
+        """rate T - gamma0: the feature's rise over the horizon at ``feature_rate`` per iteration
+        less its start (it needs gamma0 / rate to fall back through 0)."""
+        return feature_rate * self.horizon - self.gamma0
+
+
+def _amplified(params: ProblemParams, R: float, start: _RaceStart) -> tuple[float, float, float]:
+    """(R a_n / a_f, a_f, a_n): Adam's step amplification on the growing feature (a_f) and noise
+    (a_n) coefficients over Stage I (:func:`theorykit.step_amplification.growth_amplification`,
+    the window Stage I's length at R, :data:`RACE_STAGE1_LENGTH`, or the horizon if shorter), and
+    the rate ratio they leave; (R, 1, 1) for the sign steps, which have no moments."""
+    if not params.kind.has_moments:
+        return R, 1.0, 1.0
+    stage1 = float(RACE_STAGE1_LENGTH(m=params.m, q=params.q, eta=params.eta, rate_ratio=R))
+    shape = (params.q, params.beta1, params.beta2, params.bias_correction)
+    window = min(stage1, start.horizon)
+    feature = growth_amplification(start.gamma0, params.eta, *shape, window)
+    noise = growth_amplification(start.rho0, R * params.eta, *shape, window)
+    return R * noise / feature, feature, noise
 
 
 def race(
@@ -294,24 +322,27 @@ def _race(
 ) -> Race:
     """:func:`race` from its P-independent part ``start``, which a search over P computes once."""
     constants = constants or HiddenConstants()
-    R = rate_ratio(params, constants, steps_per_epoch, overlapping)
-    sigma0, eta = params.sigma0, params.eta
-    A, gamma0, rho0, usable = start.reversal_ratio, start.gamma0, start.rho0, start.usable
+    R, feature, noise = _amplified(
+        params, rate_ratio(params, constants, steps_per_epoch, overlapping), start
+    )
+    sigma0, eta = params.sigma0, params.eta * feature
+    A, gamma0, rho0, usable = start.reversal_ratio, start.gamma0, start.rho0, start.usable(eta)
     threshold = A + 2 * (A * gamma0 - rho0) / usable if usable > 0 else math.inf
     spread = constants.race_spread
     reversal = (A * gamma0 - rho0) / (eta * (R - A)) if R > A else None  # RACE_REVERSAL_TIME
     stage1 = float(RACE_STAGE1_LENGTH(m=params.m, q=params.q, eta=eta, rate_ratio=R))
+    amplification = (feature, noise)
     if usable <= 0 or math.isinf(A):
-        return Race(R, A, threshold, reversal, 0.0, stage1)
+        return Race(R, A, threshold, reversal, 0.0, stage1, *amplification)
     if spread == 0:
         z = ((R - A) * usable / 2 + rho0) / (A * sigma0)
         probability = float(special.ndtr(z) ** params.m) if R > A else 0.0
-        return Race(R, A, threshold, reversal, probability, stage1)
+        return Race(R, A, threshold, reversal, probability, stage1, *amplification)
     # A head reverses when log R - spread |eps| exceeds log max(A, A_T(gamma0)), gamma0 = sigma0 M.
     gamma = _gamma0_quantiles(params)
     margin = np.log(R / _needed_ratio(A, gamma, rho0, usable))
     probability = float(np.mean(_within_spread(margin, spread)))
-    return Race(R, A, threshold, reversal, probability, stage1)
+    return Race(R, A, threshold, reversal, probability, stage1, *amplification)
 
 
 #: Quantiles of |eps| (the spread of R over heads) that :func:`reversal_time_band` and
@@ -369,10 +400,14 @@ def _reversing_head_times(
     start). None where no head reverses within the horizon."""
     start = _RaceStart.of(params, horizon)
     A, rho0 = start.reversal_ratio, start.rho0
-    if math.isinf(A) or start.usable <= 0:
-        return None
     constants = constants or HiddenConstants()
-    R = rate_ratio(params, constants, steps_per_epoch, overlapping)
+    R, feature, _ = _amplified(
+        params, rate_ratio(params, constants, steps_per_epoch, overlapping), start
+    )
+    eta = params.eta * feature
+    usable = start.usable(eta)
+    if math.isinf(A) or usable <= 0:
+        return None
     gamma = _gamma0_quantiles(params)[:, None]
     spread = constants.race_spread
     if spread > 0:
@@ -380,11 +415,11 @@ def _reversing_head_times(
         head_ratio = R * np.exp(-spread * special.ndtri((1 + v) / 2))[None, :]
     else:
         head_ratio = np.full((1, 1), R)
-    reverses = head_ratio > _needed_ratio(A, gamma, rho0, start.usable)  # so head_ratio > A there
+    reverses = head_ratio > _needed_ratio(A, gamma, rho0, usable)  # so head_ratio > A there
     if not reverses.any():
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
-        times = np.maximum((A * gamma - rho0) / (params.eta * (head_ratio - A)), 0.0)
+        times = np.maximum((A * gamma - rho0) / (eta * (head_ratio - A)), 0.0)
     return np.broadcast_to(times, reverses.shape)[reverses]
 
 
@@ -475,9 +510,11 @@ def asymptotic_critical_batch_size(
     spread = constants.race_spread
     # A head's chance of 1 - (1/2)^(1 / (2 seeds)): one of the runs' 2 seeds heads w.p. 1/2.
     head = 1.0 - 0.5 ** (1.0 / (2 * seeds))
+    start = _RaceStart.of(params, math.inf)  # Adam's amplification over all of Stage I
 
     def excess(log_p: float) -> float:
-        log_ratio = math.log(rate_ratio(params, constants, math.exp(log_p), overlapping) / A)
+        R = rate_ratio(params, constants, math.exp(log_p), overlapping)
+        log_ratio = math.log(_amplified(params, R, start)[0] / A)
         return log_ratio if spread == 0 else float(_within_spread(log_ratio, spread)) - head
 
     low, high = math.log(1e-3), math.log(1e6)

@@ -36,11 +36,12 @@ class HiddenConstants:
     (calibration section; ``validation.experiments.calibration``) on the settings of
     :data:`theorykit.calibration.CALIBRATION_SETTINGS` -- the paper's App. D.2 setting, d = 2000
     and one disjoint-support setting for the race, the paper's B = 16 threshold grid for AdamW --
-    and shipped rounded: ``batch_race`` 1.4 (fitted 1.408), ``overlap`` 0.35 (fitted 0.354) and
-    ``race_spread`` 0.44 (fitted 0.443) of :mod:`theorykit.batch_race`, fitted together (B* by
-    least squares, the spread by the likelihood of the heads' reversals; 2026-12-05), and
-    ``adamw_step`` 0.6 (fitted 0.595) of :mod:`theorykit.collapse` (2026-12-01); 2 seeds per grid
-    point. Without the spread the race's fit is ``batch_race`` 1.246, ``overlap`` 0.354. Their
+    and shipped rounded: ``batch_race`` 1.3 (fitted 1.284), ``overlap`` 0.36 (fitted 0.364) and
+    ``race_spread`` 0.48 (fitted 0.479) of :mod:`theorykit.batch_race` with Adam's step
+    amplification (:mod:`theorykit.step_amplification`), fitted together (B* by least squares,
+    the spread by the likelihood of the heads' reversals), and ``adamw_step`` 0.6 (fitted 0.595)
+    of :mod:`theorykit.collapse`; 2 seeds per grid point. Without the spread the race's fit is
+    ``batch_race`` 1.150, ``overlap`` 0.364. Their
     accuracy on the settings not used for the fit is the accuracy table of ``theorykit
     compare``, and the spread's its forecast section.
     """
@@ -52,10 +53,10 @@ class HiddenConstants:
     large_batch: float = 2.0
     mini_batch: float = 1.0
     adamw_mini_batch: float = 1.0
-    batch_race: float = 1.4
-    overlap: float = 0.35
+    batch_race: float = 1.3
+    overlap: float = 0.36
     adamw_step: float = 0.6
-    race_spread: float = 0.44
+    race_spread: float = 0.48
     margin: float = 2.0
 
     def __post_init__(self) -> None:

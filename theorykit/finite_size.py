@@ -15,7 +15,9 @@ each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iter
 * **the AdamW collapse threshold** -- the decoupled lam above which every weight ends below a tenth
   of the largest initial one within T (:func:`theorykit.collapse.collapse_threshold`, notes §6);
 * **T0** -- Stage I's length, the iterations until the data loss is halved, from the race's
-  growth rates (:data:`theorykit.batch_race.RACE_STAGE1_LENGTH`: no constant of its own); where
+  growth rates (:data:`theorykit.batch_race.RACE_STAGE1_LENGTH`: no constant of its own), with
+  Adam's step amplification of the growing feature and noise
+  (:mod:`theorykit.step_amplification`, printed beside it); where
   there is no race (GD; beta1^2 >= beta2) the lemmas' mini-batch order 1/eta (Lemmas C.4-C.6,
   :mod:`theorykit.time_scales`), which fits no constant;
 * **t_r and the reversal probability** -- when a head's feature reverses under the race (the
@@ -95,6 +97,7 @@ class FiniteSizePredictions:
     lambda_star_adam: float
     adamw_collapse_threshold: float | None
     stage1_length: float
+    step_amplification: tuple[float, float] | None
     reversal_time: float | None
     median_reversal_time: float | None
     reversal_time_band: tuple[float, float] | None
@@ -181,6 +184,12 @@ class FiniteSizePredictions:
                 else threshold_text(collapse),
             ),
             ("T0, Stage-I length (iterations)", number(self.stage1_length)),
+            (
+                "Adam's step amplification over Stage I (feature / noise)",
+                "n/a"
+                if self.step_amplification is None
+                else " / ".join(f"{value:.3f}" for value in self.step_amplification),
+            ),
             ("t_r, reversal time (iterations)", number(self.reversal_time, "no reversal")),
             (
                 "t_r over seeds, median of the heads that reverse",
@@ -278,6 +287,9 @@ def finite_size_predictions(
         stage1_length=float(STAGE1_LENGTH_MINI_BATCH.at(params))
         if at_race is None
         else at_race.stage1_length,
+        step_amplification=None
+        if at_race is None
+        else (at_race.feature_amplification, at_race.noise_amplification),
         reversal_time=None if at_race is None else at_race.reversal_time,
         median_reversal_time=None if at_race is None else median_reversal_time(params, constants),
         reversal_time_band=None if at_race is None else reversal_time_band(params, constants),
@@ -294,6 +306,7 @@ def finite_size_predictions(
             "median_reversal_time": race_sample,
             "reversal_time_band": race_sample,
             "stage1_length": race_sample if at_race is not None else (),
+            "step_amplification": race_sample if at_race is not None else (),
             "reversal_probability": race_sample,
             "adamw_collapse_threshold": calibrated_on(params, COLLAPSE_CONSTANTS),
         },

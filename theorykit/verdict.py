@@ -192,10 +192,11 @@ def _unshown_reversal_verdict(
     in_sample: tuple[str, ...],
 ) -> Verdict:
     """B between B*_inf and B*(T): a head reverses, but not within the horizon (T < 2 t_r +
-    gamma0/eta)."""
+    gamma0/(a_f eta), the race's rule with Adam's step amplification a_f of the feature)."""
     T = params.iterations
-    feature_doubles = _feature_doubling_time(params)
-    reversal = race(params, constants).reversal_time
+    at = race(params, constants)
+    feature_doubles = _feature_doubling_time(params) / at.feature_amplification
+    reversal = at.reversal_time
     shows = (math.inf if reversal is None else 2 * reversal) + feature_doubles
     reverses = (
         f"B = {params.B} >= B*_inf = {asymptotic:.3g}"
@@ -206,7 +207,7 @@ def _unshown_reversal_verdict(
     return Verdict(
         UNDETERMINED,
         _ratio(shows, T),
-        f"{reverses}, so a head reverses, but T = {T} < 2 t_r + gamma0/eta = {shows:.4g} "
+        f"{reverses}, so a head reverses, but T = {T} < 2 t_r + gamma0/(a_f eta) = {shows:.4g} "
         f"iterations ({within}): the reversal has not shown",
         in_sample,
     )

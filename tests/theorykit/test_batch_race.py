@@ -86,21 +86,41 @@ def test_sharing_a_coordinate_slows_memorisation(params: ProblemParams) -> None:
 
 
 def test_reversal_time_is_when_linear_growth_reaches_the_ratio() -> None:
-    # gamma = gamma0 + eta t and rho = rho0 + R eta t (notes §5): at t_r, rho / gamma = A.
+    # gamma = gamma0 + a_f eta t and rho = rho0 + R a_n eta t (notes §5, §8): at t_r, rho / gamma
+    # = A; the race's ratio is R a_n / a_f, R of rate_ratio.
     params = tang2025_synthetic(optimizer="adam", B=100, epochs=3000)
     at = race(params)
     assert at.rate_ratio > at.reversal_ratio and at.reversal_time is not None
+    assert at.rate_ratio == pytest.approx(
+        rate_ratio(params) * at.noise_amplification / at.feature_amplification, rel=1e-12
+    )
     gamma0 = params.formula_values()["gamma0"]
     rho0 = float(
         INITIAL_NOISE_LEVEL(sigma0=params.sigma0, noise_norm=params.formula_values()["noise_norm"])
     )
     t = at.reversal_time
-    gamma, rho = gamma0 + params.eta * t, rho0 + at.rate_ratio * params.eta * t
+    feature_rate = params.eta * at.feature_amplification
+    gamma, rho = gamma0 + feature_rate * t, rho0 + at.rate_ratio * feature_rate * t
     assert rho / gamma == pytest.approx(at.reversal_ratio, rel=1e-10)
     f = escape_fraction(params)
     assert at.reversal_ratio == pytest.approx(
         float(REVERSAL_RATIO.at(params, escape_fraction=f)), rel=1e-12
     )
+
+
+def test_adams_amplification_follows_beta2_and_sign_steps_have_none() -> None:
+    # notes §8: the feature's and the noise's steps exceed eta while their gradients grow, by more
+    # the longer beta2 remembers; the noise grows faster, so R a_n / a_f > R. No moments, no
+    # amplification.
+    paper = tang2025_synthetic(optimizer="adam", B=100, epochs=3000, bias_correction=True)
+    short = race(paper.replace(beta1=0.5, beta2=0.9))
+    long = race(paper)
+    assert 1.0 < short.feature_amplification < 1.05 < long.feature_amplification
+    assert long.noise_amplification > long.feature_amplification
+    assert long.rate_ratio > rate_ratio(paper)
+    sign = race(paper.replace(optimizer="signsgd"))
+    assert sign.feature_amplification == sign.noise_amplification == 1.0
+    assert sign.rate_ratio == rate_ratio(paper.replace(optimizer="signsgd"))
 
 
 @given(race_params(), st.floats(1.5, 50.0))
@@ -169,14 +189,13 @@ def test_stage1_ends_where_the_growing_filters_halve_the_data_loss(params: Probl
     log(1 + e^{-z}) half its initial log 2; a faster noise (larger R) ends Stage I sooner, and
     without noise growth T0 is the feature's alone."""
     at = race(params)
-    margin = (
-        params.m / 2 * (params.eta * at.stage1_length) ** params.q * (1 + at.rate_ratio**params.q)
-    )
+    eta = params.eta * at.feature_amplification  # the feature's rate (notes §8)
+    margin = params.m / 2 * (eta * at.stage1_length) ** params.q * (1 + at.rate_ratio**params.q)
     assert math.log1p(math.exp(-margin)) == pytest.approx(math.log(2) / 2, rel=1e-9)
-    values = {"m": params.m, "q": params.q, "eta": params.eta}
+    values = {"m": params.m, "q": params.q, "eta": eta}
     faster = float(RACE_STAGE1_LENGTH(**values, rate_ratio=2 * at.rate_ratio))
     assert faster < at.stage1_length
-    feature_only = (2 * math.log(1 + math.sqrt(2)) / params.m) ** (1 / params.q) / params.eta
+    feature_only = (2 * math.log(1 + math.sqrt(2)) / params.m) ** (1 / params.q) / eta
     assert at.stage1_length < feature_only
     assert float(RACE_STAGE1_LENGTH(**values, rate_ratio=1e-12)) == pytest.approx(feature_only)
 
@@ -243,7 +262,7 @@ def test_the_spread_race_is_its_monte_carlo() -> None:
         gamma0 = params.sigma0 * rng.standard_normal((400_000, params.m)).max(axis=1)
         values = params.formula_values()
         rho0 = float(INITIAL_NOISE_LEVEL(sigma0=params.sigma0, noise_norm=values["noise_norm"]))
-        usable = params.eta * params.iterations - values["gamma0"]
+        usable = params.eta * at.feature_amplification * params.iterations - values["gamma0"]
         A = at.reversal_ratio
         needed = np.maximum(A, A + 2 * (A * gamma0 - rho0) / usable)
         head = at.rate_ratio * np.exp(-spread * np.abs(rng.standard_normal(gamma0.shape[0])))
@@ -306,9 +325,10 @@ def _sampled_reversal_times(params: ProblemParams, spread: float, horizon: float
     rng = np.random.default_rng(7)
     heads = 200_000
     gamma = params.sigma0 * rng.standard_normal((heads, params.m)).max(axis=1)
-    ratio = rate_ratio(params) * np.exp(-spread * np.abs(rng.standard_normal(heads)))
+    at = race(params, horizon=horizon)  # R and the feature's rate with Adam's amplification
+    ratio = at.rate_ratio * np.exp(-spread * np.abs(rng.standard_normal(heads)))
     A = reversal_ratio(params)
-    eta = params.eta
+    eta = params.eta * at.feature_amplification
     rho0 = float(INITIAL_NOISE_LEVEL.at(params, sigma0=params.sigma0))
     usable = eta * horizon - params.formula_values()["gamma0"]  # the race's horizon rule
     reverses = ratio > np.maximum(A, A + 2 * (A * gamma - rho0) / usable)

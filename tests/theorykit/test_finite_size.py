@@ -80,7 +80,7 @@ def test_the_verdict_does_not_call_a_horizon_shorter_than_its_time_scales() -> N
     short = tang2025_synthetic(B=100, epochs=300, bias_correction=True)
     verdict = finite_size_verdict(short)
     assert verdict.outcome == "undetermined at this horizon" and not verdict.called
-    assert "2 t_r + gamma0/eta" in verdict.reason and verdict.margin > 1
+    assert "2 t_r + gamma0/(a_f eta)" in verdict.reason and verdict.margin > 1
     assert "undetermined" in str(verdict) and "margin" not in str(verdict)
     early = finite_size_verdict(tang2025_synthetic(B=2, epochs=1))
     assert early.outcome == "undetermined at this horizon" and "gamma0/eta" in early.reason
