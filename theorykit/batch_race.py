@@ -287,9 +287,10 @@ class _RaceStart:
 
 
 def _amplified(params: ProblemParams, R: float, start: _RaceStart) -> tuple[float, float, float]:
-    """(R a_n / a_f, a_f, a_n): Adam's step amplification on the growing feature (a_f) and noise
-    (a_n) coefficients over Stage I (:func:`theorykit.step_amplification.growth_amplification`,
-    the window Stage I's length at R, :data:`RACE_STAGE1_LENGTH`, or the horizon if shorter), and
+    """(R a_n / a_f, a_f, a_n): Adam's step amplification on the growing feature (a_f, from gamma0
+    at eta) and noise (a_n, from rho0 at R eta) coefficients
+    (:func:`theorykit.step_amplification.growth_amplification`) over Stage I -- its length
+    :data:`RACE_STAGE1_LENGTH` at the sign-step rates eta and R, or the horizon if shorter -- and
     the rate ratio they leave; (R, 1, 1) for the sign steps, which have no moments."""
     if not params.kind.has_moments:
         return R, 1.0, 1.0

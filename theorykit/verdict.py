@@ -18,13 +18,15 @@ the finite-size thresholds, in this order:
 3. **undetermined at this horizon** -- B between the race's B*_inf
    (:func:`theorykit.batch_race.asymptotic_critical_batch_size`, where a head reverses at some
    horizon) and B*(T): the race reverses a head, but the reversal has not shown by T (T < 2 t_r +
-   gamma0/eta). The CNN's test error can rise before the reversal shows (noise fitted while the
-   feature is still small), so neither outcome is called; margin (2 t_r + gamma0/eta) / T, how much
-   longer the horizon would have to be;
+   gamma0/(a_f eta), the race's horizon rule with Adam's step amplification a_f of the feature,
+   1 for sign steps). The CNN's test error can rise before the reversal shows (noise fitted while
+   the feature is still small), so neither outcome is called; margin (2 t_r + gamma0/(a_f eta)) /
+   T, how much longer the horizon would have to be;
 4. **learns feature** -- B below B*_inf (no head ever reverses in the race), once the feature has at
    least doubled from its initial scale, T >= gamma0 / eta (Lemma A.3: gamma0 = sigma0 E[max_r
-   Z_r]; a sign-type step moves it by eta); margin B*_inf / B (and threshold / lam for the decay).
-   A shorter horizon is undetermined.
+   Z_r]; a sign-type step moves it by eta, and Adam's amplification, which builds up as the
+   gradient grows, is not counted for this first doubling); margin B*_inf / B (and threshold /
+   lam for the decay). A shorter horizon is undetermined.
 
 GD is read with the n SNR^q race of Zou et al. 2023 (``bounds.GD_LEARNS_FEATURE``). The margin is
 a ratio >= 1 in the direction of the verdict: near 1 the verdict is a coin flip (the race's
