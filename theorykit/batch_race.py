@@ -286,12 +286,20 @@ class _RaceStart:
         return feature_rate * self.horizon - self.gamma0
 
 
-def _amplified(params: ProblemParams, R: float, start: _RaceStart) -> tuple[float, float, float]:
-    """(R a_n / a_f, a_f, a_n): Adam's step amplification on the growing feature (a_f, from gamma0
-    at eta) and noise (a_n, from rho0 at R eta) coefficients
-    (:func:`theorykit.step_amplification.growth_amplification`) over Stage I -- its length
-    :data:`RACE_STAGE1_LENGTH` at the sign-step rates eta and R, or the horizon if shorter -- and
-    the rate ratio they leave; (R, 1, 1) for the sign steps, which have no moments."""
+def _amplified(
+    params: ProblemParams,
+    constants: HiddenConstants | None,
+    steps_per_epoch: float | None,
+    overlapping: bool,
+    start: _RaceStart,
+) -> tuple[float, float, float]:
+    """(R a_n / a_f, a_f, a_n) at P = ``steps_per_epoch``, R of :func:`rate_ratio`: Adam's step
+    amplification on the growing feature (a_f, from gamma0 at eta) and noise (a_n, from rho0 at
+    R eta) coefficients (:func:`theorykit.step_amplification.growth_amplification`) over Stage I
+    -- its length :data:`RACE_STAGE1_LENGTH` at the sign-step rates eta and R, or the horizon if
+    shorter -- and the rate ratio they leave; (R, 1, 1) for the sign steps, which have no
+    moments."""
+    R = rate_ratio(params, constants, steps_per_epoch, overlapping)
     if not params.kind.has_moments:
         return R, 1.0, 1.0
     stage1 = float(RACE_STAGE1_LENGTH(m=params.m, q=params.q, eta=params.eta, rate_ratio=R))
@@ -323,9 +331,7 @@ def _race(
 ) -> Race:
     """:func:`race` from its P-independent part ``start``, which a search over P computes once."""
     constants = constants or HiddenConstants()
-    R, feature, noise = _amplified(
-        params, rate_ratio(params, constants, steps_per_epoch, overlapping), start
-    )
+    R, feature, noise = _amplified(params, constants, steps_per_epoch, overlapping, start)
     sigma0, eta = params.sigma0, params.eta * feature
     A, gamma0, rho0, usable = start.reversal_ratio, start.gamma0, start.rho0, start.usable(eta)
     threshold = A + 2 * (A * gamma0 - rho0) / usable if usable > 0 else math.inf
@@ -401,13 +407,13 @@ def _reversing_head_times(
     start). None where no head reverses within the horizon."""
     start = _RaceStart.of(params, horizon)
     A, rho0 = start.reversal_ratio, start.rho0
+    if math.isinf(A):
+        return None
     constants = constants or HiddenConstants()
-    R, feature, _ = _amplified(
-        params, rate_ratio(params, constants, steps_per_epoch, overlapping), start
-    )
+    R, feature, _ = _amplified(params, constants, steps_per_epoch, overlapping, start)
     eta = params.eta * feature
     usable = start.usable(eta)
-    if math.isinf(A) or usable <= 0:
+    if usable <= 0:
         return None
     gamma = _gamma0_quantiles(params)[:, None]
     spread = constants.race_spread
@@ -514,8 +520,8 @@ def asymptotic_critical_batch_size(
     start = _RaceStart.of(params, math.inf)  # Adam's amplification over all of Stage I
 
     def excess(log_p: float) -> float:
-        R = rate_ratio(params, constants, math.exp(log_p), overlapping)
-        log_ratio = math.log(_amplified(params, R, start)[0] / A)
+        R = _amplified(params, constants, math.exp(log_p), overlapping, start)[0]
+        log_ratio = math.log(R / A)
         return log_ratio if spread == 0 else float(_within_spread(log_ratio, spread)) - head
 
     low, high = math.log(1e-3), math.log(1e6)

@@ -64,8 +64,8 @@ class ComparisonSetting:
     @property
     def race_options(self) -> dict[str, Any]:
         """The keyword arguments of :mod:`theorykit.batch_race`'s functions (``race``,
-        ``critical_batch_size``, ``reversal_time_band``) for this setting: its supports and the
-        horizon of its batch-boundary runs."""
+        ``critical_batch_size``, ``reversal_time_band``, ``median_reversal_time``) for this
+        setting: its supports and the horizon of its batch-boundary runs."""
         return {"overlapping": self.supports == "overlapping", "horizon": self.steps}
 
     def race(self, params: ProblemParams, constants: HiddenConstants | None = None) -> Race:
