@@ -33,13 +33,17 @@ A at
     t_r = (A gamma0 - rho0) / (eta (R - A))                                  (R > A)
 
 iterations, and the feature then falls back through 0 about as long again: a horizon of T
-iterations shows the memorisation when 2 t_r + gamma0 / eta <= T. The best filter's gamma0 is
+iterations shows the reversal when 2 t_r + gamma0 / eta <= T. The best filter's gamma0 is
 sigma0 max_r Z_r, so a head reverses within the horizon with probability
 
     P_rev = Phi(z*)^m,   z* = (eta (R - A) (T - gamma0/eta) / 2 + rho0) / (A sigma0)
 
-(0 when R <= A), and a run memorises when either of its two heads does, 1 - (1 - P_rev)^2 (heads
-independent). ``critical_batch_size`` is the B at which a setting memorises with probability 1/2
+(0 when R <= A). A run's test error rises earlier than that: a class's test points are
+misclassified once the other head's most negative filter outweighs the best filter of their own
+head, which the same linear race of every filter decides before the best filter reverses
+(:mod:`theorykit.class_flip`, notes §9); a run memorises when a class flips
+(:meth:`Race.memorisation_probability`). ``critical_batch_size`` is the B at which a setting
+memorises with probability 1/2
 in at least one of ``seeds`` runs (the measured boundary's rule, ``dynamics.outcomes``); it is not
 rounded and not clipped: B* > n means no batch size memorises within the horizon, B* < 1 that every
 batch size does.
@@ -99,6 +103,7 @@ import sympy as sp
 from scipy import optimize, special
 
 from theorykit import symbols as S
+from theorykit.class_flip import flipped_classes
 from theorykit.closed_forms import PERIODIC_SPIKE_STEP_SUM
 from theorykit.constants import HiddenConstants
 from theorykit.errors import ParameterError
@@ -237,9 +242,11 @@ class Race:
     """The race at one setting: R (with Adam's step amplification, R a_n / a_f), the reversal
     ratio A, the horizon's ratio A_T, the reversal time (iterations, None when R <= A: the linear
     race's, eps = 0), the probability that one head's feature reverses within the horizon, over
-    gamma0 and the spread of R, Stage I's length T0 (iterations, :data:`RACE_STAGE1_LENGTH`), and
-    Adam's step amplification a_f of the feature and a_n of the noise (1 for sign steps; all
-    docs/notes/overlap.md §5, §8 and the module docstring)."""
+    gamma0 and the spread of R, Stage I's length T0 (iterations, :data:`RACE_STAGE1_LENGTH`),
+    Adam's step amplification a_f of the feature and a_n of the noise (1 for sign steps), and the
+    probabilities that 0, 1 and 2 classes' test points flip within the horizon (test error about
+    0, 1/2, 1; :func:`theorykit.class_flip.flipped_classes`; all docs/notes/overlap.md §5, §8, §9
+    and the module docstring)."""
 
     rate_ratio: float
     reversal_ratio: float
@@ -249,10 +256,13 @@ class Race:
     stage1_length: float
     feature_amplification: float
     noise_amplification: float
+    flipped_classes: tuple[float, float, float]
 
     def memorisation_probability(self, seeds: int = 1) -> float:
-        """Probability that at least one of ``seeds`` runs (two heads each) reverses a head."""
-        return 1.0 - (1.0 - self.reversal_probability) ** (2 * seeds)
+        """Probability that at least one of ``seeds`` runs misclassifies a class's test points
+        within the horizon (:func:`theorykit.class_flip.flipped_classes`: test error about 1/2 or
+        more, which the CNN calls memorising noise)."""
+        return 1.0 - self.flipped_classes[0] ** seeds
 
     def reversed_heads(self) -> tuple[float, float, float]:
         """Probabilities that 0, 1 and 2 of a run's heads reverse within the horizon (independent
@@ -340,16 +350,23 @@ def _race(
     stage1 = float(RACE_STAGE1_LENGTH(m=params.m, q=params.q, eta=eta, rate_ratio=R))
     amplification = (feature, noise)
     if usable <= 0 or math.isinf(A):
-        return Race(R, A, threshold, reversal, 0.0, stage1, *amplification)
+        return Race(R, A, threshold, reversal, 0.0, stage1, *amplification, (1.0, 0.0, 0.0))
+    # Before Stage I's end the data are not fitted (dynamics.outcomes: a run memorises only once
+    # fitted), and a class "flips" on its initial filters alone: no class flips before T0.
+    flips = (
+        flipped_classes(params.m, sigma0, R, A, rho0, eta, start.horizon, spread)
+        if start.horizon >= stage1
+        else (1.0, 0.0, 0.0)
+    )
     if spread == 0:
         z = ((R - A) * usable / 2 + rho0) / (A * sigma0)
         probability = float(special.ndtr(z) ** params.m) if R > A else 0.0
-        return Race(R, A, threshold, reversal, probability, stage1, *amplification)
+        return Race(R, A, threshold, reversal, probability, stage1, *amplification, flips)
     # A head reverses when log R - spread |eps| exceeds log max(A, A_T(gamma0)), gamma0 = sigma0 M.
     gamma = _gamma0_quantiles(params)
     margin = np.log(R / _needed_ratio(A, gamma, rho0, usable))
     probability = float(np.mean(_within_spread(margin, spread)))
-    return Race(R, A, threshold, reversal, probability, stage1, *amplification)
+    return Race(R, A, threshold, reversal, probability, stage1, *amplification, flips)
 
 
 #: Quantiles of |eps| (the spread of R over heads) that :func:`reversal_time_band` and
@@ -503,26 +520,26 @@ def asymptotic_critical_batch_size(
     overlapping: bool = True,
     seeds: int = 2,
 ) -> float:
-    """B*_inf: the batch size from which a head reverses at *some* horizon, with the probability
-    rule of :func:`critical_batch_size` (the limit of it as the horizon grows): the narrow race's
-    R(P) = A; with C_race_spread > 0, at least one of ``seeds`` runs has a head with R e^{-C |eps|}
-    > A with probability 1/2 (a head's chance 2 Phi(log(R/A) / C) - 1 as T -> infinity). Below it
-    the race reverses no head (with probability 1/2); between it and :func:`critical_batch_size` a
-    head reverses, but after the horizon. inf when no P in [10^-3, 10^6] gets there (alpha = 0
-    included), 0 when every one does."""
+    """B*_inf: the batch size from which a class flips at *some* horizon, with the probability
+    rule of :func:`critical_batch_size` (its limit as the horizon grows): at least one of
+    ``seeds`` runs has a class that flips at every long enough horizon
+    (:func:`theorykit.class_flip.flipped_classes` at T = inf) with probability 1/2 -- a head with
+    R e^{-C_race_spread |eps|} > A (its best filter reverses), or one whose best filter starts
+    below rho0 / A. Below it no class flips (with probability 1/2); between it and
+    :func:`critical_batch_size` one does, but after the horizon. inf when no P in [10^-3, 10^6]
+    gets there (alpha = 0 included), 0 when every one does."""
     A = reversal_ratio(params)
     if math.isinf(A):
         return math.inf
     constants = constants or HiddenConstants()
-    spread = constants.race_spread
-    # A head's chance of 1 - (1/2)^(1 / (2 seeds)): one of the runs' 2 seeds heads w.p. 1/2.
-    head = 1.0 - 0.5 ** (1.0 / (2 * seeds))
     start = _RaceStart.of(params, math.inf)  # Adam's amplification over all of Stage I
 
     def excess(log_p: float) -> float:
         R = _amplified(params, constants, math.exp(log_p), overlapping, start)[0]
-        log_ratio = math.log(R / A)
-        return log_ratio if spread == 0 else float(_within_spread(log_ratio, spread)) - head
+        unflipped = flipped_classes(
+            params.m, params.sigma0, R, A, start.rho0, params.eta, math.inf, constants.race_spread
+        )[0]
+        return 0.5 - unflipped**seeds
 
     low, high = math.log(1e-3), math.log(1e6)
     if excess(low) <= 0:

@@ -24,12 +24,13 @@ each at the setting's eta and horizon T = ``epochs * iterations_per_epoch`` iter
   fastest head's, eps = 0), the median and the band of a reversing head's t_r over the spread of
   seeds (:func:`theorykit.batch_race.median_reversal_time`, the point prediction of the CNN's T_r
   over seeds; :func:`theorykit.batch_race.reversal_time_band`), the probability that a head
-  reverses within T over that spread, and the probabilities that 0, 1 or 2 of a run's heads do
-  (test error about 0, 1/2, 1; :func:`theorykit.batch_race.race`);
+  reverses within T over that spread, the probabilities that 0, 1 or 2 of a run's heads do, and
+  that 0, 1 or 2 classes' test points flip (test error about 0, 1/2, 1; a run memorises when one
+  does; :func:`theorykit.batch_race.race`, :mod:`theorykit.class_flip`);
 * **f** -- the fraction of a head's samples whose noise outgrows Adam's coupled (L2) decay, which
   sets the race's reversal ratio (:func:`theorykit.noise_decay.escape_fraction`; 1 for the other
   optimisers and lam = 0);
-* **B*_inf** -- the batch size from which a head reverses at *some* horizon
+* **B*_inf** -- the batch size from which a class flips at *some* horizon
   (:func:`theorykit.batch_race.asymptotic_critical_batch_size`); between B*_inf and B* the
   verdict is "undetermined at this horizon";
 * **the verdict** -- learns feature / memorises noise / stuck / undetermined at this horizon, with
@@ -104,6 +105,7 @@ class FiniteSizePredictions:
     reversal_probability: float | None
     memorisation_probability: float | None
     reversed_heads: tuple[float, float, float] | None
+    flipped_classes: tuple[float, float, float] | None
     verdict: Verdict | None
     in_sample: dict[str, tuple[str, ...]]
 
@@ -204,10 +206,16 @@ class FiniteSizePredictions:
             ("P(one head reverses within T)", number(self.reversal_probability)),
             ("P(a run memorises within T)", number(self.memorisation_probability)),
             (
-                "P(0 / 1 / 2 heads reverse: test error ~0 / ~1/2 / ~1)",
+                "P(0 / 1 / 2 heads reverse)",
                 "n/a"
                 if self.reversed_heads is None
                 else " / ".join(f"{p:.3f}" for p in self.reversed_heads),
+            ),
+            (
+                "P(0 / 1 / 2 classes flip: test error ~0 / ~1/2 / ~1)",
+                "n/a"
+                if self.flipped_classes is None
+                else " / ".join(f"{p:.3f}" for p in self.flipped_classes),
             ),
         ]
         return [
@@ -296,6 +304,7 @@ def finite_size_predictions(
         reversal_probability=None if at_race is None else at_race.reversal_probability,
         memorisation_probability=None if at_race is None else at_race.memorisation_probability(),
         reversed_heads=None if at_race is None else at_race.reversed_heads(),
+        flipped_classes=None if at_race is None else at_race.flipped_classes,
         verdict=finite_size_verdict(params, constants, lambda_star_adam=lambda_star_adam)
         if at_race is not None or not sign_type
         else None,

@@ -13,15 +13,16 @@ the finite-size thresholds, in this order:
    the paper's setting) is never compared with: the verdict is **undetermined**, naming its value
    (``bounds.readable_threshold``);
 2. **memorises noise** -- B at or above the race's B*(T)
-   (:func:`theorykit.batch_race.critical_batch_size`: a head reverses within T with probability
-   1/2 over two seeds), margin B / B*(T);
+   (:func:`theorykit.batch_race.critical_batch_size`: a class's test points flip within T with
+   probability 1/2 over two seeds, :mod:`theorykit.class_flip`), margin B / B*(T);
 3. **undetermined at this horizon** -- B between the race's B*_inf
    (:func:`theorykit.batch_race.asymptotic_critical_batch_size`, where a head reverses at some
    horizon) and B*(T): the race reverses a head, but the reversal has not shown by T (T < 2 t_r +
    gamma0/(a_f eta), the race's horizon rule with Adam's step amplification a_f of the feature,
-   1 for sign steps). The CNN's test error can rise before the reversal shows (noise fitted while
-   the feature is still small), so neither outcome is called; margin (2 t_r + gamma0/(a_f eta)) /
-   T, how much longer the horizon would have to be;
+   1 for sign steps). A class can flip before its best filter reverses (the other head's
+   negative filters, :mod:`theorykit.class_flip`), but not by T with probability 1/2, so neither
+   outcome is called; margin (2 t_r + gamma0/(a_f eta)) / T, how much longer the horizon would
+   have to be for the reversal itself;
 4. **learns feature** -- B below B*_inf (no head ever reverses in the race), once the feature has at
    least doubled from its initial scale, T >= gamma0 / eta (Lemma A.3: gamma0 = sigma0 E[max_r
    Z_r]; a sign-type step moves it by eta, and Adam's amplification, which builds up as the

@@ -45,7 +45,8 @@ CONFIDENT_MISS = 0.9
 
 @dataclasses.dataclass(frozen=True)
 class Forecast:
-    """One run: its row's label, B, seed, forecast probability and outcome (1 memorised)."""
+    """One run: its row's label, B, seed, forecast probability, outcome (1 memorised) and how many
+    of its heads' best feature coefficients ended negative (None: not read off the run)."""
 
     label: str
     B: int
@@ -53,6 +54,7 @@ class Forecast:
     probability: float
     memorised: bool
     calibration: bool
+    reversed_heads: int | None = None
 
 
 def run_forecasts(
@@ -65,9 +67,18 @@ def run_forecasts(
         label = f"{row.params.optimizer} {row.setting.label}"
         for index, B in enumerate(row.grid):
             p = probability(row, B)
-            for seed, result in zip(row.seeds, row.cnn[index], strict=True):
+            heads = row.cnn_heads[index] if row.cnn_heads else (None,) * len(row.seeds)
+            for seed, result, reversed_heads in zip(row.seeds, row.cnn[index], heads, strict=True):
                 forecasts.append(
-                    Forecast(label, B, seed, p, result == MEMORISES, row.setting.calibration)
+                    Forecast(
+                        label,
+                        B,
+                        seed,
+                        p,
+                        result == MEMORISES,
+                        row.setting.calibration,
+                        reversed_heads,
+                    )
                 )
     return forecasts
 
@@ -186,6 +197,22 @@ def _reliability_lines(held_out: Sequence[Forecast]) -> list[str]:
     ]
 
 
+def _unreversed_text(held_out: Sequence[Forecast]) -> str:
+    """How many held-out runs memorised with no head reversed: the runs a forecast of reversed
+    heads alone would miss, and the reason the race forecasts a class flip instead."""
+    memorised = [f for f in held_out if f.memorised and f.reversed_heads is not None]
+    unreversed = sum(f.reversed_heads == 0 for f in memorised)
+    if not memorised:
+        return ""
+    return (
+        f" Of the {len(memorised)} held-out runs that memorised, {unreversed} ended with both "
+        "heads' best feature coefficients positive: a run memorises when a class's test points "
+        "flip, which the other head's negative filters bring about before any best filter "
+        "reverses (theorykit.class_flip, docs/notes/overlap.md §9), and that is what the race "
+        "forecasts."
+    )
+
+
 def forecast_lines(scores: Sequence[ForecastScore], every: Sequence[Forecast]) -> list[str]:
     """The "Memorisation as a forecast" section of ``theorykit compare`` for
     :func:`forecast_scores`' ``scores`` and forecasts ``every``."""
@@ -208,10 +235,11 @@ def forecast_lines(scores: Sequence[ForecastScore], every: Sequence[Forecast]) -
         "calibration settings (validation.experiments.forecast). A confident miss differs from "
         f"its outcome by more than {CONFIDENT_MISS:g}. Spread race / 0/1 verdict Brier ratio: "
         + (
-            f"{scores[0].brier / scores[2].brier:.2f}."
+            f"{scores[0].brier / scores[2].brier:.3f}."
             if scores[2].brier > 0
             else "n/a (the verdict makes no error)."
-        ),
+        )
+        + _unreversed_text(held_out),
         "",
         *markdown_table(("forecast", "Brier score", "confident misses", "which"), table),
         "",

@@ -22,6 +22,7 @@ from validation.experiments.forecast import (
     run_forecasts,
 )
 from validation.experiments.settings import ACCURACY_SETTINGS
+from validation.experiments.table1_example import _flipped_level
 
 LEARNS = "learns feature"
 PAPER = ACCURACY_SETTINGS[0]  # a calibration setting
@@ -80,6 +81,23 @@ def test_only_held_out_runs_are_scored() -> None:
     assert "Murphy's decomposition" in text
     counted = sum(int(line.split("|")[2]) for line in text.splitlines() if line.startswith("| ["))
     assert counted == 2 * len(GRID)
+
+
+def test_the_section_counts_the_held_out_runs_that_memorised_without_a_reversed_head() -> None:
+    # Held out: memorised at the three largest B in both seeds, with 0, 1 and 2 reversed heads in
+    # seed 0 and 2 in seed 1; learned below. Four of the six memorising runs reversed a head.
+    outcomes = [[False, False]] * 3 + [[True, True]] * 3
+    heads = [[0, 0]] * 3 + [[0, 2], [1, 2], [2, 2]]
+    rows = [_row(PAPER, [[True, True]] * len(GRID)), _row(HELD_OUT, outcomes, heads)]
+    scores, every = forecast_scores(rows, HiddenConstants(), HiddenConstants(race_spread=0.0))
+    assert [f.reversed_heads for f in every if not f.calibration][-6:] == [0, 2, 1, 2, 2, 2]
+    text = "\n".join(forecast_lines(scores, every))
+    assert "Of the 6 held-out runs that memorised, 1 ended with both heads' best feature" in text
+
+
+def test_the_table1_levels_follow_memorisation_s_threshold() -> None:
+    levels = [_flipped_level(error) for error in (0.0, 0.249, 0.25, 0.48, 0.75, 0.751, 0.965)]
+    assert levels == [0, 0, 1, 1, 1, 2, 2]
 
 
 def test_the_spread_is_recovered_from_head_reversals_drawn_from_the_race() -> None:
