@@ -96,6 +96,7 @@ iterations and epochs as in docs/conventions.md.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -238,6 +239,19 @@ INIT_QUANTILES = 256
 
 
 @dataclasses.dataclass(frozen=True)
+class _ClassFlips:
+    """The arguments of :func:`theorykit.class_flip.flipped_classes` at one race, or None where no
+    class flips: A infinite, a horizon the feature needs to leave its start, or one before Stage
+    I's end (the data are not fitted, and a class would flip on its initial filters alone)."""
+
+    arguments: tuple[int, float, float, float, float, float, float, float] | None
+
+    def probabilities(self) -> tuple[float, float, float]:
+        """(P(0), P(1), P(2)) flipped classes."""
+        return (1.0, 0.0, 0.0) if self.arguments is None else flipped_classes(*self.arguments)
+
+
+@dataclasses.dataclass(frozen=True)
 class Race:
     """The race at one setting: R (with Adam's step amplification, R a_n / a_f), the reversal
     ratio A, the horizon's ratio A_T, the reversal time (iterations, None when R <= A: the linear
@@ -256,7 +270,13 @@ class Race:
     stage1_length: float
     feature_amplification: float
     noise_amplification: float
-    flipped_classes: tuple[float, float, float]
+    _flips: _ClassFlips = dataclasses.field(repr=False, compare=False)
+
+    @functools.cached_property
+    def flipped_classes(self) -> tuple[float, float, float]:
+        """Probabilities that 0, 1 and 2 classes' test points flip within the horizon
+        (:func:`theorykit.class_flip.flipped_classes`; computed when first asked for)."""
+        return self._flips.probabilities()
 
     def memorisation_probability(self, seeds: int = 1) -> float:
         """Probability that at least one of ``seeds`` runs misclassifies a class's test points
@@ -350,13 +370,12 @@ def _race(
     stage1 = float(RACE_STAGE1_LENGTH(m=params.m, q=params.q, eta=eta, rate_ratio=R))
     amplification = (feature, noise)
     if usable <= 0 or math.isinf(A):
-        return Race(R, A, threshold, reversal, 0.0, stage1, *amplification, (1.0, 0.0, 0.0))
+        return Race(R, A, threshold, reversal, 0.0, stage1, *amplification, _ClassFlips(None))
     # Before Stage I's end the data are not fitted (dynamics.outcomes: a run memorises only once
     # fitted), and a class "flips" on its initial filters alone: no class flips before T0.
-    flips = (
-        flipped_classes(params.m, sigma0, R, A, rho0, eta, start.horizon, spread)
-        if start.horizon >= stage1
-        else (1.0, 0.0, 0.0)
+    fitted = start.horizon >= stage1
+    flips = _ClassFlips(
+        (params.m, sigma0, R, A, rho0, eta, start.horizon, spread) if fitted else None
     )
     if spread == 0:
         z = ((R - A) * usable / 2 + rho0) / (A * sigma0)

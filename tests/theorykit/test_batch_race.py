@@ -287,8 +287,8 @@ def test_reversed_heads_are_binomial_and_a_run_memorises_when_a_class_flips(
     assert at.memorisation_probability(1) == pytest.approx(1 - unflipped, abs=1e-12)
     assert at.memorisation_probability(3) == pytest.approx(1 - unflipped**3, abs=1e-12)
     # A reversed best filter flips its class (theorykit.class_flip), so no fewer runs memorise
-    # than reverse a head, up to the flips' sampling error (FLIP_DRAWS draws: at most 0.011, 3
-    # standard errors) against P_rev's quantile integral.
+    # than reverse a head, up to the flips' sampling error (FLIP_DRAWS quasi-random draws: below
+    # 0.5 / sqrt(FLIP_DRAWS) = 0.008; 3 of that) against P_rev's quantile integral.
     assert unflipped <= none + 3 * 0.5 / math.sqrt(FLIP_DRAWS)
 
 

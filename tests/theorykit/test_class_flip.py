@@ -102,7 +102,7 @@ def test_more_noise_never_flips_fewer_classes() -> None:
 def test_a_run_memorises_at_least_as_often_as_a_head_reverses(B: int) -> None:
     # A reversed best filter flips its class, so the flip probability bounds the reversal's
     # 1 - (1 - P_rev)^2 from above; P_rev integrates gamma0 on quantiles and the flips sample it
-    # with FLIP_DRAWS draws, whose standard error is at most 0.5 / sqrt(2048) = 0.011: 3 of them.
+    # with FLIP_DRAWS draws, whose error is at most 0.5 / sqrt(4096) = 0.008: 3 of that.
     at = race(tang2025_synthetic(optimizer="adam", lam=1e-5, B=B))
     reversal = 1 - (1 - at.reversal_probability) ** 2
     assert at.memorisation_probability() >= reversal - 3 * 0.5 / math.sqrt(FLIP_DRAWS)
