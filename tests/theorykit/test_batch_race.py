@@ -286,10 +286,14 @@ def test_reversed_heads_are_binomial_and_a_run_memorises_when_a_class_flips(
     assert sum(at.flipped_classes) == pytest.approx(1.0, abs=1e-12)
     assert at.memorisation_probability(1) == pytest.approx(1 - unflipped, abs=1e-12)
     assert at.memorisation_probability(3) == pytest.approx(1 - unflipped**3, abs=1e-12)
-    # A reversed best filter flips its class (theorykit.class_flip), so no fewer runs memorise
-    # than reverse a head, up to the flips' sampling error (FLIP_DRAWS quasi-random draws: below
+    # Once the data are fitted (past Stage I's end; before it no class flips) a reversed best
+    # filter flips its class (theorykit.class_flip), so no fewer runs memorise than reverse a
+    # head, up to the flips' sampling error (FLIP_DRAWS quasi-random draws: below
     # 0.5 / sqrt(FLIP_DRAWS) = 0.008; 3 of that) against P_rev's quantile integral.
-    assert unflipped <= none + 3 * 0.5 / math.sqrt(FLIP_DRAWS)
+    if params.iterations >= at.stage1_length:
+        assert unflipped <= none + 3 * 0.5 / math.sqrt(FLIP_DRAWS)
+    else:
+        assert unflipped == 1.0
 
 
 @given(race_params(), st.floats(0.01, 1.0), st.floats(1.01, 10.0))
