@@ -508,7 +508,7 @@ def critical_batch_size(
         return math.inf  # not even B = 1000 n memorises
     if excess(high) > 0:
         return 0.0  # even B = n / 10^6 memorises
-    return params.n / math.exp(optimize.brentq(excess, low, high, xtol=1e-7))
+    return params.n / math.exp(optimize.brentq(excess, low, high, xtol=1e-5))
 
 
 #: The memorisation probabilities of one run that bound :func:`critical_batch_band`.
@@ -565,4 +565,4 @@ def asymptotic_critical_batch_size(
         return math.inf
     if excess(high) > 0:
         return 0.0
-    return params.n / math.exp(optimize.brentq(excess, low, high, xtol=1e-7))
+    return params.n / math.exp(optimize.brentq(excess, low, high, xtol=1e-5))

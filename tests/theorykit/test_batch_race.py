@@ -141,10 +141,10 @@ def test_a_longer_horizon_never_lowers_the_reversal_probability(
 
 def _crosses(params: ProblemParams, batch: float, horizon: float, seeds: int, level: float) -> bool:
     """Whether the probability that one of ``seeds`` runs memorises crosses ``level`` at ``batch``
-    (Brent's tolerance is 1e-7 in log P, inside the factors 1 -+ 1e-6 around it)."""
+    (Brent's tolerance is 1e-5 in log P, inside the factors 1 -+ 1e-4 around it)."""
     below, above = (
         race(params, steps_per_epoch=params.n / (batch * factor), horizon=horizon)
-        for factor in (1 - 1e-6, 1 + 1e-6)
+        for factor in (1 - 1e-4, 1 + 1e-4)
     )
     return below.memorisation_probability(seeds) <= level <= above.memorisation_probability(seeds)
 
@@ -168,9 +168,9 @@ def test_the_band_is_where_one_run_memorises_with_probability_a_tenth_to_nine_te
     band = critical_batch_band(params, horizon=horizon)
     assume(band[0] > 0.0 and band[1] < math.inf)
     # Where the probability jumps (at Stage I's end, before which no class flips) the three roots
-    # coincide up to the root finder's tolerance, xtol = 1e-7 in log P: 1e-7 relative in B.
+    # coincide up to the root finder's tolerance, xtol = 1e-5 in log P: 1e-5 relative in B.
     middle = critical_batch_size(params, seeds=1, horizon=horizon)
-    assert band[0] * (1 - 1e-6) <= middle <= band[1] * (1 + 1e-6)
+    assert band[0] * (1 - 1e-4) <= middle <= band[1] * (1 + 1e-4)
     for end, level in zip(band, BAND_LEVELS, strict=True):
         assert _crosses(params, end, horizon, seeds=1, level=level)
 
@@ -208,10 +208,10 @@ def test_stage1_ends_where_the_growing_filters_halve_the_data_loss(params: Probl
 def test_more_noise_mass_memorises_at_smaller_batches(params: ProblemParams, factor: float) -> None:
     horizon = params.epochs * params.iterations_per_epoch
     noisier = params.replace(sigma_p=params.sigma_p * factor)
-    # Up to the root finder's tolerance (1e-7 in log P, relative in B).
+    # Up to the root finder's tolerance (1e-5 in log P, relative in B).
     assert critical_batch_size(noisier, horizon=horizon) <= critical_batch_size(
         params, horizon=horizon
-    ) * (1 + 1e-6)
+    ) * (1 + 1e-4)
 
 
 def test_without_feature_noise_no_head_reverses() -> None:
@@ -330,7 +330,7 @@ def test_with_a_spread_the_asymptotic_boundary_is_the_long_horizon_limit(
     asymptotic = asymptotic_critical_batch_size(params, constants)
     assume(0.0 < asymptotic < math.inf)
     horizon = params.epochs * params.iterations_per_epoch
-    assert asymptotic <= critical_batch_size(params, constants, horizon=horizon) * (1 + 1e-6)
+    assert asymptotic <= critical_batch_size(params, constants, horizon=horizon) * (1 + 1e-4)
     endless = critical_batch_size(params, constants, horizon=1e12 * horizon)
     assert endless == pytest.approx(asymptotic, rel=1e-2)
 
