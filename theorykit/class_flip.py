@@ -27,8 +27,9 @@ from the class the filter's sign favours. :func:`filter_coefficient` gives gamma
   t* = (A |gamma0| - rho0) / (eta (R + A)); from then on |gamma| = min(|gamma(t*)| + eta (t - t*),
   rho(t) / A) (it grows by eta where R > A and holds the balance rho / A where R <= A).
 
-So R > A flips a class at some horizon (the best filter reverses) and R <= A never does (the best
-filter outgrows rho / A): the T -> infinity limit is the race's own, B*_inf of
+So R > A flips a class at some horizon (the best filter reverses) and R <= A does not (the best
+filter outgrows rho / A) unless the best filter starts below rho0 / A and falls at once: the
+T -> infinity limit (:func:`filter_asymptote`) is the race's own up to such heads, B*_inf of
 :func:`theorykit.batch_race.asymptotic_critical_batch_size`.
 
 **Over seeds.** The best and the most negative of a head's m filters start at sigma0 max_r Z_r and
@@ -72,10 +73,16 @@ def filter_coefficient(
     """gamma(T) of filters starting at ``gamma0`` (any sign) under the linear race with rate ratio
     ``rate_ratio`` (R, broadcast against ``gamma0``), reversal ratio A, noise start rho0 and feature
     step ``eta`` per iteration, at T = ``horizon`` iterations: the closed forms of the module
-    docstring (docs/notes/overlap.md §9)."""
+    docstring (docs/notes/overlap.md §9). Each branch is computed only where a filter needs it
+    (both only for starts of either sign)."""
     g0, R = np.broadcast_arrays(np.asarray(gamma0, float), np.asarray(rate_ratio, float))
     race = (reversal_ratio, rho0, eta, horizon)
-    return np.where(g0 > 0, _from_positive(g0, R, *race), _from_negative(g0, R, *race))
+    positive = g0 > 0
+    if positive.all():
+        return _from_positive(g0, R, *race)
+    if not positive.any():
+        return _from_negative(g0, R, *race)
+    return np.where(positive, _from_positive(g0, R, *race), _from_negative(g0, R, *race))
 
 
 def _from_positive(
@@ -197,18 +204,13 @@ def flipped_classes(
             (wrong[0] == right[0][:, ::-1]) & (wrong[1] > right[1][:, ::-1])
         )
     else:
-        race = (reversal_ratio, rho0, eta, horizon)
-        best, lowest, ratio = gamma0[..., 0], gamma0[..., 1], head_ratio[..., 0]
-        # The best filter is positive and the most negative one negative but for small m: the
-        # general closed form only where they are not.
-        typical = bool((best > 0).all() and (lowest <= 0).all())
-        coefficient = (
-            (_from_positive(best, ratio, *race), _from_negative(lowest, ratio, *race))
-            if typical
-            else tuple(filter_coefficient(g, ratio, *race) for g in (best, lowest))
-        )
-        right_side = np.maximum(coefficient[0], 0.0)  # the best filter's positive part, per head
-        wrong_side = np.maximum(-coefficient[1], 0.0)  # the most negative filter's magnitude
+        race = (head_ratio[..., 0], reversal_ratio, rho0, eta, horizon)
+        # Apart from small m, every best filter starts positive and every most negative one
+        # negative: filter_coefficient then computes one branch for each.
+        best = filter_coefficient(gamma0[..., 0], *race)
+        lowest = filter_coefficient(gamma0[..., 1], *race)
+        right_side = np.maximum(best, 0.0)  # the best filter's positive part, per head
+        wrong_side = np.maximum(-lowest, 0.0)  # the most negative filter's magnitude
         flipped = wrong_side > right_side[:, ::-1]
     flips = flipped.sum(axis=1)
     counts = np.bincount(flips, minlength=3) / FLIP_DRAWS

@@ -16,14 +16,14 @@ the finite-size thresholds, in this order:
    (:func:`theorykit.batch_race.critical_batch_size`: a class's test points flip within T with
    probability 1/2 over two seeds, :mod:`theorykit.class_flip`), margin B / B*(T);
 3. **undetermined at this horizon** -- B between the race's B*_inf
-   (:func:`theorykit.batch_race.asymptotic_critical_batch_size`, where a head reverses at some
-   horizon) and B*(T): the race reverses a head, but the reversal has not shown by T (T < 2 t_r +
-   gamma0/(a_f eta), the race's horizon rule with Adam's step amplification a_f of the feature,
-   1 for sign steps). A class can flip before its best filter reverses (the other head's
-   negative filters, :mod:`theorykit.class_flip`), but not by T with probability 1/2, so neither
-   outcome is called; margin (2 t_r + gamma0/(a_f eta)) / T, how much longer the horizon would
-   have to be for the reversal itself;
-4. **learns feature** -- B below B*_inf (no head ever reverses in the race), once the feature has at
+   (:func:`theorykit.batch_race.asymptotic_critical_batch_size`, where a class flips at some
+   horizon, in the race because a head reverses) and B*(T): the race reverses a head, but the
+   reversal has not shown by T (T < 2 t_r + gamma0/(a_f eta), the race's horizon rule with Adam's
+   step amplification a_f of the feature, 1 for sign steps). A class can flip before its best filter
+   reverses (the other head's negative filters, :mod:`theorykit.class_flip`), but not by T with
+   probability 1/2, so neither outcome is called; margin (2 t_r + gamma0/(a_f eta)) / T, how much
+   longer the horizon would have to be for the reversal itself;
+4. **learns feature** -- B below B*_inf (no class ever flips in the race), once the feature has at
    least doubled from its initial scale, T >= gamma0 / eta (Lemma A.3: gamma0 = sigma0 E[max_r
    Z_r]; a sign-type step moves it by eta, and Adam's amplification, which builds up as the
    gradient grows, is not counted for this first doubling); margin B*_inf / B (and threshold /

@@ -201,9 +201,9 @@ def _unreversed_text(held_out: Sequence[Forecast]) -> str:
     """How many held-out runs memorised with no head reversed: the runs a forecast of reversed
     heads alone would miss, and the reason the race forecasts a class flip instead."""
     memorised = [f for f in held_out if f.memorised and f.reversed_heads is not None]
-    unreversed = sum(f.reversed_heads == 0 for f in memorised)
     if not memorised:
         return ""
+    unreversed = sum(f.reversed_heads == 0 for f in memorised)
     return (
         f" Of the {len(memorised)} held-out runs that memorised, {unreversed} ended with both "
         "heads' best feature coefficients positive: a run memorises when a class's test points "
