@@ -62,7 +62,8 @@ class InlineExecutor(Executor):
 class WorkerSlots(Executor):
     """``workers`` one-process pools (spawned, :func:`validation.cnn.tasks.share_cores` with
     ``threads``): each task goes to the slot with the fewest tasks; a slot whose worker died is
-    replaced as soon as its failure is seen, so one lost worker costs only its own task (a single
+    replaced as soon as its failure is seen (a worker that died idle, when the next task comes to
+    its slot), so one lost worker costs only its own task (a single
     ``ProcessPoolExecutor`` would fail every task in flight). :meth:`terminate` kills the workers
     (an interrupted driver does not wait for them)."""
 
@@ -85,7 +86,12 @@ class WorkerSlots(Executor):
         with self._lock:
             number = min(range(len(self._slots)), key=self._load.__getitem__)
             slot = self._slots[number]
-            future = slot.submit(fn, *args, **kwargs)
+            try:
+                future = slot.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:  # its worker died idle: no task was lost, rebuild the slot
+                slot.shutdown(wait=False, cancel_futures=True)
+                slot = self._slots[number] = self._new_slot()
+                future = slot.submit(fn, *args, **kwargs)
             self._load[number] += 1
         future.add_done_callback(lambda done: self._finished(number, slot, done))
         return future

@@ -157,6 +157,22 @@ def test_sigkill_of_a_pool_worker_loses_nothing_finished(
     records_match(_check_whole_groups(store_path), reference)
 
 
+def test_a_worker_killed_while_idle_costs_no_task() -> None:
+    """A worker SIGKILLed between tasks breaks its one-process pool with no task in it; the next
+    task sent to that slot runs on a rebuilt one (the pool's own ``submit`` would raise)."""
+    others = {child.pid for child in multiprocessing.active_children()}
+    with open_executor("process:1") as pool:
+        first = pool.submit(os.getpid).result(timeout=TIMEOUT_S)
+        os.kill(first, signal.SIGKILL)
+        broken_slot = pool._slots[0]
+        deadline = time.monotonic() + TIMEOUT_S
+        while not broken_slot._broken:  # the pool's manager thread sees the death
+            assert time.monotonic() < deadline, "the pool never saw its worker die"
+            time.sleep(0.02)
+        second = pool.submit(os.getpid).result(timeout=TIMEOUT_S)
+    assert second not in others | {first}
+
+
 def test_sigkill_of_a_dask_worker_is_survived_without_duplicates(
     spec_path: Path, reference: dict, tmp_path: Path, dask_cluster, records_match
 ) -> None:
