@@ -89,7 +89,8 @@ def test_adam_normalised_step_is_bounded_lemma_c1(
     for g in gradients:
         common = dict(mom1=mom1, mom2=mom2, drive=-g, lam=0.0, gamma=0.0, beta1=beta1, beta2=beta2)
         mom1, mom2 = update.first_moment.evaluate(common), update.second_moment.evaluate(common)
-        if mom2 > 0:
+        # a subnormal v (below float64's smallest normal) keeps too few digits for a relative bound
+        if mom2 >= np.finfo(float).tiny:
             assert abs(mom1) / np.sqrt(mom2) <= bound * (1 + 1e-9)
 
 
