@@ -34,7 +34,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy import signal
 
 from theorykit.errors import ParameterError
 
@@ -73,6 +72,9 @@ def growth_amplification(
         raise ParameterError("beta2", (beta1, beta2), "0 <= beta1 < 1 and 0 < beta2 < 1")
     if not window >= 1:
         return 1.0
+    # here, not at the top: scipy.signal loads scipy.stats, 0.3 s of every command's start
+    from scipy import signal
+
     points = int(min(window, WINDOW_POINTS))
     t = np.arange(1, points + 1, dtype=float)
     first_bias = -np.expm1(t * np.log(beta1)) if beta1 > 0 else np.ones_like(t)

@@ -34,3 +34,12 @@ def test_importing_the_parameters_loads_neither_sympy_nor_scipy_integrate() -> N
 def test_a_formula_value_still_loads_what_it_needs() -> None:
     loaded, _ = _loaded_by("import theorykit.params as p; p.tang2025_synthetic().formula_values()")
     assert all(name in loaded for name in HEAVY)
+
+
+def test_the_command_line_starts_without_scipy_stats() -> None:
+    """scipy.stats (a third of a second, through scipy.signal too) loads only when the class
+    flips' quasi-random draws or Adam's step amplification are first computed, not with every
+    command."""
+    loaded, report = _loaded_by("import theorykit.cli")
+    chain = [line for line in report.splitlines() if "theorykit" in line or "scipy.s" in line]
+    assert "scipy.stats" not in loaded, "\n".join(chain)
