@@ -3,6 +3,9 @@
 ``ci`` (selected when the CI environment variable is set, as in .ci/run): derandomized, no deadline,
 so CI is reproducible and not flaky on a slow 2-core machine. ``dev``: random exploration, no
 deadline (sympy's first lambdify of an expression is slow, which is not what the tests measure).
+
+Figures are written as PNG alone (``THEORYKIT_FIGURE_FORMATS``, here and in every process a test
+starts): PDF and SVG double a report's drawing time; the tests of the formats themselves unset it.
 """
 
 import os
@@ -13,6 +16,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from validation.reports.figures.style import FORMATS_VARIABLE
+
+os.environ[FORMATS_VARIABLE] = "png"
 
 settings.register_profile(
     "ci",

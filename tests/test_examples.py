@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from validation.reports.figures.style import figure_formats
+
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
 
 
@@ -30,7 +32,7 @@ def test_example_runs_and_writes_its_figure(path: Path, tmp_path: Path) -> None:
     spec.loader.exec_module(module)
     figure = module.main(["--smoke", "--out", str(tmp_path / path.stem)])
     assert figure.suffix == ".png" and figure.stat().st_size > 0
-    assert figure.with_suffix(".svg").stat().st_size > 0
+    assert all(figure.with_suffix(f).stat().st_size > 0 for f in figure_formats())
 
 
 #: A bad invocation: (case, example, argv -- ``{tmp}`` is the test's directory, holding the plain

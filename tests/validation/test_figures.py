@@ -15,6 +15,7 @@ import pytest
 from dynamics.recording import recorded_epochs
 from dynamics.trajectory import METRICS, Trajectory
 from theorykit import tang2025_synthetic
+from theorykit.errors import ParameterError
 from validation.reports.figures import (
     MAX_TRAJECTORY_PANELS,
     PREDICTED,
@@ -26,6 +27,11 @@ from validation.reports.figures import (
     theory_band,
     theory_marks,
     trajectory_figure,
+)
+from validation.reports.figures.style import (
+    FORMATS_VARIABLE,
+    figure_formats,
+    other_formats_text,
 )
 from validation.runs.records import RunRecord
 
@@ -195,11 +201,37 @@ def test_final_errors_are_in_numeric_order_with_error_bars_and_the_papers_values
     assert reported and math.isclose(reported[0].get_ydata()[0], 0.9545)
 
 
-def test_a_figure_is_written_as_png_pdf_and_svg(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("chosen", "suffixes"),
+    [(None, [".pdf", ".png", ".svg"]), ("png", [".png"]), (" PDF,png, pdf", [".pdf", ".png"])],
+)
+def test_a_figure_is_written_as_png_pdf_and_svg_or_as_the_variable_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chosen: str | None, suffixes: list[str]
+) -> None:
+    if chosen is None:
+        monkeypatch.delenv(FORMATS_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(FORMATS_VARIABLE, chosen)
     fig = final_errors_figure(_grid(optimizers=("adam",), lams=(0.01,)), "formats")
     written = save_figure(fig, tmp_path / "f.png")
-    assert sorted(p.suffix for p in written) == [".pdf", ".png", ".svg"]
+    assert sorted(p.suffix for p in written) == suffixes
     assert all(p.stat().st_size > 0 for p in written)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
+    others = [suffix for suffix in suffixes if suffix != ".png"]
+    assert other_formats_text() == (f" (figures also as {', '.join(others)})" if others else "")
+
+
+def test_an_unknown_figure_format_is_one_line_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from validation.cli import main
+
+    monkeypatch.setenv(FORMATS_VARIABLE, "png,jpg")
+    with pytest.raises(ParameterError, match="THEORYKIT_FIGURE_FORMATS"):
+        figure_formats()
+    assert main(["report", str(tmp_path / "absent.sqlite")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "THEORYKIT_FIGURE_FORMATS" in lines[0] and "png,jpg" in lines[0]
 
 
 def test_an_in_sample_threshold_is_drawn_faded_and_labelled() -> None:

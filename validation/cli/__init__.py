@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from theorykit import cli as bounds
 from validation.cli import compare, images, report, sweep, validate
 from validation.cli.entry_points import run_reporting_errors
+from validation.reports.figures.style import figure_formats
 
 #: Subcommand name -> its module, in the order ``--help`` lists them.
 COMMANDS = {
@@ -81,8 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     the module docstring; errors end through
     :func:`validation.cli.entry_points.run_reporting_errors`)."""
     args = build_parser().parse_args(argv)
+
+    def run() -> int:
+        figure_formats()  # a bad THEORYKIT_FIGURE_FORMATS is one line before any work
+        return int(args.run(args))
+
     return run_reporting_errors(
         f"theorykit {args.command}",
-        lambda: int(args.run(args)),
+        run,
         interrupted="interrupted (finished work is stored; rerun to resume)",
     )

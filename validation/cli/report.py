@@ -17,6 +17,7 @@ from validation.cli.common import (
     check_export_path,
     check_out_dir,
 )
+from validation.reports.figures.style import other_formats_text
 from validation.reports.files import check_report_directory, default_report_directory
 from validation.reports.store_report import write_sweep_report
 from validation.runs.sizing import duration_text, prediction_seconds
@@ -90,5 +91,5 @@ def run(args: argparse.Namespace) -> int:
         with ResultsStore(args.results, read_only=True) as store:
             print(f"exported: {store.export(args.export)}")
     written = ", ".join(map(str, [out / "report.md", *figures]))
-    print(f"written: {written} (figures also as .pdf, .svg)")
+    print(f"written: {written}{other_formats_text()}")
     return 0

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from validation.cli.common import add_engine_arguments, add_export_argument, check_export_path
+from validation.reports.figures.style import other_formats_text
 from validation.reports.files import check_report_directory, default_report_directory
 from validation.sweeps.grid import load_spec
 
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         text, figures = write_sweep_report(store_path, report_dir)
         print(text)
         written = [report_dir / "report.md", *figures]
-        print(f"written: {', '.join(map(str, written))} (figures also as .pdf, .svg)")
+        print(f"written: {', '.join(map(str, written))}{other_formats_text()}")
     print(f"{outcome.stored}/{outcome.runs} runs in {store_path} ({outcome.added} new)")
     for error in outcome.errors:
         print(f"task failed, rerun to retry: {error}", file=sys.stderr)

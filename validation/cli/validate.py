@@ -12,6 +12,7 @@ import time
 
 from validation.cli.common import add_engine_arguments, add_out_argument, check_out_dir
 from validation.experiments.presets import PRESETS, Preset
+from validation.reports.figures.style import other_formats_text
 from validation.runs.provenance import machine_description
 from validation.runs.sizing import duration_text, group_size, prediction_seconds
 from validation.runs.spec import group_specs
@@ -116,5 +117,5 @@ def run(args: argparse.Namespace) -> int:
     text, checks, figures = write_report(preset, records, out_dir, predicted, timing)
     print(text)
     written = [out_dir / "results.sqlite", out_dir / "report.md", out_dir / "table.md", *figures]
-    print(f"written: {', '.join(map(str, written))} (figures also as .pdf and .svg)")
+    print(f"written: {', '.join(map(str, written))}{other_formats_text()}")
     return 0 if all(check.holds for check in checks) else 1

@@ -8,6 +8,7 @@ from theorykit import tang2025_synthetic
 from validation.experiments import prediction
 from validation.experiments.preset_report import predict_preset, run_preset, write_report
 from validation.experiments.presets import Preset
+from validation.reports.figures.style import figure_formats
 from validation.runs.spec import EngineOptions, RunSpec
 from validation.store.results import ResultsStore
 
@@ -50,8 +51,7 @@ def test_every_run_is_predicted_stored_and_reported(
     assert "Agree on every criterion:" in table
     assert text.split("\n## ")[1].startswith("Conclusion")
     for figure in ("trajectories", "agreement"):
-        assert (tmp_path / f"{figure}.png").stat().st_size > 0
-        assert (tmp_path / f"{figure}.svg").stat().st_size > 0
+        assert all((tmp_path / f"{figure}{f}").stat().st_size > 0 for f in figure_formats())
 
 
 def test_a_preset_that_does_not_predict_says_why(tmp_path: Path) -> None:

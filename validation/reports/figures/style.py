@@ -14,7 +14,8 @@
   the reduced dynamics dashed (:data:`PREDICTED`), the theory's numbers dash-dotted
   (:data:`THEORY_LINE`); a theory value calibrated on this very setting (in-sample,
   ``theorykit.calibration``) is drawn faded (:data:`IN_SAMPLE_ALPHA`) and labelled so.
-* Every figure is written as PNG, PDF and SVG (:func:`save_figure`).
+* Every figure is written as PNG, PDF and SVG (:func:`save_figure`), or in the formats the
+  environment variable :data:`FORMATS_VARIABLE` names (:func:`figure_formats`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from theorykit.errors import ParameterError
+
 #: The project's style sheet.
 STYLE_SHEET = Path(__file__).with_name("theorykit.mplstyle")
 #: Environment variable naming a style sheet (path or matplotlib style name) applied after ours.
@@ -34,8 +37,12 @@ COLUMN_WIDTH = 3.3
 FULL_WIDTH = 6.9
 #: At most this many panel columns in a grid of small multiples.
 MAX_COLUMNS = 4
-#: The file formats every figure is written in, the first being the path's own.
+#: The file formats every figure is written in by default.
 FORMATS = (".png", ".pdf", ".svg")
+#: Environment variable naming the formats to write instead, comma-separated (``png`` for a quick
+#: look: PDF and SVG each cost about as much again as the PNG). A figure's own path (the PNG the
+#: reports embed) is written whatever it says.
+FORMATS_VARIABLE = "THEORYKIT_FIGURE_FORMATS"
 
 
 class Quantity(NamedTuple):
@@ -129,12 +136,35 @@ def number_text(value: float) -> str:
     return f"${power}$" if mantissa == "1" else rf"${mantissa}\times {power}$"
 
 
+def figure_formats() -> tuple[str, ...]:
+    """The formats :func:`save_figure` writes: those :data:`FORMATS_VARIABLE` names (``png``,
+    ``pdf``, ``svg``, comma-separated), :data:`FORMATS` where it is unset or empty. A
+    :class:`~theorykit.errors.ParameterError` names any other value (the command line checks it
+    before any work)."""
+    value = os.environ.get(FORMATS_VARIABLE, "").strip()
+    if not value:
+        return FORMATS
+    chosen = tuple(f".{name.strip().lower().lstrip('.')}" for name in value.split(","))
+    if not all(name in FORMATS for name in chosen):
+        rule = "comma-separated figure formats among " + ", ".join(f[1:] for f in FORMATS)
+        raise ParameterError(FORMATS_VARIABLE, value, rule)
+    return tuple(dict.fromkeys(chosen))
+
+
+def other_formats_text() -> str:
+    """`` (figures also as .pdf, .svg)``: the formats :func:`figure_formats` writes beside each
+    figure's PNG, for a command's list of written files ("" where the PNG is all)."""
+    others = [f for f in figure_formats() if f != ".png"]
+    return f" (figures also as {', '.join(others)})" if others else ""
+
+
 def save_figure(fig: Any, path: Path) -> list[Path]:
-    """``path`` and the same figure in every other format of :data:`FORMATS` beside it, under
-    :func:`figure_style` (its resolution and margins); the figure is closed. Returns the paths
-    written."""
+    """``path`` and the same figure in every other format of :func:`figure_formats` beside it,
+    under :func:`figure_style` (its resolution and margins); the figure is closed. Returns the
+    paths written."""
     path = Path(path)
-    written = [path, *(path.with_suffix(f) for f in FORMATS if f != path.suffix.lower())]
+    others = (f for f in figure_formats() if f != path.suffix.lower())
+    written = [path, *(path.with_suffix(f) for f in others)]
     with figure_style():
         for target in written:
             fig.savefig(target)
