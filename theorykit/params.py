@@ -23,6 +23,7 @@ Validation happens at construction: an invalid value raises
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 import sys
@@ -301,7 +302,18 @@ class ProblemParams(Setting):
                     overrides[name],
                     f"derived from {', '.join(sources)}; override those fields instead",
                 )
+        if not any(field in overrides for fields in DERIVED_FROM.values() for field in fields):
+            return {**self._formula_base, **overrides}  # the derived scalars are this setting's
         fields = {**self.to_dict(), **overrides}
+        return {**derived_values(fields), **fields}
+
+    @functools.cached_property
+    def _formula_base(self) -> dict[str, Any]:
+        """:meth:`formula_values` without overrides, computed once per setting (a B* search
+        evaluates its formulas at one setting thousands of times); callers get copies."""
+        from theorykit.initialization import derived_values
+
+        fields = self.to_dict()
         return {**derived_values(fields), **fields}
 
     def replace(self, **changes: Any) -> ProblemParams:
