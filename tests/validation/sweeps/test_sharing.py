@@ -1,7 +1,9 @@
 """A store several drivers share, interrupts, and store edges: the fault suite of a lab's sweeps.
 
 Drivers are real ``theorykit sweep`` processes on one store, with the torch kernel so that a task
-takes about a second (the fused kernel would finish before anything can happen to it).
+takes about a second (the fused kernel would finish before anything can happen to it); a driver
+that only has to finish the sweep (a rerun, a store to read afterwards) runs the fused kernel, which
+stores the same keys.
 """
 
 import os
@@ -28,7 +30,7 @@ def spec_path(sweep_spec_file) -> Path:
     return sweep_spec_file(name="shared", epochs=EPOCHS)
 
 
-def _driver(spec: Path, store: Path, *extra: str) -> subprocess.Popen:
+def _driver(spec: Path, store: Path, *extra: str, kernel: str = "torch") -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -39,7 +41,7 @@ def _driver(spec: Path, store: Path, *extra: str) -> subprocess.Popen:
             "--store",
             str(store),
             "--kernel",
-            "torch",
+            kernel,
             *extra,
         ],
         stdout=subprocess.PIPE,
@@ -103,7 +105,7 @@ def test_ctrl_c_stores_what_finished_and_says_so_in_one_line(
     )
     stored = int(re.search(r"interrupted: (\d+)/16", message).group(1))
     assert stored == _rows(store) and 2 <= stored < 16
-    rerun = _driver(spec_path, store)
+    rerun = _driver(spec_path, store, kernel="fused")
     stdout, _ = rerun.communicate(timeout=TIMEOUT_S)
     assert rerun.returncode == 0 and _new_runs(stdout) == 16 - stored
 
@@ -145,7 +147,7 @@ def test_sigterm_and_sighup_end_a_driver_like_ctrl_c_and_the_sqlite_alone_holds_
     with sqlite3.connect(copy) as connection:
         assert connection.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == stored >= 2
         assert connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
-    rerun = _driver(spec_path, store)
+    rerun = _driver(spec_path, store, kernel="fused")
     stdout, _ = rerun.communicate(timeout=TIMEOUT_S)
     assert rerun.returncode == 0 and _new_runs(stdout) == 16 - stored
 
@@ -225,7 +227,7 @@ def test_the_sqlite_file_alone_holds_every_row_after_a_clean_finish(
     spec_path: Path, tmp_path: Path
 ) -> None:
     store = tmp_path / "clean.sqlite"
-    driver = _driver(spec_path, store)
+    driver = _driver(spec_path, store, kernel="fused")
     driver.communicate(timeout=TIMEOUT_S)
     assert driver.returncode == 0
     copy = tmp_path / "copy" / "copied.sqlite"
@@ -255,7 +257,7 @@ def test_a_foreign_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
 
 def test_a_read_only_store_is_reported_and_refuses_writes(spec_path: Path, tmp_path: Path) -> None:
     store = tmp_path / "ro.sqlite"
-    driver = _driver(spec_path, store)
+    driver = _driver(spec_path, store, kernel="fused")
     driver.communicate(timeout=TIMEOUT_S)
     with ResultsStore(store, read_only=True) as read_only:
         assert len(read_only.records()) == 16
@@ -266,7 +268,7 @@ def test_a_read_only_store_is_reported_and_refuses_writes(spec_path: Path, tmp_p
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
 def test_a_store_in_a_read_only_directory_opens_read_only(spec_path: Path, tmp_path: Path) -> None:
     store = tmp_path / "locked" / "ro.sqlite"
-    driver = _driver(spec_path, store)
+    driver = _driver(spec_path, store, kernel="fused")
     driver.communicate(timeout=TIMEOUT_S)
     store.parent.chmod(0o555)
     try:
