@@ -89,8 +89,7 @@ class WorkerSlots(Executor):
             try:
                 future = slot.submit(fn, *args, **kwargs)
             except BrokenProcessPool:  # its worker died idle: no task was lost, rebuild the slot
-                slot.shutdown(wait=False, cancel_futures=True)
-                slot = self._slots[number] = self._new_slot()
+                slot = self._rebuild(number)
                 future = slot.submit(fn, *args, **kwargs)
             self._load[number] += 1
         future.add_done_callback(lambda done: self._finished(number, slot, done))
@@ -101,8 +100,13 @@ class WorkerSlots(Executor):
             self._load[number] -= 1
             broken = not future.cancelled() and isinstance(future.exception(), BrokenProcessPool)
             if broken and self._slots[number] is slot:
-                slot.shutdown(wait=False, cancel_futures=True)
-                self._slots[number] = self._new_slot()
+                self._rebuild(number)
+
+    def _rebuild(self, number: int) -> ProcessPoolExecutor:
+        """Replace slot ``number``, whose worker died, by a new one (the caller holds the lock)."""
+        self._slots[number].shutdown(wait=False, cancel_futures=True)
+        self._slots[number] = self._new_slot()
+        return self._slots[number]
 
     def terminate(self) -> None:
         """Kill every worker now (their tasks' work is lost; the driver stores what finished)."""
