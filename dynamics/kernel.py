@@ -186,13 +186,13 @@ def _adam(w, first, second, gradient, scale, hyper, schedule, touched, touched_o
     moments and step are one pass (:func:`_updates`) while the batch's rows wait for their
     re-read kappa.
 
-    ``outer`` = (drive, values, slot, scratch): where ``scratch`` has entries, a touched sample's
-    gradient is not read from ``gradient`` but is the outer product drive[slot[i]] xi_i (the
-    support-resolved rows of sample i, :func:`_gradients`), written into ``scratch`` (one sample's
-    rows, which stay in the first-level cache) just before its update: the batch's gradient never
-    goes through memory, which at B = 100 is half the support-resolved rows."""
-    drive, values, slot, scratch = outer
-    per_sample = scratch.shape[0] > 0
+    ``outer`` = (drive, values, slot, formed): where ``formed`` (support-resolved Adam, whose
+    operations are :data:`UPDATE` unscaled), a touched sample's gradient is not read from
+    ``gradient`` but is the outer product drive[slot[i]] xi_i (the support-resolved rows of sample
+    i, :func:`_gradients`), formed entry by entry where it is used (:func:`_updates_outer`): the
+    batch's gradient never goes through memory, which at B = 100 is half the support-resolved
+    rows."""
+    drive, values, slot, formed = outer
     rows = touched.shape[0]
     width = w.shape[0] // rows
     row = 0
@@ -200,18 +200,34 @@ def _adam(w, first, second, gradient, scale, hyper, schedule, touched, touched_o
         end = row + 1
         while end < rows and touched[end] == touched[row]:
             end += 1
-        if touched[row] and per_sample:
+        if touched[row] and formed:
             for i in range(row, end):
-                _outer_product(scratch, drive[slot[i]], values[i])
                 span = slice(i * width, (i + 1) * width)
-                _adam_span(w[span], first[span], second[span], scratch.reshape(-1), scale[span],
-                           hyper, schedule, touched_operation, True, scaled)  # fmt: skip
+                _updates_outer(w[span], first[span], second[span], drive[slot[i]], values[i],
+                               hyper, schedule)  # fmt: skip
         else:
             operation = touched_operation if touched[row] else untouched_operation
             span = slice(row * width, end * width)
             _adam_span(w[span], first[span], second[span], gradient[span], scale[span], hyper,
                        schedule, operation, touched[row], scaled)  # fmt: skip
         row = end
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _updates_outer(w, first, second, drive, values, hyper, schedule):
+    """:func:`_updates` of one support-resolved sample's rows (flat (s, 2 m)) whose gradient is
+    the outer product drive[f] values[k] (:func:`_outer_product`), each entry's product formed
+    where the entry is updated: the same products, so the same arithmetic as forming the rows
+    first, without writing, reading and clearing them."""
+    moment_constants, step_constants = _moment_constants(hyper), _step_constants(hyper, schedule)
+    filters = drive.shape[0]
+    for k in range(values.shape[0]):
+        value, start = values[k], k * filters
+        for f in range(filters):
+            e = start + f
+            kept, m, v = _moment(w[e], first[e], second[e], drive[f] * value, moment_constants)
+            first[e], second[e] = m, v
+            w[e] = kept - _step(m, v, step_constants)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -363,7 +379,7 @@ def _member_steps(
                        dtype=np.bool_)  # fmt: skip
     scale = kappa.reshape(-1) if adam_overlap else flat
     slot = np.zeros(touched.shape[0], dtype=np.int64)  # a touched sample's place in the batch
-    outer = (rho, values, slot, np.zeros((values.shape[1] if formed else 0, filters), dtype=dtype))
+    outer = (rho, values, slot, formed)
     control = flush_subnormals()
     caches = (others, kappa, start, means, pending)
     positions = np.arange(max(y.shape[0], values.shape[1]))
