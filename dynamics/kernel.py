@@ -19,8 +19,8 @@ Per step and member, for the batch I_t (Lemma A.7, the batch mean 1/B sum over I
 3. the optimiser (eqs. 3.3-3.6, 5.1, B.2) on w[1], on every noise row and on the untouched
    coordinate b, with the overlap competition factors of :mod:`theorykit.overlap` as step scales
    (:mod:`dynamics.kernel_competition`: Adam's kappa refreshed every
-   :data:`dynamics.kernel_layout.COMPETITION_REFRESH` steps and re-read for the batch in between;
-   the sign step's exact own-aligned share), exactly as the reference computes them.
+   :attr:`dynamics.problem.ReducedProblem.competition_refresh` steps and re-read for the batch in
+   between; the sign step's exact own-aligned share), exactly as the reference computes them.
 
 Results equal the reference's to round-off (sums run in another order; the equivalence tests
 state the tolerance), in float64 and in float32 (the state is stored and stepped in the dtype of
@@ -411,7 +411,7 @@ def _member_steps(
                 slot[batch[c]] = c
             _updates(w1, w1_first, w1_second, w1_gradient, w1, hyper, schedule[step], True, False)
             _moments(b, b_first, b_second, b_gradient, hyper, False)
-            if adam_overlap and (cached[0] == 0 or t % refresh == 1):
+            if adam_overlap and (cached[0] == 0 or (t - 1) % refresh == 0):
                 _adam(flat, flat_first, flat_second, flat_gradient, scale, hyper, schedule[step],
                       touched, MOMENTS, MOMENTS, True, outer)  # fmt: skip
                 refresh_competition(rows_second, l1, l2sq, hyper, by_coordinate, by_sample,

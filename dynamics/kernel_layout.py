@@ -18,12 +18,6 @@ Array = npt.NDArray[np.floating]
 
 #: The dtypes the kernel steps in (and the CNN engine trains in, ``validation.runs.spec``).
 DTYPES = ("float64", "float32")
-#: Steps between refreshes of Adam's competition on overlapping supports: the others' second
-#: moments change on the 1/(1 - beta2) scale, the own one at every visit (between refreshes the
-#: batch members' kappa is re-read at every step). Accuracy against cost, measured in
-#: docs/notes/overlap.md §2 ("The refresh period"): 32 halves the refresh's share of the step but
-#: loses agreement with the CNN on long large-batch runs.
-COMPETITION_REFRESH = 16
 #: Reduction codes of the kernel (:data:`dynamics.problem.Reduction`; "mean-field": the shared
 #: displacement of representative samples, :mod:`dynamics.mean_field`).
 MODES = {"shared": 0, "overlap-aware": 1, "support-resolved": 2, "mean-field": 3}
@@ -149,7 +143,7 @@ def kernel_data(problem: ReducedProblem) -> KernelData:
             mode,
             PRECONDITIONERS[kind.preconditioner],
             int(problem.decay_competes),
-            COMPETITION_REFRESH,
+            problem.competition_refresh,
         ),
     )
 

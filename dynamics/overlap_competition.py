@@ -19,7 +19,6 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from dynamics.kernel_layout import COMPETITION_REFRESH
 from dynamics.optimizers import Moments, StepScale
 from dynamics.problem import ReducedProblem
 from dynamics.sample_axis import batch_index, coordinate_sum, gather, project
@@ -67,6 +66,7 @@ class OverlapCompetition:
         self._l1 = problem.l1
         self._kind = problem.first.kind
         self._decay_competes = problem.decay_competes
+        self._refresh_period = problem.competition_refresh
         # From a u-gradient to its coefficient per unit xi_i[k] (the c_b of _sign_competition).
         self._gradient_scale = problem.l1 / problem.l2sq
         self._moment_scale = self._gradient_scale**2
@@ -94,17 +94,16 @@ class OverlapCompetition:
     def _adam_competition(self, dynamics: CompetitionState, state: Moments | None) -> Array:
         """kappa(O_i / A_i) of :func:`theorykit.overlap.adam_competition` for the updated moments.
 
-        Every :data:`COMPETITION_REFRESH` steps the others' second moments are summed on every
-        noise coordinate from the supports (:meth:`_refresh`). Between refreshes O_i stays and
-        kappa is re-read for the batch members only, whose own moment A_i = V_i ||xi_i||_2^2 / s
-        jumps with their gradient; the others' A_i only decay by beta2 per step, which moves their
-        kappa by less than (1 - beta2^REFRESH) / 2 (0.8% at beta2 = 0.999) before the next
-        refresh."""
+        Every :attr:`dynamics.problem.ReducedProblem.competition_refresh` steps (at t = 1, 1 +
+        the period, ...) the others' second moments are summed on every noise coordinate from the
+        supports (:meth:`_refresh_kappa`). Between refreshes O_i stays and kappa is re-read for
+        the batch members only, whose own moment A_i = V_i ||xi_i||_2^2 / s jumps with their
+        gradient; the others' A_i decay by beta2 per step, which moves their kappa by less than
+        (1 - beta2^period) / 2 (1.6% at beta2 = 0.999 and a period of 32) before the next refresh,
+        and jump at their own visits."""
         assert state is not None
-        if dynamics._others is None or dynamics._kappa is None:
-            return self._refresh(dynamics, state.second)
-        if dynamics.t % COMPETITION_REFRESH == 1:
-            return self._refresh(dynamics, state.second)
+        if dynamics._others is None or dynamics._kappa is None or self._refreshes(dynamics):
+            return self._refresh_kappa(dynamics, state.second)
         assert dynamics._batch is not None
         rows, batch = np.arange(dynamics._batch.shape[0])[:, None], dynamics._batch
         V = gather(state.second, batch) * self._moment_scale[rows, batch][:, None, None, :]
@@ -113,7 +112,11 @@ class OverlapCompetition:
         np.put_along_axis(dynamics._kappa, batch_index(batch, dynamics._kappa.shape), kappa, axis=3)
         return dynamics._kappa
 
-    def _refresh(self, dynamics: CompetitionState, second: Array) -> Array:
+    def _refreshes(self, dynamics: CompetitionState) -> bool:
+        """Whether this step refreshes the competition: t = 1, 1 + period, 1 + 2 period, ..."""
+        return (dynamics.t - 1) % self._refresh_period == 0
+
+    def _refresh_kappa(self, dynamics: CompetitionState, second: Array) -> Array:
         """Every sample's kappa from the second moments ``second`` of u: v[k] = sum_{i in k} V_i
         xi_i[k]^2 on every noise coordinate (docs/notes/overlap.md §2), V_i a sample's squared
         gradient coefficient per unit xi^2 (c_i^2, or Adam's V_i of c_i), and each sample's exact
@@ -146,11 +149,10 @@ class OverlapCompetition:
             return functools.partial(self._background_share, dynamics)
         return dynamics._untouched
 
-    @staticmethod
-    def _background_share(dynamics: CompetitionState, state: Moments | None) -> Array:
+    def _background_share(self, dynamics: CompetitionState, state: Moments | None) -> Array:
         """Adam's share of :meth:`_background_competition` for b's updated moments ``state``."""
         assert state is not None
-        if dynamics._background_share is None or dynamics.t % COMPETITION_REFRESH == 1:
+        if dynamics._background_share is None or self._refreshes(dynamics):
             assert dynamics._coordinate_moments is not None  # set at this refresh
             own = state.second[..., None]
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -53,6 +53,25 @@ Array = npt.NDArray[np.float64]
 #: ("overlap-aware"). The first two model disjoint supports, the third overlapping ones.
 Reduction = Literal["shared", "support-resolved", "overlap-aware"]
 
+#: Steps between refreshes of Adam's competition on overlapping supports
+#: (:attr:`ReducedProblem.competition_refresh`): the others' second moments change on the
+#: 1/(1 - beta2) scale and at their own visits, the own one at every visit (between refreshes the
+#: batch members' kappa is re-read at every step). Accuracy against cost, measured in
+#: docs/notes/overlap.md §2 ("The refresh period").
+COMPETITION_REFRESH = 16
+#: The longer period where its batches visit each sample at most once on average (B times it at
+#: most n): there the others' moments go stale by the beta2 decay and a few visits; what it costs
+#: in agreement with the CNN is measured in docs/notes/overlap.md §2.
+SPARSE_VISITS_REFRESH = 32
+
+
+def competition_refresh(B: int, n: int) -> int:
+    """Steps between refreshes of Adam's competition on overlapping supports for batches of ``B``
+    of ``n`` samples (docs/notes/overlap.md §2, "The refresh period"):
+    :data:`SPARSE_VISITS_REFRESH` where that many steps visit each sample at most once on average
+    (B times it at most n), else :data:`COMPETITION_REFRESH`."""
+    return SPARSE_VISITS_REFRESH if n >= B * SPARSE_VISITS_REFRESH else COMPETITION_REFRESH
+
 
 def best_reduction(supports: str) -> Reduction:
     """The most faithful reduction for the supports: support-resolved where they are disjoint,
@@ -161,6 +180,12 @@ class ReducedProblem:
         alike."""
         kind = self.first.kind
         return self.overlapping and not kind.decoupled and kind.preconditioner != "none"
+
+    @property
+    def competition_refresh(self) -> int:
+        """:func:`competition_refresh` of the largest batch among the settings: one period for
+        every setting, as their steps are counted together."""
+        return competition_refresh(int(self.column("B").max()), self.y.shape[1])
 
     @property
     def first(self) -> ProblemParams:

@@ -27,26 +27,26 @@ OPTIMIZERS = ("adam", "adamw", "signsgd", "signsgdw", "gd")
 N = 40
 
 
-def _problem(optimizer: str, reduction: str, B: int, bias_correction: bool = True):
+def _problem(optimizer: str, reduction: str, B: int, bias_correction: bool = True, n: int = N):
     """Two settings of one group (two lam) on a small version of the paper's setting; disjoint
     supports need d - 1 >= n s."""
-    d = N * 100 + 1 if reduction == "support-resolved" else 1000
+    d = n * 100 + 1 if reduction == "support-resolved" else 1000
     eta = 0.5 if optimizer == "gd" else 5e-4
     params = [
         tang2025_synthetic(
-            optimizer=optimizer, lam=lam, B=B, n=N, d=d, eta=eta, bias_correction=bias_correction
+            optimizer=optimizer, lam=lam, B=B, n=n, d=d, eta=eta, bias_correction=bias_correction
         )
         for lam in (1e-5, 3e-3)
     ]
     return sample_reduced_problem(params, [0, 1], reduction=reduction)
 
 
-def _batches(S: int, B: int, steps: int) -> list[np.ndarray]:
+def _batches(S: int, B: int, steps: int, n: int = N) -> list[np.ndarray]:
     rng = np.random.default_rng(7)
     batches: list[np.ndarray] = []
     while len(batches) < steps:
-        order = epoch_orders(rng, S, N)
-        batches += [order[:, start : start + B] for start in range(0, N, B)]
+        order = epoch_orders(rng, S, n)
+        batches += [order[:, start : start + B] for start in range(0, n, B)]
     return batches[:steps]
 
 
@@ -89,6 +89,29 @@ def test_kernel_equals_the_reference_to_round_off(optimizer: str, reduction: str
     compiled.run(batches[:half])
     compiled.run(batches[half:])
     assert compiled.t == reference.t == len(batches)
+    assert _relative_difference(reference, compiled) < 1e-9
+
+
+def test_refresh_period_follows_the_visits_per_sample() -> None:
+    """The longer period where 32 steps of the largest batch visit each sample at most once on
+    average (B 32 <= n), the base period otherwise."""
+    assert _problem("adam", "overlap-aware", 2, n=64).competition_refresh == 32
+    assert _problem("adam", "overlap-aware", 2, n=63).competition_refresh == 16
+    assert _problem("adam", "overlap-aware", 2).competition_refresh == 16  # n = 40
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_kernel_equals_the_reference_at_the_longer_refresh_period(optimizer: str) -> None:
+    """n = 64, B = 2: refreshes at t = 1, 33 and 65, crossed by the kernel in two calls whose
+    boundary falls between refreshes."""
+    problem = _problem(optimizer, "overlap-aware", 2, n=64)
+    assert problem.competition_refresh == 32
+    reference, compiled = ReducedDynamics.start(problem), ReducedDynamics.start(problem)
+    batches = _batches(2, 2, 70, n=64)
+    for idx in batches:
+        reference.step(idx)
+    compiled.run(batches[:45])
+    compiled.run(batches[45:])
     assert _relative_difference(reference, compiled) < 1e-9
 
 
