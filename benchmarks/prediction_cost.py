@@ -151,8 +151,9 @@ def main() -> None:
         "Reading the table. A ratio below 1 is a prediction cheaper than training the network it "
         "predicts. The overlap-aware step costs, besides the Adam pass over its 2 m n "
         "displacements (a fifth of the CNN's 2 m d weights at the paper's d), a refresh of "
-        "Adam's competition every 16 steps over all n s support entries (the per-coordinate "
-        "second moments and each sample's share, docs/notes/overlap.md), and at B = 100 the "
+        "Adam's competition over all n s support entries (the per-coordinate second moments and "
+        "each sample's share, docs/notes/overlap.md §2): every 32 steps at B = 2, where 32 steps "
+        "visit each sample at most once on average, every 16 at B = 100; and at B = 100 the "
         "batch's coupling products (B n 2 m) and competition factors. The support-resolved "
         "reduction carries one weight per support entry, n s = d - 1 here, so it costs the CNN's "
         "order; the shared displacement carries n per filter.",

@@ -88,7 +88,14 @@ def test_one_rule_decides_the_fused_kernel_for_the_engine_and_the_dry_run(
 
 def test_prediction_work_counts_the_reductions_state_and_batch() -> None:
     p = tang2025_synthetic(B=4)  # n = 200, s = 100, m = 20
-    assert prediction_work(RunSpec(p, 0, 0)) == ("overlap-aware", 40 * 200 * 100, 4 * 40 * 200)
+    # a refresh every 32 steps at B = 4 (32 steps visit each of the 200 samples at most once)
+    assert prediction_work(RunSpec(p, 0, 0)) == (
+        "overlap-aware",
+        40 * 200 * 100 // 32,
+        4 * 40 * 200,
+    )
+    wide = RunSpec(p.replace(B=16), 0, 0)  # every 16 steps
+    assert prediction_work(wide) == ("overlap-aware", 40 * 200 * 100 // 16, 16 * 40 * 200)
     disjoint = RunSpec(p.replace(d=20_001), 0, 0, supports="disjoint")
     assert prediction_work(disjoint) == ("support-resolved", 40 * 200 * 100, 4 * 40 * 100)
 

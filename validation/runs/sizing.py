@@ -38,7 +38,7 @@ import math
 import os
 from collections.abc import Sequence
 
-from dynamics.problem import Reduction, best_reduction
+from dynamics.problem import Reduction, best_reduction, competition_refresh
 from dynamics.recording import recorded_epochs
 from theorykit.params import ProblemParams
 from validation.runs.spec import EngineOptions, RunSpec, prediction_groups
@@ -73,20 +73,20 @@ TORCH_STEP_PER_WEIGHT = 7.8e-9
 #: of 8 steps took 22.8 s (2.0 ms each, report included), 120 000 runs 3.7 min (1.85 ms each).
 PER_RUN_SECONDS = 1.9e-3
 #: Seconds per state entry per member-step of the reduced kernel on one core, per reduction: the
-#: state of :func:`prediction_work` (overlap-aware: dominated by the refresh of Adam's competition
-#: over the n s support entries every 16 steps). With PREDICTION_PER_BATCH_ENTRY, the line through
-#: the reduction's B = 2 and B = 100 rows of benchmarks/results/prediction_cost.md (twice the per
-#: member-step time, as for the CNN). ``tests/validation/test_sizing.py`` checks every row
-#: against these constants.
+#: state of :func:`prediction_work` (overlap-aware: the refresh of Adam's competition over the n s
+#: support entries, spread over its period, carries the step's own pass). With
+#: PREDICTION_PER_BATCH_ENTRY, the line through the reduction's B = 2 and B = 100 rows of
+#: benchmarks/results/prediction_cost.md (twice the per member-step time, as for the CNN).
+#: ``tests/validation/test_sizing.py`` checks every row against these constants.
 PREDICTION_PER_ENTRY: dict[str, dict[Reduction, float]] = {
-    "float64": {"overlap-aware": 5.15e-11, "support-resolved": 1.41e-9},
-    "float32": {"overlap-aware": 2.81e-11, "support-resolved": 4.56e-10},
+    "float64": {"overlap-aware": 1.27e-9, "support-resolved": 1.59e-9},
+    "float32": {"overlap-aware": 6.65e-10, "support-resolved": 5.6e-10},
 }
 #: Seconds per batch entry per member-step of the reduced kernel on one core (the batch's coupling
 #: products and competition factors, its rho and gradients).
 PREDICTION_PER_BATCH_ENTRY: dict[str, dict[Reduction, float]] = {
-    "float64": {"overlap-aware": 1.85e-10, "support-resolved": 8.23e-10},
-    "float32": {"overlap-aware": 1.66e-10, "support-resolved": 7.02e-10},
+    "float64": {"overlap-aware": 1.85e-10, "support-resolved": 8.4e-10},
+    "float32": {"overlap-aware": 1.73e-10, "support-resolved": 4.26e-10},
 }
 #: Members per task when a spec sets no group_size: CPU groups gain nothing past a few members per
 #: core; a GPU needs many members to fill it.
@@ -172,14 +172,19 @@ def _measurements(spec: RunSpec, options: EngineOptions) -> float:
 
 def prediction_work(spec: RunSpec) -> tuple[Reduction, int, int]:
     """(reduction, state entries, batch entries) of one member-step of a run's prediction, in the
-    reduction :func:`dynamics.problem.best_reduction` picks for its supports: state 2 m n s (the
-    support entries a refresh passes over, overlap-aware; the weights, support-resolved); batch
-    B 2 m n (the coupling rows, overlap-aware) or B 2 m s (support-resolved)."""
+    reduction :func:`dynamics.problem.best_reduction` picks for its supports: state 2 m n s per
+    refresh period (overlap-aware: the support entries a refresh of Adam's competition passes
+    over, once per :func:`dynamics.problem.competition_refresh` steps) or per step (the weights,
+    support-resolved); batch B 2 m n (the coupling rows, overlap-aware) or B 2 m s
+    (support-resolved)."""
     p = spec.params
     reduction = best_reduction(spec.supports)
     filters = 2 * p.m
     batch = p.n if reduction == "overlap-aware" else p.s
-    return reduction, filters * p.n * p.s, p.B * filters * batch
+    state = filters * p.n * p.s
+    if reduction == "overlap-aware":
+        state //= competition_refresh(p.B, p.n)
+    return reduction, state, p.B * filters * batch
 
 
 def prediction_step_seconds(spec: RunSpec, dtype: str) -> float:
