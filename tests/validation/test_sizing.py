@@ -2,6 +2,7 @@
 what the engine allocates and runs; the time estimate scales with the work; the dry runs print all
 three."""
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -10,9 +11,13 @@ import pytest
 
 from theorykit import tang2025_synthetic
 from validation.cli import main
+from validation.cli.validate import describe
+from validation.experiments.presets import PRESETS
 from validation.runs.sizing import (
     ITEMSIZE,
     PREDICTION_PER_ENTRY,
+    VALIDATE_COMMAND_SECONDS,
+    duration_text,
     fused_step_seconds,
     group_size,
     member_bytes,
@@ -20,7 +25,7 @@ from validation.runs.sizing import (
     prediction_step_seconds,
     prediction_work,
 )
-from validation.runs.spec import EngineOptions, RunSpec
+from validation.runs.spec import EngineOptions, RunSpec, group_specs
 
 
 def test_member_steps_and_memory_count_the_engine_arrays() -> None:
@@ -166,6 +171,22 @@ def test_dry_runs_print_member_steps_memory_and_time(
     assert "member-steps" in out and "MiB" in out and "estimated" in out
 
 
+def test_validate_dry_run_total_adds_the_start_and_the_report() -> None:
+    """The total is the groups' training, the predictions and the command's own seconds: the
+    inputs of the estimate, not a wall time."""
+    preset = PRESETS["quick"]()
+    training = sum(
+        group_size([preset.specs[i] for i in indices], preset.options, "cpu").seconds or 0.0
+        for indices in group_specs(preset.specs)
+    )
+    predicting = prediction_seconds(preset.specs, preset.options)
+    total = training + predicting + VALIDATE_COMMAND_SECONDS
+    assert f"estimated total: ~{duration_text(total)} with the start" in describe(preset)
+    unpredicted = dataclasses.replace(preset, predict=False)
+    alone = training + VALIDATE_COMMAND_SECONDS
+    assert f"estimated total: ~{duration_text(alone)} with the start" in describe(unpredicted)
+
+
 def test_validate_dry_run_sizes_the_predictions_it_will_compute(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -173,7 +194,8 @@ def test_validate_dry_run_sizes_the_predictions_it_will_compute(
     predicted = capsys.readouterr().out
     assert "predictions: yes" in predicted and "estimated total" in predicted
     assert main(["validate", "--preset", "quick", "--dry-run", "--no-predict"]) == 0
-    assert "predictions: no" in capsys.readouterr().out
+    unpredicted = capsys.readouterr().out
+    assert "predictions: no" in unpredicted and "estimated total" in unpredicted
     assert main(["validate", "--preset", "tang2025-table", "--dry-run", "--predict"]) == 0
     assert "predictions: yes" in capsys.readouterr().out
     assert main(["validate", "--preset", "quick", "--dry-run", "--kernel", "torch"]) == 0

@@ -14,7 +14,12 @@ from validation.cli.common import add_engine_arguments, add_out_argument, check_
 from validation.experiments.presets import PRESETS, Preset
 from validation.reports.figures.style import other_formats_text
 from validation.runs.provenance import machine_description
-from validation.runs.sizing import duration_text, group_size, prediction_seconds
+from validation.runs.sizing import (
+    VALIDATE_COMMAND_SECONDS,
+    duration_text,
+    group_size,
+    prediction_seconds,
+)
 from validation.runs.spec import group_specs
 
 HELP = "train a preset's CNNs and compare with the paper and the theory"
@@ -48,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def describe(preset: Preset) -> str:
     """The ``--dry-run`` text: one line per stacked group, the training time, the predictions' time
-    when the preset predicts, and the total (:mod:`validation.runs.sizing`)."""
+    when the preset predicts, and the total with the command's start and report
+    (:mod:`validation.runs.sizing`)."""
     options = preset.options
     device_type = options.device_type()
     lines = [f"preset {preset.name!r}: {len(preset.specs)} runs, {options.dtype}"]
@@ -65,14 +71,20 @@ def describe(preset: Preset) -> str:
     kernel = "fused kernel" if options.runs_fused(device_type) else "torch step"
     lines.append(f"estimated training time on this CPU ({kernel}): ~{duration_text(training)}")
     steps = sum(s.params.iterations for s in preset.specs)
-    if not preset.predict:
+    predicting = 0.0
+    if preset.predict:
+        predicting = prediction_seconds(preset.specs, options)
+        lines.append(
+            f"predictions: yes ({steps:,} reduced-dynamics member-steps, "
+            f"~{duration_text(predicting)})"
+        )
+    else:
         lines.append(f"predictions: no ({preset.predict_note or '--no-predict'})")
-        return "\n".join(lines)
-    predicting = prediction_seconds(preset.specs, options)
-    lines += [
-        f"predictions: yes ({steps:,} reduced-dynamics member-steps, ~{duration_text(predicting)})",
-        f"estimated total: ~{duration_text(training + predicting)} (validation.runs.sizing)",
-    ]
+    total = training + predicting + VALIDATE_COMMAND_SECONDS
+    lines.append(
+        f"estimated total: ~{duration_text(total)} with the start and the report "
+        "(validation.runs.sizing)"
+    )
     return "\n".join(lines)
 
 

@@ -62,12 +62,19 @@ MEASURE_PER_ENTRY = {"float32": 2.5e-11, "float64": 4.5e-11}
 #: used, so every estimate lands within 1.1x of those measurements (in-sample: fitted on them).
 TRAINING_OVERHEAD = 1.13
 PREDICTION_OVERHEAD = 1.1
+#: Wall seconds of ``theorykit validate`` besides training and predicting: its start (imports,
+#: compiled kernels loaded from numba's cache) and its report (verdicts, tables, figures in every
+#: format). Measured with the runs and predictions already stored, so the command does only these:
+#: 8.8-9.6 s for the quick preset, 10.1 s for tang2025-table (2 cores); it hardly grows with the
+#: runs.
+VALIDATE_COMMAND_SECONDS = 9.5
 #: Seconds per weight per member-step of the torch step on the CPU (a sequence of torch operations
 #: per step on torch's threads, overhead-bound): fitted to validate's quick preset with
-#: ``--kernel torch`` (1-2 members per group, 65 s of training on 2 cores; in-sample). Larger
-#: groups amortise the per-step overhead differently
+#: ``--kernel torch`` (1-2 members per group; in-sample), whose training took 65 s on one day and
+#: 108 s (twice) on another on the same 2-core machine: the geometric middle, 84 s, so either is
+#: within 1.3x. Larger groups amortise the per-step overhead differently
 #: (``benchmarks/results/engine_throughput_cpu_float64.md``).
-TORCH_STEP_PER_WEIGHT = 7.8e-9
+TORCH_STEP_PER_WEIGHT = 1.0e-8
 #: Wall seconds per run besides its steps and measurements: drawing its data, building it into
 #: its group, writing its row, its share of the report. Grids of tiny runs (2 cores): 10 000 runs
 #: of 8 steps took 22.8 s (2.0 ms each, report included), 120 000 runs 3.7 min (1.85 ms each).
