@@ -87,10 +87,13 @@ def test_time_scales_agree_within_the_factor_where_both_exist() -> None:
     assert _pair(measured, measured).criteria()["T_r"].holds is None  # no reversal in either
 
 
-def test_head_signs_do_not_apply_to_a_collapsed_run() -> None:
+def test_head_signs_and_test_error_do_not_apply_to_a_collapsed_run() -> None:
+    """Test errors 0.46 and 0.70 of two collapsed networks: 0.24 apart, decided at round-off."""
     dead = _metrics((1e-7, -1e-7), 0.46, weight_max=1e-6)
-    criteria = _pair(dead, _metrics((2e-7, 3e-7), 0.40, weight_max=1e-6)).criteria()
+    criteria = _pair(dead, _metrics((2e-7, 3e-7), 0.70, weight_max=1e-6)).criteria()
     assert criteria["outcome"].holds and criteria["head signs"].holds is None
+    assert criteria["test error"].holds is None
+    assert criteria["test error"].detail == "n/a (collapsed: 0.460 / 0.700)"
 
 
 def test_the_verdict_holds_misses_or_is_not_called() -> None:

@@ -104,7 +104,8 @@ def agreement_lines(
         "|measured| of those curves) within the reduction's bound "
         f"({EXACT_TRAJECTORY_BOUND:g} exact, {OVERLAP_TRAJECTORY_BOUND:g} overlap-aware: measured "
         f"on small drawn settings); T0 and T_r (iterations) within a factor "
-        f"{TIME_SCALE_FACTOR:g}; the final test error within {TEST_ERROR_GAP:g}. Cells: CNN / "
+        f"{TIME_SCALE_FACTOR:g}; the final test error within {TEST_ERROR_GAP:g} (neither the signs "
+        "nor the test error where a run collapsed: at round-off level). Cells: CNN / "
         "predicted (ratio predicted / measured).",
         "",
         *markdown_table(("run", "seed", "reduction", "agree", *CRITERIA), rows),
