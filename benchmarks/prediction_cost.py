@@ -34,6 +34,7 @@ import torch
 from output import add_output_arguments, add_size_arguments, output_directory
 from timing import best_time
 
+from dynamics.problem import competition_refresh
 from dynamics.reduced import ReducedDynamics
 from theorykit.params import tang2025_synthetic
 from validation.cnn.ensemble import build_ensemble
@@ -127,6 +128,7 @@ def main() -> None:
                 )
                 print(rows[-1], flush=True)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    paper = tang2025_synthetic()
     lines = [
         "# What a prediction costs next to the CNN it predicts",
         "",
@@ -152,11 +154,12 @@ def main() -> None:
         "predicts. The overlap-aware step costs, besides the Adam pass over its 2 m n "
         "displacements (a fifth of the CNN's 2 m d weights at the paper's d), a refresh of "
         "Adam's competition over all n s support entries (the per-coordinate second moments and "
-        "each sample's share, docs/notes/overlap.md §2): every 32 steps at B = 2, where 32 steps "
-        "visit each sample at most once on average, every 16 at B = 100; and at B = 100 the "
-        "batch's coupling products (B n 2 m) and competition factors. The support-resolved "
-        "reduction carries one weight per support entry, n s = d - 1 here, so it costs the CNN's "
-        "order; the shared displacement carries n per filter.",
+        "each sample's share, docs/notes/overlap.md §2), every "
+        + ", ".join(f"{competition_refresh(B, paper.n)} steps at B = {B}" for B in args.batch)
+        + " (32 where 32 steps visit each sample at most once on average, else 16); and at "
+        "B = 100 the batch's coupling products (B n 2 m) and competition factors. The "
+        "support-resolved reduction carries one weight per support entry, n s = d - 1 here, so it "
+        "costs the CNN's order; the shared displacement carries n per filter.",
         "",
     ]
     (results / "prediction_cost.md").write_text("\n".join(lines))

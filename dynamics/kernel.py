@@ -216,9 +216,8 @@ def _adam(w, first, second, gradient, scale, hyper, schedule, touched, touched_o
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _updates_outer(w, first, second, drive, values, hyper, schedule):
     """:func:`_updates` of one support-resolved sample's rows (flat (s, 2 m)) whose gradient is
-    the outer product drive[f] values[k] (:func:`_outer_product`), each entry's product formed
-    where the entry is updated: the same products, so the same arithmetic as forming the rows
-    first, without writing, reading and clearing them."""
+    the outer product drive[f] values[k]: the products :func:`_outer_product` forms, each where
+    its entry is updated, in :func:`_updates`' arithmetic."""
     moment_constants, step_constants = _moment_constants(hyper), _step_constants(hyper, schedule)
     filters = drive.shape[0]
     for k in range(values.shape[0]):
@@ -293,10 +292,10 @@ def _gradients(rho, batch, w1, y, l1, l2sq, values, w1_gradient, rows_gradient, 
     """The batch-mean data gradients of Lemma A.7 on w[1] and on the noise rows (scattered; the
     rows outside the batch stay 0); overwrites ``rho`` with each member's noise drive (divided by
     the batch size in the support-resolved form, whose rows are drive xi_i[k]: not scattered unless
-    ``scatter``, :func:`_adam` forms them where it steps). Mean-field steps (the reference's
-    ``step_mean_field``): the batch is every representative, w[1]'s gradient their mean, and only
-    the ``visited`` ones get their noise gradient, divided by the setting's B (``divisor``; the
-    batch size otherwise)."""
+    ``scatter``, :func:`_updates_outer` forms them where it steps). Mean-field steps (the
+    reference's ``step_mean_field``): the batch is every representative, w[1]'s gradient their
+    mean, and only the ``visited`` ones get their noise gradient, divided by the setting's B
+    (``divisor``; the batch size otherwise)."""
     size, filters = rho.shape[0], w1.shape[0]
     m = filters // 2
     s = values.shape[1]
@@ -354,7 +353,7 @@ def _member_steps(
     coupled = np.empty((batches.shape[1], coupling.shape[1]), dtype=dtype)
     decay = np.empty(filters, dtype=dtype)
     w1_gradient = np.zeros(filters, dtype=dtype)
-    # Adam forms the support-resolved rows' gradient where it steps them (:func:`_adam`)
+    # Adam forms the support-resolved rows' gradient where it steps them (:func:`_updates_outer`)
     formed = mode == 2 and preconditioner == 0
     rows_gradient = np.zeros((0, filters) if formed else rows.shape, dtype=dtype)
     b_gradient = np.zeros(filters, dtype=dtype)

@@ -53,12 +53,13 @@ Array = npt.NDArray[np.float64]
 #: ("overlap-aware"). The first two model disjoint supports, the third overlapping ones.
 Reduction = Literal["shared", "support-resolved", "overlap-aware"]
 
-#: Steps between refreshes of Adam's competition on overlapping supports
+#: Steps between refreshes of Adam's competition on overlapping supports where batches visit each
+#: sample more than once per period on average
 #: (:attr:`ReducedProblem.competition_refresh`): the others' second moments change on the
 #: 1/(1 - beta2) scale and at their own visits, the own one at every visit (between refreshes the
 #: batch members' kappa is re-read at every step). Accuracy against cost, measured in
 #: docs/notes/overlap.md §2 ("The refresh period").
-COMPETITION_REFRESH = 16
+DENSE_VISITS_REFRESH = 16
 #: The longer period where its batches visit each sample at most once on average (B times it at
 #: most n): there the others' moments go stale by the beta2 decay and a few visits; what it costs
 #: in agreement with the CNN is measured in docs/notes/overlap.md §2.
@@ -69,8 +70,8 @@ def competition_refresh(B: int, n: int) -> int:
     """Steps between refreshes of Adam's competition on overlapping supports for batches of ``B``
     of ``n`` samples (docs/notes/overlap.md §2, "The refresh period"):
     :data:`SPARSE_VISITS_REFRESH` where that many steps visit each sample at most once on average
-    (B times it at most n), else :data:`COMPETITION_REFRESH`."""
-    return SPARSE_VISITS_REFRESH if n >= B * SPARSE_VISITS_REFRESH else COMPETITION_REFRESH
+    (B times it at most n), else :data:`DENSE_VISITS_REFRESH`."""
+    return SPARSE_VISITS_REFRESH if n >= B * SPARSE_VISITS_REFRESH else DENSE_VISITS_REFRESH
 
 
 def best_reduction(supports: str) -> Reduction:

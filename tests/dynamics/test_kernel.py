@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from dynamics import kernel_competition
-from dynamics.problem import sample_reduced_problem
+from dynamics.problem import competition_refresh, sample_reduced_problem
 from dynamics.reduced import ReducedDynamics, epoch_orders
 from theorykit.errors import ParameterError
 from theorykit.overlap import adam_competition, adam_competition_inverse
@@ -93,24 +93,31 @@ def test_kernel_equals_the_reference_to_round_off(optimizer: str, reduction: str
 
 
 def test_refresh_period_follows_the_visits_per_sample() -> None:
-    """The longer period where 32 steps of the largest batch visit each sample at most once on
-    average (B 32 <= n), the base period otherwise."""
+    """The longer period where 32 steps visit each sample at most once on average (B 32 <= n),
+    the base period otherwise; a stacked problem's period is its largest batch's."""
+    assert competition_refresh(2, 64) == 32 and competition_refresh(2, 63) == 16
+    assert competition_refresh(6, 200) == 32 and competition_refresh(7, 200) == 16
     assert _problem("adam", "overlap-aware", 2, n=64).competition_refresh == 32
-    assert _problem("adam", "overlap-aware", 2, n=63).competition_refresh == 16
-    assert _problem("adam", "overlap-aware", 2).competition_refresh == 16  # n = 40
+    params = [tang2025_synthetic(optimizer="adam", B=B, n=64, d=1000) for B in (2, 4)]
+    mixed = sample_reduced_problem(params, [0, 1], reduction="overlap-aware")
+    assert mixed.competition_refresh == 16  # 4 x 32 > 64
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "adamw"])
 def test_kernel_equals_the_reference_at_the_longer_refresh_period(optimizer: str) -> None:
-    """n = 64, B = 2: refreshes at t = 1, 33 and 65, crossed by the kernel in two calls whose
-    boundary falls between refreshes."""
+    """n = 64, B = 2: refreshes at t = 1, 33 and 65; the steps around t = 33 in the reference's
+    step, the rest in kernel calls whose boundaries fall between refreshes, so the caches cross
+    in both directions."""
     problem = _problem(optimizer, "overlap-aware", 2, n=64)
     assert problem.competition_refresh == 32
     reference, compiled = ReducedDynamics.start(problem), ReducedDynamics.start(problem)
     batches = _batches(2, 2, 70, n=64)
     for idx in batches:
         reference.step(idx)
-    compiled.run(batches[:45])
+    compiled.run(batches[:30])
+    for idx in batches[30:36]:  # the refresh at t = 33 in the reference's step
+        compiled.step(idx)
+    compiled.run(batches[36:45])
     compiled.run(batches[45:])
     assert _relative_difference(reference, compiled) < 1e-9
 

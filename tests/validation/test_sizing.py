@@ -93,7 +93,8 @@ def test_one_rule_decides_the_fused_kernel_for_the_engine_and_the_dry_run(
 
 def test_prediction_work_counts_the_reductions_state_and_batch() -> None:
     p = tang2025_synthetic(B=4)  # n = 200, s = 100, m = 20
-    # a refresh every 32 steps at B = 4 (32 steps visit each of the 200 samples at most once)
+    # a refresh every 32 steps at B = 4 (32 steps visit each of the 200 samples at most once on
+    # average)
     assert prediction_work(RunSpec(p, 0, 0)) == (
         "overlap-aware",
         40 * 200 * 100 // 32,

@@ -17,7 +17,11 @@
   ``PREDICTION_PER_ENTRY x state + PREDICTION_PER_BATCH_ENTRY x batch`` (:func:`prediction_work`)
   core-seconds, groups concurrently, one per core
   (``validation.experiments.prediction.predicted_groups``), plus the same measurement per record,
-  times ``PREDICTION_OVERHEAD``.
+  times ``PREDICTION_OVERHEAD``; the overlap-aware constants are fitted to Adam at the paper's
+  setting, whose refresh of the competition sets the cost (sign and gradient-descent steps refresh
+  nothing and cost less);
+* **the command** -- ``theorykit validate`` adds ``VALIDATE_COMMAND_SECONDS`` for its start and
+  its report.
 
 The constants are fits to this project's measurements on a 2-core Intel Xeon (AVX-512, 2026-12):
 the fused kernel's and the reduced kernel's to ``benchmarks/results/prediction_cost.md`` (twice
@@ -47,9 +51,9 @@ ITEMSIZE = {"float32": 4, "float64": 8}
 #: Seconds per weight per member-step of the fused kernel on one core: with STEP_PER_BATCH_ENTRY,
 #: the line through its B = 2 and B = 100 times in benchmarks/results/prediction_cost.md (CNN
 #: column, d = 1000: twice the per member-step time, 2 threads over 10 members).
-STEP_PER_WEIGHT = {"float32": 5.43e-10, "float64": 1.88e-9}
+STEP_PER_WEIGHT = {"float32": 6.23e-10, "float64": 2.09e-9}
 #: Seconds per (batch sample x filter x support coordinate) per member-step of the fused kernel.
-STEP_PER_BATCH_ENTRY = {"float32": 3.82e-10, "float64": 5.17e-10}
+STEP_PER_BATCH_ENTRY = {"float32": 4.32e-10, "float64": 6.03e-10}
 #: Wall seconds per (sample x filter x coordinate) of one measurement (dense forward passes on
 #: torch's threads; ``Ensemble.measure`` timed at the paper's setting, 1-10 members, 2000 and 10 000
 #: test points: 2.2-2.6e-11 in float32, 4.2-4.7e-11 in float64).
@@ -60,6 +64,10 @@ MEASURE_PER_ENTRY = {"float32": 2.5e-11, "float64": 4.5e-11}
 #: 8.4-8.5 s against 13.1 s and 7.3 s) and the tang2025-table protocol (float32: 1.11-1.15
 #: training, 1.05 predictions: 330-342 s and 312 s against 297 s and 298 s); the middle values are
 #: used, so every estimate lands within 1.1x of those measurements (in-sample: fitted on them).
+#: With the kernel constants refitted to the current benchmark table and the command's own
+#: seconds, whole ``validate`` commands against their wall times on the same machine: quick ~33 s
+#: against 36.3-36.8 s (``--no-predict`` ~26 s against 27.3 s), tang2025-table float32 ~10.9 min
+#: against 10.45 min (``--no-predict`` ~6.5 min against 6.65 min).
 TRAINING_OVERHEAD = 1.13
 PREDICTION_OVERHEAD = 1.1
 #: Wall seconds of ``theorykit validate`` besides training and predicting: its start (imports,
@@ -70,9 +78,9 @@ PREDICTION_OVERHEAD = 1.1
 VALIDATE_COMMAND_SECONDS = 9.5
 #: Seconds per weight per member-step of the torch step on the CPU (a sequence of torch operations
 #: per step on torch's threads, overhead-bound): fitted to validate's quick preset with
-#: ``--kernel torch`` (1-2 members per group; in-sample), whose training took 65 s on one day and
-#: 108 s (twice) on another on the same 2-core machine: the geometric middle, 84 s, so either is
-#: within 1.3x. Larger groups amortise the per-step overhead differently
+#: ``--kernel torch`` (1-2 members per group; in-sample), whose training took 65 s in one session
+#: and 108 s (twice) in another on the same 2-core machine: the geometric middle, 84 s, so either
+#: is within 1.3x. Larger groups amortise the per-step overhead differently
 #: (``benchmarks/results/engine_throughput_cpu_float64.md``).
 TORCH_STEP_PER_WEIGHT = 1.0e-8
 #: Wall seconds per run besides its steps and measurements: drawing its data, building it into
